@@ -1,0 +1,363 @@
+"""Every state change of accounts and the organisation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.accounts.models import (
+    EMPLOYMENT_TYPES,
+    ROLES,
+    UNIT_KINDS,
+    ApiToken,
+    LoginAttempt,
+    Position,
+    Unit,
+    User,
+    UserRole,
+    utcnow,
+)
+from app.accounts.nip import InvalidNIP, validate_nip
+from app.accounts.queries import Reach, find_unit_by_name, user_by_nip, user_by_username
+from app.errors import Conflict, NotFound, RuleViolation, Throttled, Unauthorized
+from app.extensions import db
+from app.imports import RowErrors, read_table
+from app.signals import employee_imported
+
+MIN_PASSWORD_LENGTH = 8
+# A hash to compare against when the account does not exist, so that timing does not reveal it.
+_DUMMY_HASH = generate_password_hash("lentera-dummy-password")
+
+
+# --- organisation -------------------------------------------------------------------------
+
+def create_unit(name: str, parent: Unit | None = None, kind: str | None = None, code: str | None = None) -> Unit:
+    name = (name or "").strip()
+    if not name:
+        raise RuleViolation(_("Nama unit wajib diisi."))
+    kind = kind or ("instansi" if parent is None else ("unit" if parent.kind == "instansi" else "subunit"))
+    if kind not in UNIT_KINDS:
+        raise RuleViolation(_("Jenis unit tidak dikenal: %(kind)s", kind=kind))
+    if find_unit_by_name(name, parent) is not None:
+        raise Conflict(_("Unit dengan nama \u201c%(name)s\u201d sudah ada di tingkat ini.", name=name))
+    if code and db.session.scalar(select(Unit).where(Unit.code == code)):
+        raise Conflict(_("Kode unit %(code)s sudah dipakai.", code=code))
+    unit = Unit(name=name, parent=parent, kind=kind, code=code or None)
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    db.session.flush()
+    return unit
+
+
+def update_unit(unit: Unit, *, name: str | None = None, code: str | None = None, parent: Unit | None | bool = False,
+                head: User | None | bool = False, jp_target: int | None | bool = False) -> Unit:
+    """Rename, re-code, move (parent), set the head (atasan) or the per-instansi JP target."""
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise RuleViolation(_("Nama unit wajib diisi."))
+        other = find_unit_by_name(name, unit.parent)
+        if other is not None and other.id != unit.id:
+            raise Conflict(_("Unit dengan nama \u201c%(name)s\u201d sudah ada di tingkat ini.", name=name))
+        unit.name = name
+    if code is not None:
+        unit.code = code.strip() or None
+    if head is not False:
+        unit.head = head or None
+    if jp_target is not False:
+        if jp_target is not None and not (0 < int(jp_target) <= 1000):
+            raise RuleViolation(_("Target JP harus antara 1 dan 1000."))
+        unit.jp_target = jp_target
+    if parent is not False and parent != unit.parent:
+        if parent is not None and parent.path.startswith(unit.path):
+            raise RuleViolation(_("Unit tidak dapat dipindah ke bawah dirinya sendiri."))
+        old_path = unit.path
+        unit.parent = parent
+        new_path = f"{parent.path if parent else '/'}{unit.id}/"
+        # Rewrite the whole subtree's paths in one statement.
+        for u in db.session.scalars(select(Unit).where(Unit.path.startswith(old_path, autoescape=True))):
+            u.path = new_path + u.path[len(old_path):]
+    db.session.flush()
+    return unit
+
+
+def delete_unit(unit: Unit) -> None:
+    if unit.children:
+        raise RuleViolation(_("Unit masih memiliki sub-unit."))
+    if db.session.scalar(select(func.count()).select_from(User).where(User.unit_id == unit.id)):
+        raise RuleViolation(_("Unit masih memiliki pegawai."))
+    db.session.delete(unit)
+    db.session.flush()
+
+
+def get_or_create_position(name: str) -> Position | None:
+    name = (name or "").strip()
+    if not name:
+        return None
+    pos = db.session.scalar(select(Position).where(func.lower(Position.name) == name.lower()))
+    if pos is None:
+        pos = Position(name=name)
+        db.session.add(pos)
+        db.session.flush()
+    return pos
+
+
+# --- users --------------------------------------------------------------------------------
+
+def _check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise RuleViolation(_("Kata sandi minimal %(n)d karakter.", n=MIN_PASSWORD_LENGTH))
+
+
+def create_user(username: str, *, password: str | None = None, name: str | None = None,
+                roles: list[str] | None = None, nip: str | None = None, unit: Unit | None = None,
+                email: str | None = None, position: str | None = None, golongan: str | None = None,
+                employment_type: str | None = None) -> User:
+    username = (username or "").strip()
+    if not username:
+        raise RuleViolation(_("Nama pengguna wajib diisi."))
+    if user_by_username(username):
+        raise Conflict(_("Nama pengguna %(u)s sudah dipakai.", u=username))
+    if nip:
+        try:
+            nip = validate_nip(nip)
+        except InvalidNIP as exc:
+            raise RuleViolation(str(exc)) from None
+        if user_by_nip(nip):
+            raise Conflict(_("NIP %(nip)s sudah terdaftar.", nip=nip))
+    if employment_type and employment_type not in EMPLOYMENT_TYPES:
+        raise RuleViolation(_("Jenis kepegawaian harus PNS atau PPPK."))
+    user = User(username=username, name=(name or username).strip(), nip=nip or None, unit=unit,
+                email=(email or None), golongan=golongan or None, employment_type=employment_type or None,
+                position=get_or_create_position(position) if position else None)
+    if password is not None:
+        _check_password_rules(password)
+        user.password_hash = generate_password_hash(password)
+    db.session.add(user)
+    set_roles(user, roles or ["learner"])
+    db.session.flush()
+    return user
+
+
+def set_roles(user: User, roles: list[str], scopes: dict[str, Unit | None] | None = None) -> None:
+    """Replace the user's roles. `scopes` gives the unit that roots a bpsdm/admin reach."""
+    scopes = scopes or {}
+    wanted = set(roles) | {"learner"}
+    unknown = wanted - set(ROLES)
+    if unknown:
+        raise RuleViolation(_("Peran tidak dikenal: %(r)s", r=", ".join(sorted(unknown))))
+    current = {r.role: r for r in user.roles}
+    for role, row in current.items():
+        if role not in wanted:
+            user.roles.remove(row)
+    for role in wanted:
+        row = current.get(role)
+        if row is None:
+            row = UserRole(role=role)
+            user.roles.append(row)
+        if role in scopes:
+            row.unit = scopes[role]
+        elif row.id is None and role == "bpsdm":
+            row.unit = user.unit  # BPSDM staff reach their own unit's subtree by default
+    db.session.flush()
+
+
+def update_user(user: User, **fields) -> User:
+    """Change profile fields: name, email, unit, position, golongan, employment_type, nip, active, locale, timezone."""
+    if "nip" in fields:
+        nip = fields.pop("nip")
+        if nip:
+            try:
+                nip = validate_nip(nip)
+            except InvalidNIP as exc:
+                raise RuleViolation(str(exc)) from None
+            other = user_by_nip(nip)
+            if other is not None and other.id != user.id:
+                raise Conflict(_("NIP %(nip)s sudah terdaftar.", nip=nip))
+        user.nip = nip or None
+    if "position" in fields:
+        user.position = get_or_create_position(fields.pop("position") or "")
+    if fields.get("employment_type") and fields["employment_type"] not in EMPLOYMENT_TYPES:
+        raise RuleViolation(_("Jenis kepegawaian harus PNS atau PPPK."))
+    for key in ("name", "email", "unit", "golongan", "employment_type", "active", "locale", "timezone"):
+        if key in fields:
+            setattr(user, key, fields[key])
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, new_password: str) -> None:
+    _check_password_rules(new_password)
+    user.password_hash = generate_password_hash(new_password)
+    # A changed password ends every API token of the account.
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.flush()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current_password or ""):
+        raise RuleViolation(_("Kata sandi saat ini salah."), code="wrong_password")
+    if current_password == new_password:
+        raise RuleViolation(_("Kata sandi baru harus berbeda dari yang lama."))
+    set_password(user, new_password)
+
+
+# --- authentication -----------------------------------------------------------------------
+
+def _throttle_check(username: str, address: str) -> None:
+    cfg = current_app.config
+    since = utcnow() - timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
+    by_account = db.session.scalar(
+        select(func.count()).select_from(LoginAttempt)
+        .where(LoginAttempt.username == username, LoginAttempt.at >= since))
+    by_address = db.session.scalar(
+        select(func.count()).select_from(LoginAttempt)
+        .where(LoginAttempt.address == address, LoginAttempt.at >= since))
+    if by_account >= cfg["LOGIN_MAX_FAILURES_ACCOUNT"] or by_address >= cfg["LOGIN_MAX_FAILURES_ADDRESS"]:
+        minutes = max(1, cfg["LOGIN_WINDOW_SECONDS"] // 60)
+        raise Throttled(_("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(m)d menit.", m=minutes))
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Check a login. Raises Throttled after too many failures, Unauthorized on a wrong password.
+
+    Failures are committed at once (they must survive the request's rollback) so that the
+    throttle counts them in every worker.
+    """
+    username = (username or "").strip()
+    address = (address or "unknown")[:64]
+    _throttle_check(username, address)
+    user = user_by_username(username)
+    if user is None and username.isdigit():
+        user = user_by_nip(username)  # employees may log in with their NIP
+    ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
+    if not ok or user is None or not user.password_hash or not user.active:
+        db.session.add(LoginAttempt(username=username, address=address))
+        db.session.commit()
+        raise Unauthorized(_("Nama pengguna atau kata sandi salah."), code="invalid_credentials")
+    # A successful login clears this account's failures.
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    db.session.flush()
+    return user
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(hours=current_app.config["API_TOKEN_HOURS"])
+    db.session.add(ApiToken(user=user, token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at=expires))
+    # Expired tokens are dropped as new ones are made, so the table does not grow without end.
+    db.session.execute(delete(ApiToken).where(ApiToken.expires_at < utcnow()))
+    db.session.flush()
+    return token, expires
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+    if row is None or row.expires_at < utcnow() or not row.user.active:
+        return None
+    return row.user
+
+
+# --- employee import ----------------------------------------------------------------------
+
+EMPLOYEE_COLUMNS = ["nip", "nama", "email", "jabatan", "unit_kerja", "instansi", "golongan"]
+EMPLOYEE_OPTIONAL = ["jenis_pegawai", "sub_unit"]
+
+
+def import_employees(filename: str, data: bytes, reach: Reach | None = None) -> dict[str, int]:
+    """Create or update employees from a SIASN-like table; all-or-nothing.
+
+    Units are matched by name under their instansi, which must already exist (a typo must not
+    create a phantom instansi); an unknown unit kerja under a known instansi is created.
+    Employees get a learner account whose username is their NIP and no password until an
+    administrator sets one. Re-importing the same file changes nothing. With a `reach`, every
+    row must fall inside it (an OPD's admin cannot move people into another OPD).
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    table = read_table(filename, data, EMPLOYEE_COLUMNS, EMPLOYEE_OPTIONAL)
+    errors = RowErrors(table)
+    seen: dict[str, int] = {}
+    parsed: list[tuple[int, dict]] = []
+    for rownum, row in table.rows:
+        nip = row["nip"].replace(" ", "")
+        if not errors.has(rownum, "nip"):
+            try:
+                nip = validate_nip(nip)
+            except InvalidNIP as exc:
+                errors.add(rownum, "nip", str(exc))
+            else:
+                if nip in seen:
+                    errors.add(rownum, "nip", _("NIP ganda: sudah ada di baris %(r)d.", r=seen[nip]))
+                seen[nip] = rownum
+        if not row["nama"]:
+            errors.add(rownum, "nama", _("Nama wajib diisi."))
+        email = row["email"]
+        if email:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized
+            except EmailNotValidError:
+                errors.add(rownum, "email", _("Alamat email tidak valid."))
+        if not row["instansi"]:
+            errors.add(rownum, "instansi", _("Instansi wajib diisi."))
+        elif (instansi := find_unit_by_name(row["instansi"], None)) is None:
+            errors.add(rownum, "instansi", _("Instansi \u201c%(n)s\u201d tidak ditemukan; tambahkan dulu di struktur organisasi.",
+                                             n=row["instansi"]))
+        elif reach is not None and row["unit_kerja"]:
+            target = find_unit_by_name(row["unit_kerja"], instansi) or instansi
+            if not reach.covers_unit(target):
+                errors.add(rownum, "unit_kerja", _("Unit kerja ini di luar jangkauan Anda."))
+        if not row["unit_kerja"]:
+            errors.add(rownum, "unit_kerja", _("Unit kerja wajib diisi."))
+        etype = (row.get("jenis_pegawai") or "").upper()
+        if etype and etype not in EMPLOYMENT_TYPES:
+            errors.add(rownum, "jenis_pegawai", _("Jenis pegawai harus PNS atau PPPK."))
+        parsed.append((rownum, {**row, "nip": nip, "email": email or None, "jenis_pegawai": etype or None}))
+    errors.raise_if_any()
+
+    created = updated = 0
+    for _rownum, row in parsed:
+        instansi = find_unit_by_name(row["instansi"], None)
+        unit = find_unit_by_name(row["unit_kerja"], instansi) or create_unit(row["unit_kerja"], instansi)
+        if row.get("sub_unit"):
+            unit = find_unit_by_name(row["sub_unit"], unit) or create_unit(row["sub_unit"], unit)
+        user = user_by_nip(row["nip"])
+        if user is None:
+            if user_by_username(row["nip"]) is not None:
+                raise Conflict(_("Nama pengguna %(u)s sudah dipakai.", u=row["nip"]))
+            user = create_user(row["nip"], name=row["nama"], nip=row["nip"], unit=unit, email=row["email"],
+                               position=row["jabatan"], golongan=row["golongan"] or None,
+                               employment_type=row["jenis_pegawai"])
+            created += 1
+            employee_imported.send(user, created=True)
+            continue
+        position = get_or_create_position(row["jabatan"])
+        changes = {
+            "name": row["nama"], "email": row["email"], "unit_id": unit.id,
+            "position_id": position.id if position else None, "golongan": row["golongan"] or None,
+        }
+        if row["jenis_pegawai"]:
+            changes["employment_type"] = row["jenis_pegawai"]
+        changed = {k: v for k, v in changes.items() if getattr(user, k) != v}
+        if changed:
+            for k, v in changed.items():
+                setattr(user, k, v)
+            updated += 1
+            employee_imported.send(user, created=False)
+    db.session.flush()
+    return {"created": created, "updated": updated}
+
+
+def get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("Pengguna tidak ditemukan."))
+    return user

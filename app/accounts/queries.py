@@ -1,0 +1,123 @@
+"""Who may see whom. Every query of another person's data goes through `reach()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Query
+
+from app.accounts.models import Unit, User, UserRole
+from app.extensions import db
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The part of the organisation a viewer may see: everything, or the subtrees under some units."""
+
+    everything: bool
+    unit_paths: tuple[str, ...] = ()
+    user_id: int | None = None
+
+    def covers_unit(self, unit: Unit | None) -> bool:
+        if self.everything:
+            return True
+        if unit is None:
+            return False
+        return any(unit.path.startswith(p) for p in self.unit_paths)
+
+    def covers(self, person: User) -> bool:
+        return person.id == self.user_id or self.covers_unit(person.unit)
+
+    def unit_filter(self, column=Unit.path):
+        """A SQL condition on a unit path column for this reach."""
+        if self.everything:
+            return True
+        if not self.unit_paths:
+            return False
+        return or_(*[column.startswith(p, autoescape=True) for p in self.unit_paths])
+
+
+def reach(viewer: User, roles: tuple[str, ...] = ("admin", "bpsdm")) -> Reach:
+    """The units whose people `viewer` may see through the given roles.
+
+    Admins without a unit see everything; admins and BPSDM staff with a unit see its subtree;
+    a head of unit (atasan) sees the subtree they head when "supervisor" is among `roles`.
+    """
+    paths: list[str] = []
+    for r in viewer.roles:
+        if r.role not in roles:
+            continue
+        if r.unit_id is None:
+            if r.role == "admin":
+                return Reach(everything=True, user_id=viewer.id)
+            unit = viewer.unit
+        else:
+            unit = r.unit
+        if unit is not None:
+            paths.append(unit.path)
+    if "supervisor" in roles:
+        paths.extend(db.session.scalars(select(Unit.path).where(Unit.head_id == viewer.id)))
+    return Reach(everything=False, unit_paths=tuple(sorted(set(paths))), user_id=viewer.id)
+
+
+def supervisor_reach(viewer: User) -> Reach:
+    return reach(viewer, roles=("admin", "bpsdm", "supervisor"))
+
+
+def can_see_person(viewer: User, person: User, *, include_supervisor: bool = True) -> bool:
+    if viewer.id == person.id:
+        return True
+    r = supervisor_reach(viewer) if include_supervisor else reach(viewer)
+    return r.covers(person)
+
+
+def is_supervisor_of(viewer: User, person: User) -> bool:
+    if person.unit is None or viewer.id == person.id:
+        return False
+    paths = db.session.scalars(select(Unit.path).where(Unit.head_id == viewer.id)).all()
+    return any(person.unit.path.startswith(p) for p in paths)
+
+
+def people_query(viewer: User, r: Reach | None = None) -> Query:
+    """Users within the viewer's reach (staff roles), as a select() to refine."""
+    r = r or reach(viewer)
+    stmt = select(User).outerjoin(Unit, User.unit_id == Unit.id)
+    if r.everything:
+        return stmt
+    return stmt.where(or_(User.id == viewer.id, r.unit_filter(Unit.path)))
+
+
+def units_in_reach(viewer: User, r: Reach | None = None) -> list[Unit]:
+    r = r or reach(viewer)
+    stmt = select(Unit).order_by(Unit.path)
+    if not r.everything:
+        stmt = stmt.where(r.unit_filter(Unit.path))
+    return list(db.session.scalars(stmt))
+
+
+def unit_subtree_ids(unit: Unit) -> list[int]:
+    return list(db.session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))))
+
+
+def user_by_nip(nip: str) -> User | None:
+    return db.session.scalar(select(User).where(User.nip == nip))
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def unit_tree() -> list[Unit]:
+    """All units in tree order (parents before children, siblings by path)."""
+    return list(db.session.scalars(select(Unit).order_by(Unit.path)))
+
+
+def users_with_role(role: str) -> list[User]:
+    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == role).order_by(User.name)))
+
+
+def find_unit_by_name(name: str, parent: Unit | None) -> Unit | None:
+    stmt = select(Unit).where(db.func.lower(Unit.name) == name.strip().lower())
+    stmt = stmt.where(Unit.parent_id.is_(None) if parent is None else Unit.parent_id == parent.id)
+    return db.session.scalar(stmt)

@@ -1,0 +1,310 @@
+"""Login, profile and password; the administrator's organisation, users and employee import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, or_, select
+
+from app.accounts import operations as ops
+from app.accounts.forms import ChangePasswordForm, ImportForm, LoginForm, ProfileForm, UnitForm, UserForm
+from app.accounts.models import Unit, User, UserRole
+from app.accounts.queries import people_query, reach, units_in_reach
+from app.errors import LenteraError, RuleViolation, Throttled
+from app.extensions import db
+from app.web import HomePanel, NavItem, staff_required
+
+bp = Blueprint("accounts", __name__)
+
+NAV = [
+    NavItem(_l("Organisasi"), "accounts.units", roles=("admin",), order=90),
+    NavItem(_l("Pengguna"), "accounts.users", roles=("admin",), order=91),
+]
+HOME_PANELS = [
+    HomePanel("accounts/_home_admin.html", lambda user: {"reach": reach(user)}, roles=("admin",), order=90),
+]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("web.home")
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = ops.authenticate(form.username.data, form.password.data, request.remote_addr or "")
+        except Throttled as exc:
+            flash(exc.message, "error")
+            status = 429
+        except LenteraError as exc:
+            flash(exc.message, "error")
+            status = 401
+        else:
+            login_user(user, remember=form.remember.data)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/keluar")
+@login_required
+def logout():
+    logout_user()
+    flash(_("Anda telah keluar."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/akun", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user, prefix="p")
+    pw = ChangePasswordForm(prefix="pw")
+    if request.method == "POST" and "p-timezone" in request.form and form.validate():
+        ops.update_user(current_user, email=form.email.data or None, timezone=form.timezone.data)
+        db.session.commit()
+        flash(_("Profil disimpan."), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, pw=pw)
+
+
+@bp.post("/akun/sandi")
+@login_required
+def change_password():
+    pw = ChangePasswordForm(prefix="pw")
+    if pw.validate():
+        try:
+            ops.change_password(current_user, pw.current.data, pw.new.data)
+        except LenteraError as exc:
+            (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Kata sandi diganti."), "success")
+            return redirect(url_for("accounts.profile"))
+    form = ProfileForm(obj=current_user, prefix="p")
+    return render_template("accounts/profile.html", form=form, pw=pw), 422
+
+
+# --- organisation -------------------------------------------------------------------------
+
+def _unit_choices(units: list[Unit], none_label: str | None = None) -> list[tuple[int, str]]:
+    choices = [(0, none_label)] if none_label else []
+    for u in units:
+        choices.append((u.id, "\u2003" * u.depth + u.name))
+    return choices
+
+
+def _unit_in_reach(unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    if not reach(current_user, ("admin",)).covers_unit(unit):
+        abort(403)
+    return unit
+
+
+def _head_choices(unit: Unit | None) -> list[tuple[int, str]]:
+    choices = [(0, "—")]
+    if unit is not None:
+        people = db.session.scalars(
+            select(User).join(Unit, User.unit_id == Unit.id)
+            .where(Unit.path.startswith(unit.path, autoescape=True)).order_by(User.name)).all()
+        choices += [(p.id, f"{p.name} ({p.nip or p.username})") for p in people]
+    return choices
+
+
+@bp.route("/admin/organisasi", methods=["GET", "POST"])
+@staff_required("admin")
+def units():
+    r = reach(current_user, ("admin",))
+    all_units = units_in_reach(current_user, r)
+    form = UnitForm()
+    del form.head_id, form.jp_target  # set when editing a unit that already has people
+    form.parent_id.choices = _unit_choices(all_units, _("(instansi baru, tanpa induk)") if r.everything else None)
+    if form.validate_on_submit():
+        parent = _unit_in_reach(form.parent_id.data) if form.parent_id.data else None
+        if parent is None and not r.everything:
+            abort(403)
+        try:
+            unit = ops.create_unit(form.name.data, parent, code=form.code.data or None)
+            db.session.commit()
+        except LenteraError as exc:
+            form.name.errors.append(exc.message)
+        else:
+            flash(_("Unit \u201c%(n)s\u201d ditambahkan.", n=unit.name), "success")
+            return redirect(url_for("accounts.units"))
+    counts = dict(db.session.execute(select(User.unit_id, func.count()).group_by(User.unit_id)).all())
+    return render_template("accounts/units.html", units=all_units, form=form, counts=counts)
+
+
+@bp.route("/admin/organisasi/<int:unit_id>", methods=["GET", "POST"])
+@staff_required("admin")
+def unit_edit(unit_id: int):
+    unit = _unit_in_reach(unit_id)
+    r = reach(current_user, ("admin",))
+    candidates = [u for u in units_in_reach(current_user, r) if not u.path.startswith(unit.path)]
+    form = UnitForm(obj=unit, data={"parent_id": unit.parent_id or 0, "head_id": unit.head_id or 0,
+                                    "jp_target": unit.jp_target or ""} if request.method == "GET" else None)
+    form.parent_id.choices = _unit_choices(candidates, _("(tanpa induk: instansi)") if r.everything else None)
+    form.head_id.choices = _head_choices(unit)
+    if form.validate_on_submit():
+        parent = _unit_in_reach(form.parent_id.data) if form.parent_id.data else None
+        head = db.session.get(User, form.head_id.data) if form.head_id.data else None
+        target = form.jp_target.data.strip() if form.jp_target.data else ""
+        try:
+            if target and not target.isdigit():
+                raise RuleViolation(_("Target JP harus bilangan bulat."))
+            ops.update_unit(unit, name=form.name.data, code=form.code.data or "", parent=parent, head=head,
+                            jp_target=int(target) if target else None)
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            form.name.errors.append(exc.message)
+        else:
+            flash(_("Unit disimpan."), "success")
+            return redirect(url_for("accounts.units"))
+    return render_template("accounts/unit_edit.html", unit=unit, form=form)
+
+
+@bp.post("/admin/organisasi/<int:unit_id>/hapus")
+@staff_required("admin")
+def unit_delete(unit_id: int):
+    unit = _unit_in_reach(unit_id)
+    try:
+        ops.delete_unit(unit)
+        db.session.commit()
+        flash(_("Unit dihapus."), "success")
+    except LenteraError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("accounts.units"))
+
+
+# --- users --------------------------------------------------------------------------------
+
+ROLE_LABELS = {"learner": _l("Peserta"), "instructor": _l("Instruktur"), "bpsdm": _l("BPSDM"), "admin": _l("Admin")}
+
+
+@bp.get("/admin/pengguna")
+@staff_required("admin")
+def users():
+    r = reach(current_user, ("admin",))
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    page = max(1, request.args.get("page", 1, type=int))
+    per_page = 50
+    stmt = people_query(current_user, r).order_by(User.name)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), User.nip.like(f"%{q}%"),
+                              func.lower(User.username).like(like)))
+    if role and role != "learner":
+        stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return render_template("accounts/users.html", rows=rows, total=total, page=page, per_page=per_page, q=q,
+                           role=role, role_labels=ROLE_LABELS)
+
+
+def _fill_user_form(form: UserForm, units: list[Unit]) -> None:
+    form.unit_id.choices = _unit_choices(units, "—")
+    form.scope_unit_id.choices = _unit_choices(units, _("(seluruh situs — hanya admin)"))
+
+
+def _save_user(form: UserForm, user: User | None) -> User:
+    unit = _unit_in_reach(form.unit_id.data) if form.unit_id.data else None
+    scope = _unit_in_reach(form.scope_unit_id.data) if form.scope_unit_id.data else None
+    if scope is None and not reach(current_user, ("admin",)).everything and \
+            any(r in form.roles.data for r in ("admin", "bpsdm")):
+        scope = unit  # a scoped admin cannot grant site-wide reach
+    fields = dict(name=form.name.data, email=form.email.data or None, unit=unit,
+                  position=form.position.data or None, golongan=form.golongan.data or None,
+                  employment_type=form.employment_type.data or None, nip=form.nip.data or None)
+    if user is None:
+        user = ops.create_user(form.username.data, password=form.password.data or None, roles=[], **fields)
+    else:
+        ops.update_user(user, active=form.active.data, **fields)
+        if form.password.data:
+            ops.set_password(user, form.password.data)
+    scopes = {r: scope for r in ("admin", "bpsdm") if r in form.roles.data}
+    ops.set_roles(user, list(form.roles.data), scopes)
+    return user
+
+
+@bp.route("/admin/pengguna/baru", methods=["GET", "POST"])
+@staff_required("admin")
+def user_new():
+    units = units_in_reach(current_user, reach(current_user, ("admin",)))
+    form = UserForm()
+    _fill_user_form(form, units)
+    if form.validate_on_submit():
+        try:
+            user = _save_user(form, None)
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Pengguna %(u)s dibuat.", u=user.username), "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_edit.html", form=form, user=None)
+
+
+@bp.route("/admin/pengguna/<int:user_id>", methods=["GET", "POST"])
+@staff_required("admin")
+def user_edit(user_id: int):
+    user = ops.get_user_or_404(user_id)
+    r = reach(current_user, ("admin",))
+    if not r.covers(user):
+        abort(403)
+    units = units_in_reach(current_user, r)
+    scope_row = next((x for x in user.roles if x.role in ("admin", "bpsdm")), None)
+    data = None
+    if request.method == "GET":
+        data = {"unit_id": user.unit_id or 0, "position": user.position.name if user.position else "",
+                "roles": [x.role for x in user.roles if x.role != "learner"],
+                "scope_unit_id": scope_row.unit_id or 0 if scope_row else 0,
+                "employment_type": user.employment_type or ""}
+    form = UserForm(obj=user, data=data)
+    _fill_user_form(form, units)
+    form.username.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        form.username.data = user.username
+        try:
+            _save_user(form, user)
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Pengguna disimpan."), "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_edit.html", form=form, user=user)
+
+
+@bp.route("/admin/pegawai/impor", methods=["GET", "POST"])
+@staff_required("admin")
+def import_employees():
+    form = ImportForm()
+    details, status, result = [], 200, None
+    if form.validate_on_submit():
+        f = form.file.data
+        try:
+            result = ops.import_employees(f.filename or "", f.read(), reach(current_user, ("admin",)))
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            details, status = exc.details, exc.status
+        else:
+            flash(_("Impor selesai: %(c)d pegawai baru, %(u)d diperbarui.", c=result["created"], u=result["updated"]),
+                  "success")
+    return render_template("accounts/import.html", form=form, details=details, result=result), status

@@ -1,0 +1,69 @@
+"""Settings, read from the environment; every default is the embedded one (SQLite, local files)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment (and `.env`), then apply overrides.
+
+    A function rather than a class so that tests and `create_app(config)` can start from
+    a fresh read of the environment each time.
+    """
+    load_dotenv(BASE_DIR / ".env", override=False)
+    env = os.environ
+    instance = Path(env.get("LENTERA_INSTANCE_PATH", BASE_DIR / "instance"))
+    cfg: dict = {
+        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-secret-change-me"),
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lentera.db'}",
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "LENTERA_STORAGE": env.get("LENTERA_STORAGE", "local"),
+        "LENTERA_STORAGE_PATH": env.get("LENTERA_STORAGE_PATH", str(instance / "storage")),
+        "S3_BUCKET": env.get("S3_BUCKET", "lentera"),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
+        "S3_REGION": env.get("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1")),
+        "MAIL_SERVER": env.get("MAIL_SERVER"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "lentera@localhost"),
+        "FFMPEG_BINARY": env.get("FFMPEG_BINARY", "ffmpeg"),
+        "FFPROBE_BINARY": env.get("FFPROBE_BINARY", "ffprobe"),
+        "SCHEDULER_ENABLED": _bool(env.get("LENTERA_SCHEDULER"), default=True),
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+        "LANGUAGES": ["id", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(env.get("LENTERA_MAX_UPLOAD_MB", "512")) * 1024 * 1024,
+        "API_TOKEN_HOURS": int(env.get("LENTERA_API_TOKEN_HOURS", "24")),
+        # Throttling of wrong passwords: failures in a sliding window, per account and per address.
+        "LOGIN_WINDOW_SECONDS": int(env.get("LENTERA_LOGIN_WINDOW_SECONDS", "900")),
+        "LOGIN_MAX_FAILURES_ACCOUNT": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ACCOUNT", "5")),
+        "LOGIN_MAX_FAILURES_ADDRESS": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ADDRESS", "20")),
+        # DOMAIN.md settings with their defaults.
+        "JP_MINUTES": int(env.get("LENTERA_JP_MINUTES", "45")),
+        "JP_TARGET_DEFAULT": int(env.get("LENTERA_JP_TARGET", "20")),
+        "SITE_NAME": env.get("LENTERA_SITE_NAME", "Lentera"),
+    }
+    if overrides:
+        cfg.update(overrides)
+    return cfg

@@ -1,0 +1,26 @@
+"""The domain events, in one place.
+
+Senders know nothing of their receivers: the course engine sends `course_completed` and the
+ledger, certificates and the CMB layer subscribe in their own packages. Receivers run
+synchronously inside the sender's database transaction, so a completion and everything it
+causes commit together or not at all.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sender=the User; kwargs: activity, completed_at. An activity's completion rule was met.
+activity_completed = _signals.signal("activity-completed")
+
+#: sender=the User; kwargs: course, completed_at. Sent exactly once per (user, course).
+course_completed = _signals.signal("course-completed")
+
+#: sender=the User; kwargs: course, enrolment.
+user_enrolled = _signals.signal("user-enrolled")
+
+#: sender=the LedgerEntry; kwargs: none. A JP entry (or reversal) was appended.
+ledger_entry_recorded = _signals.signal("ledger-entry-recorded")
+
+#: sender=the User (employee); kwargs: created (bool). An employee row was created or changed by import.
+employee_imported = _signals.signal("employee-imported")

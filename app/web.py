@@ -1,0 +1,266 @@
+"""What every page shares: navigation, the home page, errors, language, security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+
+from app.errors import LenteraError
+from app.extensions import db, login_manager
+
+
+@dataclass
+class NavItem:
+    """A link in the main menu, shown to users holding any of `roles` (empty = everyone logged in)."""
+
+    label: Any
+    endpoint: str
+    roles: tuple[str, ...] = ()
+    order: int = 50
+    icon: str = ""
+
+    def visible_to(self, user) -> bool:
+        return user.is_authenticated and (not self.roles or user.has_role(*self.roles))
+
+
+@dataclass
+class HomePanel:
+    """A block on the home page: a template and a function giving its context for the user
+    (return None to hide the block)."""
+
+    template: str
+    context: Callable[[Any], dict | None]
+    roles: tuple[str, ...] = ()
+    order: int = 50
+    extra: dict = field(default_factory=dict)
+
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    from flask import current_app
+
+    panels = []
+    for panel in current_app.extensions["home_panels"]:
+        if panel.roles and not current_user.has_role(*panel.roles):
+            continue
+        ctx = panel.context(current_user)
+        if ctx is not None:
+            panels.append((panel.template, ctx))
+    return render_template("home.html", panels=panels)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code not in ("id", "en"):
+        abort(404)
+    session["lang"] = code
+    if current_user.is_authenticated:
+        from app.accounts.operations import update_user
+
+        update_user(current_user, locale=code)
+        db.session.commit()
+    target = request.args.get("next") or request.referrer or url_for("web.home")
+    if not target.startswith("/") or target.startswith("//"):
+        from urllib.parse import urlparse
+
+        parsed = urlparse(target)
+        target = parsed.path + (f"?{parsed.query}" if parsed.query else "") if parsed.netloc == request.host else "/"
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Database, storage and scheduler, for load balancers and operators."""
+    from sqlalchemy import text
+
+    from app.accounts.models import utcnow
+    from app.jobs.operations import scheduler_holder
+    from app.media.storage import get_storage
+
+    report: dict[str, Any] = {}
+    ok = True
+    try:
+        db.session.execute(text("SELECT 1"))
+        report["database"] = "ok"
+    except Exception as exc:  # report, do not crash: this page is for diagnosing outages
+        db.session.rollback()
+        report["database"] = f"error: {exc.__class__.__name__}"
+        ok = False
+    try:
+        store = get_storage()
+        store.exists("healthz-probe")
+        report["storage"] = f"ok ({store.kind})"
+    except Exception as exc:
+        report["storage"] = f"error: {exc.__class__.__name__}"
+        ok = False
+    try:
+        lock = scheduler_holder()
+        report["scheduler"] = ({"holder": lock.holder, "alive": lock.expires_at > utcnow()}
+                               if lock else {"holder": None, "alive": False})
+    except Exception as exc:
+        db.session.rollback()
+        report["scheduler"] = f"error: {exc.__class__.__name__}"
+    report["status"] = "ok" if ok else "degraded"
+    return report, (200 if ok else 503)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.accounts.models import User
+
+        try:
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        return user if user is not None and user.active else None
+
+    @app.before_request
+    def bearer_token_user():
+        # A bearer token wins over any session cookie sent along: an API client acts as the
+        # token's owner. Flask-Login reads the request's user from g._login_user.
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            from app.accounts.operations import user_for_token
+
+            g._login_user = user_for_token(header[7:].strip()) or login_manager.anonymous_user()
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from app.api.core import error_response, is_api_request
+
+        if is_api_request():
+            return error_response(401, "unauthorized", _("Harus masuk terlebih dahulu."))
+        return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        from app.api.core import error_response, is_api_request
+
+        db.session.rollback()
+        messages = {
+            400: _("Permintaan tidak valid."),
+            401: _("Harus masuk terlebih dahulu."),
+            403: _("Anda tidak diizinkan membuka halaman ini."),
+            404: _("Halaman atau data tidak ditemukan."),
+            405: _("Metode tidak diizinkan untuk alamat ini."),
+            413: _("Berkas terlalu besar."),
+            429: _("Terlalu banyak permintaan. Coba lagi sebentar lagi."),
+        }
+        code = exc.code or 500
+        message = messages.get(code, exc.description or "")
+        if code == 400 and exc.description and "CSRF" in str(exc.description):
+            message = _("Sesi formulir kedaluwarsa atau tidak valid. Muat ulang halaman lalu coba lagi.")
+        if is_api_request():
+            names = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                     405: "method_not_allowed", 413: "too_large", 429: "too_many_requests"}
+            return error_response(code, names.get(code, "error"), message)
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(LenteraError)
+    def lentera_error(exc: LenteraError):
+        from app.api.core import error_response, is_api_request
+
+        db.session.rollback()
+        if is_api_request():
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        return render_template("error.html", code=exc.status, message=exc.message, details=exc.details), exc.status
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        from app.api.core import error_response, is_api_request
+
+        db.session.rollback()
+        if is_api_request():
+            return error_response(500, "server_error", _("Terjadi kesalahan pada server. Tim teknis sudah dicatat."))
+        return render_template("error.html", code=500, message=_("Terjadi kesalahan pada server.")), 500
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        extra = " ".join(app.config.get("CSP_MEDIA_SOURCES", []))
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            f"script-src 'self'; media-src 'self' blob: {extra}; connect-src 'self' {extra}; "
+            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
+        )
+        return resp
+
+    @app.context_processor
+    def layout_context():
+        nav = [item for item in app.extensions["nav"] if item.visible_to(current_user)]
+        from flask_babel import get_locale
+
+        return {"nav_items": nav, "current_locale": str(get_locale()), "site_name": app.config["SITE_NAME"]}
+
+    @app.template_filter("jp")
+    def format_jp(value) -> str:
+        """JP with up to two decimals, Indonesian style (2,5)."""
+        from decimal import Decimal
+
+        if value is None:
+            return "0"
+        d = Decimal(value).quantize(Decimal("0.01"))
+        text = f"{d:.2f}".rstrip("0").rstrip(".")
+        from flask_babel import get_locale
+
+        return text.replace(".", ",") if str(get_locale()) == "id" else text
+
+    @app.template_filter("localdt")
+    def localdt(value, fmt: str = "medium") -> str:
+        from flask_babel import format_datetime
+
+        if value is None:
+            return ""
+
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return format_datetime(value, fmt)
+
+    @app.template_filter("localdate")
+    def localdate(value, fmt: str = "medium") -> str:
+        from flask_babel import format_date
+
+        return format_date(value, fmt) if value else ""
+
+
+def flash_error(exc: LenteraError) -> None:
+    flash(exc.message, "error")
+
+
+def staff_required(*roles: str):
+    """Decorator for pages that need one of `roles` (403 otherwise)."""
+    from functools import wraps
+
+    def deco(fn):
+        @wraps(fn)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+__all__ = ["NavItem", "HomePanel", "staff_required", "flash_error", "_l"]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the programs Lentera runs beside Python, from Debian's packages, when they are missing.
+#   scripts/system-deps.sh run    ffmpeg/ffprobe (video), a Unicode font (certificates)
+#   scripts/system-deps.sh test   the above plus PostgreSQL and Chromium (the real services of the tests)
+set -euo pipefail
+mode=${1:-run}
+need=()
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || need+=(ffmpeg)
+[ -e /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || need+=(fonts-noto-core)
+if [ "$mode" = test ]; then
+  pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n1 || true)
+  { command -v initdb >/dev/null || [ -n "$pg" ]; } || need+=(postgresql)
+  command -v chromium >/dev/null || need+=(chromium)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing system packages: ${need[*]}" >&2
+  echo "Install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "Installing system packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

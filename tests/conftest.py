@@ -1,0 +1,288 @@
+"""Fixtures shared by the whole suite.
+
+The integration tests run twice, against SQLite and against a real PostgreSQL server: the
+`app` fixture is parametrised by backend. The schema is built once per backend by the
+Alembic migrations (so the migrations are tested too); after each test every table is emptied
+and the rows the migrations loaded (reference data) are put back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select, text
+
+os.environ.setdefault("LENTERA_NO_SCHEDULER", "1")
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from tests.services import MotoServer, PostgresServer, SmtpSink, free_port  # noqa: E402
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+# --- services -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    server = MotoServer()
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+def base_config(tmp: Path, db_url: str, **extra) -> dict:
+    cfg = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "INSTANCE_PATH": str(tmp / "instance"),
+        "LENTERA_STORAGE": "local",
+        "LENTERA_STORAGE_PATH": str(tmp / "storage"),
+        "WTF_CSRF_ENABLED": False,
+        "SCHEDULER_ENABLED": False,
+        "MAIL_SERVER": None,
+        "SERVER_NAME": None,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def migrate_and_snapshot(app) -> dict[str, list[dict]]:
+    """Run the migrations and remember the rows they loaded."""
+    import flask_migrate
+
+    with app.app_context():
+        flask_migrate.upgrade(revision="heads")
+        snapshot = {}
+        for table in db.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in db.session.execute(select(table))]
+            if rows:
+                snapshot[table.name] = rows
+        db.session.remove()
+    return snapshot
+
+
+def reset_database(app, snapshot: dict[str, list[dict]]) -> None:
+    engine = db.engine
+    tables = db.metadata.sorted_tables
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for t in tables:
+                if t.name in snapshot:
+                    conn.execute(t.insert(), snapshot[t.name])
+                    pk = list(t.primary_key.columns)
+                    if len(pk) == 1 and pk[0].autoincrement and str(pk[0].type).upper().startswith("INTEGER"):
+                        conn.execute(text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', '{pk[0].name}'), "
+                            f"(SELECT COALESCE(MAX(\"{pk[0].name}\"), 1) FROM \"{t.name}\"))"))
+    else:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for t in reversed(tables):
+                conn.execute(t.delete())
+            has_seq = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first()
+            if has_seq:
+                conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+            for t in tables:
+                if t.name in snapshot:
+                    conn.execute(t.insert(), snapshot[t.name])
+            conn.commit()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def _session_app(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"app-{request.param}")
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_server").create_database(f"lentera_test_{WORKER}")
+    else:
+        url = f"sqlite:///{tmp / 'test.db'}"
+    app = create_app(base_config(tmp, url))
+    snapshot = migrate_and_snapshot(app)
+    app.extensions["test_snapshot"] = snapshot
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_session_app):
+    """The app (SQLite or PostgreSQL) with an app context pushed and an empty database."""
+    ctx = _session_app.app_context()
+    ctx.push()
+    try:
+        yield _session_app
+    finally:
+        db.session.remove()
+        reset_database(_session_app, _session_app.extensions["test_snapshot"])
+        shutil.rmtree(_session_app.config["LENTERA_STORAGE_PATH"], ignore_errors=True)
+        _session_app.extensions.pop("lentera_storage", None)
+        ctx.pop()
+
+
+@pytest.fixture
+def backend(app) -> str:
+    return db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- people -------------------------------------------------------------------------------------
+
+def nip_for(i: int, gender: int = 1) -> str:
+    """A well-formed NIP, different for every i."""
+    year = 1970 + i % 25
+    return f"{year}{1 + i % 12:02d}{1 + i % 28:02d}{year + 25}{1 + i % 12:02d}{gender}{i % 1000:03d}"
+
+
+@pytest.fixture
+def org(app):
+    """A small organisation: instansi > A (> A1), B; one person per role, scoped as in production.
+
+    - admin: site-wide; bpsdm_a: reach = unit A's subtree; head_a: head (atasan) of unit A
+    - learner_a1 (unit A1), learner_b (unit B), instructor (unit A)
+    """
+    from app.accounts import operations as ops
+
+    inst = ops.create_unit("Pemerintah Provinsi Uji", None, "instansi", "UJI")
+    a = ops.create_unit("Dinas A", inst)
+    a1 = ops.create_unit("Bidang A1", a)
+    b = ops.create_unit("Dinas B", inst)
+
+    def user(username, i, unit, roles=(), scopes=None, password="rahasia123"):
+        u = ops.create_user(username, password=password, name=username.replace("_", " ").title(), nip=nip_for(i),
+                            unit=unit, position="Analis Kebijakan", golongan="III/a", employment_type="PNS",
+                            email=f"{username}@example.go.id")
+        ops.set_roles(u, list(roles), scopes or {})
+        return u
+
+    ns = SimpleNamespace(instansi=inst, a=a, a1=a1, b=b)
+    ns.admin = user("admin", 1, inst, ["admin"], {"admin": None})
+    ns.bpsdm_a = user("bpsdm_a", 2, a, ["bpsdm"], {"bpsdm": a})
+    ns.head_a = user("head_a", 3, a)
+    ops.update_unit(a, head=ns.head_a)
+    ns.learner_a1 = user("learner_a1", 4, a1)
+    ns.learner_b = user("learner_b", 5, b)
+    ns.instructor = user("instructor", 6, a, ["instructor"])
+    db.session.commit()
+    return ns
+
+
+@pytest.fixture
+def auth(app):
+    """auth(user) -> headers with a fresh bearer token for that user."""
+    from app.accounts.operations import issue_token
+
+    def make(user) -> dict[str, str]:
+        token, _ = issue_token(user)
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """login(user, password) logs the test client in through the real login page."""
+
+    def do(user, password: str = "rahasia123"):
+        resp = client.post("/masuk", data={"username": user.username, "password": password})
+        assert resp.status_code == 302, resp.data[:500]
+        return client
+
+    return do
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --- live server and browser ----------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The real app on a local port (SQLite file, CSRF on, demo data), for browser journeys."""
+    from werkzeug.serving import make_server
+
+    tmp = tmp_path_factory.mktemp("live")
+    app = create_app(base_config(tmp, f"sqlite:///{tmp / 'live.db'}", WTF_CSRF_ENABLED=True, TESTING=False))
+    migrate_and_snapshot(app)
+    with app.app_context():
+        for seeder in app.extensions["seeders"]:
+            seeder()
+            db.session.commit()
+        db.session.remove()
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", app=app)
+    server.shutdown()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def browser_login(page):
+    def do(username: str, password: str = "lentera123"):
+        page.goto("/masuk")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/masuk" not in url)
+        return page
+
+    return do

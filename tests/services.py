@@ -1,0 +1,142 @@
+"""Real services for the tests: a throwaway PostgreSQL cluster, moto's S3 server, an SMTP sink.
+
+Each is started on a free local port and stopped at the end of the session. `make test`
+installs the programs (Debian's postgresql, moto[server], aiosmtpd); here we only run them.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"service on port {port} did not start within {timeout}s")
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if candidates:
+        return candidates[-1]
+    raise RuntimeError(f"PostgreSQL's {name} was not found: run `make test`, which installs Debian's postgresql")
+
+
+class PostgresServer:
+    """initdb + postgres on a free port, as an unprivileged user when we are root (initdb refuses root)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="lentera-pg-"))
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:
+            user = "postgres"
+            try:
+                pwd.getpwnam(user)
+            except KeyError:
+                subprocess.run(["useradd", "--system", "--no-create-home", user], check=True)
+            shutil.chown(self.dir, user)
+            os.chmod(self.dir, 0o700)
+            self.run_as = ["runuser", "-u", user, "--"]
+
+    def start(self) -> str:
+        data = self.dir / "data"
+        subprocess.run(self.run_as + [_pg_bin("initdb"), "-D", str(data), "-U", "lentera", "--auth=trust",
+                                      "-E", "UTF8", "--locale=C.UTF-8"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            self.run_as + [_pg_bin("postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.dir),
+                           "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                           "-c", "full_page_writes=off", "-c", "max_connections=200"],
+            stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"))
+        _wait_port(self.port)
+        return f"postgresql+psycopg://lentera@127.0.0.1:{self.port}/postgres"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(f"postgresql://lentera@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://lentera@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class MotoServer:
+    """moto's S3-compatible HTTP server (moto[server])."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_port(self.port)
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on localhost that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list = []
+        self.controller = None
+
+    def start(self) -> tuple[str, int]:
+        from email import message_from_bytes
+
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                msg = message_from_bytes(envelope.content)
+                sink.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": msg})
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return "127.0.0.1", self.port
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
