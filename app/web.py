@@ -81,6 +81,28 @@ def set_language(code: str):
     return redirect(target)
 
 
+#: Front-end libraries installed from npm (`make assets`) and served by the app itself: no CDN.
+VENDOR_FILES = {
+    "hls.min.js": "hls.js/dist/hls.min.js",
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
+}
+
+
+@bp.get("/vendor/<name>")
+def vendor(name: str):
+    from pathlib import Path
+
+    from flask import current_app, send_file
+
+    rel = VENDOR_FILES.get(name)
+    if rel is None:
+        abort(404)
+    path = Path(current_app.root_path).parent / "node_modules" / rel
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="text/javascript", max_age=7 * 24 * 3600, conditional=True)
+
+
 @bp.get("/healthz")
 def healthz():
     """Database, storage and scheduler, for load balancers and operators."""

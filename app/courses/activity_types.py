@@ -1,0 +1,82 @@
+"""The activity types the course engine holds, and the hooks other modules plug in.
+
+The course engine knows lessons, files, links and classroom sessions itself. Quizzes and videos
+belong to their own modules, which register their type here at import time (the course engine
+imports neither). Every type is completed through `courses.operations.complete_activity()`.
+
+Package hooks work in two phases so that a bad package is refused whole:
+1. `validate(spec, reader, problems)` — read and check the files the activity needs; report
+   every problem with file and line; write nothing.
+2. `apply(activity, spec, reader)` — called only when no problem was found anywhere, after the
+   activity row exists (flushed): write the module's own rows (questions, video assets, jobs).
+`export(activity, writer) -> dict` writes the activity's files into a package and returns the
+extra keys of its `course.yaml` entry (e.g. {"file": "quizzes/kuis-1.xml", "pass_percent": 70}).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flask_babel import lazy_gettext as _l
+
+
+class PackageReader(Protocol):
+    def exists(self, relpath: str) -> bool: ...
+    def read_bytes(self, relpath: str) -> bytes: ...
+    def read_text(self, relpath: str) -> str: ...
+    def local_path(self, relpath: str) -> str: ...  # a real file path (for ffprobe/ffmpeg)
+
+
+class PackageWriter(Protocol):
+    def write_bytes(self, relpath: str, data: bytes) -> None: ...
+    def write_text(self, relpath: str, text: str) -> None: ...
+    def write_from_storage(self, relpath: str, storage_key: str) -> None: ...
+
+
+class Problems(Protocol):
+    def add(self, file: str | None, line: int | None, message: str) -> None: ...
+
+
+@dataclass
+class ActivityType:
+    name: str
+    label: Any
+    #: how it completes: "view" (opened), "watch", "quiz", "attendance", or "none" (not tracked)
+    completion: str
+    #: the learner-facing partial template, rendered with `activity` and `ctx` (from `view_context`)
+    template: str | None = None
+    view_context: Callable[[Any, Any], dict] | None = None  # (activity, user) -> dict
+    #: instructor-facing partial for extra settings on the activity edit page
+    edit_template: str | None = None
+    edit_context: Callable[[Any], dict] | None = None  # (activity) -> dict
+    validate: Callable[[dict, PackageReader, Problems], None] | None = None
+    apply: Callable[[Any, dict, PackageReader], None] | None = None
+    export: Callable[[Any, PackageWriter], dict] | None = None
+    #: copy the module's own rows when a course is duplicated: (source activity, new activity)
+    duplicate: Callable[[Any, Any], None] | None = None
+    #: re-evaluate the rule for a user when settings change (video %, quiz pass mark): (activity, user) -> bool
+    meets_rule: Callable[[Any, Any], bool] | None = None
+
+
+REGISTRY: dict[str, ActivityType] = {}
+
+
+def register(activity_type: ActivityType) -> ActivityType:
+    REGISTRY[activity_type.name] = activity_type
+    return activity_type
+
+
+def get_type(name: str) -> ActivityType | None:
+    return REGISTRY.get(name)
+
+
+LABELS = {
+    "lesson": _l("Materi"),
+    "file": _l("Berkas"),
+    "link": _l("Tautan"),
+    "video": _l("Video"),
+    "quiz": _l("Kuis"),
+    "classroom": _l("Tatap muka"),
+}
