@@ -80,3 +80,9 @@ LABELS = {
     "quiz": _l("Kuis"),
     "classroom": _l("Tatap muka"),
 }
+
+
+#: Functions that check competency codes named by courses (a package's `competencies:`).
+#: Each takes a list of codes and returns the set of codes it does not know. The CMB layer
+#: registers one; with none registered, codes are not checked.
+COMPETENCY_CHECKERS: list[Callable[[list[str]], set[str]]] = []
