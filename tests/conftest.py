@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 os.environ.setdefault("LENTERA_NO_SCHEDULER", "1")
 
@@ -87,34 +87,11 @@ def migrate_and_snapshot(app) -> dict[str, list[dict]]:
 
 
 def reset_database(app, snapshot: dict[str, list[dict]]) -> None:
-    engine = db.engine
-    tables = db.metadata.sorted_tables
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            for t in tables:
-                if t.name in snapshot:
-                    conn.execute(t.insert(), snapshot[t.name])
-                    pk = list(t.primary_key.columns)
-                    if len(pk) == 1 and pk[0].autoincrement and str(pk[0].type).upper().startswith("INTEGER"):
-                        conn.execute(text(
-                            f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', '{pk[0].name}'), "
-                            f"(SELECT COALESCE(MAX(\"{pk[0].name}\"), 1) FROM \"{t.name}\"))"))
-    else:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            for t in reversed(tables):
-                conn.execute(t.delete())
-            has_seq = conn.exec_driver_sql(
-                "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first()
-            if has_seq:
-                conn.exec_driver_sql("DELETE FROM sqlite_sequence")
-            for t in tables:
-                if t.name in snapshot:
-                    conn.execute(t.insert(), snapshot[t.name])
-            conn.commit()
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    """Empty every table and put back the rows the migrations loaded."""
+    from app.backup import clear_all_tables, insert_rows
+
+    clear_all_tables()
+    insert_rows(snapshot)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
