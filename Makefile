@@ -32,7 +32,7 @@ system-deps:
 test-system-deps:
 	@scripts/system-deps.sh test
 
-translations: | $(BIN)/python
+translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile -d app/translations -f >/dev/null
 
 # Front-end libraries (hls.js, the chart library) come from npm and are served by the app.
