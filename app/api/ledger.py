@@ -118,7 +118,7 @@ def ledger_of(nip: str, params: LedgerQuery):
     year = params.year or ops.current_year()
     rows = queries.entries(person.id, year)
     rev = dict(db.session.execute(select(LedgerEntry.reverses_id, LedgerEntry.id).where(
-        LedgerEntry.reverses_id.in_([e.id for e in rows]))).tuples().all()) if rows else {}
+        LedgerEntry.reverses_id.in_([e.id for e in rows]))).all()) if rows else {}
     return {"nip": person.nip, "year": year, "target_jp": queries.target_for(person),
             "total_jp": jp_number(queries.year_total(person.id, year)),
             "entries": [entry_dict(e, rev.get(e.id)) for e in rows]}

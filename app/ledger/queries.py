@@ -112,7 +112,7 @@ def batches(viewer: User):
 
 def batch_entries(batch: AttendanceBatch) -> list[tuple[LedgerEntry, User]]:
     return list(db.session.execute(select(LedgerEntry, User).join(User, LedgerEntry.user_id == User.id).where(
-        LedgerEntry.source_type == "attendance", LedgerEntry.source_id == batch.id).order_by(User.name)).tuples())
+        LedgerEntry.source_type == "attendance", LedgerEntry.source_id == batch.id).order_by(User.name)))
 
 
 # --- SIASN export ---------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def export_rows(viewer: User, unit: Unit, year: int):
     r = reach(viewer)
     if not r.everything:
         stmt = stmt.where(r.unit_filter(Unit.path))
-    for entry, name in db.session.execute(stmt.execution_options(yield_per=2000)).tuples():
+    for entry, name in db.session.execute(stmt.execution_options(yield_per=2000)):
         yield {
             "nip": entry.nip or "", "nama": name, "jenis_diklat_id": entry.jenis_diklat_id or "",
             "jenis_diklat": SIASN_TYPES.get(entry.jenis_diklat_id, "") if entry.jenis_diklat_id else "",

@@ -343,7 +343,7 @@ def batches():
     rows = list(db.session.scalars(queries.batches(current_user).limit(200)))
     counts = dict(db.session.execute(select(LedgerEntry.source_id, func.count()).where(
         LedgerEntry.source_type == "attendance", LedgerEntry.source_id.in_([b.id for b in rows]))
-        .group_by(LedgerEntry.source_id)).tuples().all()) if rows else {}
+        .group_by(LedgerEntry.source_id)).all()) if rows else {}
     return render_template("ledger/batches.html", form=form, batches=rows, counts=counts)
 
 
