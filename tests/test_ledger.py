@@ -407,3 +407,19 @@ def test_siasn_export(org, login, client, auth):
     login(org.bpsdm_a)
     page = client.get(f"/jp/ekspor?unit={org.a.id}&year=2026")
     assert page.status_code == 200 and page.data.decode().count("\n") == 2
+
+
+def test_home_page_panels(org, login, client):
+    from app.notifications.operations import notify
+
+    manual(org, org.learner_a1, "6", on=ops.local_date(ops.utcnow()))
+    notify(org.learner_a1, "Klaim JP disetujui: Seminar", "4 JP dicatat", link="/jp")
+    db.session.commit()
+    login(org.learner_a1)
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="jp-ring"' in html and 'data-total="6.00"' in html and "Klaim JP disetujui: Seminar" in html
+    assert "Buku besar JP" not in html
+    client.post("/keluar")
+    login(org.bpsdm_a)
+    html = client.get("/").get_data(as_text=True)
+    assert "Klaim menunggu verifikasi" in html and "Buku besar JP" in html
