@@ -115,6 +115,9 @@ class CurrentLevel(db.Model):
     assessed_on: Mapped[date] = mapped_column()
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
 
+    # covering: the training-needs aggregate reads (user, competency, level) from the index alone
+    __table_args__ = (Index("ix_competency_current_levels_cover", "user_id", "competency_id", "level"),)
+
 
 class CourseCost(db.Model):
     """Estimated cost per participant of a course (rupiah), for the training-needs map."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach
@@ -91,25 +91,45 @@ class NeedsMap:
         return None if self.envelope is None else self.total_cost <= self.envelope
 
 
-def gap_counts(unit: Unit | None, reach: Reach | None = None) -> list[tuple[int, int, int]]:
-    """(competency_id, current level, people in gap) for active employees under `unit` (or the reach)."""
-    cur = func.coalesce(CurrentLevel.level, 0)
-    stmt = (
-        select(PositionStandard.competency_id, cur, func.count())
-        .select_from(User)
-        .join(PositionStandard, PositionStandard.position_id == User.position_id)
-        .outerjoin(CurrentLevel, and_(CurrentLevel.user_id == User.id,
-                                      CurrentLevel.competency_id == PositionStandard.competency_id))
-        .where(User.active.is_(True), PositionStandard.required_level > cur)
-        .group_by(PositionStandard.competency_id, cur)
-    )
+def _scoped(stmt, unit: Unit | None, reach: Reach | None):
     if unit is not None or (reach is not None and not reach.everything):
         stmt = stmt.join(Unit, User.unit_id == Unit.id)
         if unit is not None:
             stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
         if reach is not None and not reach.everything:
             stmt = stmt.where(reach.unit_filter(Unit.path))
-    return [(int(c), int(level), int(n)) for c, level, n in db.session.execute(stmt)]
+    return stmt.where(User.active.is_(True), User.position_id.is_not(None))
+
+
+def gap_counts(unit: Unit | None, reach: Reach | None = None) -> list[tuple[int, int, int]]:
+    """(competency_id, current level, people in gap) for active employees under `unit` (or the reach).
+
+    Two GROUP BYs instead of one join of employees × standards: people per position, and
+    assessed levels per (position, competency, level). People never assessed in a competency are
+    the position's headcount minus those assessed. Combining them with the standards touches
+    positions × competencies × levels rows, never employees.
+    """
+    headcount = dict(db.session.execute(
+        _scoped(select(User.position_id, func.count()).select_from(User), unit, reach).group_by(User.position_id)).all())
+    if not headcount:
+        return []
+    assessed: dict[tuple[int, int], dict[int, int]] = {}
+    stmt = _scoped(select(User.position_id, CurrentLevel.competency_id, CurrentLevel.level, func.count())
+                   .select_from(User).join(CurrentLevel, CurrentLevel.user_id == User.id), unit, reach)
+    for position_id, comp_id, level, n in db.session.execute(
+            stmt.group_by(User.position_id, CurrentLevel.competency_id, CurrentLevel.level)):
+        assessed.setdefault((position_id, comp_id), {})[level] = n
+    counts: dict[tuple[int, int], int] = {}
+    standards = db.session.execute(select(PositionStandard.position_id, PositionStandard.competency_id,
+                                          PositionStandard.required_level)
+                                   .where(PositionStandard.position_id.in_(list(headcount)))).all()
+    for position_id, comp_id, required in standards:
+        levels = dict(assessed.get((position_id, comp_id), {}))
+        levels[0] = headcount[position_id] - sum(levels.values())
+        for level, n in levels.items():
+            if n and required > level:
+                counts[(comp_id, level)] = counts.get((comp_id, level), 0) + n
+    return [(c, level, n) for (c, level), n in sorted(counts.items())]
 
 
 def instansi_of(unit: Unit) -> Unit:
