@@ -534,13 +534,12 @@ def budget(unit_id: int, year: int):
 @staff_required(*STAFF)
 def costs():
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
+        from flask_wtf import FlaskForm
 
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except Exception:
+        if not FlaskForm().validate_on_submit():  # the CSRF token
             abort(400)
-        course = db.session.get(Course, int(request.form.get("course_id", "0") or 0))
+        course_id = request.form.get("course_id", "")
+        course = db.session.get(Course, int(course_id)) if course_id.isdigit() else None
         if course is None:
             abort(404)
         try:
