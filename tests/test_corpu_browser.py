@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/lentera-shots")
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _setup_course(app) -> tuple[int, list[int]]:
@@ -44,6 +52,7 @@ def test_learner_closes_a_gap_with_a_recommended_course(page, browser_login, liv
     row = page.locator('#gap-table tr[data-code="MJ-KOM"]')
     assert row.locator("td.gap").inner_text().strip() == "1"
     page.wait_for_selector("#gap-chart[data-drawn='1']")  # Chart.js drew the gaps (no inline script)
+    shot(page, "corpu-gaps-before")
     rec = page.locator(f'#recommendations tr[data-course="{course_id}"]')
     assert "MJ-KOM" in rec.inner_text()
     rec.get_by_role("button", name="Daftar").click()
@@ -59,3 +68,17 @@ def test_learner_closes_a_gap_with_a_recommended_course(page, browser_login, liv
     assert page.locator('#gap-table tr[data-code="MJ-KOM"] td.gap').inner_text().strip() == "terpenuhi"
     assert "naik ke level 2 dari kursus Komunikasi Efektif untuk ASN" in page.locator("#evidence").inner_text()
     assert page.locator(f'#recommendations tr[data-course="{course_id}"]').count() == 0
+    shot(page, "corpu-gaps-after")
+
+
+def test_bpsdm_sees_training_needs_and_talent_pool(page, browser_login):
+    browser_login("bpsdm")
+    page.goto("/kebutuhan-pelatihan")
+    assert page.locator("#needs tbody tr").count() >= 5  # demo standards and assessments leave gaps
+    assert "Pagu pengembangan SDM" in page.locator("main").inner_text()
+    shot(page, "corpu-needs")
+    page.goto("/talenta")
+    page.locator('#ninebox a[data-box="9"]').click()
+    page.wait_for_selector("#box-people")
+    assert page.locator('#ninebox a.pool').count() == 3
+    shot(page, "corpu-talent")

@@ -237,3 +237,26 @@ def test_talent_import_nine_box_and_people(app, org, client, login):
     page = client.get("/talenta?periode=2025&kotak=9").get_data(as_text=True)
     assert 'data-box="9"' in page and "Learner A1" in page.split('id="box-people"')[1]
     assert db.session.scalar(db.select(db.func.count()).select_from(TalentRating)) == 3
+
+
+def test_plan_api_flow_and_scoping(app, org, client, auth):
+    course = make_course(title="Integritas ASN", jp=6, competencies=[("MJ-INT", 3)])
+    db.session.commit()
+    me = auth(org.learner_a1)
+    resp = client.post("/api/v1/plans/2026/items", json={"kind": "course", "course_id": course.id}, headers=me)
+    assert resp.status_code == 201 and resp.json["items"][0]["title"] == "Integritas ASN"
+    resp = client.post("/api/v1/plans/2026/items", json={"kind": "mentoring", "title": "", "planned_jp": 2}, headers=me)
+    assert resp.status_code == 400
+    resp = client.post("/api/v1/plans/2026/items", json={"kind": "mentoring", "title": "Mentoring", "planned_jp": "2.5"},
+                       headers=me)
+    assert resp.json["planned_jp"] == 8.5
+    plan_id = client.post("/api/v1/plans/2026/submit", headers=me).json["id"]
+    assert client.post(f"/api/v1/plans/{plan_id}/approve", json={}, headers=auth(org.learner_b)).status_code == 403
+    assert client.post(f"/api/v1/plans/{plan_id}/return", json={"comment": ""},
+                       headers=auth(org.head_a)).status_code == 400
+    resp = client.post(f"/api/v1/plans/{plan_id}/approve", json={"comment": "Setuju"}, headers=auth(org.head_a))
+    assert resp.status_code == 200 and resp.json["status"] == "approved"
+    nip = org.learner_a1.nip
+    assert client.get(f"/api/v1/employees/{nip}/plans/2026", headers=auth(org.head_a)).json["comment"] == "Setuju"
+    assert client.get(f"/api/v1/employees/{nip}/plans/2026", headers=auth(org.learner_b)).status_code == 403
+    assert client.get(f"/api/v1/employees/{nip}/plans/2025", headers=me).json["items"] == []

@@ -146,3 +146,115 @@ def training_needs_api(params: NeedsQuery):
     if unit is None and not r.everything and not r.unit_paths:
         raise BadInput(_("Anda tidak memiliki unit dalam jangkauan."))
     return [n.as_dict() for n in training_needs(unit, params.year, r).needs]
+
+
+# --- development plans -------------------------------------------------------------------------
+
+class PlanItemOut(BaseModel):
+    id: int
+    kind: str
+    course_id: int | None
+    title: str
+    planned_jp: float
+    competency: str | None
+    done: bool
+    done_on: date | None
+
+
+class PlanOut(BaseModel):
+    id: int | None
+    nip: str | None
+    year: int
+    status: str
+    comment: str
+    planned_jp: float
+    done_jp: float
+    items: list[PlanItemOut]
+
+
+class PlanItemIn(BaseModel):
+    kind: str = Field(description="course | coaching | mentoring | internship | other")
+    course_id: int | None = None
+    title: str = ""
+    planned_jp: float | str = 0
+    competency: str | None = None
+
+
+class DecisionIn(BaseModel):
+    comment: str = Field(default="", max_length=2000)
+
+
+def plan_dict(person, year: int, plan) -> dict:
+    from app.corpu.queries import plan_progress
+
+    if plan is None:
+        return {"id": None, "nip": person.nip, "year": year, "status": "draft", "comment": "", "planned_jp": 0,
+                "done_jp": 0, "items": []}
+    prog = plan_progress(plan)
+    return {"id": plan.id, "nip": person.nip, "year": plan.year, "status": plan.status, "comment": plan.comment,
+            "planned_jp": float(prog.planned_jp), "done_jp": float(prog.done_jp),
+            "items": [{"id": ip.item.id, "kind": ip.item.kind, "course_id": ip.item.course_id, "title": ip.item.title,
+                       "planned_jp": float(ip.item.planned_jp), "competency": ip.item.competency_code,
+                       "done": ip.done, "done_on": ip.done_on} for ip in prog.items]}
+
+
+def _plan_by_id(plan_id: int):
+    from app.corpu.models import DevelopmentPlan
+
+    plan = db.session.get(DevelopmentPlan, plan_id)
+    if plan is None:
+        raise NotFound(_("Rencana tidak ditemukan."))
+    return plan
+
+
+@route("/employees/<nip>/plans/<int:year>", summary="An employee's development plan for a year, with progress",
+       tag="cmb", response=PlanOut)
+def employee_plan(nip: str, year: int):
+    person = person_in_reach(nip)
+    return plan_dict(person, year, ops.plan_for(person, year, create=False))
+
+
+@route("/plans/<int:year>/items", "POST", summary="Add a course or another activity to one's own plan", tag="cmb",
+       body=PlanItemIn, response=PlanOut, status=201)
+def plan_add_item(year: int, body: PlanItemIn):
+    from app.courses.models import Course
+
+    me = user_ctx()
+    course = None
+    if body.course_id is not None:
+        course = db.session.get(Course, body.course_id)
+        if course is None:
+            raise NotFound(_("Kursus tidak ditemukan."))
+    plan = ops.plan_for(me, year)
+    ops.add_plan_item(plan, me, kind=body.kind, course=course, title=body.title, planned_jp=str(body.planned_jp),
+                      competency_code=body.competency)
+    db.session.commit()
+    return plan_dict(me, year, plan), 201
+
+
+@route("/plans/<int:year>/submit", "POST", summary="Submit one's own plan to the supervisor", tag="cmb",
+       response=PlanOut)
+def plan_submit(year: int):
+    me = user_ctx()
+    plan = ops.plan_for(me, year, create=False)
+    if plan is None:
+        raise NotFound(_("Belum ada rencana untuk tahun %(y)d.", y=year))
+    ops.submit_plan(plan, me)
+    db.session.commit()
+    return plan_dict(me, year, plan)
+
+
+@route("/plans/<int:plan_id>/approve", "POST", summary="Approve a staff member's plan (head of unit)", tag="cmb",
+       body=DecisionIn, response=PlanOut)
+def plan_approve(plan_id: int, body: DecisionIn):
+    plan = ops.approve_plan(_plan_by_id(plan_id), user_ctx(), body.comment)
+    db.session.commit()
+    return plan_dict(plan.user, plan.year, plan)
+
+
+@route("/plans/<int:plan_id>/return", "POST", summary="Send a plan back with a comment (head of unit)", tag="cmb",
+       body=DecisionIn, response=PlanOut)
+def plan_return(plan_id: int, body: DecisionIn):
+    plan = ops.return_plan(_plan_by_id(plan_id), user_ctx(), body.comment)
+    db.session.commit()
+    return plan_dict(plan.user, plan.year, plan)
