@@ -128,3 +128,18 @@ def test_course_package_with_unknown_competency_is_refused(app, org, tmp_path, c
     else:
         course, created = import_package(tmp_path, org.instructor)
         assert created and [c.code for c in course.competencies] == ["TEK-LITDIG"]
+
+
+def test_cli_imports_all_or_nothing_and_notifies(app, org, tmp_path):
+    good = tmp_path / "standar.csv"
+    good.write_text("jabatan,competency,required_level\nAnalis Kebijakan,MJ-KOM,3\n")
+    bad = tmp_path / "buruk.csv"
+    bad.write_text("jabatan,competency,required_level\nAnalis Kebijakan,MJ-KOM,3\nAnalis Kebijakan,NOPE-1,9\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["corpu", "import", "standards", str(bad)])
+    assert result.exit_code == 1 and "baris 3, kolom competency" in result.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(PositionStandard)) == 0
+    result = runner.invoke(args=["corpu", "import", "standards", str(good)])
+    assert result.exit_code == 0 and "created: 1" in result.output
+    result = runner.invoke(args=["corpu", "notify-expiring"])
+    assert result.exit_code == 0 and "0 pemberitahuan" in result.output
