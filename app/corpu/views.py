@@ -32,7 +32,7 @@ from app.corpu.forms import (
     StandardForm,
 )
 from app.corpu.gaps import employee_gaps
-from app.corpu.models import Competency, DevelopmentPlan, PlanItem, PositionStandard, Program
+from app.corpu.models import DevelopmentPlan, PlanItem, PositionStandard, Program
 from app.corpu.needs import instansi_of, needs_xlsx, training_needs
 from app.corpu.recommend import recommendations
 from app.courses.models import Course
@@ -123,17 +123,14 @@ def person(nip: str):
 @bp.post("/kompetensi/daftar/<int:course_id>")
 @login_required
 def enrol(course_id: int):
-    """Enrol oneself in a recommended course (self-enrolment must be open)."""
-    from app.courses.operations import enrol as enrol_op
+    """Enrol oneself in a recommended course, through the course engine's own self-enrolment rule."""
+    from app.courses.operations import self_enrol
 
     course = db.session.get(Course, course_id)
-    if course is None or not course.published:
+    if course is None:
         abort(404)
-    if not course.self_enrol:
-        flash(_("Kursus ini tidak membuka pendaftaran mandiri; hubungi BPSDM."), "error")
-        return redirect(url_for("corpu.mine"))
     try:
-        enrol_op(course, current_user, method="self", by=current_user)
+        self_enrol(course, current_user)
         db.session.commit()
         flash(_("Anda terdaftar di kursus %(t)s.", t=course.title), "success")
     except LenteraError as exc:
@@ -656,4 +653,4 @@ def rupiah(value) -> str:
     return "Rp" + f"{amount:,}".replace(",", ".")
 
 
-__all__ = ["bp", "NAV", "HOME_PANELS", "Competency"]
+__all__ = ["bp", "NAV", "HOME_PANELS"]
