@@ -1,0 +1,1 @@
+"""CMB / Corporate University layer: competencies, gaps, plans, training needs, programs, talent."""
