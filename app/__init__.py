@@ -44,6 +44,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
         cur.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(conn, name) -> None:
+    # pysqlite (Python < 3.12) opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT
+    # issued first would open one by itself, and its RELEASE would then COMMIT: a course
+    # completion could commit without the JP credit recorded after it. Begin explicitly instead,
+    # so that the savepoint nests inside the request's transaction as it does on PostgreSQL.
+    dbapi_conn = conn.connection.driver_connection
+    if type(dbapi_conn).__module__.startswith("sqlite3") and not dbapi_conn.in_transaction:
+        dbapi_conn.execute("BEGIN")
+
+
 def _select_locale() -> str:
     langs = ["id", "en"]
     if not has_request_context():
@@ -63,6 +74,25 @@ def _select_timezone() -> str:
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return "Asia/Jakarta"
+
+
+def _start_scheduler_with_first_request(app: Flask) -> None:
+    """Start the job scheduler in a process that serves requests, never in a CLI command
+    (`flask db upgrade`, `seed-demo`, … must not race a background scheduler for the database).
+    Every gunicorn worker starts one; the database lock lets exactly one of them work."""
+    import threading
+
+    lock = threading.Lock()
+
+    @app.before_request
+    def _ensure_scheduler() -> None:
+        if "lentera_scheduler" in app.extensions:
+            return
+        with lock:
+            if "lentera_scheduler" not in app.extensions:
+                from app.jobs.operations import start_scheduler
+
+                start_scheduler(app)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -117,10 +147,9 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     core_cli.register(app)
 
-    if app.config["SCHEDULER_ENABLED"] and not app.config.get("TESTING") and os.environ.get("LENTERA_NO_SCHEDULER") != "1":
-        from app.jobs.operations import start_scheduler
-
-        start_scheduler(app)
+    if app.config["SCHEDULER_ENABLED"] and not app.config.get("TESTING") and \
+            os.environ.get("LENTERA_NO_SCHEDULER") != "1":
+        _start_scheduler_with_first_request(app)
     return app
 
 

@@ -49,15 +49,9 @@ def test_course_completion_credits_its_jp_once(org):
     assert queries.year_total(org.learner_a1.id, 2026) == Decimal("2.50")
 
 
-def test_completion_and_credit_commit_together(org, backend):
+def test_completion_and_credit_commit_together(org):
     """A completion whose transaction rolls back leaves no JP behind, and vice versa."""
     from app.courses.models import CourseCompletion
-
-    if backend == "sqlite":
-        # pysqlite's legacy transaction handling: the course engine's SAVEPOINT, issued before any
-        # BEGIN, is committed by its RELEASE. Reported to the lead (needs the SQLAlchemy
-        # "BEGIN on begin event" recipe in app/__init__.py, a shared file).
-        pytest.skip("pysqlite commits an outermost SAVEPOINT on RELEASE")
 
     course = make_course(org.instructor, jp=3)
     enrol_all(course, org.learner_a1)
