@@ -306,10 +306,14 @@ def verify_url(serial: str, base_url: str | None = None) -> str:
     return f"{public_base_url(base_url)}/verify/{quote(serial, safe='/')}"
 
 
-def page_data(cert: Certificate, base_url: str | None = None) -> pdfmod.CertificateData:
-    tpl, _numbering = template_for(cert.user, cert.course_id)
-    if cert.template is not None:
-        tpl = cert.template
+def look_of(cert: Certificate) -> CertificateTemplate:
+    """The template a certificate was issued with (or, if it was deleted, the current one)."""
+    return cert.template or template_for(cert.user, cert.course_id)[0]
+
+
+def page_data(cert: Certificate, base_url: str | None = None,
+              tpl: CertificateTemplate | None = None) -> pdfmod.CertificateData:
+    tpl = tpl or look_of(cert)
     return pdfmod.CertificateData(
         serial=cert.serial, heading=tpl.heading or "SERTIFIKAT", holder_name=cert.holder_name,
         holder_nip=cert.holder_nip, title=cert.title, training_type=cert.training_type, organiser=cert.organiser,
@@ -319,8 +323,8 @@ def page_data(cert: Certificate, base_url: str | None = None) -> pdfmod.Certific
 
 
 def render_certificate(cert: Certificate, base_url: str | None = None, *, sign: bool = True) -> bytes:
-    tpl = cert.template or template_for(cert.user, cert.course_id)[0]
-    data = pdfmod.render_pdf(page_data(cert, base_url), tpl, template_images(tpl))
+    tpl = look_of(cert)
+    data = pdfmod.render_pdf(page_data(cert, base_url, tpl), tpl, template_images(tpl))
     if sign:
         data = signing.sign_pdf(data, location=cert.place_of_issue or None)
     return data

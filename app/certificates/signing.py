@@ -67,7 +67,9 @@ def sign_pdf(data: bytes, *, reason: str = "Sertifikat elektronik", location: st
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(field_name="TandaTanganElektronik", reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    # A fixed reservation for the CMS blob: without it pyHanko signs twice (a dry run to measure
+    # the size), which doubles the cost. 16 KiB holds an RSA-4096 chain of three certificates.
+    out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=16384)
     return out.getvalue()
 
 
