@@ -42,6 +42,9 @@ SCRIPT_FONTS: dict[str, tuple[str, str, bool]] = {
     "georgian": ("LenteraGeorgian", "NotoSansGeorgian-Regular.ttf", False),
     "armenian": ("LenteraArmenian", "NotoSansArmenian-Regular.ttf", False),
     "ethiopic": ("LenteraEthiopic", "NotoSansEthiopic-Regular.ttf", True),
+    # Noto CJK ships CFF outlines, which ReportLab cannot embed; WenQuanYi Micro Hei is TrueType
+    # and covers Han, Hiragana/Katakana and Hangul (Debian fonts-wqy-microhei).
+    "cjk": ("LenteraCJK", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", False),
 }
 _RANGES = [  # (first, last, script): the blocks of the scripts above
     (0x0590, 0x05FF, "hebrew"), (0x0600, 0x06FF, "arabic"), (0x0750, 0x077F, "arabic"),
@@ -49,6 +52,9 @@ _RANGES = [  # (first, last, script): the blocks of the scripts above
     (0xFB1D, 0xFB4F, "hebrew"), (0x0900, 0x097F, "devanagari"), (0xA8E0, 0xA8FF, "devanagari"),
     (0x0980, 0x09FF, "bengali"), (0x0B80, 0x0BFF, "tamil"), (0x0E00, 0x0E7F, "thai"),
     (0x10A0, 0x10FF, "georgian"), (0x0530, 0x058F, "armenian"), (0x1200, 0x139F, "ethiopic"),
+    (0x1100, 0x11FF, "cjk"), (0x3000, 0x303F, "cjk"), (0x3040, 0x30FF, "cjk"), (0x3130, 0x318F, "cjk"),
+    (0x3400, 0x4DBF, "cjk"), (0x4E00, 0x9FFF, "cjk"), (0xAC00, 0xD7AF, "cjk"), (0xF900, 0xFAFF, "cjk"),
+    (0xFF00, 0xFFEF, "cjk"),
 ]
 RTL_SCRIPTS = {"arabic", "hebrew"}
 
@@ -58,19 +64,20 @@ class FontMissing(RuntimeError):
 
 
 def font_path(script: str) -> Path:
-    return FONT_DIR / SCRIPT_FONTS[script][1]
+    return FONT_DIR / SCRIPT_FONTS[script][1]  # an absolute file name stays as it is
 
 
 @cache
 def font_name(script: str) -> str:
     """Register (once per process) and return the font for a script."""
-    name, filename, shaping = SCRIPT_FONTS[script]
-    path = FONT_DIR / filename
+    name, _filename, shaping = SCRIPT_FONTS[script]
+    path = font_path(script)
     if not path.is_file():
         if script.startswith("latin"):
             raise FontMissing(f"{path} is missing: run scripts/system-deps.sh (fonts-noto-core)")
         return font_name("latin")
-    pdfmetrics.registerFont(TTFont(name, str(path), shapable=shaping))
+    extra = {"subfontIndex": 0} if path.suffix == ".ttc" else {}
+    pdfmetrics.registerFont(TTFont(name, str(path), shapable=shaping, **extra))
     return name
 
 
