@@ -137,6 +137,24 @@ def test_signature_validates_and_tampering_is_detected(app, org, client, login, 
     assert validate_pdf(data, (other[0].parent / "ca-cert.pem").read_bytes())["signatures"][0]["trusted"] is False
 
 
+def test_signing_key_kept_in_storage(app, org, signer_dir):  # noqa: F811
+    from app.media.storage import get_storage
+
+    store = get_storage()
+    for name in ("signing-key.pem", "signing-cert.pem", "ca-cert.pem"):
+        store.put_bytes(f"secrets/{name}", (signer_dir / name).read_bytes())
+    app.config.update(CERT_SIGNING_KEY="storage:secrets/signing-key.pem",
+                      CERT_SIGNING_CERT="storage:secrets/signing-cert.pem",
+                      CERT_SIGNING_CHAIN="storage:secrets/ca-cert.pem")
+    try:
+        completed_course(org.learner_a1)
+        cert = db.session.scalars(select(Certificate)).one()
+        result = validate_pdf(ops.render_certificate(cert), (signer_dir / "ca-cert.pem").read_bytes())
+    finally:
+        app.config.update(CERT_SIGNING_KEY=None, CERT_SIGNING_CERT=None, CERT_SIGNING_CHAIN=None)
+    assert result["ok"] and result["signatures"][0]["trusted"]
+
+
 def test_unsigned_when_no_signing_certificate(app, org):
     completed_course(org.learner_a1)
     cert = db.session.scalars(select(Certificate)).one()

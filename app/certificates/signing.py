@@ -1,7 +1,8 @@
 """PAdES signatures with the organisation's signing certificate (pyHanko).
 
 The key and certificate come from files named by the settings CERT_SIGNING_KEY and
-CERT_SIGNING_CERT (PEM or DER; CERT_SIGNING_CHAIN: optional intermediate/root PEM files,
+CERT_SIGNING_CERT (PEM or DER; a path, or "storage:<key>" for a file in the storage backend;
+CERT_SIGNING_CHAIN: optional comma-separated intermediate/root PEM files,
 CERT_SIGNING_PASSPHRASE for an encrypted key), so a BSrE-issued certificate is configured by
 pointing the settings at its files. Without settings, the pair `seed-demo` made under the
 instance folder (certificates/signing-*.pem) is used; with neither, PDFs are not signed.
@@ -18,12 +19,30 @@ from flask import current_app
 DEMO_DIR = "certificates"
 
 
+def _local(value: str) -> Path:
+    """A setting's file: a path, or "storage:<key>" for a file kept in the storage backend (S3 in a
+    scaled-out deployment), copied once to the instance folder with owner-only permissions (to
+    rotate a certificate, store it under a new key and change the setting)."""
+    value = value.strip()
+    if not value.startswith("storage:"):
+        return Path(value)
+    from app.media.storage import get_storage
+
+    key = value[len("storage:"):]
+    local = Path(current_app.instance_path) / DEMO_DIR / "from-storage" / key.replace("/", "_")
+    if not local.is_file():
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(get_storage().read_bytes(key))
+        local.chmod(0o600)
+    return local
+
+
 def _paths() -> tuple[Path, Path, list[Path]] | None:
     cfg = current_app.config
     key, cert = cfg.get("CERT_SIGNING_KEY"), cfg.get("CERT_SIGNING_CERT")
-    chain = [Path(p) for p in (cfg.get("CERT_SIGNING_CHAIN") or "").split(",") if p.strip()]
+    chain = [_local(p) for p in (cfg.get("CERT_SIGNING_CHAIN") or "").split(",") if p.strip()]
     if key and cert:
-        return Path(key), Path(cert), chain
+        return _local(key), _local(cert), chain
     demo = Path(current_app.instance_path) / DEMO_DIR
     if (demo / "signing-key.pem").is_file() and (demo / "signing-cert.pem").is_file():
         return demo / "signing-key.pem", demo / "signing-cert.pem", [demo / "ca-cert.pem"]
