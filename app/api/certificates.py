@@ -92,3 +92,24 @@ def check_certificate(serial: str):
     if cert is None:
         raise NotFound(_("Sertifikat bernomor %(s)s tidak ditemukan.", s=serial), code="certificate_not_found")
     return check_dict(cert)
+
+
+class BatchIssueOut(BaseModel):
+    issued: int
+    already: int
+
+
+@route("/certificates/attendance-batches/<int:batch_id>", "POST",
+       summary="Issue certificates to everyone on a classroom attendance list", tag="certificates",
+       roles=("admin", "bpsdm"), response=BatchIssueOut)
+def issue_attendance_batch(batch_id: int):
+    from app.certificates.operations import issue_for_attendance
+    from app.extensions import db
+    from app.ledger.models import AttendanceBatch
+
+    batch = db.session.get(AttendanceBatch, batch_id)
+    if batch is None:
+        raise NotFound(_("Daftar hadir tidak ditemukan."), code="batch_not_found")
+    result = issue_for_attendance(user_ctx(), batch)
+    db.session.commit()
+    return result

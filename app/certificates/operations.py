@@ -430,3 +430,47 @@ def build_zip(job) -> dict:
         key = f"certificates/zip/{job.id}.zip"
         store.put_file(key, tmp, content_type="application/zip")
     return {"key": key, "count": len(ids), "filename": f"sertifikat-{job.id}.zip"}
+
+
+# --- classroom training from the JP ledger --------------------------------------------------------
+
+def attendees(batch) -> list[User]:
+    """People credited by an attendance batch whose entry has not been reversed."""
+    from app.ledger.queries import batch_entries, reversed_ids
+
+    rows = batch_entries(batch)
+    gone = reversed_ids([e.id for e, _u in rows])
+    return [u for e, u in rows if e.id not in gone]
+
+
+def batch_in_reach(staff: User, batch) -> bool:
+    from app.accounts.queries import reach
+
+    r = reach(staff)
+    return r.everything or batch.created_by_id == staff.id or (batch.unit is not None and r.covers_unit(batch.unit))
+
+
+def issue_for_attendance(staff: User, batch) -> dict[str, int]:
+    """Certificates for everyone on a classroom training's attendance list (not tied to a course:
+    title, JP and dates are the batch's). Safe to repeat: people who already have one are skipped,
+    so a list extended later gets certificates for the newcomers only."""
+    from app.accounts.queries import reach
+    from app.errors import Forbidden
+
+    if not staff.has_role("admin", "bpsdm") or not batch_in_reach(staff, batch):
+        raise Forbidden(_("Daftar hadir ini di luar jangkauan Anda."))
+    people = attendees(batch)
+    if not people:
+        raise RuleViolation(_("Belum ada peserta tercatat pada daftar hadir ini."), code="attendance_empty")
+    r = reach(staff)
+    issued = already = 0
+    for person in people:
+        if not r.covers(person):
+            continue
+        if current_certificate("attendance", str(batch.id), person) is not None:
+            already += 1
+            continue
+        issue(person, source="attendance", ref=str(batch.id), title=batch.title, jp=batch.jp,
+              organiser=batch.organiser, start_date=batch.start_date, end_date=batch.end_date)
+        issued += 1
+    return {"issued": issued, "already": already}

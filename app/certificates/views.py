@@ -357,3 +357,42 @@ def template_preview_pdf(tpl_id: int):
     return Response(ops.sample_certificate(tpl), mimetype="application/pdf",
                     headers={"Content-Disposition": "inline; filename=pratinjau-sertifikat.pdf",
                              "Cache-Control": "no-store"})
+
+
+# --- classroom training (attendance lists of the JP ledger) ----------------------------------------
+
+@bp.get("/sertifikat/kehadiran")
+@staff_required("admin", "bpsdm")
+def attendance_batches():
+    from sqlalchemy import func
+
+    from app.ledger.queries import batches
+
+    rows = list(db.session.scalars(batches(current_user).limit(200)))
+    issued = dict(db.session.execute(
+        select(Certificate.source_ref, func.count()).where(Certificate.source == "attendance",
+                                                           Certificate.current_key.is_not(None),
+                                                           Certificate.source_ref.in_([str(b.id) for b in rows]))
+        .group_by(Certificate.source_ref)).all())
+    counts = {b.id: len(ops.attendees(b)) for b in rows}
+    return render_template("certificates/attendance.html", rows=rows, issued=issued, counts=counts)
+
+
+@bp.post("/sertifikat/kehadiran/<int:batch_id>/terbitkan")
+@staff_required("admin", "bpsdm")
+def attendance_issue(batch_id: int):
+    from app.ledger.models import AttendanceBatch
+
+    batch = db.session.get(AttendanceBatch, batch_id)
+    if batch is None:
+        abort(404)
+    try:
+        result = ops.issue_for_attendance(current_user, batch)
+        db.session.commit()
+    except LenteraError as exc:
+        db.session.rollback()
+        flash_error(exc)
+        return redirect(url_for("certificates.attendance_batches"))
+    flash(_("%(n)d sertifikat diterbitkan untuk \u201c%(t)s\u201d (%(a)d sudah punya).", n=result["issued"],
+            t=batch.title, a=result["already"]), "success")
+    return redirect(url_for("certificates.staff_list", q=batch.title))
