@@ -223,6 +223,8 @@ def test_zip_job_contents_and_scope(app, org, client, login):
     assert resp.status_code == 302
     job = db.session.scalars(select(Job).where(Job.kind == "certificates.zip")).one()
     assert client.get(f"/sertifikat/zip/{job.id}.json").get_json()["state"] == "queued"
+    page = client.get(f"/sertifikat/zip/{job.id}").get_data(as_text=True)
+    assert 'role="progressbar"' in page and "certificates/zip.js" in page
     run_pending()
     status = client.get(f"/sertifikat/zip/{job.id}.json").get_json()
     assert status["state"] == "done" and status["progress"] == 100
@@ -233,6 +235,9 @@ def test_zip_job_contents_and_scope(app, org, client, login):
     assert set(names) == expected  # learner_b (unit B) is out of bpsdm_a's reach
     for name in names:
         assert zipfile.ZipFile(io.BytesIO(data)).read(name).startswith(b"%PDF")
+    # a crashed job is re-run: the same ZIP again
+    db.session.refresh(job)
+    assert ops.build_zip(job)["count"] == len(expected)
     # someone else cannot fetch it
     client.post("/keluar")
     login(org.admin)
