@@ -45,12 +45,13 @@ def _name_only_pdf(name: str) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.parametrize("bold", [False, True])
 @pytest.mark.parametrize("script", list(NAMES))
-def test_every_glyph_of_a_name_exists_in_the_embedded_font(script):
+def test_every_glyph_of_a_name_exists_in_the_embedded_font(script, bold):
     from reportlab.pdfbase import pdfmetrics
 
     name = NAMES[script]
-    for s, run in pdfmod._runs(name.replace(" ", ""), False):
+    for s, run in pdfmod._runs(name.replace(" ", ""), bold):
         face = pdfmetrics.getFont(pdfmod.font_name(s)).face
         missing = [ch for ch in run if ord(ch) not in face.charToGlyph]
         assert not missing, (script, s, missing)  # would print as tofu boxes
@@ -88,7 +89,7 @@ def test_certificate_pdf_with_scripts_renders_names(app, org, client, login):
     cert = db.session.scalars(select(Certificate)).one()
     data = ops.render_certificate(cert, "https://lentera.example", sign=False)
     fonts = {str(f) for f in _fonts(PdfReader(io.BytesIO(data)))}
-    assert any("NotoNaskhArabic" in f for f in fonts) and any("NotoSans-Bold" in f for f in fonts)
+    assert any("NotoNaskhArabic-Bold" in f for f in fonts) and any("NotoSans-Bold" in f for f in fonts)
     assert "Budi" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 

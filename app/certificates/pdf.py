@@ -34,6 +34,9 @@ SCRIPT_FONTS: dict[str, tuple[str, str, bool]] = {
     "latin": ("LenteraSans", "NotoSans-Regular.ttf", False),
     "latin-bold": ("LenteraSans-Bold", "NotoSans-Bold.ttf", False),
     "arabic": ("LenteraArabic", "NotoNaskhArabic-Regular.ttf", True),
+    "arabic-bold": ("LenteraArabic-Bold", "NotoNaskhArabic-Bold.ttf", True),
+    "devanagari-bold": ("LenteraDevanagari-Bold", "NotoSansDevanagari-Bold.ttf", True),
+    "hebrew-bold": ("LenteraHebrew-Bold", "NotoSansHebrew-Bold.ttf", True),
     "hebrew": ("LenteraHebrew", "NotoSansHebrew-Regular.ttf", True),
     "devanagari": ("LenteraDevanagari", "NotoSansDevanagari-Regular.ttf", True),
     "bengali": ("LenteraBengali", "NotoSansBengali-Regular.ttf", True),
@@ -56,7 +59,7 @@ _RANGES = [  # (first, last, script): the blocks of the scripts above
     (0x3400, 0x4DBF, "cjk"), (0x4E00, 0x9FFF, "cjk"), (0xAC00, 0xD7AF, "cjk"), (0xF900, 0xFAFF, "cjk"),
     (0xFF00, 0xFFEF, "cjk"),
 ]
-RTL_SCRIPTS = {"arabic", "hebrew"}
+RTL_SCRIPTS = {"arabic", "hebrew", "arabic-bold", "hebrew-bold"}
 
 
 class FontMissing(RuntimeError):
@@ -96,8 +99,8 @@ def _runs(word: str, bold: bool) -> list[tuple[str, str]]:
     runs: list[list[str]] = []
     for ch in word:
         s = script_of(ch)
-        if s == "latin" and bold:
-            s = "latin-bold"
+        if s is not None and bold and f"{s}-bold" in SCRIPT_FONTS:
+            s = f"{s}-bold"
         if runs and (s is None or s == runs[-1][0] or runs[-1][0] is None):
             if runs[-1][0] is None:
                 runs[-1][0] = s
