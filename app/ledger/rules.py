@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.errors import NotFound, RuleViolation
@@ -19,6 +20,22 @@ TRAINING_TYPE_RULES = {"struktural": "KL01", "kepemimpinan": "KL01", "manajerial
                        "fungsional": "KL04", "sosial_kultural": "KL05", "sosial kultural": "KL05",
                        "seminar": "KL06", "workshop": "KL07", "kursus": "KL08", "penataran": "KL09",
                        "bimtek": "KL10", "sosialisasi": "KL11", "magang": "NKL10"}
+#: What a person reads for each ledger kind.
+KIND_LABELS = {
+    "course": _l("Kursus"), "classroom": _l("Pelatihan klasikal"), "seminar": _l("Seminar / konferensi"),
+    "workshop": _l("Workshop / lokakarya"), "coaching": _l("Coaching"), "mentoring": _l("Mentoring"),
+    "e_learning": _l("E-learning"), "distance_learning": _l("Pelatihan jarak jauh"),
+    "secondment": _l("Detasering"), "benchmarking": _l("Benchmarking"), "exchange": _l("Pertukaran pegawai"),
+    "self_development": _l("Belajar mandiri"), "on_the_job": _l("Pembimbingan di tempat kerja"),
+    "internship": _l("Magang"), "outbound": _l("Outbound"), "learning_community": _l("Komunitas belajar"),
+    "external": _l("Pembelajaran lainnya"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
 #: The rule an online (e-learning) course completion is recorded under.
 ELEARNING_RULE = "NKL03"
 

@@ -54,6 +54,12 @@ HOME_PANELS = [
 ]
 
 
+@bp.app_template_filter("jp_kind")
+def jp_kind(kind: str) -> str:
+    """The Indonesian name of a ledger kind (course, seminar, coaching, …)."""
+    return rules.kind_label(kind)
+
+
 def _year_arg() -> int:
     try:
         year = int(request.args.get("year") or ops.current_year())
@@ -296,7 +302,7 @@ def reverse(entry_id: int):
 @staff_required(*STAFF)
 def new_entry():
     form = ManualEntryForm()
-    form.kind.choices = [(k, k) for k in rules.known_kinds()]
+    form.kind.choices = [(k, rules.kind_label(k)) for k in rules.known_kinds()]
     if request.method == "GET" and request.args.get("nip"):
         form.nip.data = request.args["nip"]
     if form.validate_on_submit():
