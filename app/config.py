@@ -63,6 +63,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "JP_MINUTES": int(env.get("LENTERA_JP_MINUTES", "45")),
         "JP_TARGET_DEFAULT": int(env.get("LENTERA_JP_TARGET", "20")),
         "SITE_NAME": env.get("LENTERA_SITE_NAME", "Lentera"),
+        # Certificates: the signing key/certificate (e.g. issued by BSrE), and the public address
+        # the QR code points to (default: the host of the request that renders the PDF).
+        "CERT_SIGNING_KEY": env.get("CERT_SIGNING_KEY"),
+        "CERT_SIGNING_CERT": env.get("CERT_SIGNING_CERT"),
+        "CERT_SIGNING_CHAIN": env.get("CERT_SIGNING_CHAIN"),
+        "CERT_SIGNING_PASSPHRASE": env.get("CERT_SIGNING_PASSPHRASE"),
+        "CERT_PUBLIC_BASE_URL": env.get("CERT_PUBLIC_BASE_URL"),
     }
     if overrides:
         cfg.update(overrides)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the programs Lentera runs beside Python, from Debian's packages, when they are missing.
-#   scripts/system-deps.sh run    ffmpeg/ffprobe (video), a Unicode font (certificates)
+#   scripts/system-deps.sh run    ffmpeg/ffprobe (video), Unicode fonts incl. CJK (certificates)
 #   scripts/system-deps.sh test   the above plus PostgreSQL and Chromium (the real services of the tests)
 #   scripts/system-deps.sh bench  the test set plus wrk (the load generator of bench/)
 set -euo pipefail
@@ -8,6 +8,8 @@ mode=${1:-run}
 need=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || need+=(ffmpeg)
 [ -e /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || need+=(fonts-noto-core)
+# Chinese, Japanese and Korean names on certificates (TrueType outlines, which ReportLab embeds)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
   pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n1 || true)
   { command -v initdb >/dev/null || [ -n "$pg" ]; } || need+=(postgresql)

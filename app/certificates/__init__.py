@@ -1,0 +1,1 @@
+"""Certificates: templates, numbering, PDF with QR code, PAdES signing, public verification."""
