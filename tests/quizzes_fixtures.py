@@ -43,7 +43,7 @@ def right_responses(questions: dict) -> dict:
     from app.quizzes.grading import matching_choices
 
     out = {}
-    for name, q in questions.items():
+    for q in questions.values():
         if q.type == "multichoice" and q.data["single"]:
             out[q.id] = next(c["id"] for c in q.data["choices"] if c["fraction"] == 1)
         elif q.type == "multichoice":
