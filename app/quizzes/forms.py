@@ -44,7 +44,7 @@ class ImportForm(FlaskForm):
 
 
 class QuizSettingsForm(FlaskForm):
-    pass_percent = FloatField(_l("Batas lulus (%)"), validators=[InputRequired(_l("Wajib diisi.")),
+    pass_percent = FloatField(_l("Batas lulus (persen)"), validators=[InputRequired(_l("Wajib diisi.")),
                                                                 NumberRange(0, 100, _l("Antara 0 dan 100."))])
     max_attempts = IntegerField(_l("Jumlah percobaan (0 = tanpa batas)"),
                                 validators=[InputRequired(_l("Wajib diisi.")), NumberRange(min=0)])

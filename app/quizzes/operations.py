@@ -123,7 +123,7 @@ def _check_data(qtype: str, data: dict) -> list[str]:
         if not any(float(c.get("fraction", 0)) > 0 for c in choices):
             errors.append(_("Tandai sedikitnya satu pilihan sebagai benar (bobot positif)."))
         if any(not -1 <= float(c.get("fraction", 0)) <= 1 for c in choices):
-            errors.append(_("Bobot pilihan harus antara -100% dan 100%."))
+            errors.append(_("Bobot pilihan harus antara -100 dan 100 persen."))
         if len({c["id"] for c in choices}) != len(choices):
             errors.append(_("Id pilihan harus unik."))
     elif qtype == "truefalse":
