@@ -218,7 +218,7 @@ def course_new():
     form = CourseForm(data={"jp": "2", "published": False} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            c = ops.create_course(current_user, code=form.code.data, competencies=parse_competencies(form.competencies.data),
+            c = ops.create_course(current_user, code=form.code.data, competencies=parse_competencies(form.competency_lines.data),
                                   **_course_fields(form))
             db.session.commit()
         except LenteraError as exc:
@@ -236,13 +236,13 @@ def course_edit(course_id: int):
     c = q.editable_course(current_user, course_id)
     data = None
     if request.method == "GET":
-        data = {"competencies": "\n".join(f"{x.code}:{x.level}" for x in c.competencies),
+        data = {"competency_lines": "\n".join(f"{x.code}:{x.level}" for x in c.competencies),
                 "jp": format(c.jp.normalize(), "f"), "training_type": c.training_type or ""}
     form = CourseForm(obj=c, data=data)
     form.code.render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
-            ops.update_course(c, competencies=parse_competencies(form.competencies.data), **_course_fields(form))
+            ops.update_course(c, competencies=parse_competencies(form.competency_lines.data), **_course_fields(form))
             db.session.commit()
         except LenteraError as exc:
             db.session.rollback()
