@@ -86,3 +86,20 @@ LABELS = {
 #: Each takes a list of codes and returns the set of codes it does not know. The CMB layer
 #: registers one; with none registered, codes are not checked.
 COMPETENCY_CHECKERS: list[Callable[[list[str]], set[str]]] = []
+
+
+#: The types the course engine holds itself. Their package fields are read and written by
+#: `app.courses.package` directly (they are the engine's own format), so they need no hooks.
+BUILTIN_TYPES = ("lesson", "file", "link", "classroom")
+
+register(ActivityType("lesson", LABELS["lesson"], completion="view", template="courses/activity/_lesson.html"))
+register(ActivityType("file", LABELS["file"], completion="view", template="courses/activity/_file.html"))
+register(ActivityType("link", LABELS["link"], completion="view", template="courses/activity/_link.html"))
+register(ActivityType("classroom", LABELS["classroom"], completion="attendance",
+                      template="courses/activity/_classroom.html"))
+
+
+def completion_rule(type_name: str) -> str | None:
+    """How an activity of this type completes, or None when its module is not installed."""
+    t = REGISTRY.get(type_name)
+    return t.completion if t else None

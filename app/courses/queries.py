@@ -1,0 +1,365 @@
+"""The read side of the course engine: who may do what with a course, the catalogue, a
+learner's courses with their progress, the course page's outline, participants.
+
+The pages learners hit most (the course page, "Kursus saya") are a fixed number of queries,
+whatever the number of activities or courses: progress is counted by the database in one
+grouped query, never per course or per activity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import Unit, User
+from app.accounts.queries import Reach, reach
+from app.courses.models import (
+    Activity,
+    ActivityCompletion,
+    Course,
+    CourseCompetency,
+    CourseCompletion,
+    CourseInstructor,
+    Enrolment,
+    Section,
+)
+from app.errors import Forbidden, NotFound
+from app.extensions import db
+
+# --- who may do what --------------------------------------------------------------------------------
+
+
+def teaches(user: User, course: Course) -> bool:
+    """Owner or co-instructor of the course."""
+    if not user.is_authenticated:
+        return False
+    if course.owner_id == user.id:
+        return True
+    return db.session.scalar(select(CourseInstructor.id).where(CourseInstructor.course_id == course.id,
+                                                               CourseInstructor.user_id == user.id)) is not None
+
+
+def can_edit(user: User, course: Course) -> bool:
+    """Authoring: the course's instructors and site administrators."""
+    return user.is_authenticated and (user.has_role("admin") or (user.has_role("instructor") and teaches(user, course)))
+
+
+def can_view(user: User, course: Course) -> bool:
+    """Learners see published courses; unpublished ones only their instructors and admins."""
+    return course.published or can_edit(user, course)
+
+
+def staff_reach(user: User, course: Course) -> Reach | None:
+    """Whose enrolment and progress `user` may manage in this course: the course's instructors
+    and site admins everyone; BPSDM staff (and scoped admins) the units they reach; learners nobody."""
+    if not user.is_authenticated:
+        return None
+    if can_edit(user, course):
+        r = reach(user, ("admin",))
+        return r if user.has_role("admin") and not teaches(user, course) else Reach(everything=True, user_id=user.id)
+    if user.has_role("bpsdm", "admin"):
+        return reach(user)
+    return None
+
+
+def get_course(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise NotFound(_not_found())
+    return course
+
+
+def _not_found() -> str:
+    from flask_babel import gettext as _
+
+    return _("Kursus tidak ditemukan.")
+
+
+def visible_course(user: User, course_id: int) -> Course:
+    course = get_course(course_id)
+    if not can_view(user, course):
+        raise NotFound(_not_found())  # an unpublished course does not exist for learners
+    return course
+
+
+def editable_course(user: User, course_id: int) -> Course:
+    course = get_course(course_id)
+    if not can_edit(user, course):
+        from flask_babel import gettext as _
+
+        raise Forbidden(_("Anda bukan instruktur kursus ini."))
+    return course
+
+
+def get_activity(activity_id: int) -> Activity:
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        from flask_babel import gettext as _
+
+        raise NotFound(_("Aktivitas tidak ditemukan."))
+    return activity
+
+
+def get_section(section_id: int) -> Section:
+    section = db.session.get(Section, section_id)
+    if section is None:
+        from flask_babel import gettext as _
+
+        raise NotFound(_("Bagian tidak ditemukan."))
+    return section
+
+
+def enrolment_of(user: User, course_id: int) -> Enrolment | None:
+    if not user.is_authenticated:
+        return None
+    return db.session.scalar(select(Enrolment).where(Enrolment.course_id == course_id, Enrolment.user_id == user.id))
+
+
+# --- catalogue ------------------------------------------------------------------------------------------
+
+@dataclass
+class CatalogueFilters:
+    q: str = ""
+    competency: str = ""
+    mode: str = ""
+    jp_min: Decimal | None = None
+    jp_max: Decimal | None = None
+
+
+def catalogue_stmt(user: User, f: CatalogueFilters):
+    """Courses the user may see, filtered; instructors and admins also see their unpublished ones."""
+    stmt = select(Course).options(selectinload(Course.competencies)).order_by(Course.title, Course.id)
+    if user.is_authenticated and user.has_role("admin"):
+        pass
+    elif user.is_authenticated and user.has_role("instructor"):
+        mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
+        stmt = stmt.where(or_(Course.published.is_(True), Course.owner_id == user.id, Course.id.in_(mine)))
+    else:
+        stmt = stmt.where(Course.published.is_(True))
+    if f.q:
+        like = f"%{f.q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Course.title).like(like), func.lower(Course.summary).like(like),
+                              func.lower(Course.code).like(like)))
+    if f.competency:
+        stmt = stmt.where(Course.id.in_(select(CourseCompetency.course_id).where(
+            CourseCompetency.code == f.competency.strip().upper())))
+    if f.mode:
+        stmt = stmt.where(Course.mode == f.mode)
+    if f.jp_min is not None:
+        stmt = stmt.where(Course.jp >= f.jp_min)
+    if f.jp_max is not None:
+        stmt = stmt.where(Course.jp <= f.jp_max)
+    return stmt
+
+
+def competency_codes_in_use() -> list[str]:
+    return list(db.session.scalars(select(CourseCompetency.code).distinct().order_by(CourseCompetency.code)))
+
+
+def enrolled_course_ids(user: User, course_ids: list[int]) -> set[int]:
+    if not user.is_authenticated or not course_ids:
+        return set()
+    return set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user.id,
+                                                                    Enrolment.course_id.in_(course_ids))))
+
+
+# --- progress -------------------------------------------------------------------------------------------
+
+def _counted_activities():
+    """Activities that count towards completion: required, visible, in a visible section."""
+    return (select(Activity.id, Activity.course_id).join(Section, Activity.section_id == Section.id)
+            .where(Activity.required.is_(True), Activity.visible.is_(True), Section.visible.is_(True)))
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    enrolment: Enrolment
+    total: int
+    done: int
+    completed_at: datetime | None
+
+    @property
+    def percent(self) -> float:
+        if self.completed_at is not None:
+            return 100.0
+        return 100.0 * self.done / self.total if self.total else 0.0
+
+
+def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
+    """The learner's enrolments with progress, most recently used first — one query."""
+    counted = _counted_activities().subquery()
+    totals = select(counted.c.course_id, func.count().label("n")).group_by(counted.c.course_id).subquery()
+    done = (select(counted.c.course_id, func.count().label("n"))
+            .join(ActivityCompletion, and_(ActivityCompletion.activity_id == counted.c.id,
+                                           ActivityCompletion.user_id == user.id))
+            .group_by(counted.c.course_id).subquery())
+    stmt = (select(Course, Enrolment, func.coalesce(totals.c.n, 0), func.coalesce(done.c.n, 0),
+                   CourseCompletion.completed_at)
+            .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
+            .outerjoin(totals, totals.c.course_id == Course.id)
+            .outerjoin(done, done.c.course_id == Course.id)
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user.id))
+            .order_by(case((CourseCompletion.id.is_(None), 0), else_=1),
+                      func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id))
+    if limit:
+        stmt = stmt.limit(limit)
+    return [CourseProgress(c, e, total, n, at) for c, e, total, n, at in db.session.execute(stmt)]
+
+
+@dataclass
+class Outline:
+    """The course page: sections with activities, and what the viewer has done."""
+
+    course: Course
+    sections: list[tuple[Section, list[Activity]]]
+    completed: dict[int, datetime]
+    enrolment: Enrolment | None
+    course_completed_at: datetime | None
+    staff_view: bool
+
+    def activities(self) -> list[Activity]:
+        return [a for _s, acts in self.sections for a in acts]
+
+    @property
+    def counted(self) -> list[Activity]:
+        return [a for a in self.activities() if a.required]
+
+    @property
+    def percent(self) -> float:
+        if self.course_completed_at is not None:
+            return 100.0
+        counted = self.counted
+        if not counted:
+            return 0.0
+        return 100.0 * sum(1 for a in counted if a.id in self.completed) / len(counted)
+
+    @property
+    def next_activity(self) -> Activity | None:
+        """The first activity not done yet, in course order."""
+        return next((a for a in self.activities() if a.id not in self.completed), None)
+
+    @property
+    def resume_activity(self) -> Activity | None:
+        """Where the learner left off, else the next one to do."""
+        if self.enrolment and self.enrolment.last_activity_id:
+            last = next((a for a in self.activities() if a.id == self.enrolment.last_activity_id), None)
+            if last is not None and last.id not in self.completed:
+                return last
+        return self.next_activity or (self.activities()[0] if self.activities() else None)
+
+
+def course_outline(course: Course, user: User, *, include_hidden: bool = False) -> Outline:
+    """Sections and activities in order, with the user's completions: four queries, whatever the size."""
+    sections = list(db.session.scalars(
+        select(Section).where(Section.course_id == course.id).order_by(Section.position, Section.id)
+        .options(selectinload(Section.activities))))
+    shown: list[tuple[Section, list[Activity]]] = []
+    for s in sections:
+        if not (s.visible or include_hidden):
+            continue
+        acts = sorted(s.activities, key=lambda a: (a.position, a.id))
+        shown.append((s, acts if include_hidden else [a for a in acts if a.visible]))
+    completed: dict[int, datetime] = {}
+    enrolment = None
+    course_done = None
+    if user.is_authenticated:
+        rows = db.session.execute(
+            select(ActivityCompletion.activity_id, ActivityCompletion.completed_at, Enrolment, CourseCompletion.completed_at)
+            .select_from(Enrolment)
+            .outerjoin(Activity, Activity.course_id == Enrolment.course_id)
+            .outerjoin(ActivityCompletion, and_(ActivityCompletion.activity_id == Activity.id,
+                                                ActivityCompletion.user_id == Enrolment.user_id))
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
+                                              CourseCompletion.user_id == Enrolment.user_id))
+            .where(Enrolment.course_id == course.id, Enrolment.user_id == user.id)).all()
+        for activity_id, at, enr, cc_at in rows:
+            enrolment, course_done = enr, cc_at
+            if activity_id is not None and at is not None:
+                completed[activity_id] = at
+    return Outline(course=course, sections=shown, completed=completed, enrolment=enrolment,
+                   course_completed_at=course_done, staff_view=include_hidden)
+
+
+def user_progress(course: Course, user: User) -> tuple[bool, list[tuple[Activity, datetime | None]]]:
+    """(course completed?, every visible activity with the user's completion time)."""
+    outline = course_outline(course, user)
+    return outline.course_completed_at is not None, [(a, outline.completed.get(a.id)) for a in outline.activities()]
+
+
+# --- teaching -------------------------------------------------------------------------------------------
+
+def teaching_courses(user: User) -> list[Course]:
+    """Courses the user authors or teaches; an admin sees every course."""
+    stmt = select(Course).order_by(Course.updated_at.desc(), Course.id.desc())
+    if not user.has_role("admin"):
+        mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
+        stmt = stmt.where(or_(Course.owner_id == user.id, Course.id.in_(mine)))
+    return list(db.session.scalars(stmt))
+
+
+def enrolment_counts(course_ids: list[int]) -> dict[int, int]:
+    if not course_ids:
+        return {}
+    rows = db.session.execute(select(Enrolment.course_id, func.count()).where(Enrolment.course_id.in_(course_ids))
+                              .group_by(Enrolment.course_id)).all()
+    return {course_id: n for course_id, n in rows}
+
+
+@dataclass
+class Participant:
+    user: User
+    enrolment: Enrolment
+    done: int
+    total: int
+    completed_at: datetime | None
+
+    @property
+    def percent(self) -> float:
+        if self.completed_at is not None:
+            return 100.0
+        return 100.0 * self.done / self.total if self.total else 0.0
+
+
+def participants(course: Course, r: Reach, *, q: str = "") -> list[Participant]:
+    """The course's learners within reach, with progress — one query for the rows plus one for the total."""
+    counted = _counted_activities().where(Activity.course_id == course.id).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted))
+    done = (select(ActivityCompletion.user_id, func.count().label("n"))
+            .join(counted, counted.c.id == ActivityCompletion.activity_id)
+            .group_by(ActivityCompletion.user_id).subquery())
+    stmt = (select(User, Enrolment, func.coalesce(done.c.n, 0), CourseCompletion.completed_at)
+            .join(Enrolment, and_(Enrolment.user_id == User.id, Enrolment.course_id == course.id))
+            .outerjoin(Unit, User.unit_id == Unit.id)
+            .outerjoin(done, done.c.user_id == User.id)
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == course.id, CourseCompletion.user_id == User.id))
+            .options(selectinload(User.unit), selectinload(User.position))
+            .order_by(User.name))
+    if not r.everything:
+        stmt = stmt.where(r.unit_filter(Unit.path) if r.unit_paths else false())
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), User.nip.like(f"%{q.strip()}%")))
+    return [Participant(u, e, n, total, at) for u, e, n, at in db.session.execute(stmt)]
+
+
+def attendance_list(activity: Activity, r: Reach) -> list[tuple[User, datetime | None]]:
+    """Participants within reach and when their attendance was recorded."""
+    stmt = (select(User, ActivityCompletion.completed_at)
+            .join(Enrolment, and_(Enrolment.user_id == User.id, Enrolment.course_id == activity.course_id))
+            .outerjoin(Unit, User.unit_id == Unit.id)
+            .outerjoin(ActivityCompletion, and_(ActivityCompletion.user_id == User.id,
+                                                ActivityCompletion.activity_id == activity.id))
+            .options(selectinload(User.unit))
+            .order_by(User.name))
+    if not r.everything:
+        stmt = stmt.where(r.unit_filter(Unit.path) if r.unit_paths else false())
+    return list(db.session.execute(stmt))
+
+
+def course_by_code(code: str) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.code == code))

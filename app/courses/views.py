@@ -1,0 +1,553 @@
+"""Course pages: the catalogue, "Kursus saya", the course and activity pages for learners;
+authoring, participants, attendance and packages for instructors and staff. Thin routes:
+parse, call an operation or a query, commit, render."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.accounts.models import Position
+from app.accounts.queries import units_in_reach, user_by_nip
+from app.courses import operations as ops
+from app.courses import queries as q
+from app.courses.activity_types import LABELS, REGISTRY
+from app.courses.forms import (
+    ActivityForm,
+    CourseForm,
+    EnrolNipForm,
+    EnrolPositionForm,
+    EnrolUnitForm,
+    PackageForm,
+    SectionForm,
+    parse_competencies,
+)
+from app.courses.models import COURSE_MODES
+from app.courses.package import export_package, import_package
+from app.errors import Forbidden, LenteraError, NotFound
+from app.extensions import db
+from app.web import HomePanel, NavItem, staff_required
+
+bp = Blueprint("courses", __name__)
+
+NAV = [
+    NavItem(_l("Katalog"), "courses.catalogue", order=10),
+    NavItem(_l("Kursus saya"), "courses.my_courses", order=11),
+    NavItem(_l("Mengajar"), "courses.teach", roles=("instructor", "admin"), order=12),
+]
+
+
+def _learner_panel(user):
+    return {"my": q.my_courses(user, limit=5)}
+
+
+def _teacher_panel(user):
+    courses = q.teaching_courses(user)[:6]
+    return {"teaching": courses, "counts": q.enrolment_counts([c.id for c in courses])}
+
+
+HOME_PANELS = [
+    HomePanel("courses/_home_learner.html", _learner_panel, order=10),
+    HomePanel("courses/_home_instructor.html", _teacher_panel, roles=("instructor",), order=11),
+]
+MODE_LABELS = {"online": _l("Daring"), "classroom": _l("Klasikal"), "blended": _l("Campuran")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"activity_labels": LABELS, "mode_labels": MODE_LABELS}
+
+
+def _decimal_arg(name: str) -> Decimal | None:
+    raw = (request.args.get(name) or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return None
+
+
+# --- learners -------------------------------------------------------------------------------------------
+
+@bp.get("/katalog")
+@login_required
+def catalogue():
+    f = q.CatalogueFilters(q=(request.args.get("q") or "").strip(), competency=(request.args.get("competency") or "").strip(),
+                           mode=request.args.get("mode") if request.args.get("mode") in COURSE_MODES else "",
+                           jp_min=_decimal_arg("jp_min"), jp_max=_decimal_arg("jp_max"))
+    page = max(1, request.args.get("page", 1, type=int))
+    per_page = 24
+    stmt = q.catalogue_stmt(current_user, f)
+    from sqlalchemy import func
+
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    courses = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    enrolled = q.enrolled_course_ids(current_user, [c.id for c in courses])
+    return render_template("courses/catalogue.html", courses=courses, f=f, enrolled=enrolled, total=total, page=page,
+                           per_page=per_page, codes=q.competency_codes_in_use(), modes=COURSE_MODES,
+                           jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""))
+
+
+@bp.get("/kursus-saya")
+@login_required
+def my_courses():
+    return render_template("courses/my_courses.html", rows=q.my_courses(current_user))
+
+
+@bp.get("/kursus/<int:course_id>")
+@login_required
+def course(course_id: int):
+    c = q.visible_course(current_user, course_id)
+    editor = q.can_edit(current_user, c)
+    preview = editor and request.args.get("pratinjau") == "1"
+    outline = q.course_outline(c, current_user, include_hidden=editor and not preview)
+    return render_template("courses/course.html", course=c, outline=outline, editor=editor, preview=preview,
+                           staff=q.staff_reach(current_user, c) is not None)
+
+
+@bp.post("/kursus/<int:course_id>/daftar")
+@login_required
+def enrol_self(course_id: int):
+    c = q.visible_course(current_user, course_id)
+    try:
+        ops.self_enrol(c, current_user)
+        db.session.commit()
+        flash(_("Anda terdaftar di kursus ini. Selamat belajar!"), "success")
+    except LenteraError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("courses.course", course_id=c.id))
+
+
+@bp.get("/kursus/<int:course_id>/lanjutkan")
+@login_required
+def resume(course_id: int):
+    c = q.visible_course(current_user, course_id)
+    outline = q.course_outline(c, current_user)
+    target = outline.resume_activity
+    if outline.enrolment is None or target is None:
+        return redirect(url_for("courses.course", course_id=c.id))
+    return redirect(url_for("courses.activity", activity_id=target.id))
+
+
+def _activity_for_viewer(activity_id: int):
+    """The activity, its course, the viewer's enrolment and whether this is a staff preview."""
+    a = q.get_activity(activity_id)
+    c = q.visible_course(current_user, a.course_id)
+    editor = q.can_edit(current_user, c)
+    enrolment = q.enrolment_of(current_user, c.id)
+    if not editor and (not a.visible or not a.section.visible):
+        raise NotFound(_("Aktivitas tidak ditemukan."))
+    if enrolment is None and not editor:
+        raise Forbidden(_("Daftar ke kursus ini dulu untuk membuka aktivitasnya."))
+    return a, c, enrolment, editor
+
+
+@bp.get("/aktivitas/<int:activity_id>")
+@login_required
+def activity(activity_id: int):
+    a, c, enrolment, editor = _activity_for_viewer(activity_id)
+    t = REGISTRY.get(a.type)
+    if enrolment is not None:
+        ops.touch_enrolment(enrolment, a)
+        if a.type == "lesson" and a.visible and a.section.visible:
+            ops.complete_activity(current_user, a, source="view")
+        db.session.commit()
+    ctx = t.view_context(a, current_user) if t is not None and t.view_context is not None else {}
+    outline = q.course_outline(c, current_user)
+    acts = outline.activities()
+    idx = next((i for i, x in enumerate(acts) if x.id == a.id), None)
+    prev_a = acts[idx - 1] if idx else None
+    next_a = acts[idx + 1] if idx is not None and idx + 1 < len(acts) else None
+    return render_template("courses/activity.html", activity=a, course=c, t=t, ctx=ctx, outline=outline,
+                           enrolled=enrolment is not None, editor=editor, prev_a=prev_a, next_a=next_a)
+
+
+@bp.get("/aktivitas/<int:activity_id>/berkas")
+@login_required
+def activity_file(activity_id: int):
+    a, _c, enrolment, _editor = _activity_for_viewer(activity_id)
+    if a.type != "file" or not a.file_key:
+        abort(404)
+    if enrolment is not None:
+        ops.record_view(current_user, a)
+        db.session.commit()
+    from app.media.serving import send_stored
+
+    return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
+
+
+@bp.get("/aktivitas/<int:activity_id>/buka")
+@login_required
+def activity_link(activity_id: int):
+    a, _c, enrolment, _editor = _activity_for_viewer(activity_id)
+    if a.type != "link":
+        abort(404)
+    if enrolment is not None:
+        ops.record_view(current_user, a)
+        db.session.commit()
+    return redirect(a.settings.get("url") or url_for("courses.activity", activity_id=a.id))
+
+
+# --- teaching: courses ------------------------------------------------------------------------------------
+
+@bp.get("/mengajar")
+@staff_required("instructor", "admin")
+def teach():
+    courses = q.teaching_courses(current_user)
+    return render_template("courses/teach.html", courses=courses, counts=q.enrolment_counts([c.id for c in courses]))
+
+
+def _course_fields(form: CourseForm) -> dict:
+    return dict(title=form.title.data, summary=form.summary.data or "", jp=form.jp.data, mode=form.mode.data,
+                self_enrol=form.self_enrol.data, certificate=form.certificate.data, published=form.published.data,
+                organiser=form.organiser.data, training_type=form.training_type.data or None,
+                start_date=form.start_date.data, end_date=form.end_date.data)
+
+
+@bp.route("/mengajar/kursus/baru", methods=["GET", "POST"])
+@staff_required("instructor", "admin")
+def course_new():
+    form = CourseForm(data={"jp": "2", "published": False} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            c = ops.create_course(current_user, code=form.code.data, competencies=parse_competencies(form.competency_lines.data),
+                                  **_course_fields(form))
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Kursus dibuat. Tambahkan bagian dan aktivitasnya."), "success")
+            return redirect(url_for("courses.course_edit", course_id=c.id))
+    return render_template("courses/course_form.html", form=form, course=None), 200 if request.method == "GET" else 422
+
+
+@bp.route("/mengajar/kursus/<int:course_id>", methods=["GET", "POST"])
+@login_required
+def course_edit(course_id: int):
+    c = q.editable_course(current_user, course_id)
+    data = None
+    if request.method == "GET":
+        data = {"competency_lines": "\n".join(f"{x.code}:{x.level}" for x in c.competencies),
+                "jp": format(c.jp.normalize(), "f"), "training_type": c.training_type or ""}
+    form = CourseForm(obj=c, data=data)
+    form.code.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        try:
+            ops.update_course(c, competencies=parse_competencies(form.competency_lines.data), **_course_fields(form))
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Kursus disimpan."), "success")
+            return redirect(url_for("courses.course_edit", course_id=c.id))
+    outline = q.course_outline(c, current_user, include_hidden=True)
+    return render_template("courses/course_edit.html", form=form, course=c, outline=outline, section_form=SectionForm(),
+                           types=[(name, t.label) for name, t in REGISTRY.items()])
+
+
+@bp.post("/mengajar/kursus/<int:course_id>/duplikat")
+@login_required
+def course_duplicate(course_id: int):
+    c = q.editable_course(current_user, course_id)
+    copy = ops.duplicate_course(c, current_user)
+    db.session.commit()
+    flash(_("Salinan dibuat (belum terbit)."), "success")
+    return redirect(url_for("courses.course_edit", course_id=copy.id))
+
+
+@bp.get("/mengajar/kursus/<int:course_id>/ekspor")
+@login_required
+def course_export(course_id: int):
+    c = q.editable_course(current_user, course_id)
+    data = export_package(c)
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{c.code}.zip"'})
+
+
+@bp.route("/mengajar/impor", methods=["GET", "POST"])
+@staff_required("instructor", "admin")
+def package_import():
+    form = PackageForm()
+    details, status = [], 200
+    if form.validate_on_submit():
+        try:
+            c, created = import_package(form.file.data.read(), current_user, editor=current_user)
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            details, status = exc.details, exc.status
+        else:
+            flash(_("Paket diimpor: kursus %(t)s %(w)s.", t=c.title, w=_("dibuat") if created else _("diperbarui")),
+                  "success")
+            return redirect(url_for("courses.course_edit", course_id=c.id))
+    return render_template("courses/package_import.html", form=form, details=details), status
+
+
+# --- teaching: sections and activities ------------------------------------------------------------------
+
+def _editable_section(section_id: int):
+    s = q.get_section(section_id)
+    q.editable_course(current_user, s.course_id)
+    return s
+
+
+def _editable_activity(activity_id: int):
+    a = q.get_activity(activity_id)
+    q.editable_course(current_user, a.course_id)
+    return a
+
+
+def _back(course_id: int, anchor: str = ""):
+    return redirect(url_for("courses.course_edit", course_id=course_id) + anchor)
+
+
+def _run(course_id: int, fn, *args, anchor: str = "", message: str | None = None, **kwargs):
+    try:
+        fn(*args, **kwargs)
+        db.session.commit()
+        if message:
+            flash(message, "success")
+    except LenteraError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return _back(course_id, anchor)
+
+
+@bp.post("/mengajar/kursus/<int:course_id>/bagian")
+@login_required
+def section_add(course_id: int):
+    c = q.editable_course(current_user, course_id)
+    return _run(c.id, ops.add_section, c, request.form.get("title", ""), message=_("Bagian ditambahkan."))
+
+
+@bp.post("/mengajar/bagian/<int:section_id>")
+@login_required
+def section_update(section_id: int):
+    s = _editable_section(section_id)
+    return _run(s.course_id, ops.update_section, s, title=request.form.get("title", ""), anchor=f"#bagian-{s.id}")
+
+
+@bp.post("/mengajar/bagian/<int:section_id>/<any(naik, turun):direction>")
+@login_required
+def section_move(section_id: int, direction: str):
+    s = _editable_section(section_id)
+    return _run(s.course_id, ops.move_section, s, -1 if direction == "naik" else 1, anchor=f"#bagian-{s.id}")
+
+
+@bp.post("/mengajar/bagian/<int:section_id>/<any(tampilkan, sembunyikan):action>")
+@login_required
+def section_visibility(section_id: int, action: str):
+    s = _editable_section(section_id)
+    return _run(s.course_id, ops.set_section_visible, s, action == "tampilkan", anchor=f"#bagian-{s.id}")
+
+
+@bp.post("/mengajar/bagian/<int:section_id>/hapus")
+@login_required
+def section_delete(section_id: int):
+    s = _editable_section(section_id)
+    return _run(s.course_id, ops.delete_section, s, message=_("Bagian dihapus."))
+
+
+def _activity_settings(type_name: str, form: ActivityForm) -> dict:
+    if type_name == "link":
+        return {"url": form.url.data or ""}
+    if type_name == "classroom":
+        return {"date": form.date.data or "", "place": form.place.data or "", "minutes": form.minutes.data or 0}
+    return {}
+
+
+@bp.route("/mengajar/bagian/<int:section_id>/aktivitas/baru", methods=["GET", "POST"])
+@login_required
+def activity_new(section_id: int):
+    s = _editable_section(section_id)
+    type_name = request.values.get("type", "lesson")
+    if type_name not in REGISTRY:
+        abort(404)
+    form = ActivityForm()
+    if form.validate_on_submit():
+        try:
+            if type_name == "file" and not (form.file.data and form.file.data.filename):
+                raise LenteraError(_("Pilih berkas yang diunggah."))
+            a = ops.add_activity(s, type_name, form.title.data, body=form.body.data or "",
+                                 settings=_activity_settings(type_name, form), required=form.required.data,
+                                 visible=form.visible.data)
+            if type_name == "file":
+                ops.store_activity_file(a, form.file.data.filename, form.file.data.read())
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Aktivitas ditambahkan."), "success")
+            t = REGISTRY[type_name]
+            if t.edit_template:  # the module's own settings (quiz questions, video source) come next
+                return redirect(url_for("courses.activity_edit", activity_id=a.id))
+            return _back(s.course_id, f"#aktivitas-{a.id}")
+    return render_template("courses/activity_form.html", form=form, section=s, course=s.course, activity=None,
+                           type_name=type_name, t=REGISTRY[type_name])
+
+
+@bp.route("/mengajar/aktivitas/<int:activity_id>", methods=["GET", "POST"])
+@login_required
+def activity_edit(activity_id: int):
+    a = _editable_activity(activity_id)
+    data = None
+    if request.method == "GET":
+        st = a.settings or {}
+        data = {"url": st.get("url", ""), "date": st.get("date", ""), "place": st.get("place", ""),
+                "minutes": st.get("minutes")}
+    form = ActivityForm(obj=a, data=data)
+    if form.validate_on_submit():
+        try:
+            ops.update_activity(a, title=form.title.data, body=form.body.data or "",
+                                settings=_activity_settings(a.type, form), required=form.required.data,
+                                visible=form.visible.data)
+            if a.type == "file" and form.file.data and form.file.data.filename:
+                ops.store_activity_file(a, form.file.data.filename, form.file.data.read())
+            db.session.commit()
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Aktivitas disimpan."), "success")
+            return _back(a.course_id, f"#aktivitas-{a.id}")
+    t = REGISTRY.get(a.type)
+    edit_ctx = t.edit_context(a) if t is not None and t.edit_context is not None else {}
+    return render_template("courses/activity_form.html", form=form, section=a.section, course=a.course, activity=a,
+                           type_name=a.type, t=t, edit_ctx=edit_ctx)
+
+
+@bp.post("/mengajar/aktivitas/<int:activity_id>/<any(naik, turun):direction>")
+@login_required
+def activity_move(activity_id: int, direction: str):
+    a = _editable_activity(activity_id)
+    return _run(a.course_id, ops.move_activity, a, -1 if direction == "naik" else 1, anchor=f"#aktivitas-{a.id}")
+
+
+@bp.post("/mengajar/aktivitas/<int:activity_id>/<any(tampilkan, sembunyikan):action>")
+@login_required
+def activity_visibility(activity_id: int, action: str):
+    a = _editable_activity(activity_id)
+    return _run(a.course_id, ops.update_activity, a, visible=action == "tampilkan", anchor=f"#aktivitas-{a.id}")
+
+
+@bp.post("/mengajar/aktivitas/<int:activity_id>/hapus")
+@login_required
+def activity_delete(activity_id: int):
+    a = _editable_activity(activity_id)
+    return _run(a.course_id, ops.delete_activity, a, message=_("Aktivitas dihapus."))
+
+
+# --- staff: participants, enrolment, attendance --------------------------------------------------------------
+
+def _staff_course(course_id: int):
+    c = q.get_course(course_id)
+    r = q.staff_reach(current_user, c)
+    if r is None:
+        abort(403)
+    return c, r
+
+
+@bp.route("/kursus/<int:course_id>/peserta", methods=["GET", "POST"])
+@login_required
+def participants(course_id: int):
+    c, r = _staff_course(course_id)
+    nip_form, unit_form, pos_form = EnrolNipForm(prefix="n"), EnrolUnitForm(prefix="u"), EnrolPositionForm(prefix="p")
+    units = units_in_reach(current_user, r)
+    unit_form.unit_id.choices = [(u.id, "\u2003" * u.depth + u.name) for u in units]
+    pos_form.position_id.choices = [(p.id, p.name) for p in db.session.scalars(select(Position).order_by(Position.name))]
+    if request.method == "POST":
+        try:
+            which = request.form.get("by")
+            if which == "nip" and nip_form.validate():
+                person = user_by_nip(nip_form.nip.data.strip())
+                if person is None:
+                    raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip_form.nip.data.strip()))
+                if not r.covers(person):
+                    raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))
+                ops.enrol(c, person, method="manual", by=current_user)
+                message = _("%(n)s didaftarkan.", n=person.name)
+            elif which == "unit" and unit_form.validate():
+                unit = next((u for u in units if u.id == unit_form.unit_id.data), None)
+                if unit is None:
+                    abort(403)
+                added, skipped = ops.enrol_unit(c, unit, r, by=current_user)
+                message = _("%(a)d pegawai didaftarkan; %(s)d sudah terdaftar.", a=added, s=skipped)
+            elif which == "position" and pos_form.validate():
+                added, skipped = ops.enrol_position(c, pos_form.position_id.data, r, by=current_user)
+                message = _("%(a)d pegawai didaftarkan; %(s)d sudah terdaftar.", a=added, s=skipped)
+            else:
+                raise LenteraError(_("Isian pendaftaran tidak lengkap."))
+            db.session.commit()
+            flash(message, "success")
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        return redirect(url_for("courses.participants", course_id=c.id))
+    search = (request.args.get("q") or "").strip()
+    rows = q.participants(c, r, q=search)
+    classrooms = [a for s in c.sections for a in s.activities if a.type == "classroom"]
+    return render_template("courses/participants.html", course=c, rows=rows, nip_form=nip_form, unit_form=unit_form,
+                           pos_form=pos_form, q=search, classrooms=classrooms)
+
+
+@bp.get("/kursus/<int:course_id>/peserta.xlsx")
+@login_required
+def participants_xlsx(course_id: int):
+    from openpyxl import Workbook
+
+    c, r = _staff_course(course_id)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Peserta")[:31]
+    ws.append([_("NIP"), _("Nama"), _("Unit kerja"), _("Jabatan"), _("Terdaftar"), _("Aktivitas selesai"),
+               _("Aktivitas wajib"), _("Kemajuan (%)"), _("Selesai pada")])
+    for p in q.participants(c, r):
+        ws.append([p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else "",
+                   p.user.position.name if p.user.position else "", p.enrolment.enrolled_at, p.done, p.total,
+                   round(p.percent), p.completed_at])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="peserta-{c.code}.xlsx"'})
+
+
+@bp.route("/aktivitas/<int:activity_id>/kehadiran", methods=["GET", "POST"])
+@login_required
+def attendance(activity_id: int):
+    a = q.get_activity(activity_id)
+    c, r = _staff_course(a.course_id)
+    if a.type != "classroom":
+        abort(404)
+    rows = q.attendance_list(a, r)
+    if request.method == "POST":
+        allowed = {u.id: u for u, _at in rows}
+        chosen = [allowed[int(x)] for x in request.form.getlist("user_id") if x.isdigit() and int(x) in allowed]
+        nips = [n.strip() for n in (request.form.get("nips") or "").replace(",", "\n").splitlines() if n.strip()]
+        by_nip = {u.nip: u for u in allowed.values() if u.nip}
+        unknown = [n for n in nips if n not in by_nip]
+        chosen += [by_nip[n] for n in nips if n in by_nip]
+        try:
+            n = ops.record_attendance(a, list({u.id: u for u in chosen}.values()), by=current_user)
+            db.session.commit()
+            flash(_("Kehadiran dicatat untuk %(n)d peserta.", n=n), "success")
+            if unknown:
+                flash(_("NIP berikut bukan peserta kursus ini (atau di luar jangkauan): %(l)s", l=", ".join(unknown)),
+                      "warning")
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        return redirect(url_for("courses.attendance", activity_id=a.id))
+    return render_template("courses/attendance.html", activity=a, course=c, rows=rows)
+
