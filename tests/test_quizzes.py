@@ -252,42 +252,47 @@ def test_simultaneous_submits_grade_once(app, org, backend):
 
 def test_answer_racing_submit_is_graded_or_refused_never_lost(app, org):
     quiz, qs = make_quiz(org.instructor, org.learner_a1)
-    attempt = ops.start_attempt(quiz, org.learner_a1)
-    db.session.commit()
-    aid, uid = attempt.id, org.learner_a1.id
-    qids = [q.id for q in qs.values() if q.type == "truefalse"]
-    outcome = {}
+    uid = org.learner_a1.id
+    qid = qs["tf"].id
+    for _round in range(5):
+        attempt = ops.start_attempt(quiz, org.learner_a1)
+        db.session.commit()
+        aid = attempt.id
+        outcome = {}
+        barrier = threading.Barrier(2)
 
-    def worker(kind):
-        with app.app_context():
-            from app.accounts.models import User
+        def worker(kind, aid=aid, outcome=outcome, barrier=barrier):
+            with app.app_context():
+                from app.accounts.models import User
 
-            user = db.session.get(User, uid)
-            try:
-                if kind == "save":
-                    ops.save_answer(aid, qids[0], True, user)
-                else:
-                    ops.submit_attempt(aid, user)
-                db.session.commit()
-                outcome[kind] = "ok"
-            except ops.Conflict:
-                db.session.rollback()
-                outcome[kind] = "refused"
-            finally:
-                db.session.remove()
+                user = db.session.get(User, uid)
+                barrier.wait()
+                try:
+                    if kind == "save":
+                        ops.save_answer(aid, qid, True, user)
+                    else:
+                        ops.submit_attempt(aid, user)
+                    db.session.commit()
+                    outcome[kind] = "ok"
+                except ops.Conflict:
+                    db.session.rollback()
+                    outcome[kind] = "refused"
+                finally:
+                    db.session.remove()
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in ("save", "submit")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    db.session.expire_all()
-    ans = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == aid,
-                                                        AttemptAnswer.question_id == qids[0]))
-    if outcome["save"] == "ok":
-        assert ans.response is True and ans.mark == 1.0  # saved before the submit graded it
-    else:
-        assert ans.response is None
+        threads = [threading.Thread(target=worker, args=(k,)) for k in ("save", "submit")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert outcome["submit"] == "ok"
+        db.session.expire_all()
+        ans = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == aid,
+                                                            AttemptAnswer.question_id == qid))
+        if outcome["save"] == "ok":
+            assert ans.response is True and ans.mark == 1.0  # saved before the submit graded it
+        else:
+            assert outcome["save"] == "refused" and ans.response is None
 
 
 def test_essay_graded_by_hand_then_passes_and_completes(org):

@@ -439,8 +439,14 @@ def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False) -> Attem
 
 def save_answer(attempt_id: int, question_id: int, response, user: User, *, now: datetime | None = None) -> AttemptAnswer:
     now = now or utcnow()
-    attempt = get_own_attempt(attempt_id, user, lock=True)  # serialises with submit on this attempt
-    if attempt.state != "open":
+    attempt = get_own_attempt(attempt_id, user)
+    # Take the attempt's write lock before anything else, and only while it is open: PostgreSQL
+    # locks the row, SQLite the database. A submit running at the same time either finished
+    # before (this matches no row → 409) or waits until this answer is committed and grades it.
+    touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
+                                 .values(state="open").execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if touched.rowcount == 0 or attempt.state != "open":
         raise Conflict(_("Percobaan ini sudah dikumpulkan; jawaban tidak bisa diubah."), code="attempt_closed")
     if attempt.deadline is not None and now > attempt.deadline:
         raise Conflict(_("Waktu mengerjakan sudah habis; jawaban tidak disimpan."), code="deadline_passed")
