@@ -429,3 +429,18 @@ def test_activity_type_registered_with_package_hooks(org):
     from app.quizzes.moodle_xml import parse_moodle_xml
 
     assert len(parse_moodle_xml(written["quizzes/kuis-akhir.xml"]).questions) == 13
+
+
+def test_cli_import_export_and_close_overdue(app, org, tmp_path):
+    course = make_course(org.instructor, code="CLI-01")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["quizzes", "import", "CLI-01", str(FIXTURES / "broken.gift")])
+    assert bad.exit_code != 0 and "broken.gift:5:" in bad.output
+    ok = runner.invoke(args=["quizzes", "import", "CLI-01", str(FIXTURES / "sample.xml")])
+    assert ok.exit_code == 0 and "6 soal" in ok.output
+    out = tmp_path / "bank.xml"
+    exported = runner.invoke(args=["quizzes", "export", "CLI-01", str(out)])
+    assert exported.exit_code == 0 and len(ops.parse_moodle_xml(out.read_bytes()).questions) == 6
+    assert runner.invoke(args=["quizzes", "close-overdue"]).output.startswith("0 ")
+    assert course.id
