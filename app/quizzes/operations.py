@@ -109,6 +109,11 @@ def delete_category(category: QuestionCategory) -> None:
         (QuizSlot.category_id.in_(ids)) | (Question.category_id.in_(ids))))
     if used:
         raise Conflict(_("Kategori ini (atau soalnya) dipakai kuis; lepaskan dari kuis dahulu."), code="category_in_use")
+    answered = db.session.scalar(select(AttemptAnswer.id).join(Question, Question.id == AttemptAnswer.question_id)
+                                 .where(Question.category_id.in_(ids)).limit(1))
+    if answered is not None:
+        raise Conflict(_("Soal di kategori ini sudah dijawab peserta; kategori tidak bisa dihapus."),
+                       code="category_in_use")
     db.session.delete(category)
     db.session.flush()
 
@@ -428,7 +433,10 @@ def start_attempt(quiz: Quiz, user: User, *, now: datetime | None = None) -> Att
 
 def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
     """The user's own attempt; someone else's is NotFound (its existence is not revealed)."""
-    stmt = select(Attempt).where(Attempt.id == attempt_id)
+    from sqlalchemy.orm import joinedload
+
+    # the quiz and its activity come along: every caller needs them (one query, not three)
+    stmt = select(Attempt).where(Attempt.id == attempt_id).options(joinedload(Attempt.quiz).joinedload(Quiz.activity))
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     attempt = db.session.scalar(stmt)
