@@ -444,3 +444,23 @@ def test_cli_import_export_and_close_overdue(app, org, tmp_path):
     assert exported.exit_code == 0 and len(ops.parse_moodle_xml(out.read_bytes()).questions) == 6
     assert runner.invoke(args=["quizzes", "close-overdue"]).output.startswith("0 ")
     assert course.id
+
+
+def test_duplicate_hook_copies_quiz_and_questions_into_another_course(org):
+    from app.courses.activity_types import get_type
+    from app.quizzes.models import Quiz
+
+    quiz, qs = make_quiz(org.instructor, max_attempts=2, time_limit_minutes=15)
+    cat = qs["mc"].category
+    ops.set_slots(quiz, question_ids=[qs["mc"].id], random_from=[(cat.id, 2)])
+    target = make_course(org.instructor, activities=[{"type": "quiz", "title": "Salinan"}])
+    new_activity = target.sections[0].activities[0]
+    get_type("quiz").duplicate(quiz.activity, new_activity)
+    db.session.commit()
+    copy = db.session.scalar(select(Quiz).where(Quiz.activity_id == new_activity.id))
+    assert (copy.max_attempts, copy.time_limit_minutes, copy.course_id) == (2, 15, target.id)
+    assert all(s.question is None or s.question.course_id == target.id for s in copy.slots)
+    assert all(s.category is None or s.category.course_id == target.id for s in copy.slots)
+    in_target = db.session.scalars(select(Question).where(Question.course_id == target.id)).all()
+    assert len(in_target) == len(qs)  # the fixed one and the whole random pool, each copied once
+    assert get_type("quiz").meets_rule(new_activity, org.learner_a1) is False
