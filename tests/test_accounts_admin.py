@@ -82,6 +82,8 @@ def test_admin_resets_a_password_the_person_must_replace(app, org, auth):
     assert app.test_client().get("/api/v1/me", headers=token).status_code == 401
     assert app.test_client().post("/masuk", data={"username": "learner_a1",
                                                   "password": "rahasia123"}).status_code == 401
+    refused = app.test_client().post("/api/v1/auth/token", json={"username": "learner_a1", "password": temp})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "password_change_required"
     person = _client_for(app, "learner_a1", temp)
     resp = person.get("/")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/akun")
@@ -89,6 +91,8 @@ def test_admin_resets_a_password_the_person_must_replace(app, org, auth):
     resp = person.post("/akun/sandi", data={"pw-current": temp, "pw-new": "milikku-123", "pw-confirm": "milikku-123"})
     assert resp.status_code == 302
     assert person.get("/").status_code == 200
+    assert app.test_client().post("/api/v1/auth/token",
+                                  json={"username": "learner_a1", "password": "milikku-123"}).status_code == 201
 
 
 def test_admin_cannot_reset_outside_reach_or_own_password(app, org):

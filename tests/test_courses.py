@@ -342,10 +342,14 @@ def test_instructor_edits_only_their_courses(client, org, login):
     assert client.get(f"/mengajar/kursus/{theirs.id}/ekspor").status_code == 403
     teach = client.get("/mengajar").get_data(as_text=True)
     assert "Kursus Saya" in teach and "Kursus Orang Lain" not in teach
-    # a co-instructor may edit
-    ops.add_instructor(theirs, org.instructor)
-    db.session.commit()
+    # the owner makes them a co-instructor through the edit page: then they may edit
+    client.post("/keluar")
+    login(other)
+    client.post(f"/mengajar/kursus/{theirs.id}/instruktur", data={"username": "instructor"})
+    client.post("/keluar")
+    login(org.instructor)
     assert client.get(f"/mengajar/kursus/{theirs.id}").status_code == 200
+    assert "Kursus Orang Lain" in client.get("/mengajar").get_data(as_text=True)
 
 
 def test_learners_see_published_courses_only(client, org, login):

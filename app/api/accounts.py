@@ -107,6 +107,10 @@ def uploaded_file() -> tuple[str, bytes]:
        status=201, auth=False)
 def token(body: TokenIn):
     user = ops.authenticate(body.username, body.password, request.remote_addr or "")
+    if user.must_change_password:
+        # A temporary password chosen by an administrator opens the account page only.
+        raise Forbidden(_("Kata sandi ini sementara: gantilah dahulu di halaman Akun saya, lalu minta token."),
+                        code="password_change_required")
     tok, expires = ops.issue_token(user)
     db.session.commit()
     return {"token": tok, "expires_at": expires.replace(tzinfo=UTC).isoformat()}, 201

@@ -359,6 +359,13 @@ def add_instructor(course: Course, user: User) -> None:
     db.session.flush()
 
 
+def remove_instructor(course: Course, user: User) -> None:
+    for ci in list(course.instructors):
+        if ci.user_id == user.id:
+            course.instructors.remove(ci)
+    db.session.flush()
+
+
 # --- sections and activities ----------------------------------------------------------------------
 
 def add_section(course: Course, title: str, summary: str = "") -> Section:

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, case, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, reach
@@ -67,7 +67,8 @@ def staff_reach(user: User, course: Course) -> Reach | None:
 
 
 def get_course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
+    # The competencies are shown wherever a course is: one joined query instead of two.
+    course = db.session.get(Course, course_id, options=[joinedload(Course.competencies)])
     if course is None:
         raise NotFound(_not_found())
     return course
@@ -257,7 +258,7 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False) 
     """Sections and activities in order, with the user's completions: four queries, whatever the size."""
     sections = list(db.session.scalars(
         select(Section).where(Section.course_id == course.id).order_by(Section.position, Section.id)
-        .options(selectinload(Section.activities))))
+        .options(selectinload(Section.activities).options(defer(Activity.body)))))
     shown: list[tuple[Section, list[Activity]]] = []
     for s in sections:
         if not (s.visible or include_hidden):

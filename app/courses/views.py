@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.accounts.models import Position
-from app.accounts.queries import units_in_reach, user_by_nip
+from app.accounts.queries import units_in_reach, user_by_nip, user_by_username
 from app.courses import operations as ops
 from app.courses import queries as q
 from app.courses.activity_types import LABELS, REGISTRY
@@ -292,6 +292,19 @@ def package_import():
                   "success")
             return redirect(url_for("courses.course_edit", course_id=c.id))
     return render_template("courses/package_import.html", form=form, details=details), status
+
+
+@bp.post("/mengajar/kursus/<int:course_id>/instruktur")
+@login_required
+def course_instructors(course_id: int):
+    c = q.editable_course(current_user, course_id)
+    person = user_by_username((request.form.get("username") or "").strip())
+    if person is None:
+        flash(_("Pengguna tidak ditemukan."), "error")
+        return redirect(url_for("courses.course_edit", course_id=c.id))
+    if request.form.get("action") == "hapus":
+        return _run(c.id, ops.remove_instructor, c, person, message=_("Instruktur dilepas dari kursus."))
+    return _run(c.id, ops.add_instructor, c, person, message=_("%(n)s menjadi instruktur kursus ini.", n=person.name))
 
 
 # --- teaching: sections and activities ------------------------------------------------------------------
