@@ -68,10 +68,12 @@ def learner_summary(activity: Activity, user: User) -> dict[str, Any]:
 def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[dict[str, Any]]:
     """The attempt's questions in its order, with choices in its order (the API's shape), plus the
     saved response; with_answers adds marks, feedback and the right answer (for the review)."""
-    qs = {q.id: q for q in db.session.scalars(select(Question).where(
-        Question.id.in_([e["q"] for e in attempt.layout])))}
-    answers = {a.question_id: a for a in db.session.scalars(select(AttemptAnswer).where(
-        AttemptAnswer.attempt_id == attempt.id))}
+    # questions and this attempt's answers in one round trip: this runs on every attempt page view
+    rows = db.session.execute(select(Question, AttemptAnswer).outerjoin(
+        AttemptAnswer, (AttemptAnswer.question_id == Question.id) & (AttemptAnswer.attempt_id == attempt.id))
+        .where(Question.id.in_([e["q"] for e in attempt.layout]))).all()
+    qs = {q.id: q for q, _a in rows}
+    answers = {a.question_id: a for _q, a in rows if a is not None}
     out = []
     for number, entry in enumerate(attempt.layout, 1):
         q = qs.get(entry["q"])
