@@ -22,7 +22,7 @@ class CourseForm(FlaskForm):
     summary = TextAreaField(_l("Ringkasan"), validators=[Optional()])
     jp = StringField(_l("JP (1 JP = 45 menit)"), validators=[REQUIRED])
     mode = SelectField(_l("Mode"), choices=MODE_CHOICES)
-    competencies = TextAreaField(_l("Kompetensi yang dilayani (satu per baris: KODE:LEVEL, mis. TEK-LITDIG:2)"),
+    competency_lines = TextAreaField(_l("Kompetensi yang dilayani (satu per baris: KODE:LEVEL, mis. TEK-LITDIG:2)"),
                                  validators=[Optional()])
     organiser = StringField(_l("Penyelenggara"), validators=[Optional(), Length(max=250)])
     training_type = SelectField(_l("Jenis pelatihan (SIASN)"), choices=TRAINING_TYPE_CHOICES)

@@ -216,7 +216,7 @@ def recompute_completions(course: Course) -> dict[str, int]:
                                            CourseCompletion.user_id == User.id).exists())))
     ids = [a.id for a in activities]
     done = set(db.session.execute(select(ActivityCompletion.user_id, ActivityCompletion.activity_id).where(
-        ActivityCompletion.activity_id.in_(ids), ActivityCompletion.user_id.in_([u.id for u in learners]))).tuples())
+        ActivityCompletion.activity_id.in_(ids), ActivityCompletion.user_id.in_([u.id for u in learners]))))
     newly_activities = newly_courses = 0
     for user in learners:
         for activity in activities:
@@ -356,6 +356,13 @@ def add_instructor(course: Course, user: User) -> None:
     if user.id == course.owner_id or any(ci.user_id == user.id for ci in course.instructors):
         return
     course.instructors.append(CourseInstructor(user=user))
+    db.session.flush()
+
+
+def remove_instructor(course: Course, user: User) -> None:
+    for ci in list(course.instructors):
+        if ci.user_id == user.id:
+            course.instructors.remove(ci)
     db.session.flush()
 
 
@@ -540,10 +547,11 @@ def duplicate_course(course: Course, owner: User) -> Course:
     db.session.add(copy)
     pairs: list[tuple[Activity, Activity]] = []
     for section in course.sections:
-        new_section = Section(course=copy, title=section.title, summary=section.summary, position=section.position,
+        new_section = Section(title=section.title, summary=section.summary, position=section.position,
                               visible=section.visible)
+        copy.sections.append(new_section)
         for a in section.activities:
-            b = Activity(course=copy, section=new_section, position=a.position, type=a.type, title=a.title, body=a.body,
+            b = Activity(course=copy, position=a.position, type=a.type, title=a.title, body=a.body,
                          visible=a.visible, required=a.required, settings=dict(a.settings or {}), file_key=None,
                          file_name=a.file_name)
             new_section.activities.append(b)

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, case, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, reach
@@ -67,7 +67,8 @@ def staff_reach(user: User, course: Course) -> Reach | None:
 
 
 def get_course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
+    # The competencies are shown wherever a course is: one joined query instead of two.
+    course = db.session.get(Course, course_id, options=[joinedload(Course.competencies)])
     if course is None:
         raise NotFound(_not_found())
     return course
@@ -208,7 +209,7 @@ def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
                       func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id))
     if limit:
         stmt = stmt.limit(limit)
-    return [CourseProgress(c, e, total, n, at) for c, e, total, n, at in db.session.execute(stmt).tuples()]
+    return [CourseProgress(c, e, total, n, at) for c, e, total, n, at in db.session.execute(stmt)]
 
 
 @dataclass
@@ -257,7 +258,7 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False) 
     """Sections and activities in order, with the user's completions: four queries, whatever the size."""
     sections = list(db.session.scalars(
         select(Section).where(Section.course_id == course.id).order_by(Section.position, Section.id)
-        .options(selectinload(Section.activities))))
+        .options(selectinload(Section.activities).options(defer(Activity.body)))))
     shown: list[tuple[Section, list[Activity]]] = []
     for s in sections:
         if not (s.visible or include_hidden):
@@ -276,7 +277,7 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False) 
                                                 ActivityCompletion.user_id == Enrolment.user_id))
             .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
                                               CourseCompletion.user_id == Enrolment.user_id))
-            .where(Enrolment.course_id == course.id, Enrolment.user_id == user.id)).tuples().all()
+            .where(Enrolment.course_id == course.id, Enrolment.user_id == user.id)).all()
         for activity_id, at, enr, cc_at in rows:
             enrolment, course_done = enr, cc_at
             if activity_id is not None and at is not None:
@@ -305,8 +306,9 @@ def teaching_courses(user: User) -> list[Course]:
 def enrolment_counts(course_ids: list[int]) -> dict[int, int]:
     if not course_ids:
         return {}
-    return dict(db.session.execute(select(Enrolment.course_id, func.count()).where(Enrolment.course_id.in_(course_ids))
-                                   .group_by(Enrolment.course_id)).tuples())
+    rows = db.session.execute(select(Enrolment.course_id, func.count()).where(Enrolment.course_id.in_(course_ids))
+                              .group_by(Enrolment.course_id)).all()
+    return {course_id: n for course_id, n in rows}
 
 
 @dataclass
@@ -343,7 +345,7 @@ def participants(course: Course, r: Reach, *, q: str = "") -> list[Participant]:
     if q:
         like = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(User.name).like(like), User.nip.like(f"%{q.strip()}%")))
-    return [Participant(u, e, n, total, at) for u, e, n, at in db.session.execute(stmt).tuples()]
+    return [Participant(u, e, n, total, at) for u, e, n, at in db.session.execute(stmt)]
 
 
 def attendance_list(activity: Activity, r: Reach) -> list[tuple[User, datetime | None]]:
@@ -357,7 +359,7 @@ def attendance_list(activity: Activity, r: Reach) -> list[tuple[User, datetime |
             .order_by(User.name))
     if not r.everything:
         stmt = stmt.where(r.unit_filter(Unit.path) if r.unit_paths else false())
-    return list(db.session.execute(stmt).tuples())
+    return list(db.session.execute(stmt))
 
 
 def course_by_code(code: str) -> Course | None:

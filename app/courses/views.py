@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.accounts.models import Position
-from app.accounts.queries import units_in_reach, user_by_nip
+from app.accounts.queries import units_in_reach, user_by_nip, user_by_username
 from app.courses import operations as ops
 from app.courses import queries as q
 from app.courses.activity_types import LABELS, REGISTRY
@@ -218,7 +218,7 @@ def course_new():
     form = CourseForm(data={"jp": "2", "published": False} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            c = ops.create_course(current_user, code=form.code.data, competencies=parse_competencies(form.competencies.data),
+            c = ops.create_course(current_user, code=form.code.data, competencies=parse_competencies(form.competency_lines.data),
                                   **_course_fields(form))
             db.session.commit()
         except LenteraError as exc:
@@ -236,13 +236,13 @@ def course_edit(course_id: int):
     c = q.editable_course(current_user, course_id)
     data = None
     if request.method == "GET":
-        data = {"competencies": "\n".join(f"{x.code}:{x.level}" for x in c.competencies),
+        data = {"competency_lines": "\n".join(f"{x.code}:{x.level}" for x in c.competencies),
                 "jp": format(c.jp.normalize(), "f"), "training_type": c.training_type or ""}
     form = CourseForm(obj=c, data=data)
     form.code.render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
-            ops.update_course(c, competencies=parse_competencies(form.competencies.data), **_course_fields(form))
+            ops.update_course(c, competencies=parse_competencies(form.competency_lines.data), **_course_fields(form))
             db.session.commit()
         except LenteraError as exc:
             db.session.rollback()
@@ -292,6 +292,19 @@ def package_import():
                   "success")
             return redirect(url_for("courses.course_edit", course_id=c.id))
     return render_template("courses/package_import.html", form=form, details=details), status
+
+
+@bp.post("/mengajar/kursus/<int:course_id>/instruktur")
+@login_required
+def course_instructors(course_id: int):
+    c = q.editable_course(current_user, course_id)
+    person = user_by_username((request.form.get("username") or "").strip())
+    if person is None:
+        flash(_("Pengguna tidak ditemukan."), "error")
+        return redirect(url_for("courses.course_edit", course_id=c.id))
+    if request.form.get("action") == "hapus":
+        return _run(c.id, ops.remove_instructor, c, person, message=_("Instruktur dilepas dari kursus."))
+    return _run(c.id, ops.add_instructor, c, person, message=_("%(n)s menjadi instruktur kursus ini.", n=person.name))
 
 
 # --- teaching: sections and activities ------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""Quiz routes of API.md. A quiz's `{id}` is the Quiz id (shown on the quiz's pages), not the
+activity id; an attempt's `{id}` is the attempt id returned when it starts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, request
+from flask_babel import gettext as _
+from pydantic import BaseModel
+
+from app.api.core import route, user_ctx
+from app.courses.models import Course
+from app.errors import BadInput, Forbidden, NotFound, TooLarge
+from app.extensions import db
+from app.quizzes import operations as ops
+from app.quizzes import queries
+from app.quizzes.models import Attempt, Quiz
+from app.quizzes.moodle_xml import export_moodle_xml
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+class ImportOut(BaseModel):
+    imported: int
+    category: str
+
+
+class ChoiceOut(BaseModel):
+    id: str
+    text: str
+
+
+class AttemptQuestionOut(BaseModel):
+    id: int
+    type: str
+    text: str
+    mark: float
+    choices: list[ChoiceOut]
+    stems: list[ChoiceOut] | None = None
+    multiple: bool = False
+    response: Any = None
+
+
+class AttemptOut(BaseModel):
+    id: int
+    quiz_id: int
+    number: int
+    state: str
+    started_at: str
+    deadline: str | None
+    questions: list[AttemptQuestionOut]
+
+
+class AnswerIn(BaseModel):
+    response: Any
+
+
+class AnswerOut(BaseModel):
+    question_id: int
+    saved_at: str
+
+
+class ResultOut(BaseModel):
+    id: int
+    score: float | None
+    max_score: float | None
+    percent: float | None
+    passed: bool | None
+    state: str
+    needs_grading: bool
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.replace(tzinfo=UTC).isoformat() if dt is not None else None
+
+
+def attempt_dict(attempt: Attempt) -> dict:
+    qs = []
+    for item in queries.attempt_questions(attempt):
+        q = {k: item[k] for k in ("id", "type", "text", "mark", "choices", "multiple", "response")}
+        if item["type"] == "matching":
+            q["stems"] = item["stems"]
+        qs.append(q)
+    return {"id": attempt.id, "quiz_id": attempt.quiz_id, "number": attempt.number, "state": attempt.state,
+            "started_at": iso(attempt.started_at), "deadline": iso(attempt.deadline), "questions": qs}
+
+
+def result_dict(attempt: Attempt) -> dict:
+    percent = round(attempt.score / attempt.max_score * 100, 2) if attempt.max_score and attempt.score is not None else None
+    return {"id": attempt.id, "score": attempt.score, "max_score": attempt.max_score, "percent": percent,
+            "passed": attempt.passed, "state": attempt.state, "needs_grading": attempt.needs_grading}
+
+
+def managed_course(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise NotFound(_("Kursus tidak ditemukan."))
+    if not queries.can_manage_course(user_ctx(), course):
+        raise Forbidden(_("Hanya instruktur kursus ini atau admin yang boleh mengelola bank soalnya."))
+    return course
+
+
+@route("/courses/<int:course_id>/questions/import", "POST", tag="Kuis", status=201, response=ImportOut,
+       summary="Impor soal GIFT (text/plain) atau Moodle XML (application/xml) ke bank soal kursus; "
+               "semua atau tidak sama sekali. Query `category` = kategori bawaan.",
+       body_content={"text/plain": {"type": "string"}, "application/xml": {"type": "string"}})
+def import_questions(course_id: int):
+    course = managed_course(course_id)
+    if request.content_length and request.content_length > MAX_IMPORT_BYTES:
+        raise TooLarge(_("Berkas soal terlalu besar (maks. 5 MB)."))
+    data = request.get_data(cache=False)
+    if not data.strip():
+        raise BadInput(_("Badan permintaan kosong: kirim teks GIFT atau Moodle XML."), code="empty_body")
+    fmt = ops.detect_format(request.content_type, None, data)
+    saved, category = ops.import_questions(course, data, fmt, category=request.args.get("category"))
+    db.session.commit()
+    return {"imported": len(saved), "category": category}
+
+
+@route("/courses/<int:course_id>/questions/export", "GET", tag="Kuis", response_content="application/xml",
+       summary="Ekspor seluruh bank soal kursus sebagai Moodle XML")
+def export_questions(course_id: int):
+    course = managed_course(course_id)
+    body = export_moodle_xml(queries.bank_for_export(course))
+    return Response(body, mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.xml"'})
+
+
+@route("/quizzes/<int:quiz_id>/attempts", "POST", tag="Kuis", status=201, response=AttemptOut,
+       summary="Mulai percobaan kuis, atau lanjutkan percobaan yang masih terbuka (200). {quiz_id} = id Kuis.")
+def start_attempt(quiz_id: int):
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound(_("Kuis tidak ditemukan."))
+    existing = {a.id for a in ops.attempts_of(quiz, user_ctx()) if a.state == "open"}
+    attempt = ops.start_attempt(quiz, user_ctx())
+    db.session.commit()
+    return attempt_dict(attempt), (200 if attempt.id in existing else 201)
+
+
+@route("/attempts/<int:attempt_id>", "GET", tag="Kuis", response=AttemptOut,
+       summary="Percobaan milik sendiri beserta jawaban yang tersimpan")
+def get_attempt(attempt_id: int):
+    return attempt_dict(ops.get_own_attempt(attempt_id, user_ctx()))
+
+
+@route("/attempts/<int:attempt_id>/answers/<int:question_id>", "PUT", tag="Kuis", body=AnswerIn, response=AnswerOut,
+       summary="Simpan jawaban satu soal; setelah batas waktu atau setelah dikumpulkan → 409")
+def save_answer(attempt_id: int, question_id: int, body: AnswerIn):
+    answer = ops.save_answer(attempt_id, question_id, body.response, user_ctx())
+    db.session.commit()
+    return {"question_id": question_id, "saved_at": iso(answer.saved_at)}
+
+
+@route("/attempts/<int:attempt_id>/submit", "POST", tag="Kuis", response=ResultOut,
+       summary="Kumpulkan dan nilai percobaan; pengiriman kedua mengembalikan hasil yang sama")
+def submit_attempt(attempt_id: int):
+    attempt = ops.submit_attempt(attempt_id, user_ctx())
+    db.session.commit()
+    return result_dict(attempt)

@@ -1,0 +1,592 @@
+"""Every state change of the quiz engine: the bank, imports, quiz settings, attempts, grading.
+
+Attempts are the part that must be trustworthy:
+- the time limit is the server's: `deadline` is fixed when the attempt starts (start + limit,
+  capped by the quiz's close date) and an answer after it is refused (409);
+- saving an answer locks the attempt row, and submitting moves the attempt from `open` to
+  `finished` with a compare-and-set UPDATE, so an answer is either graded or refused — never
+  silently lost — and two simultaneous submits grade once;
+- a passed attempt completes the activity through `courses.operations.complete_activity()`;
+  regrading or hand-marking an essay can complete it later, never undo it.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import nh3
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.models import User, utcnow
+from app.courses.models import Activity, Course
+from app.courses.operations import complete_activity, get_enrolment
+from app.errors import BadInput, Conflict, NotFound, RuleViolation
+from app.extensions import db
+from app.quizzes import grading
+from app.quizzes.gift import parse_gift
+from app.quizzes.models import (
+    QUESTION_TYPES,
+    REVIEW_OPTIONS,
+    Attempt,
+    AttemptAnswer,
+    Question,
+    QuestionCategory,
+    Quiz,
+    QuizSlot,
+)
+from app.quizzes.moodle_xml import parse_moodle_xml
+from app.quizzes.parsed import ParsedQuestion, ParseResult, clean_category_path
+
+DEFAULT_CATEGORY = "Bawaan"
+
+
+def sanitize(html: str | None) -> str:
+    return nh3.clean(html or "").strip()
+
+
+def _naive_utc(dt: datetime | None) -> datetime | None:
+    """Times are stored naive UTC (utcnow()); accept aware datetimes from callers."""
+    if dt is not None and dt.tzinfo is not None:
+        from datetime import UTC
+
+        return dt.astimezone(UTC).replace(tzinfo=None)
+    return dt
+
+
+# --- the bank ------------------------------------------------------------------------------------
+
+def ensure_category(course: Course, path: str | None) -> QuestionCategory:
+    """The category at `path` (`a/b`), creating it and its parents when missing."""
+    path = clean_category_path(path or "") or DEFAULT_CATEGORY
+    parent = None
+    sofar: list[str] = []
+    for part in path.split("/"):
+        sofar.append(part)
+        full = "/".join(sofar)
+        cat = db.session.scalar(select(QuestionCategory).where(QuestionCategory.course_id == course.id,
+                                                               QuestionCategory.path == full))
+        if cat is None:
+            cat = QuestionCategory(course_id=course.id, parent_id=parent.id if parent else None, name=part[:250],
+                                   path=full[:1000])
+            db.session.add(cat)
+            db.session.flush()
+        parent = cat
+    return parent
+
+
+def category_ids_under(category: QuestionCategory) -> list[int]:
+    """The category and its subcategories."""
+    rows = db.session.execute(select(QuestionCategory.id, QuestionCategory.path).where(
+        QuestionCategory.course_id == category.course_id)).all()
+    return [cid for cid, path in rows if path == category.path or path.startswith(category.path + "/")]
+
+
+def rename_category(category: QuestionCategory, new_path: str) -> QuestionCategory:
+    new_path = clean_category_path(new_path)
+    if not new_path:
+        raise RuleViolation(_("Nama kategori wajib diisi."), code="invalid_category")
+    if db.session.scalar(select(QuestionCategory.id).where(QuestionCategory.course_id == category.course_id,
+                                                           QuestionCategory.path == new_path)) is not None:
+        raise Conflict(_("Kategori %(p)s sudah ada.", p=new_path), code="category_exists")
+    old = category.path
+    for cat in db.session.scalars(select(QuestionCategory).where(QuestionCategory.course_id == category.course_id)):
+        if cat.path == old or cat.path.startswith(old + "/"):
+            cat.path = new_path + cat.path[len(old):]
+            cat.name = cat.path.rsplit("/", 1)[-1]
+    parent_path = new_path.rsplit("/", 1)[0] if "/" in new_path else None
+    category.parent_id = ensure_category(category.course, parent_path).id if parent_path else None
+    db.session.flush()
+    return category
+
+
+def delete_category(category: QuestionCategory) -> None:
+    ids = category_ids_under(category)
+    used = db.session.scalar(select(func.count()).select_from(QuizSlot).join(Question, QuizSlot.question_id == Question.id,
+                                                                             isouter=True).where(
+        (QuizSlot.category_id.in_(ids)) | (Question.category_id.in_(ids))))
+    if used:
+        raise Conflict(_("Kategori ini (atau soalnya) dipakai kuis; lepaskan dari kuis dahulu."), code="category_in_use")
+    answered = db.session.scalar(select(AttemptAnswer.id).join(Question, Question.id == AttemptAnswer.question_id)
+                                 .where(Question.category_id.in_(ids)).limit(1))
+    if answered is not None:
+        raise Conflict(_("Soal di kategori ini sudah dijawab peserta; kategori tidak bisa dihapus."),
+                       code="category_in_use")
+    db.session.delete(category)
+    db.session.flush()
+
+
+def _check_data(qtype: str, data: dict) -> list[str]:
+    """What is wrong with a question's data (empty = fine)."""
+    errors = []
+    if qtype == "multichoice":
+        choices = data.get("choices", [])
+        if len(choices) < 2:
+            errors.append(_("Pilihan ganda butuh sedikitnya dua pilihan."))
+        if not any(float(c.get("fraction", 0)) > 0 for c in choices):
+            errors.append(_("Tandai sedikitnya satu pilihan sebagai benar (bobot positif)."))
+        if any(not -1 <= float(c.get("fraction", 0)) <= 1 for c in choices):
+            errors.append(_("Bobot pilihan harus antara -100 dan 100 persen."))
+        if len({c["id"] for c in choices}) != len(choices):
+            errors.append(_("Id pilihan harus unik."))
+    elif qtype == "truefalse":
+        if not isinstance(data.get("answer"), bool):
+            errors.append(_("Pilih jawaban yang benar: Benar atau Salah."))
+    elif qtype == "shortanswer":
+        answers = data.get("answers", [])
+        if not any(float(a.get("fraction", 0)) > 0 and a.get("text", "").strip() for a in answers):
+            errors.append(_("Isi sedikitnya satu jawaban yang diterima dengan bobot positif."))
+    elif qtype == "numerical":
+        answers = data.get("answers", [])
+        if not any(float(a.get("fraction", 0)) > 0 for a in answers):
+            errors.append(_("Isi sedikitnya satu jawaban angka dengan bobot positif."))
+    elif qtype == "matching":
+        pairs = data.get("pairs", [])
+        if sum(1 for p in pairs if p.get("stem", "").strip()) < 2:
+            errors.append(_("Menjodohkan butuh sedikitnya dua pasangan."))
+        if any(not p.get("answer", "").strip() for p in pairs):
+            errors.append(_("Setiap pasangan harus punya jawaban."))
+    return errors
+
+
+def _clean_data(qtype: str, data: dict) -> dict:
+    """Sanitise the HTML inside a question's data."""
+    data = dict(data)
+    if qtype == "multichoice":
+        data["choices"] = [{**c, "id": str(c["id"]), "text": sanitize(c.get("text")),
+                            "feedback": sanitize(c.get("feedback")), "fraction": float(c.get("fraction", 0))}
+                           for c in data.get("choices", [])]
+    elif qtype == "truefalse":
+        data["feedback_true"] = sanitize(data.get("feedback_true"))
+        data["feedback_false"] = sanitize(data.get("feedback_false"))
+    elif qtype in ("shortanswer", "numerical"):
+        data["answers"] = [{**a, "feedback": sanitize(a.get("feedback")), "fraction": float(a.get("fraction", 0))}
+                           for a in data.get("answers", [])]
+    elif qtype == "matching":
+        data["pairs"] = [{**p, "id": str(p["id"]), "stem": sanitize(p.get("stem"))} for p in data.get("pairs", [])]
+    elif qtype == "essay":
+        data["grader_info"] = sanitize(data.get("grader_info"))
+    return data
+
+
+def save_question(course: Course, *, qtype: str, name: str, text: str, data: dict, category: str | None = None,
+                  general_feedback: str = "", default_mark: float = 1.0, question: Question | None = None) -> Question:
+    """Create (or, given `question`, update) a question after checking it."""
+    if qtype not in QUESTION_TYPES:
+        raise RuleViolation(_("Jenis soal tidak dikenal."), code="invalid_question")
+    problems = _check_data(qtype, data)
+    if not sanitize(text):
+        problems.insert(0, _("Teks soal wajib diisi."))
+    if default_mark is None or default_mark <= 0:
+        problems.append(_("Nilai soal harus lebih dari 0."))
+    if problems:
+        raise RuleViolation(" ".join(problems), code="invalid_question",
+                            details=[{"field": "question", "message": p} for p in problems])
+    cat = ensure_category(course, category)
+    if question is None:
+        question = Question(course_id=course.id, type=qtype)
+        db.session.add(question)
+    elif question.type != qtype:
+        raise RuleViolation(_("Jenis soal tidak bisa diubah."), code="invalid_question")
+    question.category_id = cat.id
+    import re
+
+    question.name = ((name or "").strip() or re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()[:80])[:250]
+    question.text = sanitize(text)
+    question.general_feedback = sanitize(general_feedback)
+    question.default_mark = float(default_mark)
+    question.data = _clean_data(qtype, data)
+    db.session.flush()
+    return question
+
+
+def delete_question(question: Question) -> None:
+    if db.session.scalar(select(AttemptAnswer.id).where(AttemptAnswer.question_id == question.id).limit(1)):
+        raise Conflict(_("Soal ini sudah dijawab peserta; perbaiki saja lalu nilai ulang."), code="question_in_use")
+    db.session.delete(question)
+    db.session.flush()
+
+
+def detect_format(content_type: str | None, filename: str | None, data: bytes) -> str:
+    """`gift` or `xml`, from the content type, the file name, or the content itself."""
+    ct = (content_type or "").split(";")[0].strip().lower()
+    if ct in ("application/xml", "text/xml"):
+        return "xml"
+    if ct == "text/plain":
+        return "gift"
+    name = (filename or "").lower()
+    if name.endswith(".xml"):
+        return "xml"
+    if name.endswith((".gift", ".txt")):
+        return "gift"
+    return "xml" if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") else "gift"
+
+
+def parse_questions(data: bytes | str, fmt: str) -> ParseResult:
+    if fmt == "xml":
+        return parse_moodle_xml(data)
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            from app.quizzes.parsed import ParseProblem
+
+            return ParseResult(problems=[ParseProblem(None, _("Berkas GIFT harus berkodekan UTF-8."))])
+    return parse_gift(data)
+
+
+def import_questions(course: Course, data: bytes | str, fmt: str, *, category: str | None = None) -> tuple[list[Question], str]:
+    """Import a GIFT or Moodle XML text into the course's bank, all or nothing.
+
+    Questions without a `$CATEGORY`/category element go to `category` (default "Bawaan").
+    Returns the questions and the category path they (first) went to.
+    """
+    result = parse_questions(data, fmt)
+    if result.problems:
+        what = "GIFT" if fmt == "gift" else "Moodle XML"
+        raise RuleViolation(_("Berkas %(f)s ditolak: %(n)d masalah ditemukan, tidak ada soal yang disimpan.",
+                              f=what, n=len(result.problems)), code="invalid_questions",
+                            details=[p.as_detail() for p in result.problems])
+    return save_parsed(course, result.questions, default_category=category)
+
+
+def save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_category: str | None = None
+                ) -> tuple[list[Question], str]:
+    default = clean_category_path(default_category or "") or DEFAULT_CATEGORY
+    saved = []
+    first_path = None
+    for pq in parsed:
+        path = pq.category or default
+        first_path = first_path or path
+        try:
+            saved.append(save_question(course, qtype=pq.type, name=pq.name, text=pq.text, data=pq.data, category=path,
+                                       general_feedback=pq.general_feedback, default_mark=pq.default_mark))
+        except RuleViolation as exc:
+            raise RuleViolation(exc.message, code="invalid_questions",
+                                details=[{"line": pq.line, "message": exc.message}]) from None
+    return saved, clean_category_path(first_path or default)
+
+
+# --- quizzes ------------------------------------------------------------------------------------
+
+def get_or_create_quiz(activity: Activity) -> Quiz:
+    if activity.type != "quiz":
+        raise RuleViolation(_("Aktivitas ini bukan kuis."), code="not_a_quiz")
+    quiz = db.session.scalar(select(Quiz).where(Quiz.activity_id == activity.id))
+    if quiz is None:
+        quiz = Quiz(activity_id=activity.id, course_id=activity.course_id)
+        db.session.add(quiz)
+        db.session.flush()
+    return quiz
+
+
+def update_quiz(quiz: Quiz, *, pass_percent: float | None = None, max_attempts: int | None = None,
+                time_limit_minutes: int | None = None, shuffle_questions: bool | None = None,
+                shuffle_choices: bool | None = None, questions_per_page: int | None = None,
+                open_at: datetime | None = None, close_at: datetime | None = None,
+                review_after: str | None = None, clear_dates: bool = False) -> Quiz:
+    if pass_percent is not None:
+        if not 0 <= pass_percent <= 100:
+            raise RuleViolation(_("Batas lulus harus antara 0 dan 100 persen."), code="invalid_quiz")
+        quiz.pass_percent = float(pass_percent)
+    if max_attempts is not None:
+        if max_attempts < 0:
+            raise RuleViolation(_("Jumlah percobaan tidak boleh negatif (0 = tanpa batas)."), code="invalid_quiz")
+        quiz.max_attempts = max_attempts
+    if time_limit_minutes is not None:
+        if time_limit_minutes < 0:
+            raise RuleViolation(_("Batas waktu tidak boleh negatif (0 = tanpa batas)."), code="invalid_quiz")
+        quiz.time_limit_minutes = time_limit_minutes
+    if shuffle_questions is not None:
+        quiz.shuffle_questions = shuffle_questions
+    if shuffle_choices is not None:
+        quiz.shuffle_choices = shuffle_choices
+    if questions_per_page is not None:
+        quiz.questions_per_page = max(0, questions_per_page)
+    if clear_dates or open_at is not None:
+        quiz.open_at = _naive_utc(open_at)
+    if clear_dates or close_at is not None:
+        quiz.close_at = _naive_utc(close_at)
+    if quiz.open_at and quiz.close_at and quiz.close_at <= quiz.open_at:
+        raise RuleViolation(_("Waktu tutup harus setelah waktu buka."), code="invalid_quiz")
+    if review_after is not None:
+        if review_after not in REVIEW_OPTIONS:
+            raise RuleViolation(_("Pilihan tinjauan tidak dikenal."), code="invalid_quiz")
+        quiz.review_after = review_after
+    db.session.flush()
+    return quiz
+
+
+def set_slots(quiz: Quiz, *, question_ids: list[int], random_from: list[tuple[int, int]] | None = None) -> Quiz:
+    """The quiz's questions: fixed ones in order, then `count` drawn at random per category."""
+    quiz.slots.clear()
+    db.session.flush()
+    pos = 0
+    for qid in question_ids:
+        q = db.session.get(Question, qid)
+        if q is None or q.course_id != quiz.course_id:
+            raise RuleViolation(_("Soal %(id)s bukan milik bank soal kursus ini.", id=qid), code="invalid_quiz")
+        quiz.slots.append(QuizSlot(position=pos, question_id=q.id))
+        pos += 1
+    for cat_id, n in random_from or []:
+        cat = db.session.get(QuestionCategory, cat_id)
+        if cat is None or cat.course_id != quiz.course_id:
+            raise RuleViolation(_("Kategori bukan milik bank soal kursus ini."), code="invalid_quiz")
+        if n < 1:
+            raise RuleViolation(_("Jumlah soal acak minimal 1."), code="invalid_quiz")
+        available = db.session.scalar(select(func.count()).select_from(Question).where(
+            Question.category_id.in_(category_ids_under(cat))))
+        if available < n:
+            raise RuleViolation(_("Kategori %(c)s hanya punya %(a)d soal, kurang dari %(n)d.", c=cat.path, a=available,
+                                  n=n), code="invalid_quiz")
+        quiz.slots.append(QuizSlot(position=pos, category_id=cat.id, count=n))
+        pos += 1
+    db.session.flush()
+    return quiz
+
+
+# --- attempts -----------------------------------------------------------------------------------
+
+def _draw(quiz: Quiz, rng: random.Random) -> list[Question]:
+    chosen: list[Question] = []
+    used: set[int] = set()
+    for slot in quiz.slots:
+        if slot.question_id is not None:
+            if slot.question_id not in used and slot.question is not None:
+                chosen.append(slot.question)
+                used.add(slot.question_id)
+        elif slot.category is not None:
+            pool = [q for q in db.session.scalars(select(Question).where(
+                Question.category_id.in_(category_ids_under(slot.category))).order_by(Question.id)) if q.id not in used]
+            for q in rng.sample(pool, min(slot.count, len(pool))):
+                chosen.append(q)
+                used.add(q.id)
+    if quiz.shuffle_questions:
+        rng.shuffle(chosen)
+    return chosen
+
+
+def _layout_entry(q: Question, shuffle: bool, rng: random.Random) -> dict:
+    entry = {"q": q.id, "mark": q.default_mark}
+    choices = [c["id"] for c in grading.choices_of(q.type, q.data)]
+    if q.type == "matching":
+        entry["stems"] = [s["id"] for s in grading.matching_stems(q.data)]
+        if shuffle and q.data.get("shuffle", True):
+            rng.shuffle(choices)
+    elif q.type == "multichoice" and shuffle and q.data.get("shuffle", True):
+        rng.shuffle(choices)
+    entry["choices"] = choices
+    return entry
+
+
+def attempts_of(quiz: Quiz, user: User) -> list[Attempt]:
+    return list(db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+                                   .order_by(Attempt.number)))
+
+
+def start_attempt(quiz: Quiz, user: User, *, now: datetime | None = None) -> Attempt:
+    """Resume the learner's open attempt, or start a new one when the quiz allows it."""
+    now = now or utcnow()
+    if get_enrolment(quiz.course, user) is None:
+        raise RuleViolation(_("Anda belum terdaftar di kursus ini."), code="not_enrolled")
+    if not quiz.activity.visible:
+        raise NotFound(_("Kuis tidak ditemukan."))
+    for att in attempts_of(quiz, user):
+        if att.state == "open":
+            if att.deadline is not None and att.deadline <= now:
+                finish_attempt(att, now=now)  # time ran out while away: grade what was saved
+                continue
+            return att
+    if quiz.open_at and now < quiz.open_at:
+        raise RuleViolation(_("Kuis belum dibuka."), code="quiz_not_open")
+    if quiz.close_at and now >= quiz.close_at:
+        raise RuleViolation(_("Kuis sudah ditutup."), code="quiz_closed")
+    previous = db.session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.user_id == user.id))
+    if quiz.max_attempts and previous >= quiz.max_attempts:
+        raise RuleViolation(_("Kesempatan mengerjakan kuis ini sudah habis (%(n)d kali).", n=quiz.max_attempts),
+                            code="no_attempts_left")
+    rng = random.Random()
+    questions = _draw(quiz, rng)
+    if not questions:
+        raise RuleViolation(_("Kuis ini belum punya soal."), code="quiz_empty")
+    layout = [_layout_entry(q, quiz.shuffle_choices, rng) for q in questions]
+    deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    if quiz.close_at:
+        deadline = min(deadline, quiz.close_at) if deadline else quiz.close_at
+    attempt = Attempt(quiz_id=quiz.id, user_id=user.id, number=previous + 1, state="open", started_at=now,
+                      deadline=deadline, layout=layout, max_score=round(sum(e["mark"] for e in layout), 6))
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # A simultaneous start (double click, two tabs) created it first: resume that one.
+        existing = db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id,
+                                                           Attempt.state == "open"))
+        if existing is None:
+            raise Conflict(_("Percobaan sedang dibuat; coba lagi."), code="attempt_race") from None
+        return existing
+    return attempt
+
+
+def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
+    """The user's own attempt; someone else's is NotFound (its existence is not revealed)."""
+    from sqlalchemy.orm import joinedload
+
+    # the quiz and its activity come along: every caller needs them (one query, not three)
+    stmt = select(Attempt).where(Attempt.id == attempt_id).options(joinedload(Attempt.quiz).joinedload(Quiz.activity))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    attempt = db.session.scalar(stmt)
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound(_("Percobaan kuis tidak ditemukan."))
+    return attempt
+
+
+def save_answer(attempt_id: int, question_id: int, response, user: User, *, now: datetime | None = None) -> AttemptAnswer:
+    now = now or utcnow()
+    attempt = get_own_attempt(attempt_id, user)
+    # Take the attempt's write lock before anything else, and only while it is open: PostgreSQL
+    # locks the row, SQLite the database. A submit running at the same time either finished
+    # before (this matches no row → 409) or waits until this answer is committed and grades it.
+    touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
+                                 .values(state="open").execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if touched.rowcount == 0 or attempt.state != "open":
+        raise Conflict(_("Percobaan ini sudah dikumpulkan; jawaban tidak bisa diubah."), code="attempt_closed")
+    if attempt.deadline is not None and now > attempt.deadline:
+        raise Conflict(_("Waktu mengerjakan sudah habis; jawaban tidak disimpan."), code="deadline_passed")
+    entry = next((e for e in attempt.layout if e["q"] == question_id), None)
+    question = db.session.get(Question, question_id) if entry else None
+    if question is None:
+        raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
+    try:
+        value = grading.check_response(question.type, question.data, response)
+    except grading.BadResponse as exc:
+        raise BadInput(_("Jawaban tidak valid: %(m)s.", m=str(exc)), code="invalid_response",
+                       details=[{"field": "response", "message": str(exc)}]) from None
+    answer = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
+                                                           AttemptAnswer.question_id == question_id))
+    if answer is None:
+        answer = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, max_mark=entry["mark"])
+        db.session.add(answer)
+    answer.response = value
+    answer.saved_at = now
+    db.session.flush()
+    return answer
+
+
+def submit_attempt(attempt_id: int, user: User, *, now: datetime | None = None) -> Attempt:
+    """Submit and grade. A second (or simultaneous) submit returns the first one's result."""
+    get_own_attempt(attempt_id, user)
+    return finish_attempt(db.session.get(Attempt, attempt_id), now=now)
+
+
+def finish_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
+    now = now or utcnow()
+    res = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
+                             .values(state="finished", finished_at=now)
+                             .execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if res.rowcount == 1:
+        _grade(attempt)
+    return attempt
+
+
+def _grade(attempt: Attempt) -> None:
+    answers = {a.question_id: a for a in db.session.scalars(select(AttemptAnswer).where(
+        AttemptAnswer.attempt_id == attempt.id))}
+    questions = {q.id: q for q in db.session.scalars(select(Question).where(
+        Question.id.in_([e["q"] for e in attempt.layout])))}
+    for entry in attempt.layout:
+        q = questions.get(entry["q"])
+        ans = answers.get(entry["q"])
+        if ans is None:
+            ans = AttemptAnswer(attempt_id=attempt.id, question_id=entry["q"], response=None, max_mark=entry["mark"])
+            db.session.add(ans)
+            answers[entry["q"]] = ans
+        if q is None:
+            ans.fraction, ans.mark = 0.0, 0.0
+            continue
+        if ans.graded_by_id is not None:
+            continue  # marked by a person: a regrade never overrides it
+        try:
+            outcome = grading.grade(q.type, q.data, grading.check_response(q.type, q.data, ans.response))
+        except grading.BadResponse:
+            outcome = grading.Outcome(0.0)  # the question changed so that the old response no longer fits
+        ans.fraction = outcome.fraction
+        ans.mark = None if outcome.fraction is None else round(outcome.fraction * entry["mark"], 6)
+    _total(attempt, answers.values())
+
+
+def _total(attempt: Attempt, answers) -> None:
+    answers = list(answers)
+    attempt.score = round(sum(a.mark or 0.0 for a in answers), 6)
+    attempt.needs_grading = any(a.fraction is None for a in answers)
+    percent = attempt.score / attempt.max_score * 100 if attempt.max_score else 0.0
+    was_passed = bool(attempt.passed)
+    attempt.passed = round(percent, 6) >= attempt.quiz.pass_percent
+    db.session.flush()
+    if attempt.passed and not was_passed:
+        try:
+            complete_activity(attempt.user, attempt.quiz.activity, source="quiz", at=attempt.finished_at)
+        except RuleViolation:
+            pass  # no longer enrolled: the attempt keeps its result, there is no course to complete
+
+
+def close_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Close and grade open attempts whose deadline has passed; returns how many were closed."""
+    now = now or utcnow()
+    ids = list(db.session.scalars(select(Attempt.id).where(Attempt.state == "open", Attempt.deadline.is_not(None),
+                                                           Attempt.deadline < now).limit(limit)))
+    closed = 0
+    for attempt_id in ids:
+        attempt = db.session.get(Attempt, attempt_id)
+        before = attempt.state
+        finish_attempt(attempt, now=attempt.deadline)
+        closed += before == "open"
+        db.session.commit()
+    return closed
+
+
+def grade_answer(answer: AttemptAnswer, mark: float, feedback: str, by: User) -> Attempt:
+    """A person's mark for one answer (essays; also overriding any automatic mark)."""
+    attempt = answer.attempt
+    if attempt.state != "finished":
+        raise Conflict(_("Percobaan belum dikumpulkan."), code="attempt_open")
+    if mark is None or not 0 <= mark <= answer.max_mark:
+        raise RuleViolation(_("Nilai harus antara 0 dan %(m)s.", m=f"{answer.max_mark:g}"), code="invalid_mark")
+    answer.mark = round(float(mark), 6)
+    answer.fraction = answer.mark / answer.max_mark if answer.max_mark else 0.0
+    answer.feedback = sanitize(feedback)
+    answer.graded_by_id = by.id
+    db.session.flush()
+    _total(attempt, db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)))
+    return attempt
+
+
+def regrade(quiz: Quiz, *, question: Question | None = None) -> int:
+    """Recompute the finished attempts' marks from the questions as they are now (after a fix).
+    Completion is given where an attempt now passes, never taken away. Returns attempts regraded."""
+    attempts = db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.state == "finished"))
+    n = 0
+    for attempt in attempts:
+        if question is not None and question.id not in [e["q"] for e in attempt.layout]:
+            continue
+        _grade(attempt)
+        n += 1
+    return n
+
+
+def review_allowed(quiz: Quiz, attempt: Attempt, *, now: datetime | None = None) -> bool:
+    """Whether the learner may see right answers and feedback for this attempt now."""
+    if attempt.state != "finished":
+        return False
+    if quiz.review_after == "submit":
+        return True
+    if quiz.review_after == "close":
+        now = now or utcnow()
+        return quiz.close_at is not None and now >= quiz.close_at
+    return False

@@ -1,0 +1,168 @@
+"""The read side of the quiz engine: who may manage a bank, what a learner sees, statistics."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import select
+
+from app.accounts.models import User, utcnow
+from app.courses.models import Activity, Course, CourseInstructor
+from app.extensions import db
+from app.quizzes import grading
+from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
+
+
+def can_manage_course(user: User, course: Course) -> bool:
+    """Admins, the course owner and its instructors manage its question bank and quizzes."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.has_role("admin") or course.owner_id == user.id:
+        return True
+    return db.session.scalar(select(CourseInstructor.id).where(CourseInstructor.course_id == course.id,
+                                                               CourseInstructor.user_id == user.id)) is not None
+
+
+def categories(course: Course) -> list[QuestionCategory]:
+    return list(db.session.scalars(select(QuestionCategory).where(QuestionCategory.course_id == course.id)
+                                   .order_by(QuestionCategory.path)))
+
+
+def questions(course: Course, category_id: int | None = None) -> list[Question]:
+    stmt = select(Question).where(Question.course_id == course.id)
+    if category_id:
+        stmt = stmt.where(Question.category_id == category_id)
+    return list(db.session.scalars(stmt.order_by(Question.category_id, Question.id)))
+
+
+def bank_for_export(course: Course) -> list[tuple[str, Question]]:
+    rows = db.session.execute(select(QuestionCategory.path, Question).join(
+        Question, Question.category_id == QuestionCategory.id).where(Question.course_id == course.id)
+        .order_by(QuestionCategory.path, Question.id)).all()
+    return [(path, q) for path, q in rows]
+
+
+def quiz_for_activity(activity: Activity) -> Quiz | None:
+    return db.session.scalar(select(Quiz).where(Quiz.activity_id == activity.id))
+
+
+def learner_summary(activity: Activity, user: User) -> dict[str, Any]:
+    quiz = quiz_for_activity(activity)
+    if quiz is None:
+        return {"quiz": None, "attempts": [], "open_attempt": None, "can_start": False}
+    attempts = list(db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+                                       .order_by(Attempt.number)))
+    now = utcnow()
+    open_attempt = next((a for a in attempts if a.state == "open" and (a.deadline is None or a.deadline > now)), None)
+    left = None if not quiz.max_attempts else max(0, quiz.max_attempts - len(attempts))
+    finished = [a for a in attempts if a.state == "finished"]
+    best = max((a.score / a.max_score * 100 for a in finished if a.max_score), default=None)
+    can_start = open_attempt is not None or (
+        (left is None or left > 0) and (quiz.open_at is None or now >= quiz.open_at)
+        and (quiz.close_at is None or now < quiz.close_at))
+    return {"quiz": quiz, "attempts": attempts, "open_attempt": open_attempt, "attempts_left": left,
+            "best_percent": best, "passed": any(a.passed for a in finished), "can_start": can_start}
+
+
+def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[dict[str, Any]]:
+    """The attempt's questions in its order, with choices in its order (the API's shape), plus the
+    saved response; with_answers adds marks, feedback and the right answer (for the review)."""
+    # questions and this attempt's answers in one round trip: this runs on every attempt page view
+    rows = db.session.execute(select(Question, AttemptAnswer).outerjoin(
+        AttemptAnswer, (AttemptAnswer.question_id == Question.id) & (AttemptAnswer.attempt_id == attempt.id))
+        .where(Question.id.in_([e["q"] for e in attempt.layout]))).all()
+    qs = {q.id: q for q, _a in rows}
+    answers = {a.question_id: a for _q, a in rows if a is not None}
+    out = []
+    for number, entry in enumerate(attempt.layout, 1):
+        q = qs.get(entry["q"])
+        if q is None:
+            continue
+        by_id = {c["id"]: c for c in grading.choices_of(q.type, q.data)}
+        item: dict[str, Any] = {
+            "id": q.id, "number": number, "type": q.type, "text": q.text, "mark": entry["mark"],
+            "choices": [by_id[c] for c in entry.get("choices", []) if c in by_id],
+            "multiple": q.type == "multichoice" and not q.data.get("single", True),
+        }
+        if q.type == "matching":
+            stems = {s["id"]: s for s in grading.matching_stems(q.data)}
+            item["stems"] = [stems[s] for s in entry.get("stems", []) if s in stems]
+        if q.type == "essay":
+            item["lines"] = q.data.get("lines", 10)
+        ans = answers.get(q.id)
+        item["response"] = ans.response if ans else None
+        if with_answers:
+            fb = ""
+            if ans is not None and ans.response is not None and q.type != "essay":
+                try:
+                    fb = grading.grade(q.type, q.data, ans.response).feedback
+                except grading.BadResponse:
+                    fb = ""
+            item.update({"fraction": ans.fraction if ans else 0.0, "awarded": ans.mark if ans else 0.0,
+                         "feedback": fb, "comment": ans.feedback if ans else "",
+                         "general_feedback": q.general_feedback, "right_answer": grading.right_answer_text(q.type, q.data)})
+        out.append(item)
+    return out
+
+
+def quiz_attempts(quiz: Quiz) -> list[Attempt]:
+    return list(db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id)
+                                   .order_by(Attempt.user_id, Attempt.number)))
+
+
+def essays_to_grade(quiz: Quiz) -> list[tuple[AttemptAnswer, Attempt, Question]]:
+    rows = db.session.execute(select(AttemptAnswer, Attempt, Question)
+                              .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+                              .join(Question, Question.id == AttemptAnswer.question_id)
+                              .where(Attempt.quiz_id == quiz.id, Attempt.state == "finished",
+                                     Question.type == "essay")
+                              .order_by(AttemptAnswer.graded_by_id.is_not(None), Attempt.finished_at)).all()
+    return [tuple(r) for r in rows]
+
+
+def _pearson(xs: list[float], ys: list[float]) -> float | None:
+    n = len(xs)
+    if n < 2:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx <= 0 or syy <= 0:
+        return None
+    return sxy / math.sqrt(sxx * syy)
+
+
+def item_analysis(quiz: Quiz) -> dict[str, Any]:
+    """Per question, over finished attempts, as Moodle's quiz statistics define them:
+    facility index = mean mark / max mark × 100 (how easy);
+    discrimination index = 100 × correlation between the mark on this question and the mark on
+    the rest of the quiz (how well it separates stronger from weaker learners)."""
+    attempts = [a for a in quiz_attempts(quiz) if a.state == "finished" and a.max_score]
+    marks: dict[int, dict[int, tuple[float, float]]] = {}
+    for ans in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id.in_([a.id for a in attempts]))):
+        marks.setdefault(ans.question_id, {})[ans.attempt_id] = (ans.mark or 0.0, ans.max_mark)
+    totals = {a.id: a.score or 0.0 for a in attempts}
+    qs = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(list(marks))))}
+    items = []
+    for qid, per_attempt in marks.items():
+        q = qs.get(qid)
+        if q is None:
+            continue
+        xs = [m for m, _ in per_attempt.values()]
+        max_mark = max((mm for _, mm in per_attempt.values()), default=1.0) or 1.0
+        rest = [totals[aid] - m for aid, (m, _) in per_attempt.items()]
+        r = _pearson(xs, rest)
+        items.append({"question": q, "attempts": len(xs),
+                      "facility": round(sum(xs) / len(xs) / max_mark * 100, 2) if xs else None,
+                      "discrimination": round(r * 100, 2) if r is not None else None})
+    items.sort(key=lambda i: i["question"].id)
+    bins = [0] * 10
+    for a in attempts:
+        pct = a.score / a.max_score * 100
+        bins[min(9, int(pct // 10))] += 1
+    return {"items": items, "histogram": {"labels": [f"{i * 10}–{i * 10 + 10}%" for i in range(10)], "counts": bins},
+            "attempts": len(attempts),
+            "mean_percent": round(sum(a.score / a.max_score * 100 for a in attempts) / len(attempts), 2)
+            if attempts else None}

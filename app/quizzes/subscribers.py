@@ -1,0 +1,14 @@
+"""Background work of the quiz engine: closing attempts whose time ran out."""
+
+from __future__ import annotations
+
+from app.jobs.operations import periodic
+
+
+@periodic("quizzes.close_overdue", 60)
+def close_overdue_attempts() -> dict:
+    """An attempt left open past its deadline (browser closed, connection lost) is closed and
+    graded with the answers saved before the deadline."""
+    from app.quizzes.operations import close_overdue
+
+    return {"closed": close_overdue()}

@@ -1,0 +1,436 @@
+"""Quiz pages: the instructor's question bank and quiz settings, results, essays, statistics;
+the learner's quiz page, attempt (autosaved through the API, with a plain form as fallback)
+and review."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.accounts.models import utcnow
+from app.courses.models import Activity, Course
+from app.errors import Conflict, LenteraError, RuleViolation
+from app.extensions import db
+from app.quizzes import operations as ops
+from app.quizzes import queries
+from app.quizzes.forms import (
+    TYPE_LABELS,
+    CategoryForm,
+    GradeForm,
+    ImportForm,
+    QuestionForm,
+    QuizSettingsForm,
+    question_data_from_form,
+    responses_from_form,
+)
+from app.quizzes.models import QUESTION_TYPES, Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
+from app.quizzes.moodle_xml import export_moodle_xml
+
+bp = Blueprint("quizzes", __name__)
+
+
+def _course(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    if not queries.can_manage_course(current_user, course):
+        abort(403)
+    return course
+
+
+def _quiz(quiz_id: int, *, manage: bool = False) -> Quiz:
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    if manage and not queries.can_manage_course(current_user, quiz.course):
+        abort(403)
+    return quiz
+
+
+def _local_to_utc(dt):
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(UTC).replace(tzinfo=None)
+
+
+def _utc_to_local(dt):
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC).astimezone(ZoneInfo(str(get_timezone()))).replace(tzinfo=None)
+
+
+# --- question bank -----------------------------------------------------------------------------
+
+@bp.route("/kursus/<int:course_id>/bank-soal", methods=["GET", "POST"])
+@login_required
+def bank(course_id: int):
+    course = _course(course_id)
+    cat_form = CategoryForm(prefix="cat")
+    if cat_form.validate_on_submit():
+        ops.ensure_category(course, cat_form.path.data)
+        db.session.commit()
+        flash(_("Kategori disimpan."), "success")
+        return redirect(url_for("quizzes.bank", course_id=course.id))
+    category_id = request.args.get("kategori", type=int)
+    quizzes = list(db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id)))
+    return render_template("quizzes/bank.html", course=course, categories=queries.categories(course),
+                           questions=queries.questions(course, category_id), category_id=category_id,
+                           cat_form=cat_form, types=TYPE_LABELS, quizzes=quizzes)
+
+
+@bp.post("/kursus/<int:course_id>/bank-soal/kategori/<int:category_id>")
+@login_required
+def category_action(course_id: int, category_id: int):
+    course = _course(course_id)
+    cat = db.session.get(QuestionCategory, category_id)
+    if cat is None or cat.course_id != course.id:
+        abort(404)
+    try:
+        if request.form.get("action") == "delete":
+            ops.delete_category(cat)
+            flash(_("Kategori dihapus."), "success")
+        else:
+            ops.rename_category(cat, request.form.get("path", ""))
+            flash(_("Kategori diubah."), "success")
+        db.session.commit()
+    except LenteraError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("quizzes.bank", course_id=course.id))
+
+
+def _question_editor(course: Course, qtype: str, question: Question | None):
+    form = QuestionForm(obj=question)
+    if question is not None and request.method == "GET":
+        form.category.data = question.category.path
+    data = question.data if question else {}
+    errors: list[str] = []
+    if request.method == "POST":
+        data, errors = question_data_from_form(qtype, request.form, question.data if question else None)
+        if form.validate() and not errors:
+            try:
+                saved = ops.save_question(course, qtype=qtype, name=form.name.data or "", text=form.text.data,
+                                          data=data, category=form.category.data, question=question,
+                                          general_feedback=form.general_feedback.data or "",
+                                          default_mark=form.default_mark.data)
+            except LenteraError as exc:
+                db.session.rollback()
+                errors.append(exc.message)
+            else:
+                db.session.commit()
+                flash(_("Soal disimpan."), "success")
+                if request.form.get("then") == "regrade":
+                    return redirect(url_for("quizzes.question_regrade_pick", question_id=saved.id))
+                return redirect(url_for("quizzes.bank", course_id=course.id, kategori=saved.category_id))
+    return render_template("quizzes/question_edit.html", course=course, form=form, qtype=qtype, question=question,
+                           data=data, errors=errors, type_label=TYPE_LABELS[qtype]), (422 if errors else 200)
+
+
+@bp.route("/kursus/<int:course_id>/bank-soal/baru/<qtype>", methods=["GET", "POST"])
+@login_required
+def question_new(course_id: int, qtype: str):
+    course = _course(course_id)
+    if qtype not in QUESTION_TYPES:
+        abort(404)
+    return _question_editor(course, qtype, None)
+
+
+@bp.route("/bank-soal/soal/<int:question_id>", methods=["GET", "POST"])
+@login_required
+def question_edit(question_id: int):
+    question = db.session.get(Question, question_id)
+    if question is None:
+        abort(404)
+    course = _course(question.course_id)
+    return _question_editor(course, question.type, question)
+
+
+@bp.post("/bank-soal/soal/<int:question_id>/hapus")
+@login_required
+def question_delete(question_id: int):
+    question = db.session.get(Question, question_id)
+    if question is None:
+        abort(404)
+    course = _course(question.course_id)
+    try:
+        ops.delete_question(question)
+        db.session.commit()
+        flash(_("Soal dihapus."), "success")
+    except LenteraError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("quizzes.bank", course_id=course.id))
+
+
+@bp.get("/bank-soal/soal/<int:question_id>/nilai-ulang")
+@login_required
+def question_regrade_pick(question_id: int):
+    """After fixing a question: regrade every quiz whose attempts used it."""
+    question = db.session.get(Question, question_id)
+    if question is None:
+        abort(404)
+    course = _course(question.course_id)
+    quizzes = list(db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id)))
+    return render_template("quizzes/regrade_pick.html", course=course, question=question, quizzes=quizzes)
+
+
+@bp.route("/kursus/<int:course_id>/bank-soal/impor", methods=["GET", "POST"])
+@login_required
+def bank_import(course_id: int):
+    course = _course(course_id)
+    form = ImportForm()
+    details: list[dict] = []
+    status = 200
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        raw = upload.read() if upload and upload.filename else (form.text.data or "").encode("utf-8")
+        if not raw.strip():
+            flash(_("Pilih berkas atau tempel teks soal."), "error")
+            status = 400
+        else:
+            fmt = ops.detect_format(None, upload.filename if upload and upload.filename else None, raw)
+            try:
+                saved, category = ops.import_questions(course, raw, fmt, category=form.category.data)
+            except LenteraError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+                details, status = exc.details, 422
+            else:
+                db.session.commit()
+                flash(_("%(n)d soal diimpor ke kategori %(c)s.", n=len(saved), c=category), "success")
+                return redirect(url_for("quizzes.bank", course_id=course.id))
+    return render_template("quizzes/import.html", course=course, form=form, details=details), status
+
+
+@bp.get("/kursus/<int:course_id>/bank-soal/ekspor.xml")
+@login_required
+def bank_export(course_id: int):
+    course = _course(course_id)
+    return Response(export_moodle_xml(queries.bank_for_export(course)), mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.xml"'})
+
+
+# --- quiz settings, results, essays, statistics ---------------------------------------------------
+
+@bp.get("/aktivitas/<int:activity_id>/kuis")
+@login_required
+def for_activity(activity_id: int):
+    """The quiz of a course activity: its settings for those who manage it, else the learner page."""
+    activity = db.session.get(Activity, activity_id)
+    if activity is None or activity.type != "quiz":
+        abort(404)
+    if queries.can_manage_course(current_user, activity.course):
+        quiz = ops.get_or_create_quiz(activity)
+        db.session.commit()
+        return redirect(url_for("quizzes.settings", quiz_id=quiz.id))
+    quiz = queries.quiz_for_activity(activity)
+    if quiz is None:
+        abort(404)
+    return redirect(url_for("quizzes.quiz_page", quiz_id=quiz.id))
+
+
+@bp.route("/kuis/<int:quiz_id>/pengaturan", methods=["GET", "POST"])
+@login_required
+def settings(quiz_id: int):
+    quiz = _quiz(quiz_id, manage=True)
+    form = QuizSettingsForm(obj=quiz)
+    if request.method == "GET":
+        form.open_at.data, form.close_at.data = _utc_to_local(quiz.open_at), _utc_to_local(quiz.close_at)
+    status = 200
+    if request.method == "POST" and form.validate():
+        try:
+            ops.update_quiz(quiz, pass_percent=form.pass_percent.data, max_attempts=form.max_attempts.data,
+                            time_limit_minutes=form.time_limit_minutes.data,
+                            questions_per_page=form.questions_per_page.data,
+                            shuffle_questions=form.shuffle_questions.data, shuffle_choices=form.shuffle_choices.data,
+                            open_at=_local_to_utc(form.open_at.data), close_at=_local_to_utc(form.close_at.data),
+                            clear_dates=True, review_after=form.review_after.data)
+            fixed = [int(x) for x in request.form.getlist("question") if x.isdigit()]
+            randoms = []
+            for cat in queries.categories(quiz.course):
+                n = request.form.get(f"random-{cat.id}", "").strip()
+                if n and n != "0":
+                    if not n.isdigit():
+                        raise RuleViolation(_("Jumlah soal acak harus bilangan bulat."), code="invalid_quiz")
+                    randoms.append((cat.id, int(n)))
+            ops.set_slots(quiz, question_ids=fixed, random_from=randoms)
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Pengaturan kuis disimpan."), "success")
+            return redirect(url_for("quizzes.settings", quiz_id=quiz.id))
+    elif request.method == "POST":
+        status = 422
+    chosen = {s.question_id for s in quiz.slots if s.question_id}
+    random_counts = {s.category_id: s.count for s in quiz.slots if s.category_id}
+    return render_template("quizzes/settings.html", quiz=quiz, form=form, questions=queries.questions(quiz.course),
+                           categories=queries.categories(quiz.course), chosen=chosen,
+                           random_counts=random_counts), status
+
+
+@bp.route("/kuis/<int:quiz_id>/hasil", methods=["GET", "POST"])
+@login_required
+def results(quiz_id: int):
+    quiz = _quiz(quiz_id, manage=True)
+    if request.method == "POST":
+        n = ops.regrade(quiz)
+        db.session.commit()
+        flash(_("%(n)d percobaan dinilai ulang.", n=n), "success")
+        return redirect(url_for("quizzes.results", quiz_id=quiz.id))
+    attempts = queries.quiz_attempts(quiz)
+    by_user: dict = {}
+    for a in attempts:
+        by_user.setdefault(a.user, []).append(a)
+    return render_template("quizzes/results.html", quiz=quiz, by_user=by_user)
+
+
+@bp.route("/kuis/<int:quiz_id>/esai", methods=["GET", "POST"])
+@login_required
+def essays(quiz_id: int):
+    quiz = _quiz(quiz_id, manage=True)
+    if request.method == "POST":
+        answer = db.session.get(AttemptAnswer, request.form.get("answer_id", type=int) or 0)
+        if answer is None or answer.attempt.quiz_id != quiz.id:
+            abort(404)
+        form = GradeForm()
+        if form.validate():
+            try:
+                ops.grade_answer(answer, form.mark.data, form.feedback.data or "", current_user)
+                db.session.commit()
+                flash(_("Nilai esai disimpan."), "success")
+            except LenteraError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+        else:
+            flash(_("Nilai harus berupa angka 0 atau lebih."), "error")
+        return redirect(url_for("quizzes.essays", quiz_id=quiz.id))
+    return render_template("quizzes/essays.html", quiz=quiz, rows=queries.essays_to_grade(quiz))
+
+
+@bp.get("/kuis/<int:quiz_id>/statistik")
+@login_required
+def statistics(quiz_id: int):
+    quiz = _quiz(quiz_id, manage=True)
+    return render_template("quizzes/statistics.html", quiz=quiz, stats=queries.item_analysis(quiz))
+
+
+@bp.post("/kuis/<int:quiz_id>/nilai-ulang/<int:question_id>")
+@login_required
+def regrade_question(quiz_id: int, question_id: int):
+    quiz = _quiz(quiz_id, manage=True)
+    question = db.session.get(Question, question_id)
+    if question is None or question.course_id != quiz.course_id:
+        abort(404)
+    n = ops.regrade(quiz, question=question)
+    db.session.commit()
+    flash(_("%(n)d percobaan dinilai ulang.", n=n), "success")
+    return redirect(url_for("quizzes.results", quiz_id=quiz.id))
+
+
+# --- learner ----------------------------------------------------------------------------------------
+
+@bp.get("/kuis/<int:quiz_id>")
+@login_required
+def quiz_page(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    summary = queries.learner_summary(quiz.activity, current_user)
+    manage = queries.can_manage_course(current_user, quiz.course)
+    from app.courses.operations import get_enrolment
+
+    if not manage and get_enrolment(quiz.course, current_user) is None:
+        abort(403)
+    return render_template("quizzes/quiz.html", quiz=quiz, s=summary, manage=manage)
+
+
+@bp.post("/kuis/<int:quiz_id>/mulai")
+@login_required
+def start(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    try:
+        attempt = ops.start_attempt(quiz, current_user)
+    except LenteraError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("quizzes.quiz_page", quiz_id=quiz.id))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
+
+
+def _pages(quiz: Quiz, items: list[dict]) -> list[list[dict]]:
+    per = quiz.questions_per_page or len(items) or 1
+    return [items[i:i + per] for i in range(0, len(items), per)] or [[]]
+
+
+@bp.get("/percobaan/<int:attempt_id>")
+@login_required
+def attempt_page(attempt_id: int):
+    attempt = ops.get_own_attempt(attempt_id, current_user)
+    if attempt.state != "open":
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    if attempt.deadline is not None and attempt.deadline <= utcnow():
+        ops.finish_attempt(attempt)
+        db.session.commit()
+        flash(_("Waktu habis: percobaan dikumpulkan dengan jawaban yang sudah tersimpan."), "info")
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    items = queries.attempt_questions(attempt)
+    pages = _pages(attempt.quiz, items)
+    page = max(1, min(request.args.get("hal", 1, type=int), len(pages)))
+    return render_template("quizzes/attempt.html", attempt=attempt, quiz=attempt.quiz, items=pages[page - 1],
+                           all_items=items, page=page, pages=len(pages),
+                           deadline_iso=attempt.deadline.replace(tzinfo=UTC).isoformat() if attempt.deadline else "",
+                           now_iso=utcnow().replace(tzinfo=UTC).isoformat())
+
+
+@bp.post("/percobaan/<int:attempt_id>")
+@login_required
+def attempt_post(attempt_id: int):
+    """The no-JavaScript path: save this page's answers, then go to another page or submit."""
+    attempt = ops.get_own_attempt(attempt_id, current_user)
+    go = request.form.get("go", "")
+    if attempt.state == "open":
+        items = queries.attempt_questions(attempt)
+        late = False
+        for qid, response in responses_from_form(items, request.form).items():
+            try:
+                ops.save_answer(attempt.id, qid, response, current_user)
+            except Conflict:
+                late = True
+                break
+            except LenteraError as exc:
+                flash(exc.message, "error")
+        db.session.commit()
+        if late:
+            flash(_("Waktu habis: jawaban terakhir tidak tersimpan."), "error")
+            go = "submit"
+    if go == "submit":
+        ops.submit_attempt(attempt.id, current_user)
+        db.session.commit()
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    page = int(go) if go.isdigit() else 1
+    return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=page))
+
+
+@bp.get("/percobaan/<int:attempt_id>/tinjau")
+@login_required
+def review(attempt_id: int):
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    manage = queries.can_manage_course(current_user, attempt.quiz.course)
+    if attempt.user_id != current_user.id and not manage:
+        abort(404)
+    if attempt.state == "open":
+        if attempt.user_id == current_user.id:
+            return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
+        abort(404)
+    show = manage or ops.review_allowed(attempt.quiz, attempt)
+    return render_template("quizzes/review.html", attempt=attempt, quiz=attempt.quiz, show=show, manage=manage,
+                           items=queries.attempt_questions(attempt, with_answers=True))

@@ -1,0 +1,157 @@
+/* The attempt page: a countdown to the server's deadline, and every answer saved through the
+   API as it is given. Answers not yet acknowledged by the server are kept in localStorage, so
+   a reload or a lost connection loses nothing; they are sent again when the connection returns.
+   Without JavaScript the form still works: it posts the page's answers. */
+(function () {
+  "use strict";
+  var form = document.getElementById("attempt-form");
+  if (!form) return;
+  var attemptId = form.dataset.attempt;
+  var api = form.dataset.api;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var statusEl = document.getElementById("save-status");
+  var storeKey = "lentera-attempt-" + attemptId;
+  var pending = {};
+  var timers = {};
+  var closed = false;
+  var submitting = false;
+
+  try { pending = JSON.parse(localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { pending = {}; }
+
+  function persist() {
+    try { localStorage.setItem(storeKey, JSON.stringify(pending)); } catch (e) { /* storage full or off */ }
+  }
+  function status(msg) { if (statusEl) statusEl.textContent = msg; }
+
+  function fieldsetFor(qid) { return form.querySelector('fieldset.question[data-qid="' + qid + '"]'); }
+
+  function readResponse(fs) {
+    var type = fs.dataset.type;
+    var name = "q-" + fs.dataset.qid;
+    if (type === "multichoice") {
+      var checked = Array.prototype.filter.call(fs.querySelectorAll('input[name="' + name + '"]'), function (i) { return i.checked; })
+        .map(function (i) { return i.value; });
+      return fs.dataset.multiple === "1" ? checked : (checked[0] || null);
+    }
+    if (type === "truefalse") {
+      var tf = fs.querySelector('input[name="' + name + '"]:checked');
+      return tf ? tf.value === "true" : null;
+    }
+    if (type === "matching") {
+      var out = {};
+      fs.querySelectorAll("select[data-stem]").forEach(function (s) { if (s.value) out[s.dataset.stem] = s.value; });
+      return out;
+    }
+    var el = fs.querySelector('[name="' + name + '"]');
+    if (!el) return null;
+    if (type === "numerical") return el.value.trim() === "" ? null : el.value.trim();
+    return el.value;
+  }
+
+  function writeResponse(fs, value) {
+    var type = fs.dataset.type;
+    var name = "q-" + fs.dataset.qid;
+    if (type === "multichoice") {
+      var list = Array.isArray(value) ? value : [value];
+      fs.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = list.indexOf(i.value) >= 0; });
+    } else if (type === "truefalse") {
+      fs.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = value !== null && i.value === String(value); });
+    } else if (type === "matching") {
+      fs.querySelectorAll("select[data-stem]").forEach(function (s) { s.value = (value && value[s.dataset.stem]) || ""; });
+    } else {
+      var el = fs.querySelector('[name="' + name + '"]');
+      if (el) el.value = value === null || value === undefined ? "" : value;
+    }
+  }
+
+  function send(qid) {
+    if (closed || !(qid in pending)) return Promise.resolve();
+    var value = pending[qid];
+    status(form.dataset.msgSaving);
+    return fetch(api + qid, {
+      method: "PUT", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify({ response: value })
+    }).then(function (resp) {
+      if (resp.ok) {
+        if (JSON.stringify(pending[qid]) === JSON.stringify(value)) { delete pending[qid]; persist(); }
+        status(form.dataset.msgSaved);
+      } else if (resp.status === 409) {
+        closed = true;
+        status(form.dataset.msgClosed);
+        submitNow();
+      } else if (resp.status >= 400 && resp.status < 500) {
+        // the server refused this value (e.g. not a number): keep it visible, do not retry
+        return resp.json().then(function (body) { delete pending[qid]; persist(); status(body.error.message); });
+      } else {
+        status(form.dataset.msgOffline);
+      }
+    }).catch(function () { status(form.dataset.msgOffline); });
+  }
+
+  function flush() {
+    return Promise.all(Object.keys(pending).map(send));
+  }
+
+  function changed(ev) {
+    var fs = ev.target.closest("fieldset.question");
+    if (!fs) return;
+    var qid = fs.dataset.qid;
+    pending[qid] = readResponse(fs);
+    persist();
+    clearTimeout(timers[qid]);
+    var delay = ev.type === "input" ? 700 : 0;
+    timers[qid] = setTimeout(function () { send(qid); }, delay);
+  }
+
+  function submitNow() {
+    if (submitting) return;
+    submitting = true;
+    var go = document.createElement("input");
+    go.type = "hidden"; go.name = "go"; go.value = "submit";
+    form.appendChild(go);
+    try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+    form.submit();
+  }
+
+  // answers typed before a reload or while offline come back and are sent again
+  Object.keys(pending).forEach(function (qid) {
+    var fs = fieldsetFor(qid);
+    if (fs) writeResponse(fs, pending[qid]);
+  });
+  flush();
+
+  form.addEventListener("change", changed);
+  form.addEventListener("input", changed);
+  window.addEventListener("online", flush);
+  setInterval(function () { if (Object.keys(pending).length) flush(); }, 10000);
+
+  form.addEventListener("submit", function (ev) {
+    var submitter = ev.submitter;
+    if (submitter && submitter.value === "submit" && !submitting) {
+      if (!window.confirm(form.dataset.msgConfirm)) { ev.preventDefault(); return; }
+    }
+    // the form carries this page's answers itself; what it carries no longer needs the queue
+    form.querySelectorAll("fieldset.question").forEach(function (fs) { delete pending[fs.dataset.qid]; });
+    persist();
+  });
+
+  var deadline = form.dataset.deadline ? Date.parse(form.dataset.deadline) : null;
+  var countdown = document.getElementById("countdown");
+  if (deadline && countdown) {
+    // measure against the server's clock, not the phone's
+    var skew = form.dataset.now ? Date.parse(form.dataset.now) - Date.now() : 0;
+    var tick = function () {
+      var left = Math.max(0, Math.floor((deadline - (Date.now() + skew)) / 1000));
+      var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+      countdown.textContent = (h ? h + ":" : "") + (h && m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+      countdown.parentElement.classList.toggle("countdown-low", left <= 60);
+      if (left <= 0) {
+        clearInterval(timer);
+        flush().then(submitNow, submitNow);
+      }
+    };
+    var timer = setInterval(tick, 1000);
+    tick();
+  }
+})();

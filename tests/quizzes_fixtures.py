@@ -1,0 +1,60 @@
+"""Builders shared by the quiz tests: a course with a quiz activity and a small mixed bank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.extensions import db
+from app.quizzes import operations as ops
+from tests.factories import enrol_all, make_course
+
+FIXTURES = Path(__file__).parent / "fixtures" / "quizzes"
+
+MIXED_GIFT = """
+::mc::Pilih yang benar.{=Benar ~Salah1 ~Salah2}
+
+::tf::Langit biru.{T}
+
+::sa::Ibukota Indonesia?{=Jakarta =%50%Nusantara}
+
+::num::Dua tambah dua?{#4:0.5}
+
+::match::Pasangkan.{=Satu -> 1 =Dua -> 2 =Tiga -> 3}
+
+::multi::Pilih dua.{~%50%A ~%50%B ~%-100%C}
+"""
+
+
+def make_quiz(owner, *learners, gift: str = MIXED_GIFT, **settings):
+    """A course (owned by `owner`) with one required quiz activity holding the GIFT questions."""
+    course = make_course(owner, activities=[{"type": "quiz", "title": "Kuis akhir"}])
+    activity = course.sections[0].activities[0]
+    questions, _ = ops.import_questions(course, gift, "gift", category="Kuis akhir")
+    quiz = ops.get_or_create_quiz(activity)
+    ops.update_quiz(quiz, **{"pass_percent": 70, **settings})
+    ops.set_slots(quiz, question_ids=[q.id for q in questions])
+    enrol_all(course, *learners)
+    db.session.commit()
+    return quiz, {q.name: q for q in questions}
+
+
+def right_responses(questions: dict) -> dict:
+    """qid -> a fully right response, for the MIXED_GIFT questions."""
+    from app.quizzes.grading import matching_choices
+
+    out = {}
+    for q in questions.values():
+        if q.type == "multichoice" and q.data["single"]:
+            out[q.id] = next(c["id"] for c in q.data["choices"] if c["fraction"] == 1)
+        elif q.type == "multichoice":
+            out[q.id] = [c["id"] for c in q.data["choices"] if c["fraction"] > 0]
+        elif q.type == "truefalse":
+            out[q.id] = q.data["answer"]
+        elif q.type == "shortanswer":
+            out[q.id] = q.data["answers"][0]["text"].upper()
+        elif q.type == "numerical":
+            out[q.id] = q.data["answers"][0]["value"]
+        elif q.type == "matching":
+            ids = {c["text"]: c["id"] for c in matching_choices(q.data)}
+            out[q.id] = {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}
+    return out
