@@ -47,7 +47,9 @@ def send_stored(key: str, *, filename: str | None = None, mimetype: str | None =
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     headers["Content-Length"] = str(end - start + 1 if size else 0)
     if request.method == "HEAD" or size == 0:
-        return Response(b"", status=status, mimetype=mimetype, headers=headers)
+        resp = Response(b"", status=status, mimetype=mimetype, headers=headers)
+        resp.headers["Content-Length"] = headers["Content-Length"]  # what a GET would send, not the empty body
+        return resp
     return Response(store.iter_range(key, start, end), status=status, mimetype=mimetype, headers=headers,
                     direct_passthrough=True)
 
