@@ -128,10 +128,13 @@ def create_upload(activity_id: int):
     return resp
 
 
-@route("/uploads/<upload_id>", "HEAD", summary="Berapa bita unggahan yang sudah diterima (Upload-Offset)", tag="video")
+@route("/uploads/<upload_id>", "GET", summary="Keadaan unggahan; HEAD menjawab Upload-Offset (tus)", tag="video",
+       response=UploadOut)
 def upload_head(upload_id: str):
+    """tus asks HEAD (Flask answers it from this GET, without the body): how many bytes the server
+    holds, so a client whose connection dropped resumes from there."""
     session = ops.get_upload(user_ctx(), upload_id)
-    return _tus(Response(status=200), session)
+    return _tus(Response(UploadOut(**_upload_out(session)).model_dump_json(), mimetype="application/json"), session)
 
 
 @route("/uploads/<upload_id>", "PATCH", summary="Kirim potongan unggahan pada Upload-Offset", tag="video",
@@ -145,11 +148,6 @@ def upload_patch(upload_id: str):
     session = ops.receive_chunk(user, upload_id, offset, request.stream)
     db.session.commit()
     return _tus(Response(status=204), session)
-
-
-@route("/uploads", "OPTIONS", summary="Kemampuan server unggahan (tus)", tag="video", status=204, auth=False)
-def upload_options():
-    return _tus(Response(status=204))
 
 
 def _state(activity: Activity) -> dict:
