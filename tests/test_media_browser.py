@@ -31,14 +31,33 @@ def test_upload_transcode_play_and_complete(live_server, browser, page, browser_
     app.config["VIDEO_UPLOAD_CHUNK_BYTES"] = 16 * 1024  # several chunks even for a tiny file
     try:
         browser_login("instruktur")
+        # The connection drops once, in the middle of the upload: the uploader must resume.
+        patches = {"n": 0, "dropped": 0}
+
+        def flaky(route):
+            if route.request.method == "PATCH":
+                patches["n"] += 1
+                if patches["n"] == 3:
+                    patches["dropped"] += 1
+                    return route.abort("connectionreset")
+            return route.continue_()
+
+        page.route("**/api/v1/uploads/*", flaky)
         page.goto(f"/media/aktivitas/{activity_id}/unggah")
         page.set_input_files("input.video-file", str(source))
         page.click("button.video-upload-start")
-        page.wait_for_selector("text=Unggahan selesai")
+        page.wait_for_selector("text=Koneksi terputus")
+        page.wait_for_selector("text=Unggahan selesai", timeout=30000)
+        assert patches["dropped"] == 1 and patches["n"] > 3
         assert page.eval_on_selector("progress.video-upload-progress", "p => p.value") == 100
     finally:
         app.config["VIDEO_UPLOAD_CHUNK_BYTES"] = old_chunk
     with app.app_context():
+        from app.media.models import VideoAsset
+        from app.media.storage import get_storage
+
+        asset = db.session.scalar(select(VideoAsset).order_by(VideoAsset.id.desc()))
+        assert get_storage().read_bytes(asset.source_key) == source.read_bytes()  # nothing lost, nothing twice
         assert run_pending(kinds=["transcode"]) == 1
         db.session.remove()
     page.goto(f"/media/aktivitas/{activity_id}/unggah")

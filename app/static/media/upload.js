@@ -8,7 +8,7 @@
 
   function b64(s) { return btoa(unescape(encodeURIComponent(s))); }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-  function errorOf(xhrOrResp, text) {
+  function errorOf(_xhr, text) {
     try { return JSON.parse(text).error.message; } catch (e) { return null; }
   }
 
@@ -35,12 +35,17 @@
     var createUrl = box.getAttribute("data-create-url");
     var chunk = parseInt(box.getAttribute("data-chunk"), 10) || 8 * 1024 * 1024;
     var max = parseInt(box.getAttribute("data-max"), 10) || 0;
+    var messages = JSON.parse(box.getAttribute("data-messages") || "{}");
+    // Messages come translated from the page; {name} placeholders are filled here.
+    function t(name, values) {
+      return (messages[name] || name).replace(/\{(\w+)\}/g, function (_m, k) { return values && k in values ? values[k] : ""; });
+    }
 
     function say(text, isError) { msg.textContent = text; msg.className = "video-upload-message" + (isError ? " field-error" : ""); }
     function progress(n, total) {
       bar.hidden = false;
       bar.value = Math.floor(n * 100 / total);
-      say("Mengunggah… " + bar.value + "% (" + (n / 1048576).toFixed(1) + " dari " + (total / 1048576).toFixed(1) + " MB)");
+      say(t("uploading", {pct: bar.value, done: (n / 1048576).toFixed(1), total: (total / 1048576).toFixed(1)}));
     }
 
     async function offsetOf(url) {
@@ -51,7 +56,7 @@
 
     async function upload(file) {
       if (max && file.size > max) {
-        say("Berkas terlalu besar: " + (file.size / 1048576).toFixed(1) + " MB, batasnya " + (max / 1048576).toFixed(1) + " MB.", true);
+        say(t("too_large", {size: (file.size / 1048576).toFixed(1), limit: (max / 1048576).toFixed(1)}), true);
         return;
       }
       var key = "lentera-upload:" + box.getAttribute("data-activity") + ":" + file.name + ":" + file.size + ":" + file.lastModified;
@@ -63,7 +68,7 @@
       }
       if (!url) {
         var c = await request("POST", createUrl, {"Upload-Length": String(file.size), "Upload-Metadata": "filename " + b64(file.name)});
-        if (c.status !== 201) { say(errorOf(c, c.responseText) || ("Gagal memulai unggahan (" + c.status + ")."), true); return; }
+        if (c.status !== 201) { say(errorOf(c, c.responseText) || t("start_failed", {status: c.status}), true); return; }
         url = c.getResponseHeader("Location");
         try { localStorage.setItem(key, url); } catch (e) { /* private mode: resume within this page only */ }
       }
@@ -83,26 +88,26 @@
           }
           if (x.status === 409) { offset = await offsetOf(url); continue; }
           try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
-          say(errorOf(x, x.responseText) || ("Unggahan ditolak (" + x.status + ")."), true);
+          say(errorOf(x, x.responseText) || t("refused", {status: x.status}), true);
           return;
         } catch (e) {
           // The connection dropped: wait (longer each time), ask the server where we are, go on.
           failures += 1;
-          say("Koneksi terputus. Mencoba lagi dalam " + Math.min(30, Math.pow(2, failures)) + " detik…", true);
+          say(t("offline", {seconds: Math.min(30, Math.pow(2, failures))}), true);
           await sleep(Math.min(30000, 1000 * Math.pow(2, failures)));
           try { var o = await offsetOf(url); if (o !== null && !isNaN(o)) offset = o; } catch (e2) { /* still offline */ }
         }
       }
       try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
       bar.value = 100;
-      say("Unggahan selesai. Video sedang dikonversi; halaman ini diperbarui sendiri.");
+      say(t("done"));
       setTimeout(function () { window.location.reload(); }, 1500);
     }
 
     button.addEventListener("click", function () {
-      if (!input.files || !input.files[0]) { say("Pilih berkas video terlebih dahulu.", true); return; }
+      if (!input.files || !input.files[0]) { say(t("choose"), true); return; }
       button.disabled = true;
-      upload(input.files[0]).catch(function (e) { say("Unggahan gagal: " + e.message, true); })
+      upload(input.files[0]).catch(function (e) { say(t("failed", {error: e.message}), true); })
         .then(function () { button.disabled = false; });
     });
 
