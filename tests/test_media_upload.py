@@ -146,3 +146,40 @@ def test_upload_page_says_video_unavailable_without_ffmpeg(app, client, org, log
     html = client.get(f"/media/aktivitas/{activity.id}/unggah").get_data(as_text=True)
     assert "Video tidak tersedia" in html
     assert 'class="video-file"' not in html
+
+
+def test_last_bytes_written_but_not_handed_over_are_finished_by_an_empty_patch(client, org, auth, video_course, videos):
+    """The request carrying the last chunk died after writing it and before its commit."""
+    from app.media.upload import append, temp_path
+
+    activity = video_activity(video_course)
+    h = auth(org.instructor)
+    data = videos.small.read_bytes()
+    url = tus_create(client, activity.id, len(data), h).headers["Location"]
+    append(temp_path(url.rsplit("/", 1)[-1]), 0, len(data), [data])  # on disk, never committed
+    head = client.head(url, headers=h)
+    assert int(head.headers["Upload-Offset"]) == len(data)
+    assert client.get(url, headers=h).get_json()["state"] == "open"
+    done = tus_patch(client, url, len(data), b"", h)
+    assert done.status_code == 204
+    assert client.get(url, headers=h).get_json()["state"] == "done"
+    asset = db.session.get(VideoAsset, int(done.headers["Lentera-Asset-Id"]))
+    assert get_storage().read_bytes(asset.source_key) == data
+    assert not temp_path(url.rsplit("/", 1)[-1]).exists()  # moved into storage, not copied
+
+
+def test_abandoned_uploads_free_their_disk(client, org, auth, video_course):
+    from datetime import timedelta
+
+    from app.accounts.models import utcnow
+    from app.media.operations import remove_abandoned_uploads
+    from app.media.upload import temp_path
+
+    activity = video_activity(video_course)
+    h = auth(org.instructor)
+    old = tus_create(client, activity.id, 1000, h).headers["Location"].rsplit("/", 1)[-1]
+    fresh = tus_create(client, activity.id, 1000, h).headers["Location"].rsplit("/", 1)[-1]
+    db.session.get(UploadSession, old).updated_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+    assert remove_abandoned_uploads() == 1
+    assert not temp_path(old).exists() and temp_path(fresh).exists()

@@ -62,7 +62,7 @@ class UploadSession(db.Model):
     filename: Mapped[str] = mapped_column(String(250))
     length: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger, default=0)
-    state: Mapped[str] = mapped_column(String(12), default="open")  # open | done | refused
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open | done | refused | abandoned
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("video_assets.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -72,6 +72,11 @@ def get_upload(user: User, upload_id: str) -> UploadSession:
     session = queries.upload_session(upload_id)
     if session is None or session.user_id != user.id:
         raise NotFound(_("Sesi unggahan tidak ditemukan."))
+    path = temp_path(session.id)
+    if session.state == "open" and path.exists():
+        # The file on disk is the truth: a request that died after writing but before its
+        # commit still counts.
+        session.offset = path.stat().st_size
     return session
 
 
@@ -86,6 +91,8 @@ def receive_chunk(user: User, upload_id: str, offset: int, stream) -> UploadSess
     finally:
         session.updated_at = utcnow()
     if session.offset == session.length:
+        # Also reached by an empty PATCH at the end: the request that received the last byte
+        # may have died before handing the file over.
         finish_upload(user, session)
     return session
 
@@ -100,14 +107,31 @@ def finish_upload(user: User, session: UploadSession) -> VideoAsset:
         path.unlink(missing_ok=True)
         db.session.commit()  # the refusal sticks even though the request answers 422
         raise
-    asset = attach_source(activity, path, session.filename, by=user)
+    asset = attach_source(activity, path, session.filename, by=user, move=True)
     session.state, session.asset_id = "done", asset.id
     path.unlink(missing_ok=True)
     return asset
 
 
-def attach_source(activity: Activity, path: str | Path, filename: str, *, by: User | None = None) -> VideoAsset:
-    """Store a checked source file as a new asset of `activity` and queue its transcode."""
+@jobs.periodic("media-abandoned-uploads", 3600)
+def remove_abandoned_uploads(days: int = 7) -> int:
+    """Uploads nobody resumed for `days` days: free their disk space."""
+    from datetime import timedelta
+
+    cutoff = utcnow() - timedelta(days=days)
+    stale = db.session.scalars(select(UploadSession).where(UploadSession.state == "open",
+                                                           UploadSession.updated_at < cutoff)).all()
+    for session in stale:
+        temp_path(session.id).unlink(missing_ok=True)
+        session.state = "abandoned"
+    db.session.flush()
+    return len(stale)
+
+
+def attach_source(activity: Activity, path: str | Path, filename: str, *, by: User | None = None,
+                  move: bool = False) -> VideoAsset:
+    """Store a checked source file as a new asset of `activity` and queue its transcode.
+    `move`: the file is ours to take (an upload's temp file): a rename, not a copy of gigabytes."""
     ext = (Path(filename).suffix or ".mp4").lower()[:10]
     asset = VideoAsset(source_key="", source_name=filename, source_size=Path(path).stat().st_size,
                        state="queued", created_by_id=by.id if by else None)
@@ -115,7 +139,8 @@ def attach_source(activity: Activity, path: str | Path, filename: str, *, by: Us
     db.session.flush()
     asset.source_key = f"{asset.prefix}source{ext}"
     get_storage().put_file(asset.source_key, str(path),
-                           content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream")
+                           content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+                           move=move)
     activity.settings = {**(activity.settings or {}), "asset_id": asset.id}
     activity.file_key, activity.file_name = asset.source_key, filename
     job = jobs.enqueue("transcode", {"asset_id": asset.id}, dedupe_key=f"transcode:{asset.id}",
@@ -171,13 +196,19 @@ def _progress_row(user: User, activity: Activity, lock: bool = False) -> WatchPr
 
 
 def open_player(user: User, activity: Activity) -> WatchProgress | None:
-    """The player opened: start the wall clock the first heartbeat is measured against."""
+    """The player opened: start the wall clock the first heartbeat is measured against.
+
+    Only the first opening sets it; later the clock is the last heartbeat. Resetting it on every
+    page load would clip the span a reloading page sends as it unloads (the new page's request
+    can arrive first) and would not make cheating any harder: either way, every counted second
+    needs half a second of real time."""
     if get_enrolment(activity.course, user) is None:
         return None  # staff previewing: nothing is tracked
     _ready_asset(activity)
     row = _progress_row(user, activity)
-    row.clock_at = utcnow()
-    db.session.flush()
+    if row.clock_at is None:
+        row.clock_at = utcnow()
+        db.session.flush()
     return row
 
 
