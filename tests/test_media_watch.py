@@ -104,12 +104,12 @@ def test_span_longer_than_wall_clock_allows_is_clipped(client, org, login, auth,
     login(org.learner_a1)
     open_player(client, ready_video, 10)
     r = beat(ready_video, 0, 60).get_json()  # "watched" a minute in ten seconds
-    assert r["watched_seconds"] == 20.0  # at most 2x speed
+    assert 20.0 <= r["watched_seconds"] < 22.0  # 2x the ten seconds (plus the test's own run time), not 60
     assert r["completed"] is False
     # Many tiny heartbeats in a burst buy nothing extra.
     for i in range(5):
         r = beat(ready_video, 20 + i * 5, 25 + i * 5).get_json()
-    assert r["watched_seconds"] <= 21.0
+    assert r["watched_seconds"] < 23.0
 
 
 def test_first_heartbeat_without_opening_the_player_counts_nothing(client, org, auth, ready_video):
