@@ -80,6 +80,9 @@ def test_upload_transcode_play_and_complete(live_server, browser, page, browser_
         lp.wait_for_selector(".video-done", state="visible")
         percent = float(lp.text_content(".video-percent"))
         assert percent >= 80
+        # "Hemat data: audio saja" switches to the audio-only rendition.
+        with lp.expect_request(lambda r: r.url.endswith("/video/hls/audio/index.m3u8")):
+            lp.select_option("select.video-quality", "audio")
     finally:
         learner_ctx.close()
     with app.app_context():

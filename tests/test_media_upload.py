@@ -183,3 +183,18 @@ def test_abandoned_uploads_free_their_disk(client, org, auth, video_course):
     db.session.commit()
     assert remove_abandoned_uploads() == 1
     assert not temp_path(old).exists() and temp_path(fresh).exists()
+
+
+def test_missing_ffmpeg_is_reported_at_start_up(tmp_path, caplog):
+    import logging
+
+    from app import create_app
+    from tests.conftest import base_config
+
+    # Alembic's fileConfig (migrations/env.py, run in this process by the app fixture) disables
+    # loggers that existed before it; a real server does not run migrations in its own process.
+    logging.getLogger("app.media.views").disabled = False
+    with caplog.at_level("WARNING"):
+        create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", FFMPEG_BINARY="/tidak/ada/ffmpeg"))
+    assert any("Video tidak tersedia" in r.getMessage() and "/tidak/ada/ffmpeg" in r.getMessage()
+               for r in caplog.records)

@@ -37,6 +37,8 @@
   }
 
   function setup(box) {
+    if (box.getAttribute("data-ready")) return;  // the script may be included once per activity
+    box.setAttribute("data-ready", "1");
     var video = box.querySelector("video.video-player");
     if (!video) { pollStatus(box); return; }
     var master = box.getAttribute("data-master"), audio = box.getAttribute("data-audio");

@@ -29,6 +29,8 @@
   }
 
   function setup(box) {
+    if (box.getAttribute("data-ready")) return;  // the script may be included once per activity
+    box.setAttribute("data-ready", "1");
     var input = box.querySelector(".video-file"), button = box.querySelector(".video-upload-start");
     var bar = box.querySelector(".video-upload-progress"), msg = box.querySelector(".video-upload-message");
     if (!input || !button) return;
