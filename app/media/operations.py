@@ -230,13 +230,18 @@ def record_watch(user: User, activity: Activity, start: Decimal, end: Decimal,
         raise BadInput(_("'to' tidak boleh lebih kecil dari 'from'."), code="invalid_interval")
     now = now or utcnow()
     row = _progress_row(user, activity, lock=True)
+    claimed = to_tenths(end) > to_tenths(start)
     s, e = clip_span(to_tenths(start), to_tenths(end), duration=asset.duration_tenths,
                      elapsed_tenths=_elapsed_tenths(row.clock_at, now))
     row.intervals = merge(row.intervals or [], (s, e))
     row.watched_tenths = covered(row.intervals)
     pos = to_tenths(position) if position is not None else to_tenths(end)
     row.position_tenths = max(0, min(pos, asset.duration_tenths))
-    row.clock_at, row.updated_at = now, now
+    # An empty heartbeat (the player opening, or a position only) claims nothing, so it does not
+    # restart the clock, except the very first one, which starts it.
+    if claimed or row.clock_at is None:
+        row.clock_at = now
+    row.updated_at = now
     db.session.flush()
     percent = queries.percent_of(row.watched_tenths, asset.duration_tenths)
     completed = False
@@ -257,15 +262,13 @@ def _is_complete(user: User, activity: Activity) -> bool:
 
 
 def meets_watch_rule(activity: Activity, user: User) -> bool:
-    """Re-evaluate after complete_at_percent changed; completes the activity when now met."""
+    """Is the watch rule met now (after complete_at_percent changed)? The course engine's
+    recompute then completes the activity through its one door."""
     asset = queries.asset_for(activity)
     row = queries.watch_progress(user, activity)
     if asset is None or row is None or asset.duration_tenths <= 0:
         return False
-    met = queries.percent_of(row.watched_tenths, asset.duration_tenths) >= queries.complete_at_percent(activity)
-    if met and get_enrolment(activity.course, user) is not None:
-        complete_activity(user, activity, source="watch")
-    return met
+    return queries.percent_of(row.watched_tenths, asset.duration_tenths) >= queries.complete_at_percent(activity)
 
 
 # --- transcoding ---------------------------------------------------------------------------------

@@ -124,6 +124,8 @@
       }
     }
     var start = resumeAt > 0 && (!duration || resumeAt < duration - 2) ? resumeAt : 0;
+    // An empty heartbeat says "the player is open": the first one starts the server's clock.
+    post(watchUrl, {from: start, to: start, position: start}, false).then(show);
     load(mode === "audio" ? audio : master, start);
 
     if (quality) quality.addEventListener("change", function () {
