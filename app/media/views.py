@@ -65,7 +65,8 @@ def activity_page(activity_id: int):
     activity = _activity(activity_id)
     if not queries.can_view_media(current_user, activity):
         abort(404)
-    if queries.asset_for(activity) is not None and queries.asset_for(activity).state == "ready":
+    asset = queries.asset_for(activity)
+    if asset is not None and asset.state == "ready":
         ops.open_player(current_user, activity)
         db.session.commit()
     return render_template("media/activity.html", activity=activity, ctx=view_context(activity, current_user))
