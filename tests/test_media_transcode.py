@@ -155,3 +155,14 @@ def test_ffmpeg_command_is_one_process_for_the_whole_ladder(videos, app, tmp_pat
     assert cmd.count("-i") == 1  # decoded once
     assert sum(1 for a in cmd if a.endswith(".m3u8")) == 4  # 720p, 360p, 240p, audio
     assert str(tmp_path / "fallback.mp4") in cmd
+
+
+def test_job_without_ffmpeg_fails_with_a_clear_reason(app, org, video_course, videos, monkeypatch):
+    activity = video_activity(video_course)
+    asset = ops.attach_source(activity, videos.small, "kecil.mp4", by=org.instructor)
+    db.session.commit()
+    monkeypatch.setitem(app.config, "FFPROBE_BINARY", "/tidak/ada/ffprobe")
+    assert run_pending(kinds=["transcode"]) == 1
+    db.session.expire_all()
+    job = db.session.get(Job, asset.job_id)
+    assert job.state == "failed" and "ffmpeg/ffprobe tidak terpasang" in job.message

@@ -313,7 +313,7 @@ def run_transcode(job) -> dict:
 
         try:
             facts = make_renditions(src, out, progress)
-        except (TranscodeError, BadInput) as exc:
+        except (TranscodeError, BadInput, RuleViolation) as exc:
             message = getattr(exc, "message", None) or str(exc)
             asset = db.session.get(VideoAsset, asset.id)
             asset.state, asset.error = "failed", message

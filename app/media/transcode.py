@@ -24,7 +24,7 @@ import ffmpeg
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.errors import BadInput
+from app.errors import BadInput, RuleViolation
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,9 @@ def probe(path: str | os.PathLike, *, check_decode: bool = True) -> ProbeResult:
     """Check that `path` is a video ffmpeg can read. Refuses non-videos and corrupt files with a
     message an instructor can act on (BadInput, 422)."""
     not_video = _("Berkas ini bukan video. Unggah berkas video (mis. MP4, MKV, MOV, WebM).")
+    if not video_available():
+        raise RuleViolation(_("Video belum dapat diproses: ffmpeg/ffprobe tidak terpasang di server."),
+                            code="video_unavailable")
     try:
         info = ffmpeg.probe(str(path), cmd=ffprobe_binary())
     except ffmpeg.Error as exc:
