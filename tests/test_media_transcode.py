@@ -4,6 +4,7 @@ redone cleanly, and a failure shows its reason and can be retried."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
 
 from app.accounts.models import utcnow
@@ -166,3 +167,62 @@ def test_job_without_ffmpeg_fails_with_a_clear_reason(app, org, video_course, vi
     db.session.expire_all()
     job = db.session.get(Job, asset.job_id)
     assert job.state == "failed" and "ffmpeg/ffprobe tidak terpasang" in job.message
+
+
+KILLABLE_RUNNER = """
+import sys
+from app import create_app
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": sys.argv[1], "INSTANCE_PATH": sys.argv[2],
+                  "LENTERA_STORAGE": "local", "LENTERA_STORAGE_PATH": sys.argv[3], "SCHEDULER_ENABLED": False,
+                  "SECRET_KEY": "x"})
+with app.app_context():
+    from app.jobs.operations import run_pending
+    run_pending(kinds=["transcode"])
+"""
+
+
+def test_server_killed_mid_transcode_then_job_is_picked_up_again(app, org, video_course, tmp_path, monkeypatch):
+    """A real worker process is killed (with its ffmpeg) in the middle of the transcode."""
+    import os
+    import signal
+    import sys
+    import time
+    from pathlib import Path
+
+    import app.jobs.operations as jobs_ops
+    from tests.media_fixtures import make_video
+
+    source = make_video(tmp_path / "panjang.mp4", width=1280, height=720, seconds=12)
+    activity = video_activity(video_course)
+    asset = ops.attach_source(activity, source, "panjang.mp4", by=org.instructor)
+    db.session.commit()
+    work = Path(app.instance_path) / "transcode" / str(asset.id) / "out" / "hls" / "720p"
+    env = {**os.environ, "LENTERA_NO_SCHEDULER": "1", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE_RUNNER, app.config["SQLALCHEMY_DATABASE_URI"],
+                             app.instance_path, app.config["LENTERA_STORAGE_PATH"]], env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(work.glob("seg_*.ts")):
+            assert proc.poll() is None, "the worker finished before it could be killed"
+            time.sleep(0.1)
+        assert list(work.glob("seg_*.ts")), "ffmpeg never started writing"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the server and its ffmpeg, as a crash or an OOM kill does
+        proc.wait()
+    db.session.expire_all()
+    job = db.session.get(Job, asset.job_id)
+    assert job.state == "running" and db.session.get(VideoAsset, asset.id).state == "processing"
+
+    # Another runner sees no heartbeat (stale at once here) and takes the job over.
+    monkeypatch.setattr(jobs_ops, "STALE_SECONDS", 0)
+    assert run_pending(kinds=["transcode"]) == 1
+    db.session.expire_all()
+    job, asset = db.session.get(Job, job.id), db.session.get(VideoAsset, asset.id)
+    assert (job.state, job.attempts) == ("done", 2)
+    assert asset.state == "ready" and 118 <= asset.duration_tenths <= 121
+    store = get_storage()
+    playlist = store.read_bytes(f"{asset.prefix}hls/720p/index.m3u8").decode()
+    segments = [ln for ln in playlist.splitlines() if ln.endswith(".ts")]
+    assert sorted(k.rsplit("/", 1)[-1] for k in store.list(f"{asset.prefix}hls/720p/") if k.endswith(".ts")) == segments
+    assert not (Path(app.instance_path) / "transcode" / str(asset.id)).exists()
