@@ -44,11 +44,15 @@ class LocalStorage:
         tmp.write_bytes(data)
         os.replace(tmp, p)  # readers never see half a file
 
-    def put_file(self, key: str, src: str | os.PathLike | BinaryIO, content_type: str | None = None) -> None:
+    def put_file(self, key: str, src: str | os.PathLike | BinaryIO, content_type: str | None = None,
+                 move: bool = False) -> None:
+        """`move=True`: the source path may be taken (renamed when on the same disk)."""
         p = self.path(key)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(p.name + ".part")
-        if isinstance(src, (str, os.PathLike)):
+        if isinstance(src, (str, os.PathLike)) and move:
+            shutil.move(src, tmp)
+        elif isinstance(src, (str, os.PathLike)):
             shutil.copyfile(src, tmp)
         else:
             with open(tmp, "wb") as out:
@@ -136,10 +140,13 @@ class S3Storage:
         extra = {"ContentType": content_type} if content_type else {}
         self.client.put_object(Bucket=self.bucket, Key=_clean_key(key), Body=data, **extra)
 
-    def put_file(self, key: str, src: str | os.PathLike | BinaryIO, content_type: str | None = None) -> None:
+    def put_file(self, key: str, src: str | os.PathLike | BinaryIO, content_type: str | None = None,
+                 move: bool = False) -> None:
         extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}
         if isinstance(src, (str, os.PathLike)):
             self.client.upload_file(str(src), self.bucket, _clean_key(key), **extra)
+            if move:
+                os.unlink(src)
         else:
             self.client.upload_fileobj(src, self.bucket, _clean_key(key), **extra)
 

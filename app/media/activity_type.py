@@ -1,0 +1,109 @@
+"""The `video` activity type, plugged into the course engine's registry: what the activity
+page shows, the uploader on the edit page, the course-package hooks, duplication and the
+completion rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import PurePosixPath
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.courses.activity_types import ActivityType, register
+from app.errors import BadInput
+from app.media import operations as ops
+from app.media import queries
+from app.media.transcode import probe, video_available
+
+
+def _urls(activity, asset) -> dict:
+    if asset is None or asset.state != "ready":
+        return {}
+    def file(name: str) -> str:
+        return url_for("media.video_file", activity_id=activity.id, name=name)
+
+    return {"master_url": file("hls/master.m3u8"),
+            "audio_url": file("hls/audio/index.m3u8") if asset.audio_key else None,
+            "poster_url": file("poster.jpg"), "mp4_url": file("fallback.mp4")}
+
+
+def view_context(activity, user) -> dict:
+    asset = queries.asset_for(activity)
+    job = queries.job_for(asset)
+    row = queries.watch_progress(user, activity) if user is not None and user.is_authenticated else None
+    duration = asset.duration_tenths if asset else 0
+    watched = row.watched_tenths if row else 0
+    return {
+        "asset": asset, "job": job, "status": queries.video_status(asset, job), **_urls(activity, asset),
+        "duration": Decimal(duration) / 10, "position": Decimal(row.position_tenths if row else 0) / 10,
+        "watched_seconds": Decimal(watched) / 10, "percent": queries.percent_of(watched, duration),
+        "completed": bool(user and user.is_authenticated and ops._is_complete(user, activity)),
+        "complete_at": queries.complete_at_percent(activity),
+        "can_manage": bool(user and queries.is_course_staff(user, activity.course)),
+        "state_url": url_for("api.media_video_state", activity_id=activity.id),
+        "watch_url": url_for("api.media_watch", activity_id=activity.id),
+    }
+
+
+def edit_context(activity) -> dict:
+    asset = queries.asset_for(activity)
+    job = queries.job_for(asset)
+    from flask import current_app
+
+    return {"asset": asset, "job": job, "status": queries.video_status(asset, job),
+            "video_available": video_available(),
+            "create_url": url_for("api.media_create_upload", activity_id=activity.id),
+            "state_url": url_for("api.media_video_state", activity_id=activity.id),
+            "chunk_bytes": current_app.config.get("VIDEO_UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
+            "max_bytes": current_app.config.get("VIDEO_MAX_BYTES"),
+            "complete_at": queries.complete_at_percent(activity)}
+
+
+def validate(spec: dict, reader, problems) -> None:
+    """A package's video: the file is there and ffprobe says it is a video."""
+    rel = spec.get("file")
+    if not rel:
+        problems.add(None, None, _("Aktivitas video '%(t)s' tidak menyebut berkas (file).", t=spec.get("title", "")))
+        return
+    if not reader.exists(rel):
+        problems.add(rel, None, _("Berkas video tidak ada dalam paket."))
+        return
+    pct = spec.get("complete_at_percent", queries.DEFAULT_COMPLETE_AT)
+    if not isinstance(pct, int) or isinstance(pct, bool) or not 1 <= pct <= 100:
+        problems.add(rel, None, _("complete_at_percent harus bilangan bulat 1–100."))
+    if not video_available():
+        problems.add(rel, None, _("Video tidak dapat diperiksa: ffmpeg/ffprobe tidak terpasang di server."))
+        return
+    try:
+        probe(reader.local_path(rel))
+    except BadInput as exc:
+        problems.add(rel, None, exc.message)
+
+
+def apply(activity, spec: dict, reader) -> None:
+    rel = spec["file"]
+    settings = dict(activity.settings or {})
+    settings["complete_at_percent"] = int(spec.get("complete_at_percent", queries.DEFAULT_COMPLETE_AT))
+    activity.settings = settings
+    ops.attach_source(activity, reader.local_path(rel), PurePosixPath(rel).name)
+
+
+def export(activity, writer) -> dict:
+    asset = queries.asset_for(activity)
+    entry = {"complete_at_percent": queries.complete_at_percent(activity)}
+    if asset is not None:
+        rel = f"media/{PurePosixPath(asset.source_name).name}"
+        writer.write_from_storage(rel, asset.source_key)
+        entry["file"] = rel
+    return entry
+
+
+register(ActivityType(
+    name="video", label=_l("Video"), completion="watch",
+    template="media/_video.html", view_context=view_context,
+    edit_template="media/_video_edit.html", edit_context=edit_context,
+    validate=validate, apply=apply, export=export,
+    duplicate=ops.duplicate_video, meets_rule=ops.meets_watch_rule,
+))

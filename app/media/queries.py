@@ -1,0 +1,84 @@
+"""Reads for the video pages and the API: who may see a course's media, an activity's asset,
+a learner's watch progress."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.courses.models import Activity, Course, CourseInstructor
+from app.courses.operations import get_enrolment
+from app.extensions import db
+from app.jobs.models import Job
+from app.media.models import UploadSession, VideoAsset, WatchProgress
+
+DEFAULT_COMPLETE_AT = 90
+
+
+def is_course_staff(user: User, course: Course) -> bool:
+    """Admins, the course's owner and its instructors may manage its videos."""
+    if not user or not user.is_authenticated:
+        return False
+    if user.has_role("admin") or course.owner_id == user.id:
+        return True
+    return db.session.scalar(select(CourseInstructor.id).where(
+        CourseInstructor.course_id == course.id, CourseInstructor.user_id == user.id)) is not None
+
+
+def can_view_media(user: User, activity: Activity) -> bool:
+    """A course's media is for its enrolled learners and its staff, nobody else."""
+    if not user or not user.is_authenticated:
+        return False
+    if is_course_staff(user, activity.course):
+        return True
+    return activity.visible and get_enrolment(activity.course, user) is not None
+
+
+def asset_for(activity: Activity) -> VideoAsset | None:
+    asset_id = (activity.settings or {}).get("asset_id")
+    return db.session.get(VideoAsset, asset_id) if asset_id else None
+
+
+def job_for(asset: VideoAsset | None) -> Job | None:
+    return db.session.get(Job, asset.job_id) if asset and asset.job_id else None
+
+
+def complete_at_percent(activity: Activity) -> int:
+    try:
+        value = int((activity.settings or {}).get("complete_at_percent", DEFAULT_COMPLETE_AT))
+    except (TypeError, ValueError):
+        value = DEFAULT_COMPLETE_AT
+    return max(1, min(100, value))
+
+
+def watch_progress(user: User, activity: Activity) -> WatchProgress | None:
+    return db.session.scalar(select(WatchProgress).where(WatchProgress.activity_id == activity.id,
+                                                         WatchProgress.user_id == user.id))
+
+
+def percent_of(watched_tenths: int, duration_tenths: int) -> Decimal:
+    """Exact percentage with one decimal, rounded down (never credit more than was watched)."""
+    if duration_tenths <= 0:
+        return Decimal(0)
+    pct = Decimal(watched_tenths) * 100 / Decimal(duration_tenths)
+    return min(Decimal(100), pct.quantize(Decimal("0.1"), rounding=ROUND_DOWN))
+
+
+def upload_session(upload_id: str) -> UploadSession | None:
+    return db.session.get(UploadSession, upload_id)
+
+
+def video_status(asset: VideoAsset | None, job: Job | None) -> dict:
+    """What the activity page says about the video: none, queued, processing (with progress),
+    ready, or failed (with the reason)."""
+    if asset is None:
+        return {"state": "none", "progress": 0, "message": None}
+    if asset.state == "ready":
+        return {"state": "ready", "progress": 100, "message": None}
+    if job is not None and job.state == "failed":
+        return {"state": "failed", "progress": job.progress, "message": asset.error or job.message}
+    if job is not None and job.state == "running":
+        return {"state": "processing", "progress": job.progress, "message": job.message}
+    return {"state": "queued", "progress": 0, "message": job.message if job else None}

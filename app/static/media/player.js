@@ -1,0 +1,145 @@
+/* Lentera video player: hls.js (adaptive), "hemat data" (240p or audio only), resume from the
+   server-side position, and heartbeats of the spans actually played. No inline scripts (CSP). */
+(function () {
+  "use strict";
+  var HEARTBEAT_MS = 10000;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  function post(url, body, keepalive) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin", keepalive: !!keepalive,
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+  }
+
+  function pollStatus(box) {
+    // While the video is being transcoded, refresh the page when its state changes.
+    var status = box.querySelector(".video-status");
+    if (!status) return;
+    var state = status.getAttribute("data-state");
+    if (state === "ready" || state === "failed" || state === "none") return;
+    setInterval(function () {
+      fetch(status.getAttribute("data-state-url"), {credentials: "same-origin"})
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          if (s.status.state !== state || s.status.state === "processing") {
+            if (s.status.state === "processing") {
+              var bar = status.querySelector(".progress-bar"), txt = status.querySelector(".progress-text");
+              if (bar) bar.style.width = s.status.progress + "%";
+              if (txt) txt.textContent = s.status.progress + "%";
+              if (state === "processing") return;
+            }
+            window.location.reload();
+          }
+        }).catch(function () {});
+    }, 3000);
+  }
+
+  function setup(box) {
+    if (box.getAttribute("data-ready")) return;  // the script may be included once per activity
+    box.setAttribute("data-ready", "1");
+    var video = box.querySelector("video.video-player");
+    if (!video) { pollStatus(box); return; }
+    var master = box.getAttribute("data-master"), audio = box.getAttribute("data-audio");
+    var mp4 = box.getAttribute("data-mp4"), watchUrl = box.getAttribute("data-watch-url");
+    var resumeAt = parseFloat(box.getAttribute("data-position") || "0");
+    var duration = parseFloat(box.getAttribute("data-duration") || "0");
+    var quality = box.querySelector(".video-quality");
+    var percentEl = box.querySelector(".video-percent"), doneEl = box.querySelector(".video-done");
+    var hls = null, mode = "auto";
+    try { mode = localStorage.getItem("lentera-video-quality") || "auto"; } catch (e) { /* private mode */ }
+    if (mode === "audio" && !audio) mode = "auto";
+    if (quality) quality.value = mode;
+
+    // --- what was played: [spanStart, lastTime] while playing without a jump
+    var spanStart = null, lastTime = 0;
+    function flush(keepalive) {
+      if (spanStart === null) return;
+      var from = spanStart, to = lastTime;
+      spanStart = video.paused ? null : lastTime;
+      if (to - from < 0.1) return;
+      post(watchUrl, {from: Math.round(from * 10) / 10, to: Math.round(to * 10) / 10,
+                      position: Math.round(video.currentTime * 10) / 10}, keepalive).then(show);
+    }
+    function show(res) {
+      if (!res) return;
+      if (percentEl) percentEl.textContent = res.percent;
+      if (doneEl && res.completed) doneEl.hidden = false;
+    }
+    video.addEventListener("playing", function () { lastTime = video.currentTime; spanStart = lastTime; });
+    video.addEventListener("timeupdate", function () {
+      if (spanStart !== null && !video.seeking) lastTime = video.currentTime;
+    });
+    // A seek ends the span at the last time actually played; jumping ahead is never counted.
+    video.addEventListener("seeking", function () { flush(false); spanStart = null; });
+    video.addEventListener("seeked", function () { lastTime = video.currentTime; if (!video.paused) spanStart = lastTime; });
+    video.addEventListener("pause", function () { lastTime = video.currentTime; flush(false); spanStart = null; });
+    video.addEventListener("ended", function () { lastTime = video.currentTime; flush(false); spanStart = null; });
+    setInterval(function () { if (spanStart !== null) { lastTime = video.currentTime; flush(false); } }, HEARTBEAT_MS);
+    window.addEventListener("pagehide", function () { if (spanStart !== null) { lastTime = video.currentTime; flush(true); } });
+
+    function lowestLevel() {
+      var best = 0;
+      hls.levels.forEach(function (l, i) { if (l.height < hls.levels[best].height) best = i; });
+      return best;
+    }
+    function applyLevel() {
+      if (!hls || !hls.levels || !hls.levels.length) return;
+      hls.currentLevel = mode === "low" ? lowestLevel() : -1;
+    }
+    function load(src, at) {
+      var wasPlaying = !video.paused;
+      if (window.Hls && window.Hls.isSupported()) {
+        if (hls) hls.destroy();
+        hls = new window.Hls({startPosition: at || -1, capLevelToPlayerSize: true});
+        hls.on(window.Hls.Events.MANIFEST_PARSED, function () {
+          applyLevel();
+          if (wasPlaying) video.play().catch(function () {});
+        });
+        hls.on(window.Hls.Events.ERROR, function (_e, data) {
+          if (!data.fatal) return;
+          if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) {
+            // Signed segment URLs lapse after a long pause: reload the playlist where we are.
+            var t = video.currentTime;
+            setTimeout(function () { load(src, t); }, 2000);
+          } else if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) {
+            hls.recoverMediaError();
+          }
+        });
+        hls.loadSource(src);
+        hls.attachMedia(video);
+      } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+        video.src = src;  // Safari plays HLS itself
+        video.addEventListener("loadedmetadata", function once() {
+          video.removeEventListener("loadedmetadata", once);
+          if (at) video.currentTime = at;
+        });
+      } else {
+        video.src = mp4;  // no MSE at all: the MP4 fallback
+        video.addEventListener("loadedmetadata", function once() {
+          video.removeEventListener("loadedmetadata", once);
+          if (at) video.currentTime = at;
+        });
+      }
+    }
+    var start = resumeAt > 0 && (!duration || resumeAt < duration - 2) ? resumeAt : 0;
+    // An empty heartbeat says "the player is open": the first one starts the server's clock.
+    post(watchUrl, {from: start, to: start, position: start}, false).then(show);
+    load(mode === "audio" ? audio : master, start);
+
+    if (quality) quality.addEventListener("change", function () {
+      var was = mode;
+      mode = quality.value;
+      try { localStorage.setItem("lentera-video-quality", mode); } catch (e) { /* private mode */ }
+      if (mode === "audio" || was === "audio") {
+        flush(false);
+        load(mode === "audio" ? audio : master, video.currentTime);
+      } else {
+        applyLevel();
+      }
+    });
+  }
+
+  document.querySelectorAll(".video-activity").forEach(setup);
+})();
