@@ -294,9 +294,10 @@ def openapi_document() -> dict:
                 "schema": _schema_of(spec.response, components)}}}
         else:
             responses[str(spec.status)] = {"description": "OK"}
-        codes = ["400", "404", "422"]
+        # Every route may answer any error of the contract (API.md): bad input, no or wrong
+        # credentials, out of reach, unknown, conflict, too large, a broken rule, throttled.
+        codes = ["400", "401", "403", "404", "409", "413", "422", "429"]
         if spec.auth:
-            codes += ["401", "403"]
             op["security"] = [{"bearer": []}, {"session": []}]
         for c in codes:
             responses[c] = {"description": "Error", "content": error_ref}
