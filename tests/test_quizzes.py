@@ -252,42 +252,47 @@ def test_simultaneous_submits_grade_once(app, org, backend):
 
 def test_answer_racing_submit_is_graded_or_refused_never_lost(app, org):
     quiz, qs = make_quiz(org.instructor, org.learner_a1)
-    attempt = ops.start_attempt(quiz, org.learner_a1)
-    db.session.commit()
-    aid, uid = attempt.id, org.learner_a1.id
-    qids = [q.id for q in qs.values() if q.type == "truefalse"]
-    outcome = {}
+    uid = org.learner_a1.id
+    qid = qs["tf"].id
+    for _round in range(5):
+        attempt = ops.start_attempt(quiz, org.learner_a1)
+        db.session.commit()
+        aid = attempt.id
+        outcome = {}
+        barrier = threading.Barrier(2)
 
-    def worker(kind):
-        with app.app_context():
-            from app.accounts.models import User
+        def worker(kind, aid=aid, outcome=outcome, barrier=barrier):
+            with app.app_context():
+                from app.accounts.models import User
 
-            user = db.session.get(User, uid)
-            try:
-                if kind == "save":
-                    ops.save_answer(aid, qids[0], True, user)
-                else:
-                    ops.submit_attempt(aid, user)
-                db.session.commit()
-                outcome[kind] = "ok"
-            except ops.Conflict:
-                db.session.rollback()
-                outcome[kind] = "refused"
-            finally:
-                db.session.remove()
+                user = db.session.get(User, uid)
+                barrier.wait()
+                try:
+                    if kind == "save":
+                        ops.save_answer(aid, qid, True, user)
+                    else:
+                        ops.submit_attempt(aid, user)
+                    db.session.commit()
+                    outcome[kind] = "ok"
+                except ops.Conflict:
+                    db.session.rollback()
+                    outcome[kind] = "refused"
+                finally:
+                    db.session.remove()
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in ("save", "submit")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    db.session.expire_all()
-    ans = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == aid,
-                                                        AttemptAnswer.question_id == qids[0]))
-    if outcome["save"] == "ok":
-        assert ans.response is True and ans.mark == 1.0  # saved before the submit graded it
-    else:
-        assert ans.response is None
+        threads = [threading.Thread(target=worker, args=(k,)) for k in ("save", "submit")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert outcome["submit"] == "ok"
+        db.session.expire_all()
+        ans = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == aid,
+                                                            AttemptAnswer.question_id == qid))
+        if outcome["save"] == "ok":
+            assert ans.response is True and ans.mark == 1.0  # saved before the submit graded it
+        else:
+            assert outcome["save"] == "refused" and ans.response is None
 
 
 def test_essay_graded_by_hand_then_passes_and_completes(org):
@@ -424,3 +429,38 @@ def test_activity_type_registered_with_package_hooks(org):
     from app.quizzes.moodle_xml import parse_moodle_xml
 
     assert len(parse_moodle_xml(written["quizzes/kuis-akhir.xml"]).questions) == 13
+
+
+def test_cli_import_export_and_close_overdue(app, org, tmp_path):
+    course = make_course(org.instructor, code="CLI-01")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["quizzes", "import", "CLI-01", str(FIXTURES / "broken.gift")])
+    assert bad.exit_code != 0 and "broken.gift:5:" in bad.output
+    ok = runner.invoke(args=["quizzes", "import", "CLI-01", str(FIXTURES / "sample.xml")])
+    assert ok.exit_code == 0 and "6 soal" in ok.output
+    out = tmp_path / "bank.xml"
+    exported = runner.invoke(args=["quizzes", "export", "CLI-01", str(out)])
+    assert exported.exit_code == 0 and len(ops.parse_moodle_xml(out.read_bytes()).questions) == 6
+    assert runner.invoke(args=["quizzes", "close-overdue"]).output.startswith("0 ")
+    assert course.id
+
+
+def test_duplicate_hook_copies_quiz_and_questions_into_another_course(org):
+    from app.courses.activity_types import get_type
+    from app.quizzes.models import Quiz
+
+    quiz, qs = make_quiz(org.instructor, max_attempts=2, time_limit_minutes=15)
+    cat = qs["mc"].category
+    ops.set_slots(quiz, question_ids=[qs["mc"].id], random_from=[(cat.id, 2)])
+    target = make_course(org.instructor, activities=[{"type": "quiz", "title": "Salinan"}])
+    new_activity = target.sections[0].activities[0]
+    get_type("quiz").duplicate(quiz.activity, new_activity)
+    db.session.commit()
+    copy = db.session.scalar(select(Quiz).where(Quiz.activity_id == new_activity.id))
+    assert (copy.max_attempts, copy.time_limit_minutes, copy.course_id) == (2, 15, target.id)
+    assert all(s.question is None or s.question.course_id == target.id for s in copy.slots)
+    assert all(s.category is None or s.category.course_id == target.id for s in copy.slots)
+    in_target = db.session.scalars(select(Question).where(Question.course_id == target.id)).all()
+    assert len(in_target) == len(qs)  # the fixed one and the whole random pool, each copied once
+    assert get_type("quiz").meets_rule(new_activity, org.learner_a1) is False

@@ -152,3 +152,23 @@ def test_results_essays_statistics_pages(client, org, login):
     stats = client.get(f"/kuis/{quiz.id}/statistik").data.decode()
     assert "histogram" in stats and "stats.js" in stats and "chart.umd.min.js" in stats
     assert client.post(f"/kuis/{quiz.id}/hasil").status_code == 302
+
+
+def test_categories_nest_rename_and_refuse_deleting_used(client, org, login):
+    from app.quizzes.models import QuestionCategory
+
+    quiz, qs = make_quiz(org.instructor, org.learner_a1)
+    login(org.instructor)
+    course_id = quiz.course_id
+    assert client.post(f"/kursus/{course_id}/bank-soal", data={"cat-path": "Bab 2/Sub A"}).status_code == 302
+    sub = db.session.scalar(select(QuestionCategory).where(QuestionCategory.path == "Bab 2/Sub A"))
+    assert sub.parent.path == "Bab 2"
+    client.post(f"/kursus/{course_id}/bank-soal/kategori/{sub.parent_id}", data={"action": "rename", "path": "Bab Dua"})
+    db.session.expire_all()
+    assert db.session.get(QuestionCategory, sub.id).path == "Bab Dua/Sub A"
+    used = qs["mc"].category
+    client.post(f"/kursus/{course_id}/bank-soal/kategori/{used.id}", data={"action": "delete"})
+    assert db.session.get(QuestionCategory, used.id) is not None and count(Question) == len(qs)
+    client.post(f"/kursus/{course_id}/bank-soal/kategori/{sub.id}", data={"action": "delete"})
+    db.session.expire_all()
+    assert db.session.get(QuestionCategory, sub.id) is None

@@ -109,6 +109,11 @@ def delete_category(category: QuestionCategory) -> None:
         (QuizSlot.category_id.in_(ids)) | (Question.category_id.in_(ids))))
     if used:
         raise Conflict(_("Kategori ini (atau soalnya) dipakai kuis; lepaskan dari kuis dahulu."), code="category_in_use")
+    answered = db.session.scalar(select(AttemptAnswer.id).join(Question, Question.id == AttemptAnswer.question_id)
+                                 .where(Question.category_id.in_(ids)).limit(1))
+    if answered is not None:
+        raise Conflict(_("Soal di kategori ini sudah dijawab peserta; kategori tidak bisa dihapus."),
+                       code="category_in_use")
     db.session.delete(category)
     db.session.flush()
 
@@ -428,7 +433,10 @@ def start_attempt(quiz: Quiz, user: User, *, now: datetime | None = None) -> Att
 
 def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
     """The user's own attempt; someone else's is NotFound (its existence is not revealed)."""
-    stmt = select(Attempt).where(Attempt.id == attempt_id)
+    from sqlalchemy.orm import joinedload
+
+    # the quiz and its activity come along: every caller needs them (one query, not three)
+    stmt = select(Attempt).where(Attempt.id == attempt_id).options(joinedload(Attempt.quiz).joinedload(Quiz.activity))
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     attempt = db.session.scalar(stmt)
@@ -439,8 +447,14 @@ def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False) -> Attem
 
 def save_answer(attempt_id: int, question_id: int, response, user: User, *, now: datetime | None = None) -> AttemptAnswer:
     now = now or utcnow()
-    attempt = get_own_attempt(attempt_id, user, lock=True)  # serialises with submit on this attempt
-    if attempt.state != "open":
+    attempt = get_own_attempt(attempt_id, user)
+    # Take the attempt's write lock before anything else, and only while it is open: PostgreSQL
+    # locks the row, SQLite the database. A submit running at the same time either finished
+    # before (this matches no row → 409) or waits until this answer is committed and grades it.
+    touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
+                                 .values(state="open").execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if touched.rowcount == 0 or attempt.state != "open":
         raise Conflict(_("Percobaan ini sudah dikumpulkan; jawaban tidak bisa diubah."), code="attempt_closed")
     if attempt.deadline is not None and now > attempt.deadline:
         raise Conflict(_("Waktu mengerjakan sudah habis; jawaban tidak disimpan."), code="deadline_passed")

@@ -1,0 +1,69 @@
+"""`flask --app wsgi quizzes ...`: import and export a course's question bank, close overdue attempts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.courses.models import Course
+from app.errors import LenteraError
+from app.extensions import db
+
+quizzes_group = AppGroup("quizzes", help="Bank soal dan kuis.")
+
+
+def _course(code: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.code == code))
+    if course is None:
+        raise click.ClickException(f"Kursus dengan kode {code} tidak ditemukan.")
+    return course
+
+
+@quizzes_group.command("import")
+@click.argument("course_code")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--category", default=None, help="Kategori bawaan untuk soal tanpa $CATEGORY.")
+def import_command(course_code: str, path: Path, category: str | None) -> None:
+    """Impor berkas GIFT atau Moodle XML ke bank soal kursus (semua atau tidak sama sekali)."""
+    from app.quizzes import operations as ops
+
+    course = _course(course_code)
+    data = path.read_bytes()
+    try:
+        saved, cat = ops.import_questions(course, data, ops.detect_format(None, path.name, data), category=category)
+    except LenteraError as exc:
+        db.session.rollback()
+        for d in exc.details:
+            click.echo(f"{path}:{d.get('line') or ''}: {d.get('element', '')} {d['message']}".replace("  ", " "), err=True)
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{len(saved)} soal diimpor ke kategori {cat}.")
+
+
+@quizzes_group.command("export")
+@click.argument("course_code")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(course_code: str, path: Path) -> None:
+    """Ekspor bank soal kursus sebagai Moodle XML."""
+    from app.quizzes.moodle_xml import export_moodle_xml
+    from app.quizzes.queries import bank_for_export
+
+    rows = bank_for_export(_course(course_code))
+    path.write_bytes(export_moodle_xml(rows))
+    click.echo(f"{len(rows)} soal diekspor ke {path}.")
+
+
+@quizzes_group.command("close-overdue")
+def close_overdue_command() -> None:
+    """Tutup dan nilai percobaan yang melewati batas waktu (biasanya dijalankan penjadwal)."""
+    from app.quizzes.operations import close_overdue
+
+    click.echo(f"{close_overdue()} percobaan ditutup.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(quizzes_group)
