@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
 from app.errors import LenteraError
@@ -150,7 +151,7 @@ def init_app(app: Flask) -> None:
         # deactivated or its password changed carries an old version and is refused.
         uid, _sep, version = (user_id or "").partition(":")
         try:
-            user = db.session.get(User, int(uid))
+            user = db.session.get(User, int(uid), options=[joinedload(User.unit)])  # every page shows it
             version_no = int(version)
         except (TypeError, ValueError):
             return None

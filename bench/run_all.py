@@ -52,7 +52,8 @@ def main(argv: list[str]) -> int:
         "app, its database and anything else on the machine share these CPUs, so compare ratios rather than "
         "absolute figures across machines.\n"
         f"- Each figure: {default_seconds()} s of wrk after a 2 s warm-up; the bare Flask \"hello\" ceiling "
-        "is measured in the same run under the same gunicorn settings; ratio = req/s ÷ ceiling req/s.\n\n"
+        "is measured in the same run under the same gunicorn settings, right before the figure it is "
+        "compared with; ratio = req/s ÷ ceiling req/s.\n\n"
     )
     (HERE / "RESULTS.md").write_text(header + "\n".join(sections))
     print(f"wrote {HERE / 'RESULTS.md'}")

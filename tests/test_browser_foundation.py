@@ -104,3 +104,31 @@ def test_phone_layout_menu_toggle(page, browser_login):
     page.click(".nav-toggle-label")
     nav.get_by_text("Pengguna", exact=True).click()
     page.wait_for_url("**/admin/pengguna")
+
+
+def test_imported_employee_gets_a_temporary_password_and_replaces_it(page, browser_login):
+    nip = "199304112019032903"
+    browser_login("admin")
+    upload(page, [f"{nip},Rosmawati Djafar,,Analis Kebijakan,Inspektorat Daerah,{INSTANSI},III/a"])
+    assert "Pegawai baru: 1" in page.locator("#import-result").inner_text()
+    page.goto("/admin/pengguna?q=Rosmawati")
+    assert "belum punya kata sandi" in page.locator("table").inner_text()
+    page.click("text=Rosmawati Djafar")
+    page.click("#reset-password button[type=submit]")
+    temp = page.locator("#temporary-password").inner_text()
+    assert len(temp) == 12
+    shot(page, "temporary-password")
+    page.click(".usermenu button[type=submit]")
+    page.wait_for_url("**/masuk**")
+
+    browser_login(nip, temp)  # employees log in with their NIP
+    assert page.url.endswith("/akun")
+    assert "Gantilah dengan kata sandi Anda sendiri" in page.locator(".flash-warning").inner_text()
+    page.fill("input[name=pw-current]", temp)
+    page.fill("input[name=pw-new]", "sandiku-2026")
+    page.fill("input[name=pw-confirm]", "sandiku-2026")
+    page.click("form[action$='/akun/sandi'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "Kata sandi diganti" in page.locator(".flash-success").inner_text()
+    page.goto("/")
+    assert page.locator("h1").inner_text().startswith("Selamat datang, Rosmawati")
