@@ -279,8 +279,11 @@ def test_content_packages_import_and_seed_enrols_the_demo_learner(app):
     assert len(package_dirs()) == 3
     seed_accounts()
     seed_demo()
-    seed_demo()  # idempotent
     db.session.commit()
+    before = {t.name: count(t) for t in db.metadata.sorted_tables if t.name.startswith(("quiz", "question", "activit"))}
+    seed_demo()  # idempotent: nothing changes the second time
+    db.session.commit()
+    assert {t.name: count(t) for t in db.metadata.sorted_tables if t.name in before} == before
     assert count(Course) == 3
     for code, comp in (("LITDIG-01", "TEK-LITDIG"), ("PELAYANAN-01", "MJ-PP"), ("KEUDA-01", "TEK-KEUDA")):
         course = course_by_code(code)

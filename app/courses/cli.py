@@ -48,9 +48,15 @@ def package_dirs() -> list[Path]:
 
 
 def seed_demo() -> None:
-    """Import every package in content/ (re-import updates in place) and enrol `peserta` in LITDIG-01."""
+    """Import every package in content/ whose course is not there yet, and enrol `peserta` in
+    LITDIG-01. Idempotent: a second run changes nothing (`content import` updates a course on purpose)."""
+    import yaml
+
     owner = user_by_username("instruktur")
     for path in package_dirs():
+        code = (yaml.safe_load((path / "course.yaml").read_text(encoding="utf-8")) or {}).get("code")
+        if code and course_by_code(code) is not None:
+            continue
         import_package(path, owner)
     db.session.flush()
     learner = user_by_username("peserta")

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import and_, case, false, func, or_, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy import and_, bindparam, case, false, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, reach
@@ -178,8 +180,8 @@ def _counted_activities():
 
 @dataclass
 class CourseProgress:
-    course: Course
-    enrolment: Enrolment
+    course: Any  # a read-only row: id, code, title, jp, mode
+    enrolment: Any  # a read-only row: id, last_activity_id, enrolled_at, last_access_at
     total: int
     done: int
     completed_at: datetime | None
@@ -192,14 +194,19 @@ class CourseProgress:
 
 
 def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
-    """The learner's enrolments with progress, most recently used first — one query."""
+    """The learner's enrolments with progress, unfinished and most recently used first — one query
+    of plain columns, whatever the number of courses."""
     counted = _counted_activities().subquery()
-    totals = select(counted.c.course_id, func.count().label("n")).group_by(counted.c.course_id).subquery()
+    mine = select(Enrolment.course_id).where(Enrolment.user_id == user.id)
+    totals = (select(counted.c.course_id, func.count().label("n")).where(counted.c.course_id.in_(mine))
+              .group_by(counted.c.course_id).subquery())
     done = (select(counted.c.course_id, func.count().label("n"))
             .join(ActivityCompletion, and_(ActivityCompletion.activity_id == counted.c.id,
                                            ActivityCompletion.user_id == user.id))
             .group_by(counted.c.course_id).subquery())
-    stmt = (select(Course, Enrolment, func.coalesce(totals.c.n, 0), func.coalesce(done.c.n, 0),
+    stmt = (select(Course.id, Course.code, Course.title, Course.jp, Course.mode, Enrolment.id.label("enrolment_id"),
+                   Enrolment.last_activity_id, Enrolment.enrolled_at, Enrolment.last_access_at,
+                   func.coalesce(totals.c.n, 0).label("total"), func.coalesce(done.c.n, 0).label("done"),
                    CourseCompletion.completed_at)
             .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
             .outerjoin(totals, totals.c.course_id == Course.id)
@@ -209,7 +216,11 @@ def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
                       func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id))
     if limit:
         stmt = stmt.limit(limit)
-    return [CourseProgress(c, e, total, n, at) for c, e, total, n, at in db.session.execute(stmt)]
+    return [CourseProgress(course=SimpleNamespace(id=r.id, code=r.code, title=r.title, jp=r.jp, mode=r.mode),
+                           enrolment=SimpleNamespace(id=r.enrolment_id, last_activity_id=r.last_activity_id,
+                                                     enrolled_at=r.enrolled_at, last_access_at=r.last_access_at),
+                           total=r.total, done=r.done, completed_at=r.completed_at)
+            for r in db.session.execute(stmt)]
 
 
 @dataclass
@@ -254,34 +265,41 @@ class Outline:
         return self.next_activity or (self.activities()[0] if self.activities() else None)
 
 
+# The course page is the hottest read of the site: its statements are built once (with bound
+# parameters) and select plain columns, so a request neither rebuilds SQL nor hydrates ORM objects.
+_OUTLINE_SECTIONS = (select(Section.id, Section.title, Section.summary, Section.visible, Section.position)
+                     .where(Section.course_id == bindparam("course_id")).order_by(Section.position, Section.id))
+_OUTLINE_ACTIVITIES = (select(Activity.id, Activity.section_id, Activity.type, Activity.title, Activity.visible,
+                              Activity.required, Activity.settings, Activity.position)
+                       .where(Activity.course_id == bindparam("course_id")).order_by(Activity.position, Activity.id))
+_OUTLINE_ENROLMENT = (select(Enrolment.id, Enrolment.last_activity_id, CourseCompletion.completed_at)
+                      .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
+                                                        CourseCompletion.user_id == Enrolment.user_id))
+                      .where(Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id")))
+_OUTLINE_DONE = (select(ActivityCompletion.activity_id, ActivityCompletion.completed_at)
+                 .join(Activity, Activity.id == ActivityCompletion.activity_id)
+                 .where(Activity.course_id == bindparam("course_id"), ActivityCompletion.user_id == bindparam("user_id")))
+
+
 def course_outline(course: Course, user: User, *, include_hidden: bool = False) -> Outline:
-    """Sections and activities in order, with the user's completions: four queries, whatever the size."""
-    sections = list(db.session.scalars(
-        select(Section).where(Section.course_id == course.id).order_by(Section.position, Section.id)
-        .options(selectinload(Section.activities).options(defer(Activity.body)))))
-    shown: list[tuple[Section, list[Activity]]] = []
-    for s in sections:
-        if not (s.visible or include_hidden):
-            continue
-        acts = sorted(s.activities, key=lambda a: (a.position, a.id))
-        shown.append((s, acts if include_hidden else [a for a in acts if a.visible]))
+    """Sections and activities in order (as read-only rows: id, title, type, visible, required,
+    settings), with the user's completions: four queries, whatever the size of the course."""
+    params = {"course_id": course.id}
+    by_section: dict[int, list] = {}
+    for a in db.session.execute(_OUTLINE_ACTIVITIES, params):
+        if a.visible or include_hidden:
+            by_section.setdefault(a.section_id, []).append(a)
+    shown = [(s, by_section.get(s.id, [])) for s in db.session.execute(_OUTLINE_SECTIONS, params)
+             if s.visible or include_hidden]
     completed: dict[int, datetime] = {}
     enrolment = None
     course_done = None
     if user.is_authenticated:
-        rows = db.session.execute(
-            select(ActivityCompletion.activity_id, ActivityCompletion.completed_at, Enrolment, CourseCompletion.completed_at)
-            .select_from(Enrolment)
-            .outerjoin(Activity, Activity.course_id == Enrolment.course_id)
-            .outerjoin(ActivityCompletion, and_(ActivityCompletion.activity_id == Activity.id,
-                                                ActivityCompletion.user_id == Enrolment.user_id))
-            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
-                                              CourseCompletion.user_id == Enrolment.user_id))
-            .where(Enrolment.course_id == course.id, Enrolment.user_id == user.id)).all()
-        for activity_id, at, enr, cc_at in rows:
-            enrolment, course_done = enr, cc_at
-            if activity_id is not None and at is not None:
-                completed[activity_id] = at
+        params["user_id"] = user.id
+        enrolment = db.session.execute(_OUTLINE_ENROLMENT, params).first()
+        if enrolment is not None:
+            course_done = enrolment.completed_at
+            completed = {activity_id: at for activity_id, at in db.session.execute(_OUTLINE_DONE, params)}
     return Outline(course=course, sections=shown, completed=completed, enrolment=enrolment,
                    course_completed_at=course_done, staff_view=include_hidden)
 
