@@ -99,6 +99,9 @@ def create_app(config: dict | None = None) -> Flask:
     cfg = load_config(config)
     app = Flask(__name__, instance_path=cfg["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(cfg)
+    from app.web import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})

@@ -11,11 +11,23 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app.errors import LenteraError
 from app.extensions import db, login_manager
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in URLs, bounded to the database's integer range: a larger number is simply not
+    a match (404) instead of an overflow deep in the database driver."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=2**31 - 1 if max is None else max,
+                         signed=signed)
 
 
 @dataclass
@@ -219,6 +231,20 @@ def init_app(app: Flask) -> None:
         if is_api_request():
             return error_response(exc.status, exc.code, exc.message, exc.details)
         return render_template("error.html", code=exc.status, message=exc.message, details=exc.details), exc.status
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def value_out_of_range(exc):
+        # A number or text the database cannot hold (an id beyond its integer range, a title longer
+        # than its column on PostgreSQL): bad input, answered as such instead of a 500.
+        from app.api.core import error_response, is_api_request
+
+        db.session.rollback()
+        app.logger.warning("value refused by the database: %s", str(exc).splitlines()[0][:200])
+        message = _("Nilai di luar batas yang diizinkan (angka terlalu besar atau teks terlalu panjang).")
+        if is_api_request():
+            return error_response(400, "value_out_of_range", message)
+        return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(500)
     def server_error(exc):

@@ -224,7 +224,8 @@ def _lentera_error(exc: LenteraError):
 
 # --- OpenAPI ------------------------------------------------------------------------------
 
-_CONVERTER_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}, "path": {"type": "string"},
+_CONVERTER_TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},  # see web.BoundedIntConverter
+                    "float": {"type": "number"}, "path": {"type": "string"},
                     "string": {"type": "string"}, "default": {"type": "string"}}
 
 
