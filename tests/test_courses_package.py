@@ -82,12 +82,11 @@ def test_missing_lesson_file_and_missing_manifest(app, tmp_path):
     assert details[0]["file"] == "course.yaml"
 
 
-def test_a_quiz_is_refused_while_its_module_is_not_installed(app, tmp_path):
-    if "quiz" in REGISTRY:
-        pytest.skip("the quizzes module is installed here")
-    yml = COURSE_YAML + "      - type: quiz\n        title: Kuis\n        file: quizzes/kuis.gift\n"
-    details = _refused(write_package(tmp_path, package_files(**{"course.yaml": yml, "quizzes/kuis.gift": "::Q:: 1+1? {=2 ~3}"})))
-    assert any("Jenis aktivitas tidak dikenal: quiz" in d["message"] for d in details)
+def test_an_activity_type_no_module_provides_is_refused(app, tmp_path):
+    assert "forum" not in REGISTRY
+    yml = COURSE_YAML + "      - type: forum\n        title: Diskusi\n"
+    details = _refused(write_package(tmp_path, package_files(**{"course.yaml": yml})))
+    assert any("Jenis aktivitas tidak dikenal: forum" in d["message"] for d in details)
 
 
 def test_competency_codes_rejected_by_the_dictionary(app, tmp_path):
