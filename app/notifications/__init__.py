@@ -1,0 +1,1 @@
+"""In-app notifications: a message to one person, with an optional link, read or unread."""

@@ -1,0 +1,25 @@
+"""Notifications: generic, so any domain (ledger claims, monitoring reminders, …) can tell a person something."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.accounts.models import utcnow
+from app.extensions import db
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(250))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(500))  # a path inside the app
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),
+                      Index("ix_notifications_user_created", "user_id", "created_at"))
