@@ -63,7 +63,9 @@ i18n-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 
-bench: $(VENV)/.test-installed
+# Benchmarks (bench/README.md): every bench/bench_*.py, figures written to bench/RESULTS.md.
+bench: test-install
+	@scripts/system-deps.sh bench
 	$(BIN)/python -m bench.run_all
 
 clean:

@@ -2,15 +2,19 @@
 # Installs the programs Lentera runs beside Python, from Debian's packages, when they are missing.
 #   scripts/system-deps.sh run    ffmpeg/ffprobe (video), a Unicode font (certificates)
 #   scripts/system-deps.sh test   the above plus PostgreSQL and Chromium (the real services of the tests)
+#   scripts/system-deps.sh bench  the test set plus wrk (the load generator of bench/)
 set -euo pipefail
 mode=${1:-run}
 need=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || need+=(ffmpeg)
 [ -e /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || need+=(fonts-noto-core)
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
   pg=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n1 || true)
   { command -v initdb >/dev/null || [ -n "$pg" ]; } || need+=(postgresql)
   command -v chromium >/dev/null || need+=(chromium)
+fi
+if [ "$mode" = bench ]; then
+  command -v wrk >/dev/null || need+=(wrk)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

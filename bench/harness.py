@@ -1,0 +1,327 @@
+"""A small benchmark harness: a prepared database, the app under gunicorn, wrk as load generator.
+
+Typical use (see bench/README.md and bench/bench_foundation.py):
+
+    with Database("postgresql") as database:
+        database.prepare(setup)                     # migrations, then setup(app) in an app context
+        with Server("wsgi:app", workers=2, database=database) as server, \\
+             Server("bench.bare_app:app", workers=2) as bare:
+            headers = login_cookie(server.url, "admin", "lentera123")
+            ceiling = load(bare.url + "/", connections=20, seconds=10)
+            result = load(server.url + "/", connections=20, seconds=10, headers=headers)
+            print(Figure("home page", result, ceiling).line())
+
+The load generator is Debian's `wrk` (C, epoll, a few MB of memory): on a small machine it takes
+far less CPU from the server than a Python generator would, so the figures measure the app. A
+Lua `done()` hook (bench/wrk_report.lua) prints the latency percentiles as JSON.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.services import PostgresServer, free_port  # noqa: E402
+
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+SECRET_KEY = "bench-secret-key"
+
+
+def default_seconds() -> int:
+    """Duration of one measurement: BENCH_SECONDS in the environment, else 10."""
+    return int(os.environ.get("BENCH_SECONDS", "10"))
+
+
+# --- the database ---------------------------------------------------------------------------
+
+class Database:
+    """A throwaway database: a SQLite file or a PostgreSQL cluster on a free port.
+
+    `prepare(setup)` runs the Alembic migrations (every head) and then `setup(app)` inside an
+    application context; whatever `setup` adds must be committed by it.
+    """
+
+    def __init__(self, kind: str = "sqlite") -> None:
+        if kind not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unknown database kind {kind!r}")
+        self.kind = kind
+        self.dir = Path(tempfile.mkdtemp(prefix=f"lentera-bench-{kind}-"))
+        self.instance_path = self.dir / "instance"
+        self.storage_path = self.dir / "storage"
+        self.url = ""
+        self._pg: PostgresServer | None = None
+
+    def __enter__(self) -> Database:
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        self.storage_path.mkdir(parents=True, exist_ok=True)
+        if self.kind == "sqlite":
+            self.url = f"sqlite:///{self.instance_path / 'bench.db'}"
+        else:
+            self._pg = PostgresServer()
+            self._pg.start()
+            self.url = self._pg.create_database("bench")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pg:
+            self._pg.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def env(self) -> dict[str, str]:
+        """The environment the app needs to use this database (for gunicorn)."""
+        return {
+            "DATABASE_URL": self.url,
+            "LENTERA_INSTANCE_PATH": str(self.instance_path),
+            "LENTERA_STORAGE_PATH": str(self.storage_path),
+            "SECRET_KEY": SECRET_KEY,
+            "LENTERA_NO_SCHEDULER": "1",
+            "LENTERA_SCHEDULER": "0",
+        }
+
+    def prepare(self, setup: Callable | None = None) -> None:
+        import flask_migrate
+
+        from app import create_app
+        from app.extensions import db
+
+        app = create_app({
+            "SQLALCHEMY_DATABASE_URI": self.url,
+            "INSTANCE_PATH": str(self.instance_path),
+            "LENTERA_STORAGE_PATH": str(self.storage_path),
+            "SECRET_KEY": SECRET_KEY,
+            "SCHEDULER_ENABLED": False,
+        })
+        with app.app_context():
+            flask_migrate.upgrade(revision="heads")
+            if setup is not None:
+                setup(app)
+                db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def seed_demo(app) -> None:
+    """A ready-made setup: the demo organisation, users and courses (`flask seed-demo`)."""
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    if result.exit_code != 0:
+        raise RuntimeError(f"seed-demo failed: {result.output}\n{result.exception!r}")
+
+
+# --- the server -----------------------------------------------------------------------------
+
+class Server:
+    """`gunicorn -w N -b 127.0.0.1:PORT <app>` run from the repository root, stopped on exit."""
+
+    def __init__(self, app_spec: str = "wsgi:app", workers: int = 2, database: Database | None = None,
+                 extra_env: dict[str, str] | None = None, ready_path: str = "/") -> None:
+        self.app_spec = app_spec
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update(database.env() if database else {"LENTERA_NO_SCHEDULER": "1", "SECRET_KEY": SECRET_KEY})
+        self.env.update(extra_env or {})
+        self.ready_path = ready_path
+        self.log = Path(tempfile.mkstemp(prefix="lentera-bench-gunicorn-", suffix=".log")[1])
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        cmd = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+               "--log-level", "warning", self.app_spec]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "wb"), start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn {self.app_spec} exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                status, _ = fetch(self.url + self.ready_path)
+                if status < 500:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"gunicorn {self.app_spec} did not answer within 60 s:\n{self.log.read_text()[-3000:]}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # gunicorn's arbiter stops its workers
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.unlink(missing_ok=True)
+
+
+# --- logging in -----------------------------------------------------------------------------
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, data: bytes | None = None,
+          opener: urllib.request.OpenerDirector | None = None) -> tuple[int, bytes]:
+    """One request without following redirects: (status, body)."""
+    opener = opener or urllib.request.build_opener(_NoRedirect)
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with opener.open(req, timeout=30) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def login_cookie(base_url: str, username: str, password: str) -> dict[str, str]:
+    """Log in through the login page (CSRF token included) and return a `Cookie` header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPCookieProcessor(jar))
+    status, body = fetch(base_url + "/masuk", opener=opener)
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
+    if status != 200 or not match:
+        raise RuntimeError(f"login page answered {status} without a CSRF token")
+    form = urllib.parse.urlencode({"csrf_token": match.group(1).decode(), "username": username,
+                                   "password": password}).encode()
+    status, body = fetch(base_url + "/masuk", data=form, opener=opener,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    if status != 302:
+        raise RuntimeError(f"login as {username} failed: {status} {body[:300]!r}")
+    return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in jar)}
+
+
+def api_token(base_url: str, username: str, password: str) -> dict[str, str]:
+    """`POST /api/v1/auth/token` and return an `Authorization: Bearer …` header."""
+    status, body = fetch(base_url + "/api/v1/auth/token", headers={"Content-Type": "application/json"},
+                         data=json.dumps({"username": username, "password": password}).encode())
+    if status != 201:
+        raise RuntimeError(f"token for {username} refused: {status} {body[:300]!r}")
+    return {"Authorization": "Bearer " + json.loads(body)["token"]}
+
+
+# --- the load -------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    url: str
+    connections: int
+    seconds: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    error_detail: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        return (f"{self.rps:8.1f} req/s  p50 {self.p50_ms:7.1f} ms  p95 {self.p95_ms:7.1f} ms  "
+                f"p99 {self.p99_ms:7.1f} ms  errors {self.errors}")
+
+
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk is not installed: run `make bench` (scripts/system-deps.sh bench installs it)")
+    return found
+
+
+def load(url: str, connections: int = 20, seconds: int | None = None, headers: dict[str, str] | None = None,
+         threads: int = 2, warmup: int = 2, expect_status: int = 200) -> Result:
+    """Drive `url` with wrk at `connections` concurrent connections for `seconds` seconds.
+
+    The URL is first fetched once with the same headers and must answer `expect_status` (a
+    lapsed login would otherwise measure the redirect to the login page). A short warm-up run
+    is discarded. Errors are connection errors, timeouts and responses with status >= 400.
+    """
+    seconds = seconds or default_seconds()
+    headers = headers or {}
+    status, body = fetch(url, headers=headers)
+    if status != expect_status:
+        raise RuntimeError(f"{url} answered {status}, not {expect_status}: {body[:300]!r}")
+    base = [wrk_binary(), "-t", str(min(threads, connections)), "-c", str(connections), "--latency",
+            "-s", str(WRK_SCRIPT), "--timeout", "10s"]
+    for name, value in headers.items():
+        base += ["-H", f"{name}: {value}"]
+    if warmup:
+        subprocess.run(base + ["-d", f"{warmup}s", url], check=True, capture_output=True)
+    out = subprocess.run(base + ["-d", f"{seconds}s", url], check=True, capture_output=True, text=True).stdout
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no report:\n{out}")
+    data = json.loads(line[len("WRK_JSON "):])
+    duration = data["duration_us"] / 1e6
+    errors = sum(data["errors"].values())
+    return Result(url=url, connections=connections, seconds=duration, requests=data["requests"],
+                  rps=data["requests"] / duration if duration else 0.0,
+                  p50_ms=data["p50"] / 1000, p95_ms=data["p95"] / 1000, p99_ms=data["p99"] / 1000,
+                  errors=errors, error_detail=data["errors"])
+
+
+@dataclass
+class Figure:
+    """One benchmark figure and the ceiling it is compared with, both measured in the same run."""
+
+    name: str
+    result: Result
+    ceiling: Result
+    workers: int = 2
+    database: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.result.rps / self.ceiling.rps if self.ceiling.rps else 0.0
+
+    def line(self) -> str:
+        return (f"{self.name}: {self.result.line()}\n"
+                f"  bare Flask ceiling: {self.ceiling.line()}\n"
+                f"  ratio to ceiling: {self.ratio:.1%}")
+
+
+def ceiling(workers: int = 2, connections: int = 20, seconds: int | None = None) -> Result:
+    """The bare Flask "hello" app under the same gunicorn settings: the most gunicorn can give."""
+    with Server("bench.bare_app:app", workers=workers) as bare:
+        return load(bare.url + "/", connections=connections, seconds=seconds)
+
+
+# --- the machine ----------------------------------------------------------------------------
+
+def machine() -> dict[str, str]:
+    """nproc, CPU model, RAM and the load average when the run started (other work skews figures)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ln.startswith("model name"):
+                cpu = ln.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        ram = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    load1, load5, _ = os.getloadavg()
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "ram": ram, "loadavg": f"{load1:.2f} / {load5:.2f}",
+            "python": platform.python_version()}
