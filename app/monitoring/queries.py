@@ -414,3 +414,26 @@ def filter_choices(viewer: User) -> dict:
     golongan = [g for (g,) in db.session.execute(select(User.golongan).where(User.golongan.is_not(None))
                                                   .distinct().order_by(User.golongan))]
     return {"positions": positions, "golongan": golongan, "employment_types": ["PNS", "PPPK"]}
+
+
+def below_target_people(unit: Unit | None, year: int) -> list[tuple[User, Decimal, Decimal]]:
+    """(person, jp, target) for every employee of `unit`'s subtree below target in `year`.
+    System use (reminders): no viewer, the caller decided the scope."""
+    target = _target_expr(_targets_by_unit([unit.path] if unit is not None else []))
+    jp = func.coalesce(JpYearTotal.jp, 0)
+    stmt = _employees_stmt([User, jp.label("jp"), target.label("target")], unit, year, Filters())
+    stmt = stmt.where(jp < target).order_by(User.id)
+    return [(row[0], q2(row[1]), q2(row[2])) for row in db.session.execute(stmt)]
+
+
+def recommended_courses(user: User, limit: int = 3) -> list:
+    """Published self-enrolment courses the person is neither enrolled in nor has completed,
+    smallest JP first (the quickest way to close a gap)."""
+    from app.courses.models import Course, CourseCompletion, Enrolment
+
+    enrolled = select(Enrolment.course_id).where(Enrolment.user_id == user.id)
+    completed = select(CourseCompletion.course_id).where(CourseCompletion.user_id == user.id)
+    stmt = (select(Course).where(Course.published.is_(True), Course.self_enrol.is_(True), Course.jp > 0,
+                                 Course.id.not_in(enrolled), Course.id.not_in(completed))
+            .order_by(Course.jp, Course.title, Course.id).limit(limit))
+    return list(db.session.scalars(stmt))
