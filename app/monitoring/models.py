@@ -2,7 +2,7 @@
 
 `JpYearTotal` is a cache of `ledger_entries` kept by a subscriber of `ledger_entry_recorded`
 in the appending transaction, so it is exact whenever the ledger is. One row per (person, year)
-holds the year's total, the three learning categories and the twelve monthly sums: the
+holds the year's total, the three learning categories and the running total at each month's end: the
 dashboard's every figure (attainment, cumulative attainment by month end, category mix,
 histogram) is one scan of at most one row per employee instead of an aggregate over millions
 of ledger entries. `rebuild_totals()` recomputes it from the ledger (after a bulk load).
@@ -13,36 +13,40 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Unit, User, utcnow
 from app.extensions import db
 
 MONTHS = range(1, 13)
-ZERO = Decimal("0.00")
 
 
 class JpYearTotal(db.Model):
+    """A person's JP for a year in integer hundredths of a JP (ledger JP are Numeric(8,2), so
+    hundredths are exact): the total, per learning category, and cumulative through the end of
+    each month (`cum03` = everything up to 31 March). Integers and running sums make every
+    dashboard figure a comparison, not arithmetic on numerics, over 50,000 rows."""
+
     __tablename__ = "monitoring_jp_totals"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
-    jp: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    classical: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    social: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    experiential: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m01: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m02: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m03: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m04: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m05: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m06: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m07: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m08: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m09: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m10: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m11: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
-    m12: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=ZERO)
+    jp: Mapped[int] = mapped_column(BigInteger, default=0)
+    classical: Mapped[int] = mapped_column(BigInteger, default=0)
+    social: Mapped[int] = mapped_column(BigInteger, default=0)
+    experiential: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum01: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum02: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum03: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum04: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum05: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum06: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum07: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum08: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum09: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum10: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum11: Mapped[int] = mapped_column(BigInteger, default=0)
+    cum12: Mapped[int] = mapped_column(BigInteger, default=0)
     entries: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (Index("ix_monitoring_jp_totals_year", "year"),)

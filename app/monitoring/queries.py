@@ -23,6 +23,7 @@ from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
 from app.ledger.models import CATEGORIES, LedgerEntry
 from app.monitoring.models import MONTHS, JpYearTotal
+from app.monitoring.totals import hundredths, to_jp
 
 STAFF_ROLES = ("admin", "bpsdm")
 #: The 10:20:70 guidance (BKN), shown beside the actual mix, never enforced.
@@ -100,9 +101,11 @@ def _targets_by_unit(paths: list[str]) -> dict[int, Decimal]:
 
 
 def _target_expr(targets: dict[int, Decimal]):
+    """Each employee's target in hundredths of a JP (the unit of monitoring_jp_totals)."""
+    default = hundredths(default_target())
     if not targets:
-        return literal(default_target())
-    return case(targets, value=User.unit_id, else_=literal(default_target()))
+        return literal(default)
+    return case({uid: hundredths(t) for uid, t in targets.items()}, value=User.unit_id, else_=literal(default))
 
 
 # --- scope and filters --------------------------------------------------------------------
@@ -250,25 +253,25 @@ def dashboard(viewer: User, year: int, unit: Unit | None, filters: Filters | Non
         raise Forbidden(_("Unit ini di luar cakupan Anda."), code="unit_out_of_reach")
     paths = [unit.path] if unit is not None else ([] if r.everything else list(r.unit_paths))
     targets = _targets_by_unit(paths)
-    target = _target_expr(targets)
+    t = _target_expr(targets)
     jp = func.coalesce(JpYearTotal.jp, 0)
-    ratio_edges = [e * target for e in BUCKET_EDGES]
-    bucket = case((jp <= 0, 0), *[(jp < edge, i + 1) for i, edge in enumerate(ratio_edges)],
-                  else_=len(BUCKET_EDGES) + 1)
-    met = func.sum(case((jp >= target, 1), else_=0))
-    cols = [User.unit_id, bucket.label("bucket"), func.count().label("n"), met.label("met"),
-            func.coalesce(func.sum(JpYearTotal.jp), 0).label("total")]
-    cols += [func.coalesce(func.sum(getattr(JpYearTotal, c)), 0).label(c) for c in CATEGORIES]
-    running = None
-    for m in MONTHS:
-        col = getattr(JpYearTotal, f"m{m:02d}")
-        running = col if running is None else running + col
-        cols.append(func.sum(case((func.coalesce(running, 0) >= target, 1), else_=0)).label(f"c{m:02d}"))
+
+    def count_if(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    # Cumulative counts below each histogram edge (edges are fractions of the target: 1/4, 1/2,
+    # 3/4, 1, 3/2, 2), integer comparisons only; bucket counts are their differences.
+    cols = [User.unit_id, func.count().label("n"), count_if(jp <= 0).label("le0"),
+            count_if(jp * 4 < t).label("lt1"), count_if(jp * 2 < t).label("lt2"),
+            count_if(jp * 4 < t * 3).label("lt3"), count_if(jp < t).label("lt4"),
+            count_if(jp * 2 < t * 3).label("lt5"), count_if(jp < t * 2).label("lt6"),
+            func.sum(JpYearTotal.jp).label("total")]
+    cols += [func.sum(getattr(JpYearTotal, c)).label(c) for c in CATEGORIES]
+    cols += [count_if(getattr(JpYearTotal, f"cum{m:02d}") >= t).label(f"c{m:02d}") for m in MONTHS]
     stmt = _employees_stmt(cols, unit, year, filters)
     if unit is None and not r.everything:
         stmt = stmt.where(r.unit_filter(Unit.path))
-    stmt = stmt.group_by(User.unit_id, bucket)
-    rows = db.session.execute(stmt).mappings().all()
+    rows = db.session.execute(stmt.group_by(User.unit_id)).mappings().all()
 
     distinct_targets = set(targets.values())
     if unit is not None:
@@ -291,7 +294,7 @@ def dashboard(viewer: User, year: int, unit: Unit | None, filters: Filters | Non
     by_child: dict[int | None, UnitRow] = {c.id: UnitRow(c, c.name) for c in children}
     own = UnitRow(unit, _("(langsung di %(u)s)", u=unit.name) if unit is not None else _("(lainnya)"))
     buckets = [0] * (len(BUCKET_EDGES) + 2)
-    cat_totals = {c: Decimal(0) for c in CATEGORIES}
+    cat_totals = {c: 0 for c in CATEGORIES}
     cum = [0] * 12
     for row in rows:
         path = unit_paths.get(row["unit_id"], "")
@@ -300,16 +303,20 @@ def dashboard(viewer: User, year: int, unit: Unit | None, filters: Filters | Non
             if path.startswith(c.path):
                 target_row = by_child[c.id]
                 break
-        n, m_ = int(row["n"]), int(row["met"] or 0)
+        n = int(row["n"])
+        m_ = n - int(row["lt4"] or 0)
+        total = to_jp(row["total"])
         target_row.employees += n
         target_row.met_target += m_
-        target_row.total_jp += Decimal(row["total"])
+        target_row.total_jp += total
         d.employees += n
         d.met_target += m_
-        d.total_jp += Decimal(row["total"])
-        buckets[int(row["bucket"])] += n
+        d.total_jp += total
+        below_edge = [int(row["le0"] or 0)] + [int(row[f"lt{i}"] or 0) for i in range(1, 7)] + [n]
+        for i in range(len(buckets)):
+            buckets[i] += below_edge[i] - (below_edge[i - 1] if i else 0)
         for c in CATEGORIES:
-            cat_totals[c] += Decimal(row[c])
+            cat_totals[c] += int(row[c] or 0)
         for i in range(12):
             cum[i] += int(row[f"c{i + 1:02d}"] or 0)
     d.total_jp = q2(d.total_jp)
@@ -322,9 +329,9 @@ def dashboard(viewer: User, year: int, unit: Unit | None, filters: Filters | Non
     last_month = 12 if year < today.year else (0 if year > today.year else today.month)
     d.monthly = [{"month": i + 1, "met_target": cum[i] if i < last_month else None,
                   "percent": pct(cum[i], d.employees) if i < last_month else None} for i in range(12)]
-    positive = sum((v for v in cat_totals.values() if v > 0), Decimal(0))
-    d.categories = [{"category": c, "jp": q2(cat_totals[c]),
-                     "percent": pct(int(cat_totals[c] * 100), int(positive * 100)) if positive else Decimal("0.0"),
+    positive = sum(v for v in cat_totals.values() if v > 0)
+    d.categories = [{"category": c, "jp": to_jp(cat_totals[c]),
+                     "percent": pct(max(cat_totals[c], 0), positive) if positive else Decimal("0.0"),
                      "guidance": GUIDANCE[c]} for c in CATEGORIES]
     return d
 
@@ -374,7 +381,7 @@ def people(viewer: User, year: int, unit: Unit | None, filters: Filters | None =
     if page is not None:
         stmt = stmt.limit(per_page).offset((page - 1) * per_page)
     rows = [PersonRow(row.id, row.name, row.nip, row.unit_name, row.pos, row.golongan, row.employment_type,
-                      q2(row.jp), q2(row.target)) for row in db.session.execute(stmt)]
+                      to_jp(row.jp), to_jp(row.target)) for row in db.session.execute(stmt)]
     return rows, total
 
 
@@ -397,7 +404,7 @@ def person_entries(viewer: User, person: User, year: int) -> list[LedgerEntry]:
 
 def person_total(person: User, year: int) -> Decimal:
     t = db.session.get(JpYearTotal, (person.id, year))
-    return q2(t.jp) if t else Decimal("0.00")
+    return to_jp(t.jp) if t else Decimal("0.00")
 
 
 def unit_trail(unit: Unit | None) -> list[Unit]:
@@ -423,7 +430,7 @@ def below_target_people(unit: Unit | None, year: int) -> list[tuple[User, Decima
     jp = func.coalesce(JpYearTotal.jp, 0)
     stmt = _employees_stmt([User, jp.label("jp"), target.label("target")], unit, year, Filters())
     stmt = stmt.where(jp < target).order_by(User.id)
-    return [(row[0], q2(row[1]), q2(row[2])) for row in db.session.execute(stmt)]
+    return [(row[0], to_jp(row[1]), to_jp(row[2])) for row in db.session.execute(stmt)]
 
 
 def recommended_courses(user: User, limit: int = 3) -> list:

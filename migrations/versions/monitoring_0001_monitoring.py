@@ -2,7 +2,7 @@
 
 Revision ID: monitoring_0001
 Revises: ledger_0001
-Create Date: 2026-11-22 05:53:24.813901
+Create Date: 2026-11-22 06:06:57.447893
 
 """
 from alembic import op
@@ -21,22 +21,22 @@ def upgrade():
     op.create_table('monitoring_jp_totals',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('jp', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('classical', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('social', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('experiential', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m01', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m02', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m03', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m04', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m05', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m06', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m07', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m08', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m09', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m10', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m11', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('m12', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('jp', sa.BigInteger(), nullable=False),
+    sa.Column('classical', sa.BigInteger(), nullable=False),
+    sa.Column('social', sa.BigInteger(), nullable=False),
+    sa.Column('experiential', sa.BigInteger(), nullable=False),
+    sa.Column('cum01', sa.BigInteger(), nullable=False),
+    sa.Column('cum02', sa.BigInteger(), nullable=False),
+    sa.Column('cum03', sa.BigInteger(), nullable=False),
+    sa.Column('cum04', sa.BigInteger(), nullable=False),
+    sa.Column('cum05', sa.BigInteger(), nullable=False),
+    sa.Column('cum06', sa.BigInteger(), nullable=False),
+    sa.Column('cum07', sa.BigInteger(), nullable=False),
+    sa.Column('cum08', sa.BigInteger(), nullable=False),
+    sa.Column('cum09', sa.BigInteger(), nullable=False),
+    sa.Column('cum10', sa.BigInteger(), nullable=False),
+    sa.Column('cum11', sa.BigInteger(), nullable=False),
+    sa.Column('cum12', sa.BigInteger(), nullable=False),
     sa.Column('entries', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_monitoring_jp_totals_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'year', name=op.f('pk_monitoring_jp_totals'))
