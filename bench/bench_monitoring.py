@@ -5,8 +5,10 @@ Measures, on PostgreSQL under gunicorn (2 sync workers), the p95 latency of
 province (goal: < 300 ms), and prints them beside the bare SQL aggregate over the same data
 timed straight on the database in the same run:
 
-- "bare SQL over the aggregate": the one grouped query over users + units + monitoring_jp_totals
-  that answers the same question (the tables the app reads) — the ratio the issue names (goal ≤ 1.5);
+- "the app's own dashboard statement run raw": the grouped query the app sends (users + units +
+  monitoring_jp_totals, every figure of the page in one scan), timed on a bare psycopg connection
+  — the ratio the issue names (goal ≤ 1.5): what Flask, the ORM and rendering add;
+- "minimal attainment aggregate": employees / met / total per unit only, over the same tables;
 - "bare SQL over ledger_entries": the same figures summed from the 2 million raw entries, i.e.
   what every request would cost without the aggregate table.
 
@@ -64,6 +66,31 @@ def setup(app) -> None:
     _state.update(summary, path=root.path)
 
 
+def dashboard_sql(database: Database) -> tuple[str, dict]:
+    """The app's own dashboard aggregate statement, as it sends it to PostgreSQL."""
+    from sqlalchemy import event
+
+    from app import create_app
+    from app.accounts.queries import user_by_username
+    from app.extensions import db
+    from app.monitoring import queries as q
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SCHEDULER_ENABLED": False})
+    captured: list = []
+    with app.app_context():
+        def grab(conn, cursor, statement, parameters, context, executemany):
+            if "FILTER (WHERE" in statement:
+                captured.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", grab)
+        viewer = user_by_username("bpsdm_prov")
+        q.dashboard(viewer, YEAR, q.resolve_unit(viewer, None))
+        event.remove(db.engine, "before_cursor_execute", grab)
+        db.session.remove()
+        db.engine.dispose()
+    return captured[0]
+
+
 def time_sql(url: str, sql: str, params: dict, runs: int) -> dict:
     import psycopg
 
@@ -88,6 +115,8 @@ def run() -> list[Figure]:
         print(f"generated in {time.monotonic() - t:.0f}s: {_state}", flush=True)
         params = {"year": YEAR, "path": _state["path"] + "%"}
         bare_agg = time_sql(database.url, SQL_AGGREGATE, params, runs=60)
+        app_sql, app_params = dashboard_sql(database)
+        bare_same = time_sql(database.url, app_sql, app_params, runs=60)
         bare_ledger = time_sql(database.url, SQL_LEDGER, params, runs=10)
         with Server("wsgi:app", workers=WORKERS, database=database, ready_path="/masuk") as server, \
                 Server("bench.bare_app:app", workers=WORKERS) as bare:
@@ -103,8 +132,11 @@ def run() -> list[Figure]:
                 figures.append(fig)
                 print(fig.line())
                 print(f"  p95 {result.p95_ms:.1f} ms vs goal {GOAL_MS} ms: {'OK' if result.p95_ms < GOAL_MS else 'OVER'}")
-                print(f"  bare SQL over the aggregate: p50 {bare_agg['p50']:.1f} ms p95 {bare_agg['p95']:.1f} ms"
-                      f" → ratio p95 app/bare {result.p95_ms / bare_agg['p95']:.2f} (goal ≤ {GOAL_RATIO})")
+                print(f"  bare SQL, the app's own dashboard statement run raw: p50 {bare_same['p50']:.1f} ms "
+                      f"p95 {bare_same['p95']:.1f} ms → ratio p95 app/bare {result.p95_ms / bare_same['p95']:.2f}"
+                      f" (goal ≤ {GOAL_RATIO})")
+                print(f"  bare SQL, minimal attainment aggregate over the same tables: p50 {bare_agg['p50']:.1f} ms "
+                      f"p95 {bare_agg['p95']:.1f} ms → ratio p95 app/bare {result.p95_ms / bare_agg['p95']:.2f}")
                 print(f"  bare SQL over ledger_entries (no aggregate): p50 {bare_ledger['p50']:.1f} ms "
                       f"p95 {bare_ledger['p95']:.1f} ms → ratio p95 app/bare {result.p95_ms / bare_ledger['p95']:.2f}",
                       flush=True)

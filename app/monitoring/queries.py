@@ -257,7 +257,7 @@ def dashboard(viewer: User, year: int, unit: Unit | None, filters: Filters | Non
     jp = func.coalesce(JpYearTotal.jp, 0)
 
     def count_if(cond):
-        return func.sum(case((cond, 1), else_=0))
+        return func.count().filter(cond)  # COUNT(*) FILTER (WHERE …): PostgreSQL and SQLite ≥ 3.30
 
     # Cumulative counts below each histogram edge (edges are fractions of the target: 1/4, 1/2,
     # 3/4, 1, 3/2, 2), integer comparisons only; bucket counts are their differences.
