@@ -32,7 +32,7 @@ system-deps:
 test-system-deps:
 	@scripts/system-deps.sh test
 
-translations: | $(BIN)/python
+translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile -d app/translations -f >/dev/null
 
 # Front-end libraries (hls.js, the chart library) come from npm and are served by the app.
@@ -42,14 +42,14 @@ assets:
 	fi
 
 run: install system-deps
-	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	LENTERA_NO_SCHEDULER=1 $(FLASK) db upgrade heads
+	LENTERA_NO_SCHEDULER=1 $(FLASK) seed-demo
 	@echo "Lentera: http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The scale-out shape: gunicorn with several workers (set DATABASE_URL, LENTERA_STORAGE=s3, S3_* first).
 run-prod: install system-deps
-	$(FLASK) db upgrade
+	LENTERA_NO_SCHEDULER=1 $(FLASK) db upgrade heads
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 lint: $(VENV)/.test-installed

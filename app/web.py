@@ -146,11 +146,27 @@ def init_app(app: Flask) -> None:
     def load_user(user_id: str):
         from app.accounts.models import User
 
+        # The id is "<user id>:<session version>": a session made before the account was
+        # deactivated or its password changed carries an old version and is refused.
+        uid, _sep, version = (user_id or "").partition(":")
         try:
-            user = db.session.get(User, int(user_id))
+            user = db.session.get(User, int(uid))
+            version_no = int(version)
         except (TypeError, ValueError):
             return None
-        return user if user is not None and user.active else None
+        if user is None or not user.active or user.session_version != version_no:
+            return None
+        return user
+
+    def forget_previous_user() -> None:
+        # Flask-Login keeps the request's user in g, which lives on the app context. A request
+        # made while an outer app context is pushed (the tests, a CLI command) reuses that g,
+        # so a user loaded by an earlier request (another client, another person) would carry
+        # over. Each request starts from its own session cookie or token.
+        g.pop("_login_user", None)
+
+    # First of all before-request hooks, blueprints' included (they were registered earlier).
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_previous_user)
 
     @app.before_request
     def bearer_token_user():

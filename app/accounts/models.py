@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -77,6 +78,11 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the login session's id: bumping it (deactivation, a new password) ends every
+    # session and remember-me cookie of the account, in every worker, at their next request.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when an administrator chose the password: the person must pick their own first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
     position: Mapped[Position | None] = relationship()
@@ -87,6 +93,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot log in
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: "<id>:<session_version>" (see `app.web.load_user`)."""
+        return f"{self.id}:{self.session_version or 0}"
 
     @property
     def role_names(self) -> list[str]:

@@ -186,19 +186,33 @@ def update_user(user: User, **fields) -> User:
         user.position = get_or_create_position(fields.pop("position") or "")
     if fields.get("employment_type") and fields["employment_type"] not in EMPLOYMENT_TYPES:
         raise RuleViolation(_("Jenis kepegawaian harus PNS atau PPPK."))
+    was_active = user.active
     for key in ("name", "email", "unit", "golongan", "employment_type", "active", "locale", "timezone"):
         if key in fields:
             setattr(user, key, fields[key])
+    if was_active and not user.active:
+        end_sessions(user)  # a deactivated person is out now, not when their cookie expires
     db.session.flush()
     return user
 
 
-def set_password(user: User, new_password: str) -> None:
-    _check_password_rules(new_password)
-    user.password_hash = generate_password_hash(new_password)
-    # A changed password ends every API token of the account.
+def end_sessions(user: User) -> None:
+    """End every login session, remember-me cookie and API token of the account."""
+    user.session_version = (user.session_version or 0) + 1
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.flush()
+
+
+def set_password(user: User, new_password: str, *, by_admin: bool = False) -> None:
+    """Set the password and end the account's other sessions and tokens.
+
+    `by_admin`: an administrator chose it (a new employee, a forgotten password), so the person
+    must replace it with their own at their next login.
+    """
+    _check_password_rules(new_password)
+    user.password_hash = generate_password_hash(new_password)
+    user.must_change_password = by_admin
+    end_sessions(user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -207,6 +221,32 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if current_password == new_password:
         raise RuleViolation(_("Kata sandi baru harus berbeda dari yang lama."))
     set_password(user, new_password)
+
+
+#: Letters and digits that cannot be mistaken for one another when read out or copied by hand.
+_TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def temporary_password(length: int = 12) -> str:
+    return "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(length))
+
+
+def reset_password(user: User) -> str:
+    """An administrator's reset: a new temporary password (returned once, stored hashed) that the
+    person must change at their next login; their sessions and tokens end."""
+    password = temporary_password()
+    set_password(user, password, by_admin=True)
+    return password
+
+
+def set_initial_passwords(users: list[User]) -> list[tuple[User, str]]:
+    """Temporary passwords for the accounts that have none yet (imported employees cannot log in
+    until they have one). Accounts that already have a password are left alone."""
+    issued = []
+    for user in users:
+        if user.password_hash is None and user.active:
+            issued.append((user, reset_password(user)))
+    return issued
 
 
 # --- authentication -----------------------------------------------------------------------

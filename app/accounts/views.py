@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -25,6 +28,24 @@ NAV = [
 HOME_PANELS = [
     HomePanel("accounts/_home_admin.html", lambda user: {"reach": reach(user)}, roles=("admin",), order=90),
 ]
+
+
+#: Where a person whose password was set by an administrator may still go before changing it.
+_PASSWORD_CHANGE_OPEN = {"accounts.profile", "accounts.change_password", "accounts.logout", "accounts.login",
+                         "web.set_language", "static", "web.vendor", "web.healthz"}
+
+
+@bp.before_app_request
+def require_own_password():
+    # API clients are not redirected (they get their data); pages send the person to change
+    # the temporary password first, so it does not stay in use.
+    if request.path.startswith("/api/") or request.endpoint in _PASSWORD_CHANGE_OPEN:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        flash(_("Kata sandi Anda dibuat oleh administrator. Gantilah dengan kata sandi Anda sendiri "
+                "sebelum melanjutkan."), "warning")
+        return redirect(url_for("accounts.profile"))
+    return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -87,7 +108,9 @@ def change_password():
             (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
         else:
             db.session.commit()
-            flash(_("Kata sandi diganti."), "success")
+            # The new password ended every session of the account, this one included: renew it.
+            login_user(current_user._get_current_object())
+            flash(_("Kata sandi diganti. Sesi lain akun ini telah diakhiri."), "success")
             return redirect(url_for("accounts.profile"))
     form = ProfileForm(obj=current_user, prefix="p")
     return render_template("accounts/profile.html", form=form, pw=pw), 422
@@ -208,10 +231,59 @@ def users():
                               func.lower(User.username).like(like)))
     if role and role != "learner":
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    unit_id = request.args.get("unit", 0, type=int)
+    if unit_id:
+        unit = _unit_in_reach(unit_id)
+        stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return render_template("accounts/users.html", rows=rows, total=total, page=page, per_page=per_page, q=q,
-                           role=role, role_labels=ROLE_LABELS)
+                           role=role, role_labels=ROLE_LABELS, unit_id=unit_id,
+                           unit_choices=_unit_choices(units_in_reach(current_user, r), _("Semua")))
+
+
+def _password_sheet(issued: list[tuple[User, str]]) -> Response:
+    """The temporary passwords as a CSV download: shown once, never stored in clear."""
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["nama_pengguna", "nip", "nama", "unit_kerja", "kata_sandi_sementara"])
+    for user, password in issued:
+        out.writerow([user.username, user.nip or "", user.name, user.unit.name if user.unit else "", password])
+    resp = Response(buf.getvalue(), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = "attachment; filename=kata-sandi-sementara.csv"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/admin/pengguna/sandi-awal")
+@staff_required("admin")
+def initial_passwords():
+    """Temporary passwords for every employee without one in a unit (subtree), as a CSV sheet."""
+    unit_id = request.form.get("unit", 0, type=int)
+    unit = _unit_in_reach(unit_id) if unit_id else None
+    r = reach(current_user, ("admin",))
+    stmt = people_query(current_user, r).where(User.password_hash.is_(None), User.active.is_(True))
+    if unit is not None:
+        stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+    issued = ops.set_initial_passwords(list(db.session.scalars(stmt.order_by(User.name))))
+    if not issued:
+        flash(_("Semua pegawai di unit ini sudah memiliki kata sandi."), "info")
+        return redirect(url_for("accounts.users", unit=unit.id if unit else None))
+    db.session.commit()
+    return _password_sheet(issued)
+
+
+@bp.post("/admin/pengguna/<int:user_id>/reset-sandi")
+@staff_required("admin")
+def reset_password(user_id: int):
+    user = ops.get_user_or_404(user_id)
+    if not reach(current_user, ("admin",)).covers(user) or user.id == current_user.id:
+        abort(403)  # one's own password is changed on the account page, with the current one
+    password = ops.reset_password(user)
+    db.session.commit()
+    resp = Response(render_template("accounts/password_issued.html", person=user, password=password))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def _fill_user_form(form: UserForm, units: list[Unit]) -> None:
@@ -233,7 +305,8 @@ def _save_user(form: UserForm, user: User | None) -> User:
     else:
         ops.update_user(user, active=form.active.data, **fields)
         if form.password.data:
-            ops.set_password(user, form.password.data)
+            # Someone else's password chosen by an administrator is temporary.
+            ops.set_password(user, form.password.data, by_admin=user.id != current_user.id)
     scopes = {r: scope for r in ("admin", "bpsdm") if r in form.roles.data}
     ops.set_roles(user, list(form.roles.data), scopes)
     return user
@@ -281,6 +354,8 @@ def user_edit(user_id: int):
         try:
             _save_user(form, user)
             db.session.commit()
+            if user.id == current_user.id and form.password.data:
+                login_user(user)  # a new own password ended this session too: renew it
         except LenteraError as exc:
             db.session.rollback()
             flash(exc.message, "error")

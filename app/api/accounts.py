@@ -7,11 +7,12 @@ from datetime import UTC
 from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select
 
 from app.accounts import operations as ops
-from app.accounts.models import User
-from app.accounts.queries import can_see_person, reach, user_by_nip
-from app.api.core import route, user_ctx
+from app.accounts.models import Unit, User
+from app.accounts.queries import can_see_person, people_query, reach, user_by_nip
+from app.api.core import MAX_PER_PAGE, paginate, route, user_ctx
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
 
@@ -48,6 +49,22 @@ class EmployeeOut(BaseModel):
     position: str | None
     golongan: str | None
     employment_type: str | None
+    active: bool
+
+
+class EmployeeListParams(BaseModel):
+    unit: str | None = Field(None, description="unit id or code: that unit and every unit below it")
+    q: str | None = Field(None, max_length=100, description="part of the name, NIP or username")
+    active: bool | None = Field(None, description="only active (true) or deactivated (false) accounts")
+    page: int = Field(1, ge=1)
+    per_page: int = Field(50, ge=1, le=MAX_PER_PAGE)
+
+
+class EmployeePage(BaseModel):
+    items: list[EmployeeOut]
+    page: int
+    per_page: int
+    total: int
 
 
 class ImportResult(BaseModel):
@@ -66,7 +83,7 @@ def employee_dict(user: User) -> dict:
     return {"nip": user.nip, "username": user.username, "name": user.name, "email": user.email,
             "unit": user.unit.name if user.unit else None, "unit_id": user.unit_id, "instansi": instansi,
             "position": user.position.name if user.position else None, "golongan": user.golongan,
-            "employment_type": user.employment_type}
+            "employment_type": user.employment_type, "active": user.active}
 
 
 def person_in_reach(nip: str) -> User:
@@ -90,6 +107,10 @@ def uploaded_file() -> tuple[str, bytes]:
        status=201, auth=False)
 def token(body: TokenIn):
     user = ops.authenticate(body.username, body.password, request.remote_addr or "")
+    if user.must_change_password:
+        # A temporary password chosen by an administrator opens the account page only.
+        raise Forbidden(_("Kata sandi ini sementara: gantilah dahulu di halaman Akun saya, lalu minta token."),
+                        code="password_change_required")
     tok, expires = ops.issue_token(user)
     db.session.commit()
     return {"token": tok, "expires_at": expires.replace(tzinfo=UTC).isoformat()}, 201
@@ -113,3 +134,28 @@ def employees_import():
 @route("/employees/<nip>", summary="An employee's profile", tag="accounts", response=EmployeeOut)
 def employee(nip: str):
     return employee_dict(person_in_reach(nip))
+
+
+@route("/employees", summary="Employees in the caller's reach, filtered by unit subtree and text, paged",
+       tag="accounts", roles=("admin", "bpsdm"), query=EmployeeListParams, response=EmployeePage)
+def employees(params: EmployeeListParams):
+    viewer = user_ctx()
+    r = reach(viewer)
+    stmt = people_query(viewer, r).order_by(User.name, User.id)
+    if params.unit:
+        key = params.unit.strip()
+        unit = db.session.get(Unit, int(key)) if key.isdigit() else \
+            db.session.scalar(select(Unit).where(Unit.code == key))
+        if unit is None:
+            raise NotFound(_("Unit %(u)s tidak ditemukan.", u=key))
+        if not r.covers_unit(unit):
+            raise Forbidden(_("Unit kerja ini di luar jangkauan Anda."))
+        stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+    if params.q and params.q.strip():
+        q = params.q.strip()
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), User.nip.like(f"%{q}%"),
+                              func.lower(User.username).like(like)))
+    if params.active is not None:
+        stmt = stmt.where(User.active.is_(params.active))
+    return paginate(stmt, employee_dict)

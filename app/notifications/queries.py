@@ -1,0 +1,26 @@
+"""Reading a person's notifications."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.extensions import db
+from app.notifications.models import Notification
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def for_user(user: User):
+    """A select() of the user's notifications, newest first (paginate it)."""
+    return select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(),
+                                                                               Notification.id.desc())
+
+
+def latest_unread(user: User, limit: int = 5) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).order_by(
+        Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
