@@ -70,7 +70,8 @@ def default_target() -> Decimal:
 
 def target_for_unit(unit: Unit | None) -> Decimal:
     """The JP target of people in `unit`: `jp_target` of its instansi (the root of its path),
-    else the site default (setting JP_TARGET_DEFAULT)."""
+    else the site default (setting JP_TARGET_DEFAULT) — the rule of app.ledger.queries.target_for,
+    which takes a person; the dashboard needs it for a unit (and in SQL, `_targets_by_unit`)."""
     if unit is None:
         return default_target()
     ids = unit.ancestor_ids()
@@ -79,7 +80,10 @@ def target_for_unit(unit: Unit | None) -> Decimal:
 
 
 def target_for_user(user: User) -> Decimal:
-    return target_for_unit(user.unit)
+    """The ledger's own rule (app.ledger.queries.target_for), as a Decimal."""
+    from app.ledger.queries import target_for
+
+    return Decimal(target_for(user))
 
 
 def _targets_by_unit(paths: list[str]) -> dict[int, Decimal]:
