@@ -3,9 +3,10 @@ JP ledger entries in one year, bulk-loaded (COPY on PostgreSQL, executemany on S
 
 The units are one instansi > 13 OPD > 2 sub-units each (1 + 13 + 26 = 40). Every employee has
 40 entries spread over the year; a per-person activity level makes about half of them reach the
-20 JP target, so the dashboard has real spread. The entries are hash-chained in id order
-(`prev_hash` → `hash`, SHA-256 of a canonical JSON, the chain head updated at the end) — see
-`entry_hash` for the one caveat. The monitoring aggregate is then rebuilt from the ledger in one
+20 JP target, so the dashboard has real spread. The entries are hash-chained in id order with
+the ledger's own canonical hash (`app.ledger.chain.entry_hash`), ids assigned here in chain order
+and the chain head updated at the end, so `flask ledger verify` passes over the generated data.
+The monitoring aggregate is then rebuilt from the ledger in one
 INSERT … SELECT, as after any bulk load that bypasses the ledger's append.
 
 Run alone against a database: `DATABASE_URL=postgresql://… .venv/bin/python -m bench.gen_province`
@@ -15,8 +16,6 @@ Run alone against a database: `DATABASE_URL=postgresql://… .venv/bin/python -m
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import random
 import time
 from datetime import date, datetime, timedelta
@@ -32,22 +31,11 @@ ENTRY_COLS = ("id", "user_id", "nip", "year", "occurred_on", "kind", "category",
 GOLONGAN = ("II/a", "II/c", "III/a", "III/b", "III/c", "III/d", "IV/a", "IV/b")
 
 
-def entry_hash(content: dict, prev_hash: str) -> str:
-    """SHA-256 of the entry's canonical JSON and the previous hash.
+def entry_hash(values: dict) -> str:
+    """The ledger's own canonical hash (app.ledger.chain), so `flask ledger verify` passes."""
+    from app.ledger.chain import entry_hash as ledger_hash
 
-    The ledger helper owns the canonical form; when `app.ledger` exposes its hash function
-    (`app.ledger.chain.entry_hash(content, prev_hash)`), it is used so that `flask ledger verify`
-    passes over generated data. Until then this local form (same content, sorted keys) keeps a
-    consistent chain but `ledger verify` may disagree with it — the benchmark does not depend on it.
-    """
-    try:
-        from app.ledger.chain import entry_hash as ledger_hash  # type: ignore[import-not-found]
-    except ImportError:
-        ledger_hash = None
-    if ledger_hash is not None:
-        return ledger_hash(content, prev_hash)
-    payload = json.dumps({**content, "prev_hash": prev_hash}, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return ledger_hash(values)
 
 
 def nip(i: int) -> str:
@@ -121,6 +109,9 @@ def generate(app, *, employees: int = 50_000, entries_per_employee: int = 40, ye
     jan1 = date(year, 1, 1)
     days = (date(year, 12, 31) - jan1).days + 1
     cats = [c for c, w in CATEGORY_WEIGHTS for _ in range(w)]
+    from app.ledger.chain import HASHED_FIELDS
+
+    blank = dict.fromkeys(HASHED_FIELDS)
 
     def entries():
         nonlocal prev, next_id
@@ -129,12 +120,12 @@ def generate(app, *, employees: int = 50_000, entries_per_employee: int = 40, ye
             for k in range(entries_per_employee):
                 jp = (rnd.choice(ENTRY_AMOUNTS) * level).quantize(Decimal("0.01"))
                 on = jan1 + timedelta(days=rnd.randrange(days))
-                content = {"user_id": user_id, "nip": user_nip, "year": year, "occurred_on": on.isoformat(),
-                           "kind": "course", "category": cats[rnd.randrange(len(cats))],
-                           "title": f"Pelatihan {k + 1}", "jp": str(jp), "source_type": "manual",
-                           "source_id": next_id}
-                h = entry_hash(content, prev)
-                yield (next_id, user_id, user_nip, year, on, "course", content["category"], content["title"],
+                values = dict(blank, user_id=user_id, nip=user_nip, year=year, occurred_on=on, kind="course",
+                              category=cats[rnd.randrange(len(cats))], title=f"Pelatihan {k + 1}",
+                              organiser="BPSDM", jp=jp, international=False, source_type="manual",
+                              source_id=next_id, recorded_at=now, prev_hash=prev)
+                h = entry_hash(values)
+                yield (next_id, user_id, user_nip, year, on, "course", values["category"], values["title"],
                        "BPSDM", jp, False, "manual", next_id, now, prev, h)
                 prev = h
                 next_id += 1
