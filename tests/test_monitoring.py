@@ -178,3 +178,13 @@ def test_exports_carry_the_same_numbers(client, auth, login, ledger):
     entries = list(load_workbook(io.BytesIO(r.data)).active.iter_rows(min_row=2, values_only=True))
     assert sum(row[5] for row in entries) == 22
     assert client.get(f"/pemantauan/ekspor/unit.pdf?year={YEAR}").status_code == 400
+
+
+def test_openapi_declares_the_monitoring_routes(client):
+    doc = client.get("/api/v1/openapi.json").json
+    att = doc["paths"]["/api/v1/monitoring/attainment"]["get"]
+    assert {p["name"] for p in att["parameters"]} >= {"year", "unit"}
+    schema = doc["components"]["schemas"]["AttainmentOut"]
+    assert {"year", "target_jp", "employees", "met_target", "percent", "units"} <= set(schema["required"])
+    xlsx = doc["paths"]["/api/v1/monitoring/attainment.xlsx"]["get"]["responses"]["200"]["content"]
+    assert "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" in xlsx

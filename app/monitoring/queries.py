@@ -420,11 +420,16 @@ def unit_trail(unit: Unit | None) -> list[Unit]:
     return [found[i] for i in ids if i in found]
 
 
+#: Golongan ruang of PNS (I/a–IV/e) and PPPK (I–XVII): a fixed list, so that the filter does not
+#: scan 50,000 employees for their distinct values on every page view.
+GOLONGAN = tuple(f"{g}/{r}" for g, rs in (("I", "abcd"), ("II", "abcd"), ("III", "abcd"), ("IV", "abcde"))
+                 for r in rs) + ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII",
+                                 "XIV", "XV", "XVI", "XVII")
+
+
 def filter_choices(viewer: User) -> dict:
     positions = list(db.session.execute(select(Position.id, Position.name).order_by(Position.name)))
-    golongan = [g for (g,) in db.session.execute(select(User.golongan).where(User.golongan.is_not(None))
-                                                  .distinct().order_by(User.golongan))]
-    return {"positions": positions, "golongan": golongan, "employment_types": ["PNS", "PPPK"]}
+    return {"positions": positions, "golongan": GOLONGAN, "employment_types": ["PNS", "PPPK"]}
 
 
 def below_target_people(unit: Unit | None, year: int) -> list[tuple[User, Decimal, Decimal]]:
