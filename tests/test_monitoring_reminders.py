@@ -119,7 +119,7 @@ def test_reminders_on_the_date_once_with_mail(app, setup, smtp_sink, monkeypatch
     assert len([n for n in notes(org.instructor) if "Pengingat JP" in n.title]) == 2
 
 
-def test_without_mail_server_only_notifications(app, setup, monkeypatch):
+def test_without_mail_server_only_notifications(app, setup, monkeypatch, client, login):
     org, schedule = setup
     monkeypatch.setitem(app.config, "MAIL_SERVER", None)
     enqueue_due(date(YEAR, 7, 1))
@@ -127,6 +127,9 @@ def test_without_mail_server_only_notifications(app, setup, monkeypatch):
     run_pending()
     assert len(notes(org.instructor)) == 1
     assert not any(r.mailed for r in db.session.scalars(select(ReminderSent)))
+    login(org.instructor)
+    page = client.get("/notifikasi")
+    assert page.status_code == 200 and "Pengingat JP 2025: kurang 15 JP" in page.text
 
 
 def test_inactive_schedule_and_page(client, login, setup):
