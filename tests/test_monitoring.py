@@ -149,6 +149,10 @@ def test_pages_show_the_figures_and_drill_down(client, login, ledger):
     person = client.get(f"/pemantauan/pegawai/{org.head_a.id}?year={YEAR}").text
     assert "Koreksi" in person and "8 / 20" in person
     assert "Pemantauan JP" in client.get("/").text
+    # a site-wide admin without a unit: every instansi, ranked; the people list across them
+    html = client.get(f"/pemantauan?year={YEAR}").text
+    assert "Pemerintah Provinsi Uji" in html and 'data-figure="employees">6<' in html
+    assert "Learner B" in client.get(f"/pemantauan/pegawai?year={YEAR}").text
 
 
 def test_exports_carry_the_same_numbers(client, auth, login, ledger):
