@@ -1,0 +1,39 @@
+"""Outgoing mail over SMTP (settings MAIL_*); without MAIL_SERVER a message goes to the log."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def mail_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def send_mail(to: str, subject: str, body: str) -> bool:
+    """Send one plain-text message; True when it was handed to an SMTP server.
+
+    Raises smtplib/OSError errors so a caller can decide; without MAIL_SERVER the message is
+    logged (the embedded default) and False is returned.
+    """
+    cfg = current_app.config
+    if not cfg.get("MAIL_SERVER"):
+        log.info("mail (no MAIL_SERVER) to %s: %s\n%s", to, subject, body)
+        return False
+    msg = EmailMessage()
+    msg["From"] = cfg.get("MAIL_FROM", "lentera@localhost")
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT", 25)), timeout=15) as smtp:
+        if cfg.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if cfg.get("MAIL_USERNAME"):
+            smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+        smtp.send_message(msg)
+    return True
