@@ -42,14 +42,14 @@ assets:
 	fi
 
 run: install system-deps
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Lentera: http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The scale-out shape: gunicorn with several workers (set DATABASE_URL, LENTERA_STORAGE=s3, S3_* first).
 run-prod: install system-deps
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 lint: $(VENV)/.test-installed
