@@ -109,7 +109,15 @@ def export(activity, writer) -> dict:
 
     quiz = db.session.scalar(select(Quiz).where(Quiz.activity_id == activity.id))
     relpath = f"quizzes/{slugify(activity.title)}.xml"
-    writer.write_bytes(relpath, export_moodle_xml(quiz_questions(quiz) if quiz else []))
+    # `apply` files a package's questions under a category named after the activity; write the
+    # paths relative to it so that import -> export -> import gives the same bank, not a deeper one.
+    base = activity.title.replace("/", "-")
+
+    def relative(path: str) -> str:
+        return "" if path == base else path[len(base) + 1:] if path.startswith(base + "/") else path
+
+    questions = [(relative(path), q) for path, q in quiz_questions(quiz)] if quiz else []
+    writer.write_bytes(relpath, export_moodle_xml(questions))
     if quiz is None:
         return {"file": relpath}
     return {"file": relpath, "pass_percent": quiz.pass_percent if quiz.pass_percent % 1 else int(quiz.pass_percent),
