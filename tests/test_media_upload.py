@@ -198,3 +198,41 @@ def test_missing_ffmpeg_is_reported_at_start_up(tmp_path, caplog):
         create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", FFMPEG_BINARY="/tidak/ada/ffmpeg"))
     assert any("Video tidak tersedia" in r.getMessage() and "/tidak/ada/ffmpeg" in r.getMessage()
                for r in caplog.records)
+
+
+@pytest.fixture
+def s3_storage(app, s3_endpoint, monkeypatch):
+    import uuid
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "uji")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "rahasia-uji")
+    monkeypatch.setitem(app.config, "LENTERA_STORAGE", "s3")
+    monkeypatch.setitem(app.config, "S3_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setitem(app.config, "S3_BUCKET", f"lentera-{uuid.uuid4().hex[:12]}")
+    app.extensions.pop("lentera_storage", None)
+    yield get_storage()
+    app.extensions.pop("lentera_storage", None)
+
+
+def test_with_s3_the_last_chunk_does_not_copy_to_the_bucket_the_job_does(s3_storage, client, org, auth,
+                                                                         video_course, videos):
+    """A several-GB upload must not be copied to the bucket inside the request that carried its
+    last chunk (a worker timeout would kill it): the transcode job stores it, then transcodes."""
+    from pathlib import Path
+
+    activity = video_activity(video_course)
+    h = auth(org.instructor)
+    data = videos.small.read_bytes()
+    url = tus_create(client, activity.id, len(data), h).headers["Location"]
+    done = tus_patch(client, url, 0, data, h)
+    assert done.status_code == 204
+    asset = db.session.get(VideoAsset, int(done.headers["Lentera-Asset-Id"]))
+    job = db.session.get(Job, asset.job_id)
+    parked = Path(job.payload["pending_source"])
+    assert parked.is_file() and not s3_storage.exists(asset.source_key)
+    assert run_pending(kinds=["transcode"]) == 1
+    db.session.expire_all()
+    asset = db.session.get(VideoAsset, asset.id)
+    assert asset.state == "ready"
+    assert s3_storage.read_bytes(asset.source_key) == data
+    assert s3_storage.exists(asset.master_key) and not parked.exists()

@@ -138,12 +138,22 @@ def attach_source(activity: Activity, path: str | Path, filename: str, *, by: Us
     db.session.add(asset)
     db.session.flush()
     asset.source_key = f"{asset.prefix}source{ext}"
-    get_storage().put_file(asset.source_key, str(path),
-                           content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
-                           move=move)
+    payload: dict = {"asset_id": asset.id}
+    store = get_storage()
+    if move and store.kind != "local":
+        # Copying gigabytes to the bucket must not happen inside the request that carried the
+        # last chunk (a worker timeout would kill it): park the file beside the job queue (a
+        # rename) and let the transcode job hand it to the bucket before it starts.
+        pending = _pending_dir() / f"{asset.id}{ext}"
+        pending.parent.mkdir(parents=True, exist_ok=True)
+        Path(path).replace(pending)
+        payload["pending_source"] = str(pending)
+    else:
+        store.put_file(asset.source_key, str(path),
+                       content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream", move=move)
     activity.settings = {**(activity.settings or {}), "asset_id": asset.id}
     activity.file_key, activity.file_name = asset.source_key, filename
-    job = jobs.enqueue("transcode", {"asset_id": asset.id}, dedupe_key=f"transcode:{asset.id}",
+    job = jobs.enqueue("transcode", payload, dedupe_key=f"transcode:{asset.id}",
                        created_by_id=by.id if by else None)
     asset.job_id = job.id
     db.session.flush()
@@ -273,6 +283,31 @@ def meets_watch_rule(activity: Activity, user: User) -> bool:
 
 # --- transcoding ---------------------------------------------------------------------------------
 
+def _pending_dir() -> Path:
+    """Uploaded sources waiting for their job to store them (same machine as the upload)."""
+    from flask import current_app
+
+    return Path(current_app.instance_path) / "uploads" / "pending"
+
+
+def _store_pending_source(asset: VideoAsset, payload: dict) -> Path | None:
+    """Hand a parked upload to storage (first step of its transcode job). Returns the local file,
+    which the job then transcodes directly instead of downloading it back."""
+    pending = payload.get("pending_source")
+    if not pending:
+        return None
+    path = Path(pending)
+    store = get_storage()
+    if path.is_file():
+        if not store.exists(asset.source_key):
+            store.put_file(asset.source_key, str(path),
+                           content_type=mimetypes.guess_type(asset.source_name or "")[0] or "video/mp4")
+        return path
+    if not store.exists(asset.source_key):
+        raise jobs.JobFailed(_("Berkas sumber video tidak ditemukan: unggah ulang video ini."))
+    return None
+
+
 def _work_dir(asset: VideoAsset) -> Path:
     from flask import current_app
 
@@ -291,6 +326,7 @@ def run_transcode(job) -> dict:
     if asset is None:
         return {"skipped": "asset deleted"}
     store = get_storage()
+    local_source = _store_pending_source(asset, job.payload or {})
     work = _work_dir(asset)
     shutil.rmtree(work, ignore_errors=True)
     for key in store.list(asset.prefix):
@@ -303,6 +339,8 @@ def run_transcode(job) -> dict:
     try:
         if store.kind == "local":
             src = str(store.path(asset.source_key))
+        elif local_source is not None:
+            src = str(local_source)
         else:
             src = str(work / ("source" + Path(asset.source_key).suffix))
             store.download_to(asset.source_key, src)
@@ -335,5 +373,7 @@ def run_transcode(job) -> dict:
     asset.mp4_key = asset.prefix + "fallback.mp4"
     asset.state = "ready"
     db.session.flush()
+    if local_source is not None:
+        local_source.unlink(missing_ok=True)  # stored in the bucket; the parked copy is done with
     return {"asset_id": asset.id, "duration": facts["duration_tenths"] / 10,
             "renditions": [r["name"] for r in facts["renditions"]]}
