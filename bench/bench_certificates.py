@@ -97,7 +97,31 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40, help="pages per round and contender")
     parser.add_argument("--zip", type=int, default=2000, help="certificates in the bulk ZIP")
     args = parser.parse_args()
+    measure(args.n, args.zip)
 
+
+def run() -> list:
+    """For bench/run_all.py: the rates as Figures (ceiling = bare reportlab drawing the same page)."""
+    from bench.harness import Figure, Result
+
+    r = measure(40, 2000)
+
+    def res(name: str, rate: float) -> Result:
+        return Result(url=name, connections=1, seconds=0.0, requests=0, rps=rate, p50_ms=1000 / rate if rate else 0,
+                      p95_ms=0.0, p99_ms=0.0, errors=0)
+
+    bare = res("bare reportlab", r["bare"])
+    figures = [Figure(f"certificate {k} (per s; ratio = lentera/bare, goal >= {1 / CEILING:.0%})", res(k, r[k]), bare,
+                      workers=1, database="sqlite") for k in ("page", "unsigned", "signed")]
+    figures.append(Figure(f"bulk ZIP of {r['zip_n']} signed certificates (per s)", res("zip", r["zip_rate"]),
+                          res("zip", r["zip_rate"]), workers=1, database="sqlite"))
+    return figures
+
+
+def measure(n: int, zip_n: int) -> dict:
+    from types import SimpleNamespace
+
+    args = SimpleNamespace(n=n, zip=zip_n)
     from app import create_app
     from app.extensions import db
 
@@ -179,6 +203,7 @@ def main() -> None:
         print(f"bulk ZIP: {n} signed certificates in {elapsed:.1f} s ({n / elapsed:.1f}/s), "
               f"ZIP {len(raw) / 1e6:.1f} MB, RSS {rss_before / 1024:.0f} MB before, peak {rss_after / 1024:.0f} MB "
               f"during the job (+{(rss_after - rss_before) / 1024:.0f} MB; the ZIP is spooled to a temporary file)")
+        return {**r, "zip_n": n, "zip_rate": n / elapsed}
 
 
 def _proc_status(field: str) -> int:
