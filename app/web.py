@@ -308,7 +308,23 @@ def init_app(app: Flask) -> None:
 
 
 def flash_error(exc: LenteraError) -> None:
+    """A page's answer to a refused operation: undo its writes and tell the person why."""
+    db.session.rollback()
     flash(exc.message, "error")
+
+
+def run_operation(action: Callable[[], Any], success: str | None = None) -> bool:
+    """Run a state change for a page: commit and flash `success`, or roll back and flash the
+    reason. Returns whether it went through. The views' one way of calling an operation."""
+    try:
+        action()
+        db.session.commit()
+    except LenteraError as exc:
+        flash_error(exc)
+        return False
+    if success:
+        flash(success, "success")
+    return True
 
 
 def staff_required(*roles: str):
@@ -328,4 +344,4 @@ def staff_required(*roles: str):
     return deco
 
 
-__all__ = ["NavItem", "HomePanel", "staff_required", "flash_error", "_l"]
+__all__ = ["NavItem", "HomePanel", "staff_required", "flash_error", "run_operation", "_l"]

@@ -17,7 +17,7 @@ from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import people_query, reach, units_in_reach
 from app.errors import LenteraError, RuleViolation, Throttled
 from app.extensions import db
-from app.web import HomePanel, NavItem, staff_required
+from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("accounts", __name__)
 
@@ -201,13 +201,7 @@ def unit_edit(unit_id: int):
 @staff_required("admin")
 def unit_delete(unit_id: int):
     unit = _unit_in_reach(unit_id)
-    try:
-        ops.delete_unit(unit)
-        db.session.commit()
-        flash(_("Unit dihapus."), "success")
-    except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    run_operation(lambda: ops.delete_unit(unit), _("Unit dihapus."))
     return redirect(url_for("accounts.units"))
 
 
@@ -323,8 +317,7 @@ def user_new():
             user = _save_user(form, None)
             db.session.commit()
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             flash(_("Pengguna %(u)s dibuat.", u=user.username), "success")
             return redirect(url_for("accounts.users"))
@@ -357,8 +350,7 @@ def user_edit(user_id: int):
             if user.id == current_user.id and form.password.data:
                 login_user(user)  # a new own password ended this session too: renew it
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             flash(_("Pengguna disimpan."), "success")
             return redirect(url_for("accounts.users"))
@@ -376,8 +368,7 @@ def import_employees():
             result = ops.import_employees(f.filename or "", f.read(), reach(current_user, ("admin",)))
             db.session.commit()
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
             details, status = exc.details, exc.status
         else:
             flash(_("Impor selesai: %(c)d pegawai baru, %(u)d diperbarui.", c=result["created"], u=result["updated"]),

@@ -167,7 +167,6 @@ def revoke(cert_id: int):
         db.session.commit()
         flash(_("Sertifikat %(s)s dicabut.", s=cert.serial), "success")
     except LenteraError as exc:
-        db.session.rollback()
         flash_error(exc)
     return redirect(url_for("certificates.detail", cert_id=cert_id))
 
@@ -184,7 +183,6 @@ def reissue(cert_id: int):
         new = ops.reissue(cert, current_user, holder_name=form.holder_name.data)
         db.session.commit()
     except LenteraError as exc:
-        db.session.rollback()
         flash_error(exc)
         return redirect(url_for("certificates.detail", cert_id=cert_id))
     flash(_("Sertifikat baru %(new)s menggantikan %(old)s.", new=new.serial, old=cert.serial), "success")
@@ -206,7 +204,6 @@ def zip_request():
         job = ops.request_zip(current_user, filters)
         db.session.commit()
     except LenteraError as exc:
-        db.session.rollback()
         flash_error(exc)
         return redirect(url_for("certificates.staff_list"))
     return redirect(url_for("certificates.zip_status", job_id=job.id))
@@ -315,7 +312,6 @@ def template_new():
             flash(_("Templat disimpan."), "success")
             return redirect(url_for("certificates.template_edit", tpl_id=tpl.id))
         except LenteraError as exc:
-            db.session.rollback()
             flash_error(exc)
     return render_template("certificates/template_edit.html", form=form, tpl=None, unit=unit, course=course)
 
@@ -334,7 +330,6 @@ def template_edit(tpl_id: int):
             flash(_("Templat disimpan."), "success")
             return redirect(url_for("certificates.template_edit", tpl_id=tpl.id))
         except LenteraError as exc:
-            db.session.rollback()
             flash_error(exc)
     from app.courses.models import Course
 
@@ -390,7 +385,6 @@ def attendance_issue(batch_id: int):
         result = ops.issue_for_attendance(current_user, batch)
         db.session.commit()
     except LenteraError as exc:
-        db.session.rollback()
         flash_error(exc)
         return redirect(url_for("certificates.attendance_batches"))
     flash(_("%(n)d sertifikat diterbitkan untuk \u201c%(t)s\u201d (%(a)d sudah punya).", n=result["issued"],

@@ -38,7 +38,7 @@ from app.corpu.recommend import recommendations
 from app.courses.models import Course
 from app.errors import LenteraError
 from app.extensions import db
-from app.web import HomePanel, NavItem, staff_required
+from app.web import HomePanel, NavItem, flash_error, staff_required
 
 bp = Blueprint("corpu", __name__)
 
@@ -77,11 +77,6 @@ HOME_PANELS = [
 def labels():
     return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "source_labels": SOURCE_LABELS,
             "rating_labels": RATING_LABELS}
-
-
-def _fail(exc: LenteraError) -> None:
-    db.session.rollback()
-    flash(exc.message, "error")
 
 
 def _competency_choices() -> list[tuple[str, str]]:
@@ -134,7 +129,7 @@ def enrol(course_id: int):
         db.session.commit()
         flash(_("Anda terdaftar di kursus %(t)s.", t=course.title), "success")
     except LenteraError as exc:
-        _fail(exc)
+        flash_error(exc)
     return redirect(url_for("corpu.mine"))
 
 
@@ -145,7 +140,7 @@ def notice_read(notice_id: int):
         ops.mark_notice_read(notice_id, current_user)
         db.session.commit()
     except LenteraError as exc:
-        _fail(exc)
+        flash_error(exc)
     return redirect(request.referrer or url_for("web.home"))
 
 
@@ -187,7 +182,7 @@ def competency_edit(code: str | None = None):
             flash(_("Kompetensi %(c)s disimpan.", c=saved.code), "success")
             return redirect(url_for("corpu.dictionary") + f"#{saved.code}")
         except LenteraError as exc:
-            _fail(exc)
+            flash_error(exc)
             status = exc.status
     elif request.method == "POST":
         status = 400
@@ -230,7 +225,7 @@ def import_page(kind: str):
             db.session.commit()
             flash(_("Impor selesai."), "success")
         except LenteraError as exc:
-            _fail(exc)
+            flash_error(exc)
             details, status = exc.details, exc.status
     return render_template("corpu/import.html", form=form, title=title, columns=columns, hint=hint,
                            details=details, result=result), status
@@ -257,7 +252,7 @@ def standards():
                 flash(_("Standar disimpan."), "success")
                 return redirect(url_for("corpu.standards"))
             except LenteraError as exc:
-                _fail(exc)
+                flash_error(exc)
                 status = exc.status
         else:
             status = 400
@@ -299,7 +294,7 @@ def assessment_new():
                 flash(_("Penilaian untuk %(n)s dicatat.", n=who.name), "success")
                 return redirect(url_for("corpu.person", nip=who.nip))
             except LenteraError as exc:
-                _fail(exc)
+                flash_error(exc)
                 status = exc.status
     elif request.method == "POST":
         status = 400
@@ -346,7 +341,7 @@ def plan_add_course(year: int, course_id: int):
         db.session.commit()
         flash(_("%(t)s ditambahkan ke rencana.", t=course.title), "success")
     except LenteraError as exc:
-        _fail(exc)
+        flash_error(exc)
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -363,7 +358,7 @@ def plan_add_activity(year: int):
             db.session.commit()
             flash(_("Kegiatan ditambahkan ke rencana."), "success")
         except LenteraError as exc:
-            _fail(exc)
+            flash_error(exc)
     else:
         for field_errors in form.errors.values():
             for e in field_errors:
@@ -387,7 +382,7 @@ def plan_item_delete(item_id: int):
         ops.remove_plan_item(item, current_user)
         db.session.commit()
     except LenteraError as exc:
-        _fail(exc)
+        flash_error(exc)
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -400,7 +395,7 @@ def plan_item_done(item_id: int):
         ops.mark_item_done(item, current_user)
         db.session.commit()
     except LenteraError as exc:
-        _fail(exc)
+        flash_error(exc)
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -415,7 +410,7 @@ def plan_submit(year: int):
         db.session.commit()
         flash(_("Rencana diajukan ke atasan."), "success")
     except LenteraError as exc:
-        _fail(exc)
+        flash_error(exc)
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -458,7 +453,7 @@ def plan_review(plan_id: int):
                 flash(msg, "success")
                 return redirect(url_for("corpu.staff_plans"))
             except LenteraError as exc:
-                _fail(exc)
+                flash_error(exc)
                 status = exc.status
         else:
             status = 400
@@ -521,7 +516,7 @@ def budget(unit_id: int, year: int):
             db.session.commit()
             flash(_("APBD %(y)d disimpan.", y=year), "success")
         except LenteraError as exc:
-            _fail(exc)
+            flash_error(exc)
     else:
         flash(_("APBD harus angka tidak negatif."), "error")
     return redirect(url_for("corpu.needs", unit=unit_id, tahun=year))
@@ -544,7 +539,7 @@ def costs():
             db.session.commit()
             flash(_("Biaya %(t)s disimpan.", t=course.title), "success")
         except LenteraError as exc:
-            _fail(exc)
+            flash_error(exc)
         return redirect(url_for("corpu.costs"))
     return render_template("corpu/costs.html", rows=q.course_costs())
 
@@ -581,7 +576,7 @@ def program(program_id: int):
                     flash(_("Sertifikasi ulang %(n)s dicatat.", n=who.name), "success")
                     return redirect(url_for("corpu.program", program_id=prog.id))
                 except LenteraError as exc:
-                    _fail(exc)
+                    flash_error(exc)
                     status = exc.status
         else:
             status = 400
@@ -618,7 +613,7 @@ def program_edit(program_id: int | None = None):
                 flash(_("Program disimpan."), "success")
                 return redirect(url_for("corpu.program", program_id=saved.id))
             except LenteraError as exc:
-                _fail(exc)
+                flash_error(exc)
                 status = exc.status
     elif request.method == "POST":
         status = 400

@@ -32,7 +32,7 @@ from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound
 from app.extensions import db
-from app.web import HomePanel, NavItem, staff_required
+from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("courses", __name__)
 
@@ -116,13 +116,7 @@ def course(course_id: int):
 @login_required
 def enrol_self(course_id: int):
     c = q.visible_course(current_user, course_id)
-    try:
-        ops.self_enrol(c, current_user)
-        db.session.commit()
-        flash(_("Anda terdaftar di kursus ini. Selamat belajar!"), "success")
-    except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    run_operation(lambda: ops.self_enrol(c, current_user), _("Anda terdaftar di kursus ini. Selamat belajar!"))
     return redirect(url_for("courses.course", course_id=c.id))
 
 
@@ -222,8 +216,7 @@ def course_new():
                                   **_course_fields(form))
             db.session.commit()
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             flash(_("Kursus dibuat. Tambahkan bagian dan aktivitasnya."), "success")
             return redirect(url_for("courses.course_edit", course_id=c.id))
@@ -245,8 +238,7 @@ def course_edit(course_id: int):
             ops.update_course(c, competencies=parse_competencies(form.competency_lines.data), **_course_fields(form))
             db.session.commit()
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             flash(_("Kursus disimpan."), "success")
             return redirect(url_for("courses.course_edit", course_id=c.id))
@@ -284,8 +276,7 @@ def package_import():
             c, created = import_package(form.file.data.read(), current_user, editor=current_user)
             db.session.commit()
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
             details, status = exc.details, exc.status
         else:
             flash(_("Paket diimpor: kursus %(t)s %(w)s.", t=c.title, w=_("dibuat") if created else _("diperbarui")),
@@ -326,14 +317,7 @@ def _back(course_id: int, anchor: str = ""):
 
 
 def _run(course_id: int, fn, *args, anchor: str = "", message: str | None = None, **kwargs):
-    try:
-        fn(*args, **kwargs)
-        db.session.commit()
-        if message:
-            flash(message, "success")
-    except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    run_operation(lambda: fn(*args, **kwargs), message)
     return _back(course_id, anchor)
 
 
@@ -399,8 +383,7 @@ def activity_new(section_id: int):
                 ops.store_activity_file(a, form.file.data.filename, form.file.data.read())
             db.session.commit()
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             flash(_("Aktivitas ditambahkan."), "success")
             t = REGISTRY[type_name]
@@ -430,8 +413,7 @@ def activity_edit(activity_id: int):
                 ops.store_activity_file(a, form.file.data.filename, form.file.data.read())
             db.session.commit()
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             flash(_("Aktivitas disimpan."), "success")
             return _back(a.course_id, f"#aktivitas-{a.id}")
@@ -505,8 +487,7 @@ def participants(course_id: int):
             db.session.commit()
             flash(message, "success")
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         return redirect(url_for("courses.participants", course_id=c.id))
     search = (request.args.get("q") or "").strip()
     rows = q.participants(c, r, q=search)
@@ -559,8 +540,7 @@ def attendance(activity_id: int):
                 flash(_("NIP berikut bukan peserta kursus ini (atau di luar jangkauan): %(l)s", l=", ".join(unknown)),
                       "warning")
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         return redirect(url_for("courses.attendance", activity_id=a.id))
     return render_template("courses/attendance.html", activity=a, course=c, rows=rows)
 

@@ -26,7 +26,7 @@ from app.ledger.forms import (
     RuleForm,
 )
 from app.ledger.models import SIASN_TYPES, AttendanceBatch, Claim, JpRule, LedgerEntry
-from app.web import HomePanel, NavItem, staff_required
+from app.web import HomePanel, NavItem, flash_error, staff_required
 
 bp = Blueprint("ledger", __name__)
 STAFF = ("bpsdm", "admin")
@@ -131,8 +131,7 @@ def new_claim():
                 international=form.international.data, certificate_number=form.certificate_number.data,
                 filename=f.filename or "", data=f.read())
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             db.session.commit()
             flash(_("Klaim \u201c%(title)s\u201d dikirim untuk diverifikasi BPSDM.", title=claim.title), "success")
@@ -201,8 +200,7 @@ def approve(claim_id: int):
     try:
         entry = ops.approve_claim(current_user, claim, form.reason.data)
     except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("ledger.review", claim_id=claim_id))
     db.session.commit()
     flash(_("Klaim disetujui: %(jp)s JP dicatat untuk %(name)s.", jp=f"{entry.jp:f}".rstrip("0").rstrip("."),
@@ -220,8 +218,7 @@ def reject(claim_id: int):
     try:
         ops.reject_claim(current_user, claim, form.reason.data or "")
     except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("ledger.review", claim_id=claim_id))
     db.session.commit()
     flash(_("Klaim ditolak; %(name)s diberi tahu alasannya.", name=claim.user.name), "success")
@@ -290,8 +287,7 @@ def reverse(entry_id: int):
         try:
             ops.reverse_entry(current_user, entry, form.reason.data)
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             db.session.commit()
             flash(_("Entri dibatalkan. Catat entri pengganti bila perlu."), "success")
@@ -315,8 +311,7 @@ def new_entry():
                                       organiser=form.organiser.data, certificate_number=form.certificate_number.data,
                                       reason=form.reason.data or None)
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             db.session.commit()
             flash(_("%(jp)s JP dicatat untuk %(name)s.", jp=f"{entry.jp:f}".rstrip("0").rstrip("."), name=p.name),
@@ -339,8 +334,7 @@ def batches():
                                      end_date=form.end_date.data, days=form.days.data, minutes=form.minutes.data,
                                      stated_jp=form.stated_jp.data, international=form.international.data)
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             db.session.commit()
             flash(_("Pelatihan dibuat: %(jp)s JP per peserta. Sekarang catat daftar hadirnya.",
@@ -402,8 +396,7 @@ def _record(b: AttendanceBatch, action):
     try:
         result = action()
     except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return _render_batch(db.session.get(AttendanceBatch, b.id), details=exc.details, status=exc.status)
     db.session.commit()
     flash(_("%(n)d peserta dikreditkan; %(k)d sudah tercatat sebelumnya.", n=result["credited"], k=result["already"]),
@@ -437,8 +430,7 @@ def rule_edit(code: str):
                             international_bonus_pct=form.international_bonus_pct.data or 0,
                             jenis_diklat_id=form.jenis_diklat_id.data or None, active=form.active.data)
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
         else:
             db.session.commit()
             flash(_("Aturan %(code)s disimpan. Entri yang sudah tercatat tidak berubah.", code=code), "success")

@@ -18,6 +18,7 @@ from app.media import queries
 from app.media.activity_type import view_context
 from app.media.serving import send_video_file
 from app.media.transcode import missing_binaries
+from app.web import flash_error
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 log = logging.getLogger(__name__)
@@ -92,8 +93,7 @@ def retry(activity_id: int):
         db.session.commit()
         flash(_("Konversi video dijadwalkan ulang."), "ok")
     except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     return redirect(url_for("media.edit_page", activity_id=activity.id))
 
 

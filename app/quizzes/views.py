@@ -30,6 +30,7 @@ from app.quizzes.forms import (
 )
 from app.quizzes.models import QUESTION_TYPES, Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
+from app.web import flash_error, run_operation
 
 bp = Blueprint("quizzes", __name__)
 
@@ -99,8 +100,7 @@ def category_action(course_id: int, category_id: int):
             flash(_("Kategori diubah."), "success")
         db.session.commit()
     except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     return redirect(url_for("quizzes.bank", course_id=course.id))
 
 
@@ -157,13 +157,7 @@ def question_delete(question_id: int):
     if question is None:
         abort(404)
     course = _course(question.course_id)
-    try:
-        ops.delete_question(question)
-        db.session.commit()
-        flash(_("Soal dihapus."), "success")
-    except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    run_operation(lambda: ops.delete_question(question), _("Soal dihapus."))
     return redirect(url_for("quizzes.bank", course_id=course.id))
 
 
@@ -197,8 +191,7 @@ def bank_import(course_id: int):
             try:
                 saved, category = ops.import_questions(course, raw, fmt, category=form.category.data)
             except LenteraError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+                flash_error(exc)
                 details, status = exc.details, 422
             else:
                 db.session.commit()
@@ -260,8 +253,7 @@ def settings(quiz_id: int):
                     randoms.append((cat.id, int(n)))
             ops.set_slots(quiz, question_ids=fixed, random_from=randoms)
         except LenteraError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            flash_error(exc)
             status = 422
         else:
             db.session.commit()
@@ -302,13 +294,8 @@ def essays(quiz_id: int):
             abort(404)
         form = GradeForm()
         if form.validate():
-            try:
-                ops.grade_answer(answer, form.mark.data, form.feedback.data or "", current_user)
-                db.session.commit()
-                flash(_("Nilai esai disimpan."), "success")
-            except LenteraError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+            run_operation(lambda: ops.grade_answer(answer, form.mark.data, form.feedback.data or "", current_user),
+                          _("Nilai esai disimpan."))
         else:
             flash(_("Nilai harus berupa angka 0 atau lebih."), "error")
         return redirect(url_for("quizzes.essays", quiz_id=quiz.id))
@@ -357,8 +344,7 @@ def start(quiz_id: int):
     try:
         attempt = ops.start_attempt(quiz, current_user)
     except LenteraError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("quizzes.quiz_page", quiz_id=quiz.id))
     db.session.commit()
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
