@@ -10,7 +10,11 @@ instance folder (certificates/signing-*.pem) is used; with neither, PDFs are not
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
+import threading
+import weakref
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,22 +78,109 @@ def get_signer():
     return cache["signer"]
 
 
+def _der(tag: int, content: bytes) -> bytes:
+    """One DER element: tag, definite length, content."""
+    n = len(content)
+    if n < 0x80:
+        return bytes((tag, n)) + content
+    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content
+
+
+class CmsTemplate:
+    """The CMS signature container pyHanko makes for one signer, split once into its fixed bytes.
+
+    Why: building the container with asn1crypto costs ~8 ms a certificate, four fifths of the
+    whole signature, although for one signer only two things ever change — the document digest
+    inside the signed attributes and the signature over them. pyHanko builds the container once
+    (PAdES signed attributes: content type, message digest, ESS signing-certificate-v2; the
+    signing time goes into the signature dictionary's /M), and each certificate then gets its
+    digest put in that encoding and its own signature; the lengths around the signature, whose
+    size varies with ECDSA, are re-encoded. The constructor checks that the pieces put back
+    together with pyHanko's own signature give pyHanko's bytes exactly.
+    """
+
+    PLACEHOLDER = hashlib.sha256(b"lentera cms template digest").digest()
+
+    def __init__(self, signer) -> None:
+        self.signer = signer
+        ci = asyncio.run(signer.async_sign(self.PLACEHOLDER, "sha256", use_pades=True))
+        sd = ci["content"]
+        if len(sd["signer_infos"]) != 1:
+            raise RuntimeError("CMS template: expected one SignerInfo")
+        si = sd["signer_infos"][0]
+        attrs = si["signed_attrs"].untag().dump(force=True)  # the SET OF form, which is what is signed
+        if attrs.count(self.PLACEHOLDER) != 1 or si["unsigned_attrs"].dump():
+            raise RuntimeError("CMS template: unexpected signed/unsigned attributes")
+        at = attrs.index(self.PLACEHOLDER)
+        self.attrs_head, self.attrs_tail = attrs[:at], attrs[at + len(self.PLACEHOLDER):]
+        self.si_head = b"".join(si[f].dump() for f in ("version", "sid", "digest_algorithm"))
+        self.sig_alg = si["signature_algorithm"].dump()
+        self.sd_head = b"".join(sd[f].dump() for f in ("version", "digest_algorithms", "encap_content_info",
+                                                        "certificates", "crls"))
+        self.ci_head = ci["content_type"].dump()
+        if self._assemble(attrs, si["signature"].native) != ci.dump():
+            raise RuntimeError("CMS template: the pieces do not give pyHanko's container back")
+
+    def _assemble(self, attrs: bytes, signature: bytes) -> bytes:
+        # signedAttrs is [0] IMPLICIT in SignerInfo: same length and content as the SET, other tag
+        si = _der(0x30, self.si_head + b"\xa0" + attrs[1:] + self.sig_alg + _der(0x04, signature))
+        sd = _der(0x30, self.sd_head + _der(0x31, si))
+        return _der(0x30, self.ci_head + _der(0xA0, sd))
+
+    def sign(self, document_digest: bytes) -> bytes:
+        if len(document_digest) != len(self.PLACEHOLDER):
+            raise ValueError("a SHA-256 digest is expected")
+        attrs = self.attrs_head + document_digest + self.attrs_tail
+        return self._assemble(attrs, self.signer.sign_raw(attrs, "sha256"))
+
+
+_templates: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _template(signer) -> CmsTemplate:
+    """The signer's template, made on its first signature (signers are loaded once per process)."""
+    tpl = _templates.get(signer)
+    if tpl is None:
+        tpl = _templates[signer] = CmsTemplate(signer)
+    return tpl
+
+
 def sign_pdf(data: bytes, *, reason: str = "Sertifikat elektronik", location: str | None = None,
              signer=None) -> bytes:
-    """Sign the PDF (PAdES baseline B: CAdES-detached CMS, signing certificate attribute)."""
+    """Sign the PDF (PAdES baseline B: CAdES-detached CMS with the signing-certificate attribute)
+    through pyHanko's two-step ("interrupted") signing: pyHanko writes the signature field and
+    dictionary as an incremental update and hands back the byte-range digest; the CMS container
+    comes from the signer's `CmsTemplate`; pyHanko writes it into the reserved /Contents."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     signer = signer or get_signer()
     if signer is None:
         return data
+    template = _template(signer)
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(field_name="TandaTanganElektronik", reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    # A fixed reservation for the CMS blob: without it pyHanko signs twice (a dry run to measure
-    # the size), which doubles the cost. 16 KiB holds an RSA-4096 chain of three certificates.
-    out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=16384)
-    return out.getvalue()
+    # A fixed reservation for the CMS blob: without it pyHanko sizes it with a dry-run signature.
+    # 16 KiB holds an RSA-4096 chain of three certificates.
+    pdf_signer = signers.PdfSigner(meta, signer=signer)
+    digest, _tbs, output = _loop().run_until_complete(
+        pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=16384))
+    digest.fill_with_cms(output, template.sign(digest.document_digest))
+    return output.getvalue()
+
+
+_local_loop = threading.local()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """One event loop per thread for pyHanko's coroutines (a new loop per PDF costs more than
+    the signature)."""
+    loop = getattr(_local_loop, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _local_loop.loop = asyncio.new_event_loop()
+    return loop
 
 
 def signing_configured() -> bool:
