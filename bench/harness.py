@@ -298,6 +298,20 @@ class Figure:
                 f"  ratio to ceiling: {self.ratio:.1%}")
 
 
+@dataclass
+class Check:
+    """A scenario with a verdict rather than a rate (a fault injected, a load day played): what
+    was done, whether every invariant held afterwards, and the counts that show it."""
+
+    name: str
+    ok: bool
+    summary: str
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{self.name}: {'PASS' if self.ok else 'FAIL'} — {self.summary}"
+
+
 def ceiling(workers: int = 2, connections: int = 20, seconds: int | None = None) -> Result:
     """The bare Flask "hello" app under the same gunicorn settings: the most gunicorn can give."""
     with Server("bench.bare_app:app", workers=workers) as bare:
