@@ -1,0 +1,80 @@
+"""The signer's CMS template (app/certificates/signing.CmsTemplate) gives exactly the container
+pyHanko builds itself, for RSA (what BSrE issues; PKCS#1 v1.5 signatures are deterministic, so
+the bytes must be equal) and ECDSA, and every PDF it signs validates on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from pyhanko.sign import signers
+from reportlab.pdfgen import canvas
+
+from app.certificates.signing import CmsTemplate, make_demo_certificates, sign_pdf, validate_pdf
+
+
+def _rsa_pair(directory):
+    now = datetime.now(UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Uji Root CA (RSA)")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+          .not_valid_after(now + timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Penanda")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    (directory / "key.pem").write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    (directory / "cert.pem").write_bytes(cert.public_bytes(pem))
+    (directory / "ca.pem").write_bytes(ca.public_bytes(pem))
+    return directory / "key.pem", directory / "cert.pem", directory / "ca.pem"
+
+
+def _pdf(text: str) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(72, 720, text)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_rsa_template_gives_pyhankos_own_container_byte_for_byte(tmp_path):
+    key, cert, ca = _rsa_pair(tmp_path)
+    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(ca)])
+    template = CmsTemplate(signer)
+    for text in ("satu", "dua"):
+        digest = hashlib.sha256(text.encode()).digest()
+        own = asyncio.run(signer.async_sign(digest, "sha256", use_pades=True)).dump()
+        assert template.sign(digest) == own
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ecdsa"])
+def test_every_pdf_signed_through_the_template_validates(tmp_path, kind):
+    if kind == "rsa":
+        key, cert, ca = _rsa_pair(tmp_path)
+    else:
+        key, cert = make_demo_certificates(tmp_path)
+        ca = tmp_path / "ca-cert.pem"
+    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(ca)])
+    for name in ("Siti", "Budi", "Ketut"):
+        signed = sign_pdf(_pdf(f"Sertifikat {name}"), signer=signer, location="Sofifi")
+        result = validate_pdf(signed, ca.read_bytes())
+        assert result["ok"] and result["signatures"][0]["trusted"], result
+    with pytest.raises(ValueError):
+        CmsTemplate(signer).sign(b"too short")
