@@ -188,7 +188,7 @@ def test_program_certificate_in_my_certificates_staff_search_and_api(app, org, c
 
     login(org.learner_a1)
     text = client.get("/sertifikat-saya").get_data(as_text=True)
-    assert mine.serial in text and "Program pembelajaran" in text and theirs.serial not in text
+    assert mine.serial in text and "Program pelatihan" in text and theirs.serial not in text
     client.post("/keluar")
     login(org.bpsdm_a)
     text = client.get("/sertifikat?q=Program Literasi").get_data(as_text=True)

@@ -44,7 +44,7 @@ STATUS_LABELS = {"valid": _l("Sah"), "revoked": _l("Dicabut"), "expired": _l("Ke
 
 
 #: Training types of certificates not tied to a course (a course's SIASN type prints as stored).
-TYPE_LABELS = {"program": _l("Program pembelajaran"), "sertifikasi": _l("Sertifikasi")}
+TYPE_LABELS = {"program": _l("Program pelatihan"), "sertifikasi": _l("Sertifikasi")}
 
 
 def type_label(training_type: str | None) -> str:
