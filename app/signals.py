@@ -16,6 +16,12 @@ activity_completed = _signals.signal("activity-completed")
 #: sender=the User; kwargs: course, completed_at. Sent exactly once per (user, course).
 course_completed = _signals.signal("course-completed")
 
+#: sender=the User; kwargs: program, completion (the new ProgramCompletion row), completed_at (datetime).
+#: Sent once per ProgramCompletion row, inside the transaction that created it: when the last
+#: course of a program is completed (completion.kind "completion") and when staff record a
+#: recertification ("recertification"). The CMB layer sends it; certificates subscribe.
+program_completed = _signals.signal("program-completed")
+
 #: sender=the User; kwargs: course, enrolment.
 user_enrolled = _signals.signal("user-enrolled")
 

@@ -20,11 +20,12 @@ class CertificateCheck(BaseModel):
     expired: bool
     replaced_by: str | None
     holder: str
-    course: str
+    course: str  # the training's title: a course's, or a program's when source is "program"
     jp: str
     issued_on: str
     revoked_on: str | None = None
     expires_on: str | None = None
+    source: str  # course | program | attendance | manual
 
 
 class CertificateOut(BaseModel):
@@ -34,6 +35,8 @@ class CertificateOut(BaseModel):
     nip: str | None
     course: str
     course_id: int | None
+    source: str
+    program_id: int | None
     training_type: str | None
     organiser: str | None
     jp: str
@@ -57,7 +60,7 @@ def check_dict(cert: Certificate) -> dict:
             "expired": status == "expired", "replaced_by": cert.replaced_by.serial if cert.replaced_by else None,
             "holder": cert.holder_name, "course": cert.title, "jp": _jp(cert), "issued_on": cert.issued_on.isoformat(),
             "revoked_on": cert.revoked_at.date().isoformat() if cert.revoked_at else None,
-            "expires_on": cert.expires_on.isoformat() if cert.expires_on else None}
+            "expires_on": cert.expires_on.isoformat() if cert.expires_on else None, "source": cert.source}
 
 
 def cert_dict(cert: Certificate) -> dict:
@@ -67,6 +70,7 @@ def cert_dict(cert: Certificate) -> dict:
 
     return {"serial": cert.serial, "status": cert.status(utcnow().date()), "holder": cert.holder_name,
             "nip": cert.holder_nip, "course": cert.title, "course_id": cert.course_id,
+            "source": cert.source, "program_id": cert.program_id,
             "training_type": cert.training_type, "organiser": cert.organiser, "jp": _jp(cert),
             "issued_on": cert.issued_on.isoformat(), "expires_on": cert.expires_on.isoformat() if cert.expires_on else None,
             "pdf_url": url_for("certificates.pdf", serial=cert.serial, _external=True),

@@ -82,11 +82,17 @@ class Certificate(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"), index=True)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_templates.id", ondelete="SET NULL"))
+    #: The completed program (learning path or certification) of a source="program" certificate.
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="SET NULL"), index=True)
     #: Training without a course (classroom attendance from the ledger): the source's own key.
-    source: Mapped[str] = mapped_column(String(40), default="course")  # course | attendance | manual
+    #: source="program": source_ref is the ProgramCompletion row, so each completion or
+    #: recertification gives its own certificate.
+    source: Mapped[str] = mapped_column(String(40), default="course")  # course | program | attendance | manual
     source_ref: Mapped[str | None] = mapped_column(String(80))
     #: "<source>:<ref>:<user>" on the certificate currently in force; NULL once replaced. Unique,
-    #: so one training gives one certificate in force per person, whatever races.
+    #: so one training gives one certificate in force per person, whatever races. For a program
+    #: the ref is the program, not the completion: one certification in force per person and
+    #: program, and a recertification's certificate takes the key over from the one it replaces.
     current_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     holder_name: Mapped[str] = mapped_column(String(200))
     holder_nip: Mapped[str | None] = mapped_column(String(18))

@@ -198,18 +198,28 @@ def issue(user: User, *, source: str, ref: str, title: str, jp: Decimal, trainin
     if existing is not None:
         return existing
     at = at or utcnow()
-    issued_on = at.date()
     look, numbering = template_for(user, course_id)
-    serial = _new_serial(numbering, issued_on)
-    cert = Certificate(serial=serial, user_id=user.id, course_id=course_id, template_id=look.id,
-                       source=source, source_ref=ref, current_key=_current_key(source, ref, user),
+    return _new_certificate(user, look, numbering, source=source, ref=ref, key=_current_key(source, ref, user),
+                            title=title, jp=jp, training_type=training_type, organiser=organiser,
+                            start_date=start_date, end_date=end_date, course_id=course_id, at=at,
+                            expires_on=_expiry(at.date(), look.validity_years or numbering.validity_years))
+
+
+def _new_certificate(user: User, look: CertificateTemplate, numbering: CertificateTemplate, *, source: str, ref: str,
+                     key: str, title: str, jp: Decimal, training_type: str | None, organiser: str | None,
+                     start_date: date | None, end_date: date | None, at: datetime, expires_on: date | None,
+                     course_id: int | None = None, program_id: int | None = None) -> Certificate:
+    """Snapshot the holder, the training and the signatory into a new row with the next serial."""
+    issued_on = at.date()
+    cert = Certificate(serial=_new_serial(numbering, issued_on), user_id=user.id, course_id=course_id,
+                       program_id=program_id, template_id=look.id, source=source, source_ref=ref, current_key=key,
                        holder_name=user.name, holder_nip=user.nip, title=title, training_type=training_type,
-                       organiser=organiser, start_date=start_date, end_date=end_date or at.date(),
+                       organiser=organiser, start_date=start_date, end_date=end_date or issued_on,
                        jp=Decimal(jp or 0), place_of_issue=look.place_of_issue or numbering.place_of_issue or "",
                        issued_on=issued_on, issued_at=at,
                        signatory_name=look.signatory_name or numbering.signatory_name or "",
                        signatory_position=look.signatory_position or numbering.signatory_position or "",
-                       expires_on=_expiry(issued_on, look.validity_years or numbering.validity_years))
+                       expires_on=expires_on)
     db.session.add(cert)
     db.session.flush()
     return cert
@@ -233,6 +243,56 @@ def issue_for_course(user: User, course, at: datetime | None = None) -> Certific
     return issue(user, source="course", ref=str(course.id), title=course.title, jp=course.jp,
                  training_type=course.training_type, organiser=course.organiser, start_date=course.start_date,
                  end_date=course.end_date or (at or utcnow()).date(), course_id=course.id, at=at)
+
+
+def program_certificate(completion) -> Certificate | None:
+    """The certificate issued for one ProgramCompletion row (the newest, if it was re-issued)."""
+    return db.session.scalar(select(Certificate).where(
+        Certificate.source == "program", Certificate.source_ref == str(completion.id),
+        Certificate.user_id == completion.user_id).order_by(Certificate.id.desc()).limit(1))
+
+
+def issue_for_program(user: User, program, completion, at: datetime | None = None) -> Certificate | None:
+    """The certificate of a completed program, or of a recertification: one per ProgramCompletion
+    row (None when the program gives none). The person's certificate of the program in force
+    until now is marked replaced, so its verification page points to the new serial."""
+    if not program.certificate:
+        return None
+    done = program_certificate(completion)
+    if done is not None:
+        return done
+    at = at or utcnow()
+    key = _current_key("program", str(program.id), user)
+    previous = db.session.scalar(select(Certificate).where(Certificate.current_key == key))
+    if previous is not None:
+        # Free the key before the new row takes it. Two racing issuers both reach the unique
+        # index on current_key, and the database lets only one of them commit.
+        previous.current_key = None
+        db.session.flush()
+    course_ids = [pc.course_id for pc in program.courses]
+    start = completion.completed_on
+    if completion.kind == "completion" and course_ids:
+        from app.courses.models import CourseCompletion
+
+        first = db.session.scalar(select(db.func.min(CourseCompletion.completed_at)).where(
+            CourseCompletion.user_id == user.id, CourseCompletion.course_id.in_(course_ids)))
+        if first is not None:
+            start = min(start, first.date())
+    # A recertification is an assessment on one day, not the courses again: its dates are that day.
+    organisers = {pc.course.organiser.strip() for pc in program.courses if (pc.course.organiser or "").strip()}
+    certification = completion.kind == "recertification" or completion.expires_on is not None
+    look, numbering = template_for(user, None)
+    cert = _new_certificate(user, look, numbering, source="program", ref=str(completion.id), key=key,
+                            title=program.title, jp=program.total_jp,
+                            training_type="sertifikasi" if certification else "program",
+                            # one organiser only when every course names the same one: never a wrong one
+                            organiser=organisers.pop() if len(organisers) == 1 else None,
+                            start_date=start, end_date=completion.completed_on, at=at,
+                            expires_on=completion.expires_on, program_id=program.id)
+    if previous is not None:
+        previous.replaced_by_id, previous.replaced_at = cert.id, at
+        db.session.flush()
+    return cert
 
 
 def revoke(cert: Certificate, by: User, reason: str) -> Certificate:
@@ -266,8 +326,14 @@ def reissue(cert: Certificate, by: User, *, holder_name: str | None = None) -> C
         course = db.session.get(Course, cert.course_id)
     now = utcnow()
     look, numbering = template_for(user, cert.course_id)
+    if cert.source == "program":
+        # a program's certification runs to the completion's expiry: a corrected name does not extend it
+        expires_on = cert.expires_on
+    else:
+        expires_on = _expiry(now.date(), look.validity_years or numbering.validity_years)
     new = Certificate(serial=_new_serial(numbering, now.date()), user_id=user.id, course_id=cert.course_id,
-                      template_id=look.id, source=cert.source, source_ref=cert.source_ref, current_key=key,
+                      program_id=cert.program_id, template_id=look.id, source=cert.source,
+                      source_ref=cert.source_ref, current_key=key,
                       holder_name=name, holder_nip=user.nip, title=course.title if course else cert.title,
                       training_type=course.training_type if course else cert.training_type,
                       organiser=course.organiser if course else cert.organiser,
@@ -278,7 +344,7 @@ def reissue(cert: Certificate, by: User, *, holder_name: str | None = None) -> C
                       signatory_name=look.signatory_name or numbering.signatory_name or cert.signatory_name,
                       signatory_position=look.signatory_position or numbering.signatory_position
                       or cert.signatory_position,
-                      expires_on=_expiry(now.date(), look.validity_years or numbering.validity_years))
+                      expires_on=expires_on)
     db.session.add(new)
     db.session.flush()
     cert.replaced_by_id, cert.replaced_at = new.id, now

@@ -229,7 +229,20 @@ def date_id(d: date | None) -> str:
 
 
 def jp_text(jp: Decimal) -> str:
-    return format(jp.normalize(), "f") if jp == jp.to_integral_value() else str(jp).replace(".", ",")
+    # normalize(): a Numeric(6, 2) column reads back as 10.50, printed "10,5" (Indonesian decimal comma)
+    return format(jp.normalize(), "f").replace(".", ",")
+
+
+#: The line above the title for trainings that are not a single course. The certificate itself is
+#: always in Indonesian (it is the legal document), so these are not translated.
+BODY_BY_TYPE = {"program": "yang telah menyelesaikan program pembelajaran",
+                "sertifikasi": "yang telah memenuhi persyaratan sertifikasi"}
+
+
+def body_text(training_type: str | None) -> str:
+    if training_type in BODY_BY_TYPE:
+        return BODY_BY_TYPE[training_type]
+    return f"yang telah mengikuti pelatihan {training_type}" if training_type else "yang telah mengikuti pelatihan"
 
 
 def render_page(c: canvas.Canvas, data: CertificateData, template, images: dict[str, bytes | None]) -> None:
@@ -262,8 +275,7 @@ def render_page(c: canvas.Canvas, data: CertificateData, template, images: dict[
     put("holder", data.holder_name, bold=True)
     if data.holder_nip:
         put("nip", f"NIP. {data.holder_nip}")
-    kind = f"pelatihan {data.training_type}" if data.training_type else "pelatihan"
-    put("body", f"yang telah mengikuti {kind}")
+    put("body", body_text(data.training_type))
     put("title", data.title, bold=True)
     dates = ""
     if data.start_date and data.end_date and data.start_date != data.end_date:

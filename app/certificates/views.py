@@ -43,9 +43,17 @@ STATUS_LABELS = {"valid": _l("Sah"), "revoked": _l("Dicabut"), "expired": _l("Ke
                  "replaced": _l("Diganti")}
 
 
+#: Training types of certificates not tied to a course (a course's SIASN type prints as stored).
+TYPE_LABELS = {"program": _l("Program pelatihan"), "sertifikasi": _l("Sertifikasi")}
+
+
+def type_label(training_type: str | None) -> str:
+    return str(TYPE_LABELS[training_type]) if training_type in TYPE_LABELS else (training_type or "")
+
+
 @bp.app_context_processor
 def _labels():
-    return {"cert_status_labels": STATUS_LABELS}
+    return {"cert_status_labels": STATUS_LABELS, "cert_type_label": type_label}
 
 
 def _today() -> date:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.corpu.models import GROUPS
@@ -73,6 +73,8 @@ class ProgramForm(FlaskForm):
     description = TextAreaField(_l("Uraian"), validators=[Optional()])
     validity_years = IntegerField(_l("Masa berlaku sertifikasi (tahun; kosong = tidak kedaluwarsa)"),
                                   validators=[Optional(), NumberRange(min=1, max=50)])
+    certificate = BooleanField(_l("Terbitkan sertifikat saat program selesai (dan saat sertifikasi ulang)"),
+                               default=True)
     courses = TextAreaField(_l("Kode kursus, berurutan, satu per baris"), validators=[DataRequired(REQUIRED)])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Position, Unit, User, utcnow
@@ -191,6 +191,10 @@ class Program(db.Model):
     title: Mapped[str] = mapped_column(String(250))
     description: Mapped[str] = mapped_column(Text, default="")
     validity_years: Mapped[int | None] = mapped_column()  # None: never expires
+    #: Issue a certificate to whoever completes (or is recertified in) the program. On by default:
+    #: a BPSDM sets a program up as a formal learning path or a certification, whose expected proof
+    #: is an STTPP; a path meant only as a reading list can switch it off.
+    certificate: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     courses: Mapped[list[ProgramCourse]] = relationship(back_populates="program", order_by="ProgramCourse.position",

@@ -35,6 +35,7 @@ from app.courses.models import Course, CourseCompletion
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.signals import program_completed
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 LEVELS = range(1, 6)
@@ -489,7 +490,8 @@ def set_budget(instansi: Unit, year: int, apbd, by: User | None = None) -> Train
 # --- programs ----------------------------------------------------------------------------------
 
 def save_program(*, code: str, title: str, description: str = "", validity_years: int | None = None,
-                 course_ids: list[int], program: Program | None = None) -> Program:
+                 course_ids: list[int], program: Program | None = None, certificate: bool | None = None) -> Program:
+    """Create or update a program. `certificate` None keeps the current setting (on for a new one)."""
     code = (code or "").strip().upper()
     if not code or len(code) > 60:
         raise BadInput(_("Kode program wajib diisi (maks. 60 karakter)."))
@@ -513,6 +515,8 @@ def save_program(*, code: str, title: str, description: str = "", validity_years
         db.session.add(program)
     program.code, program.title, program.description = code, title.strip(), (description or "").strip()
     program.validity_years = validity_years
+    if certificate is not None:
+        program.certificate = bool(certificate)
     program.courses.clear()
     db.session.flush()
     for pos, cid in enumerate(course_ids):
@@ -535,7 +539,8 @@ def latest_program_completion(program: Program, user: User) -> ProgramCompletion
 
 
 def check_program_completion(user: User, course: Course, completed_at: datetime) -> list[ProgramCompletion]:
-    """Complete every program holding `course` whose courses are now all completed by `user`."""
+    """Complete every program holding `course` whose courses are now all completed by `user`.
+    Each new row is announced with `program_completed` (certificates listen), in this transaction."""
     made = []
     programs = db.session.scalars(select(Program).join(ProgramCourse).where(ProgramCourse.course_id == course.id))
     on = completed_at.date() if isinstance(completed_at, datetime) else completed_at
@@ -550,6 +555,9 @@ def check_program_completion(user: User, course: Course, completed_at: datetime)
             db.session.add(pc)
             made.append(pc)
     db.session.flush()
+    at = completed_at if isinstance(completed_at, datetime) else utcnow()
+    for pc in made:
+        program_completed.send(user, program=pc.program, completion=pc, completed_at=at)
     return made
 
 
@@ -563,6 +571,8 @@ def recertify(program: Program, user: User, on: date, by: User | None = None) ->
                            expires_on=_add_years(on, program.validity_years) if program.validity_years else None)
     db.session.add(pc)
     db.session.flush()
+    # completed_at is when it was recorded: `on` may be back-dated, the certificate is issued today
+    program_completed.send(user, program=program, completion=pc, completed_at=utcnow())
     return pc
 
 

@@ -608,6 +608,7 @@ def program_edit(program_id: int | None = None):
                 saved = ops.save_program(code=form.code.data, title=form.title.data,
                                          description=form.description.data or "",
                                          validity_years=form.validity_years.data,
+                                         certificate=form.certificate.data,
                                          course_ids=[found[c] for c in codes], program=prog)
                 db.session.commit()
                 flash(_("Program disimpan."), "success")
