@@ -354,3 +354,35 @@ def test_parallel_recertifications_leave_one_certificate_in_force(app, org):
     assert sorted(int(c.source_ref) for c in certs) == sorted(completions)
     assert len([c for c in certs if c.current_key is not None]) == 1
     assert len([c for c in certs if c.replaced_by_id is None]) == 1
+
+
+def test_two_last_courses_completed_at_once_still_complete_the_program(app, org):
+    """One person finishes the program's two remaining courses in two requests at the same
+    moment: neither transaction may miss the other's completion. No JP on these courses: a
+    ledger credit would serialise the two transactions on the chain head and hide the race."""
+    from app.accounts import operations as acc
+
+    for round_ in range(3):
+        user = acc.create_user(f"dua{round_}", password="rahasia123", name=f"Peserta {round_}", unit=org.a1)
+        first = make_course(title=f"Modul A{round_}", certificate=False, jp=0, activities=[{"type": "lesson", "title": "A"}])
+        second = make_course(title=f"Modul B{round_}", certificate=False, jp=0, activities=[{"type": "lesson", "title": "B"}])
+        program = corpu_ops.save_program(code=f"DUA{round_}", title=f"Program Dua {round_}",
+                                         course_ids=[first.id, second.id])
+        enrol_all(first, user)
+        enrol_all(second, user)
+        db.session.commit()
+        acts = [first.sections[0].activities[0].id, second.sections[0].activities[0].id]
+        barrier = threading.Barrier(2)
+        results: list[str] = []
+
+        def completer(activity_id, uid=user.id):
+            return lambda: complete_activity(db.session.get(User, uid), db.session.get(Activity, activity_id))
+
+        threads = [_in_thread(app, completer(a), results, barrier) for a in acts]
+        for t in threads:
+            t.join(60)
+        assert results == ["ok", "ok"], results
+        db.session.expire_all()
+        assert db.session.scalar(select(ProgramCompletion.id).where(ProgramCompletion.program_id == program.id,
+                                                                    ProgramCompletion.user_id == user.id))
+        assert len(program_certs(user)) == 1

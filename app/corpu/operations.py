@@ -542,7 +542,16 @@ def check_program_completion(user: User, course: Course, completed_at: datetime)
     """Complete every program holding `course` whose courses are now all completed by `user`.
     Each new row is announced with `program_completed` (certificates listen), in this transaction."""
     made = []
-    programs = db.session.scalars(select(Program).join(ProgramCourse).where(ProgramCourse.course_id == course.id))
+    programs = list(db.session.scalars(select(Program).join(ProgramCourse).where(ProgramCourse.course_id == course.id)))
+    if not programs:
+        return made
+    # A person finishing two courses of one program in two requests at the same moment: each
+    # transaction would miss the other's completion and the program would never be completed.
+    # Serialise one person's program checks on their user row (READ COMMITTED then sees the
+    # other's committed completion; SQLite has a single writer anyway). FOR NO KEY UPDATE, not FOR
+    # UPDATE: the completion rows already inserted hold FOR KEY SHARE on this row (their foreign
+    # key), and FOR UPDATE would wait on the other transaction's — a deadlock.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     on = completed_at.date() if isinstance(completed_at, datetime) else completed_at
     for program in programs:
         ids = [pc.course_id for pc in program.courses]
