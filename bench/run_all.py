@@ -67,7 +67,8 @@ def _summary_rows(name: str, entry: dict) -> list[str]:
         r, c = item.result, item.ceiling
         latency = f", p50 {r.p50_ms:.1f} / p95 {r.p95_ms:.1f} / p99 {r.p99_ms:.1f} ms" if r.p95_ms else ""
         errors = f", {r.errors} errors" if r.requests else ""
-        rows.append(f"| {name} | {item.name} ({item.database}, {item.workers} worker(s)) | {r.rps:,.1f}/s{latency}"
+        shape = f"{item.database}, {item.workers} workers" if item.workers > 1 else item.database
+        rows.append(f"| {name} | {item.name} ({shape}) | {r.rps:,.1f}/s{latency}"
                     f"{errors} | {c.rps:,.1f}/s ({_ceiling_name(c)}) | {item.ratio:.1%} | {when} |")
     return rows
 
