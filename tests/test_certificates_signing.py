@@ -4,7 +4,6 @@ the bytes must be equal) and ECDSA, and every PDF it signs validates on its own.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.sign import signers
 from reportlab.pdfgen import canvas
 
-from app.certificates.signing import CmsTemplate, make_demo_certificates, sign_pdf, validate_pdf
+from app.certificates.signing import CmsTemplate, _run, make_demo_certificates, sign_pdf, validate_pdf
 
 
 def _rsa_pair(directory):
@@ -60,7 +59,7 @@ def test_rsa_template_gives_pyhankos_own_container_byte_for_byte(tmp_path):
     template = CmsTemplate(signer)
     for text in ("satu", "dua"):
         digest = hashlib.sha256(text.encode()).digest()
-        own = asyncio.run(signer.async_sign(digest, "sha256", use_pades=True)).dump()
+        own = _run(signer.async_sign(digest, "sha256", use_pades=True)).dump()
         assert template.sign(digest) == own
 
 
@@ -78,3 +77,16 @@ def test_every_pdf_signed_through_the_template_validates(tmp_path, kind):
         assert result["ok"] and result["signatures"][0]["trusted"], result
     with pytest.raises(ValueError):
         CmsTemplate(signer).sign(b"too short")
+
+
+def test_signing_works_inside_a_running_event_loop(tmp_path):
+    """An async caller (or Playwright's sync API, which keeps a loop running in the test process)
+    must not break it: sign_pdf is called from inside a coroutine."""
+    key, cert = make_demo_certificates(tmp_path)
+    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(tmp_path / "ca-cert.pem")])
+
+    async def inside():
+        return sign_pdf(_pdf("Sertifikat dari dalam loop"), signer=signer)
+
+    signed = _run(inside())
+    assert validate_pdf(signed, (tmp_path / "ca-cert.pem").read_bytes())["ok"]

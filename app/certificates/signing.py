@@ -15,6 +15,7 @@ import hashlib
 import io
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,7 +105,7 @@ class CmsTemplate:
 
     def __init__(self, signer) -> None:
         self.signer = signer
-        ci = asyncio.run(signer.async_sign(self.PLACEHOLDER, "sha256", use_pades=True))
+        ci = _run(signer.async_sign(self.PLACEHOLDER, "sha256", use_pades=True))
         sd = ci["content"]
         if len(sd["signer_infos"]) != 1:
             raise RuntimeError("CMS template: expected one SignerInfo")
@@ -165,8 +166,7 @@ def sign_pdf(data: bytes, *, reason: str = "Sertifikat elektronik", location: st
     # A fixed reservation for the CMS blob: without it pyHanko sizes it with a dry-run signature.
     # 16 KiB holds an RSA-4096 chain of three certificates.
     pdf_signer = signers.PdfSigner(meta, signer=signer)
-    digest, _tbs, output = _loop().run_until_complete(
-        pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=16384))
+    digest, _tbs, output = _run(pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=16384))
     digest.fill_with_cms(output, template.sign(digest.document_digest))
     return output.getvalue()
 
@@ -174,13 +174,21 @@ def sign_pdf(data: bytes, *, reason: str = "Sertifikat elektronik", location: st
 _local_loop = threading.local()
 
 
-def _loop() -> asyncio.AbstractEventLoop:
-    """One event loop per thread for pyHanko's coroutines (a new loop per PDF costs more than
-    the signature)."""
-    loop = getattr(_local_loop, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _local_loop.loop = asyncio.new_event_loop()
-    return loop
+def _run(coro):
+    """Run one of pyHanko's coroutines to completion from synchronous code.
+
+    One event loop per thread, kept: a new loop per PDF costs more than the signature. When this
+    thread already runs a loop (an async server, or Playwright's sync API in the tests) the
+    coroutine runs on a short-lived thread of its own instead, since a loop cannot be re-entered."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop = getattr(_local_loop, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = _local_loop.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def signing_configured() -> bool:
@@ -240,7 +248,7 @@ def validate_pdf(data: bytes, trust_root_pem: bytes | None = None) -> dict:
     from asn1crypto import pem as asn1pem
     from asn1crypto import x509 as asn1x509
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
     roots = []
@@ -251,7 +259,7 @@ def validate_pdf(data: bytes, trust_root_pem: bytes | None = None) -> dict:
     reader = PdfFileReader(io.BytesIO(data), strict=False)
     results = []
     for sig in reader.embedded_signatures:
-        status = validate_pdf_signature(sig, vc)
+        status = _run(async_validate_pdf_signature(sig, vc))
         results.append({"intact": status.intact, "valid": status.valid, "trusted": status.trusted,
                         "coverage": status.coverage.name, "signer": status.signing_cert.subject.human_friendly})
     return {"signatures": results,
