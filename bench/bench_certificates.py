@@ -170,7 +170,7 @@ def measure(n: int, zip_n: int) -> dict:
         print(f"lentera unsigned (full):   {r['unsigned']:8.1f} certs/s   ratio {bare / r['unsigned']:.2f} "
               f"(ceiling {CEILING})")
         print(f"lentera signed (PAdES):    {r['signed']:8.1f} certs/s   ratio {bare / r['signed']:.2f} "
-              f"(ceiling {CEILING}; pyHanko's incremental update + the signer's CMS template)")
+              f"(ceiling {CEILING}; incremental update + pyHanko's CMS from the signer's template)")
 
         # bulk ZIP: `args.zip` certificates of one course, rendered, signed, zipped by the job
         users = [User(username=f"u{i}", name=f"Peserta Nomor {i}", unit_id=inst.id, nip=f"19900101201501{i:04d}")

@@ -90,3 +90,70 @@ def test_signing_works_inside_a_running_event_loop(tmp_path):
 
     signed = _run(inside())
     assert validate_pdf(signed, (tmp_path / "ca-cert.pem").read_bytes())["ok"]
+
+
+def _validate_strict(signed: bytes, ca: bytes):
+    """pyHanko's strict reader and its full validation, including the modification analysis."""
+    from asn1crypto import pem as asn1pem
+    from asn1crypto import x509 as asn1x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from app.certificates.signing import _run
+
+    reader = PdfFileReader(io.BytesIO(signed), strict=True)
+    [sig] = reader.embedded_signatures
+    vc = ValidationContext(trust_roots=[asn1x509.Certificate.load(asn1pem.unarmor(ca)[2])])
+    return sig, _run(async_validate_pdf_signature(sig, vc))
+
+
+def test_our_certificate_pdfs_take_the_small_update_and_validate_strictly(app, tmp_path):
+    from app.certificates.incremental import append_signature
+    from app.certificates.models import CertificateTemplate
+    from app.certificates.pdf import CertificateData, render_pdf
+    from app.certificates.signing import RESERVED, _template
+
+    key, cert = make_demo_certificates(tmp_path)
+    ca = (tmp_path / "ca-cert.pem").read_bytes()
+    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(tmp_path / "ca-cert.pem")])
+    with app.app_context():
+        from datetime import date
+        from decimal import Decimal
+
+        page = render_pdf(CertificateData(
+            serial="BPSDM-UJI/2026/000001", heading="SERTIFIKAT", holder_name="محمد عبد الله · Ketut Ñoman",
+            holder_nip="198503122010011001", title="Literasi Digital", training_type="teknis",
+            organiser="BPSDM Uji", start_date=date(2026, 1, 5), end_date=date(2026, 1, 9), jp=Decimal(24),
+            place_of_issue="Sofifi", issued_on=date(2026, 1, 9), signatory_name="Dr. Kepala",
+            signatory_position="Kepala BPSDM", verify_url="https://contoh.go.id/verify/X"),
+            CertificateTemplate(layout={}), {})
+    signed = append_signature(page, _template(signer).sign, reserved=RESERVED, reason="Sertifikat elektronik",
+                              location="Sofifi, Maluku Utara")
+    assert signed is not None and signed.startswith(page)  # an incremental update: the page is untouched
+    sig, status = _validate_strict(signed, ca)
+    assert status.intact and status.valid and status.trusted, status.summary()
+    assert status.coverage.name == "ENTIRE_FILE" and status.modification_level.name == "NONE"
+    assert sig.sig_object["/Location"] == "Sofifi, Maluku Utara" and sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert sig.field_name == "TandaTanganElektronik"
+    assert sign_pdf(page, signer=signer) != page  # sign_pdf takes the same path
+
+
+def test_other_pdfs_are_signed_through_pyhankos_writer(tmp_path):
+    from app.certificates.incremental import append_signature
+
+    key, cert = make_demo_certificates(tmp_path)
+    ca = (tmp_path / "ca-cert.pem").read_bytes()
+    signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(tmp_path / "ca-cert.pem")])
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(72, 720, "Dokumen dengan tautan")
+    c.linkURL("https://contoh.go.id", (72, 700, 200, 730))  # the page has /Annots already
+    c.showPage()
+    c.save()
+    with_link = buf.getvalue()
+    assert append_signature(with_link, lambda d: b"", reserved=64, reason="x", location=None) is None
+    _sig, status = _validate_strict(sign_pdf(with_link, signer=signer), ca)
+    assert status.intact and status.valid and status.trusted
+    once = sign_pdf(_pdf("dua kali"), signer=signer)
+    assert append_signature(once, lambda d: b"", reserved=64, reason="x", location=None) is None  # has /Prev

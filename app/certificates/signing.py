@@ -147,26 +147,40 @@ def _template(signer) -> CmsTemplate:
     return tpl
 
 
+RESERVED = 16384  # bytes for the CMS container: an RSA-4096 chain of three certificates fits
+
+
 def sign_pdf(data: bytes, *, reason: str = "Sertifikat elektronik", location: str | None = None,
              signer=None) -> bytes:
-    """Sign the PDF (PAdES baseline B: CAdES-detached CMS with the signing-certificate attribute)
-    through pyHanko's two-step ("interrupted") signing: pyHanko writes the signature field and
-    dictionary as an incremental update and hands back the byte-range digest; the CMS container
-    comes from the signer's `CmsTemplate`; pyHanko writes it into the reserved /Contents."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
+    """Sign the PDF (PAdES baseline B: CAdES-detached CMS with the signing-certificate attribute).
+
+    The CMS container comes from the signer's `CmsTemplate`. Our own certificate PDFs get the
+    signature field and dictionary from `incremental.append_signature`; any other PDF goes
+    through pyHanko's two-step ("interrupted") signing, which writes them as an incremental
+    update, hands back the byte-range digest and puts the container into the reserved /Contents.
+    """
+    from app.certificates.incremental import append_signature
 
     signer = signer or get_signer()
     if signer is None:
         return data
     template = _template(signer)
+    signed = append_signature(data, template.sign, reserved=RESERVED, reason=reason, location=location)
+    return signed if signed is not None else _sign_with_pyhanko_writer(data, template, reason, location)
+
+
+def _sign_with_pyhanko_writer(data: bytes, template: CmsTemplate, reason: str, location: str | None) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    from app.certificates.incremental import FIELD_NAME
+
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    meta = signers.PdfSignatureMetadata(field_name="TandaTanganElektronik", reason=reason, location=location,
+    meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    # A fixed reservation for the CMS blob: without it pyHanko sizes it with a dry-run signature.
-    # 16 KiB holds an RSA-4096 chain of three certificates.
-    pdf_signer = signers.PdfSigner(meta, signer=signer)
-    digest, _tbs, output = _run(pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=16384))
+    # A fixed reservation: without it pyHanko sizes the container with a dry-run signature.
+    pdf_signer = signers.PdfSigner(meta, signer=template.signer)
+    digest, _tbs, output = _run(pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=RESERVED))
     digest.fill_with_cms(output, template.sign(digest.document_digest))
     return output.getvalue()
 
