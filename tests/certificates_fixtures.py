@@ -1,7 +1,9 @@
-"""Helpers for the certificate tests: completing a course, a configured signing certificate."""
+"""Helpers for the certificate tests: completing a course, a configured signing certificate, racing
+transactions, the PDF download scoping."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,43 @@ def signing_configured(app, signer_dir):
                       CERT_SIGNING_CHAIN=str(signer_dir / "ca-cert.pem"))
     yield signer_dir
     app.config.update(old)
+
+
+def in_thread(app, fn, results: list, barrier: threading.Barrier) -> threading.Thread:
+    """Run `fn` in its own thread and transaction once every racer is ready; its outcome ("ok" or
+    the exception's name) is appended to `results`."""
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=20)
+                fn()
+                db.session.commit()
+                results.append("ok")
+            except Exception as exc:  # the loser of a race reports its error; it must not duplicate
+                db.session.rollback()
+                results.append(type(exc).__name__)
+            finally:
+                db.session.remove()
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+def assert_pdf_scoping(client, login, org, own_serial: str, other_serial: str) -> None:
+    """learner_a1 holds `own_serial`, learner_b `other_serial`: only the holder and staff in reach
+    (bpsdm_a reaches unit A, the admin everything) download a PDF; a head of unit does not."""
+    assert client.get(f"/certificates/{own_serial}.pdf").status_code == 302  # log in first
+    login(org.learner_a1)
+    resp = client.get(f"/certificates/{own_serial}.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    assert client.get(f"/certificates/{other_serial}.pdf").status_code == 403
+    client.post("/keluar")
+    login(org.bpsdm_a)
+    assert client.get(f"/certificates/{own_serial}.pdf").status_code == 200
+    assert client.get(f"/certificates/{other_serial}.pdf").status_code == 403
+    client.post("/keluar")
+    login(org.head_a)
+    assert client.get(f"/certificates/{own_serial}.pdf").status_code == 403
+    client.post("/keluar")
+    login(org.admin)
+    assert client.get(f"/certificates/{other_serial}.pdf").status_code == 200

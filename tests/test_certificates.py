@@ -15,7 +15,7 @@ from app.certificates.models import Certificate
 from app.certificates.serials import check_format
 from app.errors import BadInput
 from app.extensions import db
-from tests.certificates_fixtures import complete_course, completed_course, signing_configured  # noqa: F401
+from tests.certificates_fixtures import assert_pdf_scoping, complete_course, completed_course, signing_configured  # noqa: F401
 from tests.conftest import count
 from tests.factories import enrol_all, make_course
 
@@ -145,21 +145,7 @@ def test_list_api_scoping(app, org, client, auth):
 def test_pdf_download_scoping(app, org, client, login):
     completed_course(org.learner_a1, org.learner_b)
     a, b = certs_of(org.learner_a1)[0], certs_of(org.learner_b)[0]
-    assert client.get(f"/certificates/{a.serial}.pdf").status_code == 302  # login first
-    login(org.learner_a1)
-    resp = client.get(f"/certificates/{a.serial}.pdf")
-    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
-    assert client.get(f"/certificates/{b.serial}.pdf").status_code == 403
-    client.post("/keluar")
-    login(org.bpsdm_a)
-    assert client.get(f"/certificates/{a.serial}.pdf").status_code == 200
-    assert client.get(f"/certificates/{b.serial}.pdf").status_code == 403
-    client.post("/keluar")
-    login(org.head_a)
-    assert client.get(f"/certificates/{a.serial}.pdf").status_code == 403
-    client.post("/keluar")
-    login(org.admin)
-    assert client.get(f"/certificates/{b.serial}.pdf").status_code == 200
+    assert_pdf_scoping(client, login, org, a.serial, b.serial)
     assert client.get("/certificates/TIDAK/ADA.pdf").status_code == 404
 
 

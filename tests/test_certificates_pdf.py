@@ -14,7 +14,7 @@ from app.certificates import pdf as pdfmod
 from app.certificates.models import Certificate
 from app.certificates.signing import validate_pdf
 from app.extensions import db
-from tests.certificates_fixtures import completed_course, signer_dir, signing_configured  # noqa: F401
+from tests.certificates_fixtures import completed_course, in_thread, signer_dir, signing_configured  # noqa: F401
 from tests.factories import enrol_all, make_course
 
 NAMES = {
@@ -162,23 +162,6 @@ def test_unsigned_when_no_signing_certificate(app, org):
     assert validate_pdf(ops.render_certificate(cert))["signatures"] == []
 
 
-def _in_thread(app, fn, results, barrier):
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait(timeout=20)
-                fn()
-                db.session.commit()
-                results.append("ok")
-            except Exception as exc:  # the loser of a race reports its error; it must not duplicate
-                db.session.rollback()
-                results.append(type(exc).__name__)
-            finally:
-                db.session.remove()
-    t = threading.Thread(target=run)
-    t.start()
-    return t
-
 
 def test_parallel_completions_give_distinct_serials_and_one_certificate_each(app, org):
     from app.accounts import operations as acc
@@ -199,7 +182,7 @@ def test_parallel_completions_give_distinct_serials_and_one_certificate_each(app
     def completer(uid):
         return lambda: complete_activity(db.session.get(User, uid), db.session.get(Activity, activity_id))
 
-    threads = [_in_thread(app, completer(uid), results, barrier) for uid in user_ids for _ in range(2)]
+    threads = [in_thread(app, completer(uid), results, barrier) for uid in user_ids for _ in range(2)]
     for t in threads:
         t.join(60)
     db.session.expire_all()
@@ -219,7 +202,7 @@ def test_parallel_direct_issue_never_duplicates(app, org):
     uid, cid = org.learner_a1.id, course.id
     barrier = threading.Barrier(4)
     results: list[str] = []
-    threads = [_in_thread(app, lambda: ops.issue_for_course(db.session.get(User, uid), db.session.get(Course, cid)),
+    threads = [in_thread(app, lambda: ops.issue_for_course(db.session.get(User, uid), db.session.get(Course, cid)),
                           results, barrier) for _ in range(4)]
     for t in threads:
         t.join(60)

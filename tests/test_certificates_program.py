@@ -20,7 +20,7 @@ from app.corpu.models import Program, ProgramCompletion
 from app.courses.models import Activity
 from app.courses.operations import complete_activity
 from app.extensions import db
-from tests.certificates_fixtures import complete_course
+from tests.certificates_fixtures import assert_pdf_scoping, complete_course, in_thread
 from tests.conftest import count
 from tests.factories import enrol_all, make_course
 
@@ -214,21 +214,7 @@ def test_only_the_holder_and_staff_in_reach_download_the_pdf(app, org, client, l
     finish_program(program, courses, org.learner_a1, org.learner_b)
     [a] = program_certs(org.learner_a1)
     [b] = program_certs(org.learner_b)
-    assert client.get(f"/certificates/{a.serial}.pdf").status_code == 302  # log in first
-    login(org.learner_a1)
-    resp = client.get(f"/certificates/{a.serial}.pdf")
-    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
-    assert client.get(f"/certificates/{b.serial}.pdf").status_code == 403
-    client.post("/keluar")
-    login(org.bpsdm_a)
-    assert client.get(f"/certificates/{a.serial}.pdf").status_code == 200
-    assert client.get(f"/certificates/{b.serial}.pdf").status_code == 403
-    client.post("/keluar")
-    login(org.head_a)
-    assert client.get(f"/certificates/{a.serial}.pdf").status_code == 403
-    client.post("/keluar")
-    login(org.admin)
-    assert client.get(f"/certificates/{b.serial}.pdf").status_code == 200
+    assert_pdf_scoping(client, login, org, a.serial, b.serial)
 
 
 def test_zip_by_unit_includes_program_certificates_and_by_course_does_not(app, org, client, login):
@@ -259,23 +245,6 @@ def test_zip_by_unit_includes_program_certificates_and_by_course_does_not(app, o
 
 # --- concurrency -------------------------------------------------------------------------------------
 
-def _in_thread(app, fn, results, barrier) -> threading.Thread:
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait(timeout=20)
-                fn()
-                db.session.commit()
-                results.append("ok")
-            except Exception as exc:  # the loser of a race reports its error; it must not duplicate
-                db.session.rollback()
-                results.append(type(exc).__name__)
-            finally:
-                db.session.remove()
-    t = threading.Thread(target=run)
-    t.start()
-    return t
-
 
 def test_parallel_completion_of_the_last_course_gives_one_program_certificate_each(app, org):
     from app.accounts import operations as acc
@@ -298,7 +267,7 @@ def test_parallel_completion_of_the_last_course_gives_one_program_certificate_ea
     def completer(uid):
         return lambda: complete_activity(db.session.get(User, uid), db.session.get(Activity, activity_id))
 
-    threads = [_in_thread(app, completer(uid), results, barrier) for uid in user_ids for _ in range(2)]
+    threads = [in_thread(app, completer(uid), results, barrier) for uid in user_ids for _ in range(2)]
     for t in threads:
         t.join(60)
     db.session.expire_all()
@@ -326,7 +295,7 @@ def test_parallel_issue_for_one_completion_never_duplicates(app, org):
         ops.issue_for_program(db.session.get(User, uid), db.session.get(Program, program_id),
                               db.session.get(ProgramCompletion, completion_id))
 
-    threads = [_in_thread(app, issue, results, barrier) for _ in range(4)]
+    threads = [in_thread(app, issue, results, barrier) for _ in range(4)]
     for t in threads:
         t.join(60)
     db.session.expire_all()
@@ -343,7 +312,7 @@ def test_parallel_recertifications_leave_one_certificate_in_force(app, org):
     def recertify():
         corpu_ops.recertify(db.session.get(Program, program_id), db.session.get(User, uid), date.today())
 
-    threads = [_in_thread(app, recertify, results, barrier) for _ in range(3)]
+    threads = [in_thread(app, recertify, results, barrier) for _ in range(3)]
     for t in threads:
         t.join(60)
     db.session.expire_all()
@@ -378,7 +347,7 @@ def test_two_last_courses_completed_at_once_still_complete_the_program(app, org)
         def completer(activity_id, uid=user.id):
             return lambda: complete_activity(db.session.get(User, uid), db.session.get(Activity, activity_id))
 
-        threads = [_in_thread(app, completer(a), results, barrier) for a in acts]
+        threads = [in_thread(app, completer(a), results, barrier) for a in acts]
         for t in threads:
             t.join(60)
         assert results == ["ok", "ok"], results

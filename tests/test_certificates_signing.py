@@ -17,6 +17,7 @@ from pyhanko.sign import signers
 from reportlab.pdfgen import canvas
 
 from app.certificates.signing import CmsTemplate, _run, make_demo_certificates, sign_pdf, validate_pdf
+from tests.ledger_fixtures import tiny_pdf
 
 
 def _rsa_pair(directory):
@@ -44,15 +45,6 @@ def _rsa_pair(directory):
     return directory / "key.pem", directory / "cert.pem", directory / "ca.pem"
 
 
-def _pdf(text: str) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    c.drawString(72, 720, text)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
-
-
 def test_rsa_template_gives_pyhankos_own_container_byte_for_byte(tmp_path):
     key, cert, ca = _rsa_pair(tmp_path)
     signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(ca)])
@@ -72,7 +64,7 @@ def test_every_pdf_signed_through_the_template_validates(tmp_path, kind):
         ca = tmp_path / "ca-cert.pem"
     signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(ca)])
     for name in ("Siti", "Budi", "Ketut"):
-        signed = sign_pdf(_pdf(f"Sertifikat {name}"), signer=signer, location="Sofifi")
+        signed = sign_pdf(tiny_pdf(f"Sertifikat {name}"), signer=signer, location="Sofifi")
         result = validate_pdf(signed, ca.read_bytes())
         assert result["ok"] and result["signatures"][0]["trusted"], result
     with pytest.raises(ValueError):
@@ -86,7 +78,7 @@ def test_signing_works_inside_a_running_event_loop(tmp_path):
     signer = signers.SimpleSigner.load(str(key), str(cert), ca_chain_files=[str(tmp_path / "ca-cert.pem")])
 
     async def inside():
-        return sign_pdf(_pdf("Sertifikat dari dalam loop"), signer=signer)
+        return sign_pdf(tiny_pdf("Sertifikat dari dalam loop"), signer=signer)
 
     signed = _run(inside())
     assert validate_pdf(signed, (tmp_path / "ca-cert.pem").read_bytes())["ok"]
@@ -155,5 +147,5 @@ def test_other_pdfs_are_signed_through_pyhankos_writer(tmp_path):
     assert append_signature(with_link, lambda d: b"", reserved=64, reason="x", location=None) is None
     _sig, status = _validate_strict(sign_pdf(with_link, signer=signer), ca)
     assert status.intact and status.valid and status.trusted
-    once = sign_pdf(_pdf("dua kali"), signer=signer)
+    once = sign_pdf(tiny_pdf("dua kali"), signer=signer)
     assert append_signature(once, lambda d: b"", reserved=64, reason="x", location=None) is None  # has /Prev
