@@ -91,6 +91,32 @@ def test_a_restart_while_idle_goes_unnoticed(outage):
     assert client.get("/api/v1/me", headers=bearer).status_code == 200
 
 
+def test_a_page_already_made_is_not_lost_when_the_database_stops_before_teardown(outage, tmp_path):
+    """The request read (a transaction is open), made its page, and the server stopped before
+    the end of the request closed the session. Closing rolls back, and that rollback fails on the
+    dead connection — after the page was made: the person still gets it, not a 500 from gunicorn."""
+    from sqlalchemy import text
+
+    _app, server, bearer = outage
+    app = create_app(base_config(tmp_path, _app.config["SQLALCHEMY_DATABASE_URI"]))
+
+    def read_then_lose_the_database():
+        db.session.execute(text("SELECT 1"))  # the session's transaction is now open
+        server.halt()
+        return "halaman sudah jadi"
+
+    app.add_url_rule("/_baca", "baca", read_then_lose_the_database)
+    client = app.test_client()
+    try:
+        resp = client.get("/_baca")
+        assert (resp.status_code, resp.get_data(as_text=True)) == (200, "halaman sudah jadi")
+    finally:
+        server.restart()
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize("error", [
     OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly")),
     InterfaceError("SELECT 1", {}, Exception("connection already closed")),
