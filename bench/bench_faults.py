@@ -22,7 +22,8 @@ PASS only when every invariant below holds afterwards, counted from the database
    anywhere in the ledger is doubled, `GET /api/v1/ledger/verify` says the hash chain is intact,
    and `flask monitoring check-totals` finds the JP aggregate equal to a recomputation.
 3. PostgreSQL stopped for 10 s under load: 3 page readers (course page, cookie session),
-   3 API readers and 6 learners saving quiz answers (each write a new value) run throughout;
+   3 API readers and 6 learners saving quiz answers run throughout (each answer of a
+   300-question attempt is written until one write is acknowledged, then never again);
    after 4 s PostgreSQL is stopped (`pg_ctl stop -m fast`), left down 10 s, and started again
    on the same port and data directory. Afterwards: every request that touched the outage got
    a 503 with the Indonesian `database_unavailable` message (JSON on the API) or was served;
@@ -64,7 +65,7 @@ WORKERS = 2
 PASSWORD = "lentera123"
 QUIZ_LEARNERS = 100
 COMPLETION_LEARNERS = 200
-OUTAGE_PAGE_READERS, OUTAGE_API_READERS, OUTAGE_WRITERS, OUTAGE_QUESTIONS = 3, 3, 6, 10
+OUTAGE_PAGE_READERS, OUTAGE_API_READERS, OUTAGE_WRITERS, OUTAGE_QUESTIONS = 3, 3, 6, 300
 OUTAGE_SECONDS = 10
 RECOVERY_LIMIT = 5.0
 VIDEO_SECONDS = 30
@@ -510,7 +511,7 @@ def ledger_credits(database: Database) -> Check:
     without_entry = len(completed - set(credits))
     without_completion = len(set(credits) - completed)
     doubled = sum(1 for c in credits.values() if c > 1)
-    totals_line = (totals.stdout.strip().splitlines() or [totals.stderr.strip()[-200:]])[-1]
+    totals_line = (totals.stdout.strip().splitlines() or [totals.stderr.strip()[-200:]])[-1].rstrip(".")
     ok = (not errors and tally["completed"] == n and len(completed) == n and len(credits) == n
           and without_entry == 0 and without_completion == 0 and doubled == 0 and doubled_anywhere == 0
           and verify["ok"] and verify["entries_checked"] == entries and totals.returncode == 0
@@ -538,8 +539,10 @@ def database_outage(database: Database) -> Check:
     pg = database._pg  # the harness's own server, halted and restarted in place
     stop = threading.Event()
     log: list[tuple[str, float, float, int, bool]] = []  # (kind, start, end, status or -1, body as expected)
-    acked: dict[tuple[int, int], int] = {}  # (attempt, question) → highest write sequence answered 2xx
-    sent_max: dict[tuple[int, int], int] = {}
+    # Each answer is written until one write is acknowledged, then never again: so every
+    # acknowledged write can be found in the database by itself (not hidden under a later one).
+    acked: dict[tuple[int, int], int] = {}  # (attempt, question) → the write sequence answered 2xx
+    sent: dict[tuple[int, int], set[int]] = {}  # every sequence sent to it, acknowledged or not
     lock = threading.Lock()
     message = "Basis data sedang tidak tersedia"
 
@@ -562,22 +565,24 @@ def database_outage(database: Database) -> Check:
     def client(kind: str, url: str, headers: dict[str, str], attempt_id: int | None) -> None:
         s = requests.Session()
         s.headers.update(headers)
-        seq = 0
+        seq = question = 0
         while not stop.is_set():
             seq += 1
             t0 = time.time()
             resp = None
             try:
                 if kind == "write":
-                    qid = st["question_ids"][seq % len(st["question_ids"])]
-                    key = (attempt_id, qid)
+                    if question == len(st["question_ids"]):
+                        break  # every answer written once: more would overwrite what is checked
+                    key = (attempt_id, st["question_ids"][question])
                     with lock:
-                        sent_max[key] = seq
-                    resp = s.put(f"{url}/api/v1/attempts/{attempt_id}/answers/{qid}",
+                        sent.setdefault(key, set()).add(seq)
+                    resp = s.put(f"{url}/api/v1/attempts/{attempt_id}/answers/{key[1]}",
                                  json={"response": f"jawaban {seq:06d}"}, timeout=120)
                     if 200 <= resp.status_code < 300:
                         with lock:
-                            acked[key] = max(acked.get(key, 0), seq)
+                            acked[key] = seq
+                        question += 1
                 elif kind == "page":
                     resp = s.get(f"{url}/kursus/{st['course_id']}", timeout=120, allow_redirects=False)
                 else:
@@ -629,8 +634,9 @@ def database_outage(database: Database) -> Check:
     def seq_of(value) -> int:
         return int(str(value).rsplit(" ", 1)[-1]) if value else 0
 
-    lost = sum(1 for key, seq in acked.items() if seq_of(stored.get(key)) < seq)
-    phantom = sum(1 for key, value in stored.items() if seq_of(value) > sent_max.get(key, 0))
+    lost = sum(1 for key, seq in acked.items() if seq_of(stored.get(key)) != seq)
+    phantom = sum(1 for key, value in stored.items() if seq_of(value) not in sent.get(key, set()))
+    exhausted = len(acked) == len(st["question_ids"]) * len(st["writers"])
     writes_acked = sum(1 for k, _t0, _t1, status, _ in log if k == "write" and 200 <= status < 300)
     recovered = t_ok if t_ok is not None else float("inf")
     # A request "touched" the outage when it was in flight at any moment from the stop to the
@@ -648,7 +654,7 @@ def database_outage(database: Database) -> Check:
     during_ok = all(200 <= r[3] < 300 or r[3] == 503 for r in touched + settling)
     ok = (statuses[500] == 0 and statuses[-1] == 0 and during_ok and during[503] > 0 and bad_503 == 0
           and unhandled == 0 and outside_bad == 0 and recovery <= RECOVERY_LIMIT and workers_after == workers_before
-          and lost == 0 and phantom == 0 and writes_acked > 0)
+          and lost == 0 and phantom == 0 and writes_acked > 0 and not exhausted)
     summary = (f"PostgreSQL down {t_restart - t_down:.1f} s (stop took {t_down - t_halt:.1f} s); {len(touched)} requests "
                f"during the outage: {during[503]} answered 503 database_unavailable "
                f"({bad_503} without the Indonesian message), {sum(v for s, v in during.items() if 200 <= s < 300)} "
@@ -656,8 +662,9 @@ def database_outage(database: Database) -> Check:
                f"500, {statuses[-1]} dropped, {outside_bad} failures outside the outage, {unhandled} unhandled "
                f"exceptions logged; /healthz 200 {recovery:.2f} s after PostgreSQL was back"
                + (f", first acknowledged write after {first_write - t_up:.2f} s" if first_write else "")
-               + f", same {len(workers_after)} gunicorn workers (no restart); {writes_acked} writes acknowledged, "
-               f"{len(acked)} answers checked, {lost} acknowledged writes lost, {phantom} unknown values")
+               + f", same {len(workers_after)} gunicorn workers (no restart); {writes_acked} writes acknowledged "
+               f"(each to its own answer), {writes_acked - lost} found in the database with the acknowledged "
+               f"value, {lost} lost, {phantom} values that were never sent")
     first_trace = gunicorn_log.find("Exception on ")
     if first_trace < 0:
         first_trace = gunicorn_log.find("Traceback")
