@@ -1,13 +1,15 @@
 """Faults (issue 10): four failures injected into the production shape — gunicorn with 2 sync
 workers on PostgreSQL, on this machine, driven by real HTTP clients (one thread per person).
 A client whose connection is cut off because the worker serving it died retries the same
-request; every request used here is idempotent by design (answers overwrite, submit is a
-compare-and-set, completion and JP credit happen once per person). Each scenario is a check:
-PASS only when every invariant below holds afterwards, counted from the database.
+request; every request used here is idempotent by design (starting resumes the open attempt,
+answers overwrite, submit is a compare-and-set, completion and JP credit happen once per
+person). Each scenario is a check: PASS only when every invariant below holds afterwards,
+counted from the database; where workers are killed, every kill must also have cut off a
+request in flight (at least as many retried requests as kills).
 
-1. Worker killed during quiz submits: 100 learners each start a 10-question quiz, save every
-   answer and submit through the API (then submit once more). The oldest gunicorn worker is
-   SIGKILLed three times — at 30 % of the answers, at 20 % and at 60 % of the submits.
+1. Worker killed during quiz submits: 100 learners each start a 10-question quiz and save every
+   answer through the API, then all submit at once (and submit once more). The oldest gunicorn
+   worker is SIGKILLed three times: at 40 % of the answers, and at 15 % and 55 % of the submits.
    Afterwards every acknowledged answer is stored as sent; each learner has one attempt,
    finished and graded exactly once (full marks, every answer marked, one course completion
    and one JP entry); none is left half-submitted; every repeated submit returned the same
@@ -25,21 +27,24 @@ PASS only when every invariant below holds afterwards, counted from the database
    3 API readers and 6 learners saving quiz answers run throughout (each answer of a
    300-question attempt is written until one write is acknowledged, then never again);
    after 4 s PostgreSQL is stopped (`pg_ctl stop -m fast`), left down 10 s, and started again
-   on the same port and data directory. Afterwards: every request that touched the outage got
-   a 503 with the Indonesian `database_unavailable` message (JSON on the API) or was served;
-   no 500, no dropped connection, no unhandled exception in the gunicorn log; /healthz is 200
-   again within 5 s of PostgreSQL accepting sessions, with the same gunicorn workers (no
-   restart); every answer acknowledged with a 2xx is in the database (nothing acknowledged
-   lost).
+   on the same port and data directory. Afterwards: every request in flight during the outage
+   got a 503 with the Indonesian `database_unavailable` message (JSON on the API) or was
+   served; every request before it or after recovery was served; no 500, no dropped connection,
+   no unhandled exception in the gunicorn log; /healthz is 200 again within 5 s of PostgreSQL
+   accepting sessions, with the same gunicorn workers (no restart); every answer acknowledged
+   with a 2xx is in the database with the acknowledged value, and no value there was never sent.
 4. Server killed mid-transcode: a 30 s 720p video (ffmpeg testsrc) is uploaded with tus to
    gunicorn with the job scheduler enabled; once the transcode job is running with progress
-   and its ffmpeg exists, the whole process group (master, workers, ffmpeg) is SIGKILLed and a
-   fresh gunicorn is started on the same database and storage. The new scheduler takes the job
-   over once its heartbeat is stale (jobs.STALE_SECONDS, 120 s) and finishes it: job done on
-   its second attempt, asset ready, the HLS master playlist served over HTTP and the 720p
-   playlist's segments all stored; bound: stale timeout + 5 min.
+   and its ffmpeg exists, the whole process group (master, workers, ffmpeg) is SIGKILLed —
+   nothing of it may survive, and the job is left "running" on its first attempt — and a fresh
+   gunicorn is started on the same database and storage. The new scheduler takes the job over
+   once its heartbeat is stale (jobs.STALE_SECONDS, 120 s) and finishes it: job done on its
+   second attempt, asset ready, the HLS master playlist served over HTTP, every segment of the
+   720p playlist stored, the interrupted run's work directory removed; bound: stale timeout +
+   5 min.
 
-Run: `.venv/bin/python -m bench.bench_faults` (about 5 minutes; exit status 1 when a check fails).
+Run: `.venv/bin/python -m bench.bench_faults [1 2 3 4]` (all four take about 4 minutes; exit
+status 1 when a check fails).
 """
 
 from __future__ import annotations
