@@ -4,8 +4,9 @@ A client whose connection is cut off because the worker serving it died retries 
 request; every request used here is idempotent by design (starting resumes the open attempt,
 answers overwrite, submit is a compare-and-set, completion and JP credit happen once per
 person). Each scenario is a check: PASS only when every invariant below holds afterwards,
-counted from the database; where workers are killed, every kill must also have cut off a
-request in flight (at least as many retried requests as kills).
+counted from the database. A killed worker is the oldest one, SIGKILLed while it holds a
+client's connection (read from /proc), and every kill must have cut off a request in flight:
+at least as many retried requests as kills.
 
 1. Worker killed during quiz submits: 100 learners each start a 10-question quiz and save every
    answer through the API, then all submit at once (and submit once more). The oldest gunicorn
@@ -229,6 +230,26 @@ def wait_for_workers(master: int, count: int, exclude: set[int], timeout: float 
     return live_workers(master)
 
 
+def holds_client_connection(pid: int, port: int) -> bool:
+    """Is this worker in the middle of a request, i.e. holding an accepted connection on `port`?
+    (Its sockets' inodes, looked up among the established TCP connections of the machine.)"""
+    inodes = set()
+    with suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(OSError), open(table) as fh:
+            next(fh)
+            for line in fh:
+                f = line.split()
+                if f[3] == "01" and int(f[1].rsplit(":", 1)[1], 16) == port and f[9] in inodes:  # 01: ESTABLISHED
+                    return True
+    return False
+
+
 @contextmanager
 def gunicorn(database: Database, **kw) -> Iterator[Server]:
     """The app under gunicorn (bench.harness.Server, WORKERS workers), and afterwards nothing left
@@ -247,12 +268,14 @@ def gunicorn(database: Database, **kw) -> Iterator[Server]:
 class WorkerKiller(threading.Thread):
     """SIGKILLs the oldest gunicorn worker each time the next trigger becomes true. It waits
     for the master to have spawned the previous victim's replacement first, so the victim is a
-    worker that has been serving (never one still importing the app)."""
+    worker that has been serving (never one still importing the app), and for the victim to
+    hold a client's connection, so the kill lands in the middle of a request."""
 
-    def __init__(self, master: int, triggers: list[Callable[[], bool]]) -> None:
+    def __init__(self, server: Server, triggers: list[Callable[[], bool]]) -> None:
         super().__init__(daemon=True)
-        self.master, self.triggers = master, triggers
+        self.master, self.port, self.triggers = server.proc.pid, server.port, triggers
         self.killed: list[int] = []
+        self.mid_request = 0  # kills of a worker seen holding a client connection
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -266,7 +289,11 @@ class WorkerKiller(threading.Thread):
             if self.done.is_set():
                 return  # the clients are done: a kill now would interrupt nothing
             victim = live_workers(self.master)[0]
+            deadline = time.time() + 10
+            while not (busy := holds_client_connection(victim, self.port)) and time.time() < deadline:
+                pass  # a sync worker is between requests for microseconds only
             os.kill(victim, signal.SIGKILL)
+            self.mid_request += busy
             self.killed.append(victim)
 
 
@@ -365,7 +392,7 @@ def quiz_submits(database: Database) -> Check:
         master = server.proc.pid
         # One kill while answers are saved; two once everyone submits at the same moment (a
         # barrier between the phases), so that those kills cut off submits and nothing else.
-        killer = WorkerKiller(master, [lambda: tally["answers"] >= 0.4 * n * per,
+        killer = WorkerKiller(server, [lambda: tally["answers"] >= 0.4 * n * per,
                                        lambda: tally["submits"] >= 0.15 * n, lambda: tally["submits"] >= 0.55 * n])
         everyone_answered = threading.Barrier(n)
 
@@ -448,7 +475,8 @@ def quiz_submits(database: Database) -> Check:
                f"{len(sent) - stored} lost; {n} learners, {len(attempts)} attempts, {graded_once} finished and "
                f"graded with every answer marked, {half} half-submitted, {api_matches} API results = DB, "
                f"{tally['same_result']}/{n} second submits gave the same result; {completions} completions, "
-               f"{len(credits)} JP entries, {doubled} doubled; {len(killer.killed)} workers killed, "
+               f"{len(credits)} JP entries, {doubled} doubled; {len(killer.killed)} workers killed "
+               f"({killer.mid_request} holding a request), "
                f"{'all replaced' if replaced else 'NOT replaced'}, /healthz {'200' if serving else 'failing'}; "
                f"{_retried(tally)}, {cut} transactions cut off; {elapsed:.1f} s"
                + _errors_line(errors))
@@ -471,7 +499,7 @@ def ledger_credits(database: Database) -> Check:
     mark = pg_log_mark(database)
     with gunicorn(database) as server:
         master = server.proc.pid
-        killer = WorkerKiller(master, [lambda: tally["completed"] >= 0.15 * n, lambda: tally["completed"] >= 0.45 * n,
+        killer = WorkerKiller(server, [lambda: tally["completed"] >= 0.15 * n, lambda: tally["completed"] >= 0.45 * n,
                                        lambda: tally["completed"] >= 0.75 * n])
 
         def learner(token: str) -> None:
@@ -526,7 +554,8 @@ def ledger_credits(database: Database) -> Check:
                f"{without_completion} entries without a completion, {doubled} doubled here and {doubled_anywhere} "
                f"anywhere in the ledger; hash chain {'intact' if verify['ok'] else 'BROKEN'} "
                f"({verify['entries_checked']} of {entries} entries checked); aggregate vs recomputation: "
-               f"{totals_line}; {len(killer.killed)} workers killed, {'all replaced' if replaced else 'NOT replaced'}; "
+               f"{totals_line}; {len(killer.killed)} workers killed ({killer.mid_request} holding a request), "
+               f"{'all replaced' if replaced else 'NOT replaced'}; "
                f"{_retried(tally)}, {cut} credit transactions cut off; {elapsed:.1f} s"
                + _errors_line(errors))
     return Check("worker killed during a ledger credit", ok, summary, "\n".join(errors[:20]))
