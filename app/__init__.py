@@ -11,6 +11,7 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from app.config import load_config
 from app.extensions import babel, csrf, db, login_manager, migrate
@@ -110,6 +111,24 @@ def create_app(config: dict | None = None) -> Flask:
                                                              "max_overflow": 10})
 
     db.init_app(app)
+
+    @app.teardown_appcontext
+    def _close_session_on_a_lost_connection(_exc: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order). Closing
+        # the session rolls back the request's open transaction; when the database went away
+        # after the request's last query, that rollback fails — after the response was made.
+        # Raised from here it would turn a page already made into a 500 from gunicorn. The
+        # connection is dead anyway: it is invalidated and the pool replaces it (pre-ping).
+        try:
+            db.session.remove()
+        except (DBAPIError, DisconnectionError) as err:
+            log.warning("database connection lost while ending the request: %s",
+                        str(getattr(err, "orig", None) or err).splitlines()[0][:200])
+            try:
+                db.session.invalidate()
+            except Exception:  # noqa: BLE001 - already gone; what matters is forgetting the session
+                pass
+            db.session.registry.clear()
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

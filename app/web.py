@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -245,6 +245,32 @@ def init_app(app: Flask) -> None:
         if is_api_request():
             return error_response(400, "value_out_of_range", message)
         return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def database_unavailable(exc):
+        # The database went away (restarted, failed over, network cut, out of connections) or is
+        # briefly locked: nothing the person did is wrong and the same request will work again
+        # shortly, so 503 with Retry-After rather than a 500. Nothing here may touch the database:
+        # the pool replaces its dead connections by itself (pre-ping) once the server is back.
+        from app.api.core import error_response, is_api_request
+
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is already gone; the session is discarded at teardown
+            pass
+        # A user loaded earlier in this request would reload its expired attributes from the
+        # database when the page (or the locale selector) reads them: answer as anonymous.
+        g._login_user = login_manager.anonymous_user()
+        app.logger.warning("database unavailable: %s", str(getattr(exc, "orig", None) or exc).splitlines()[0][:200])
+        message = _("Basis data sedang tidak tersedia. Coba lagi dalam beberapa saat.")
+        if is_api_request():
+            resp = error_response(503, "database_unavailable", message)
+        else:
+            resp = app.make_response((render_template("error.html", code=503, message=message), 503))
+        resp.headers["Retry-After"] = "5"
+        return resp
 
     @app.errorhandler(500)
     def server_error(exc):

@@ -63,17 +63,49 @@ class PostgresServer:
             self.run_as = ["runuser", "-u", user, "--"]
 
     def start(self) -> str:
-        data = self.dir / "data"
-        subprocess.run(self.run_as + [_pg_bin("initdb"), "-D", str(data), "-U", "lentera", "--auth=trust",
-                                      "-E", "UTF8", "--locale=C.UTF-8"],
+        subprocess.run(self.run_as + [_pg_bin("initdb"), "-D", str(self.dir / "data"), "-U", "lentera",
+                                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.proc = subprocess.Popen(
-            self.run_as + [_pg_bin("postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.dir),
-                           "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                           "-c", "full_page_writes=off", "-c", "max_connections=200"],
-            stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"))
-        _wait_port(self.port)
+        self._launch()
         return f"postgresql+psycopg://lentera@127.0.0.1:{self.port}/postgres"
+
+    def _launch(self) -> None:
+        # The log is appended to: after a halt and restart it still holds what the first run logged.
+        self.proc = subprocess.Popen(
+            self.run_as + [_pg_bin("postgres"), "-D", str(self.dir / "data"), "-p", str(self.port),
+                           "-k", str(self.dir), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                           "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
+            stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "ab"))
+        _wait_port(self.port)
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data, as an operator or a crash would (`pg_ctl stop -m
+        fast`: open sessions are cut off, committed work is checkpointed). `restart()` brings it
+        back on the same port, so a running app sees an outage and not a new database."""
+        subprocess.run(self.run_as + [_pg_bin("pg_ctl"), "stop", "-D", str(self.dir / "data"), "-m", mode, "-w",
+                                      "-t", "60"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if self.proc:
+            self.proc.wait(30)
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Start the halted server again; returns once it accepts sessions (not merely the port:
+        right after the port opens it still answers "the database system is starting up")."""
+        import psycopg
+
+        self._launch()
+        deadline = time.time() + timeout
+        while True:
+            try:
+                psycopg.connect(f"postgresql://lentera@127.0.0.1:{self.port}/postgres", connect_timeout=5).close()
+                return
+            except psycopg.OperationalError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "server.log"
 
     def create_database(self, name: str) -> str:
         import psycopg
