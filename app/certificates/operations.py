@@ -264,6 +264,8 @@ def issue_for_program(user: User, program, completion, at: datetime | None = Non
     at = at or utcnow()
     key = _current_key("program", str(program.id), user)
     previous = db.session.scalar(select(Certificate).where(Certificate.current_key == key))
+    if previous is not None and previous.source == "program" and previous.source_ref == str(completion.id):
+        return previous  # issued for this very completion by a racing request that committed first
     if previous is not None:
         # Free the key before the new row takes it. Two racing issuers both reach the unique
         # index on current_key, and the database lets only one of them commit.
