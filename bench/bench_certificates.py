@@ -113,8 +113,8 @@ def run() -> list:
     bare = res("bare reportlab", r["bare"])
     figures = [Figure(f"certificate {k} (per s; ratio = lentera/bare, goal >= {1 / CEILING:.0%})", res(k, r[k]), bare,
                       workers=1, database="sqlite") for k in ("page", "unsigned", "signed")]
-    figures.append(Figure(f"bulk ZIP of {r['zip_n']} signed certificates (per s)", res("zip", r["zip_rate"]),
-                          res("zip", r["zip_rate"]), workers=1, database="sqlite"))
+    figures.append(Figure(f"bulk ZIP of {r['zip_n']} signed certificates, a job (per s; ceiling = bare drawing)",
+                          res("zip", r["zip_rate"]), bare, workers=1, database="sqlite"))
     return figures
 
 
