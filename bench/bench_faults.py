@@ -296,6 +296,18 @@ class WorkerKiller(threading.Thread):
             self.mid_request += busy
             self.killed.append(victim)
 
+    def during(self, target: Callable[..., None], args: list[tuple]) -> tuple[float, bool]:
+        """Run the clients while the kills happen; (seconds the clients took, whether gunicorn
+        replaced every killed worker)."""
+        self.start()
+        started = time.perf_counter()
+        run_clients(target, args)
+        elapsed = time.perf_counter() - started
+        self.done.set()
+        self.join()
+        workers = wait_for_workers(self.master, WORKERS, set(self.killed))
+        return elapsed, len(workers) == WORKERS and not set(self.killed) & set(workers)
+
 
 # --- HTTP -----------------------------------------------------------------------------------------
 
@@ -389,7 +401,6 @@ def quiz_submits(database: Database) -> Check:
     errors: list[str] = []
     mark = pg_log_mark(database)
     with gunicorn(database) as server:
-        master = server.proc.pid
         # One kill while answers are saved; two once everyone submits at the same moment (a
         # barrier between the phases), so that those kills cut off submits and nothing else.
         killer = WorkerKiller(server, [lambda: tally["answers"] >= 0.4 * n * per,
@@ -427,14 +438,7 @@ def quiz_submits(database: Database) -> Check:
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}"[:300])
 
-        killer.start()
-        started = time.perf_counter()
-        run_clients(learner, [(tok,) for tok in st["tokens"]])
-        elapsed = time.perf_counter() - started
-        killer.done.set()
-        killer.join()
-        workers = wait_for_workers(master, WORKERS, set(killer.killed))
-        replaced = len(workers) == WORKERS and not set(killer.killed) & set(workers)
+        elapsed, replaced = killer.during(learner, [(tok,) for tok in st["tokens"]])
         serving = healthy(server.url)
     cut = transactions_cut_off(database, mark)
 
@@ -498,7 +502,6 @@ def ledger_credits(database: Database) -> Check:
     errors: list[str] = []
     mark = pg_log_mark(database)
     with gunicorn(database) as server:
-        master = server.proc.pid
         killer = WorkerKiller(server, [lambda: tally["completed"] >= 0.15 * n, lambda: tally["completed"] >= 0.45 * n,
                                        lambda: tally["completed"] >= 0.75 * n])
 
@@ -513,14 +516,7 @@ def ledger_credits(database: Database) -> Check:
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}"[:300])
 
-        killer.start()
-        started = time.perf_counter()
-        run_clients(learner, [(tok,) for tok in st["tokens"]])
-        elapsed = time.perf_counter() - started
-        killer.done.set()
-        killer.join()
-        workers = wait_for_workers(master, WORKERS, set(killer.killed))
-        replaced = len(workers) == WORKERS and not set(killer.killed) & set(workers)
+        elapsed, replaced = killer.during(learner, [(tok,) for tok in st["tokens"]])
         staff = {"Authorization": f"Bearer {STATE['staff_token']}"}
         verify = expect(requests.get(f"{server.url}/api/v1/ledger/verify", headers=staff, timeout=120), 200).json()
     cut = transactions_cut_off(database, mark)
