@@ -66,6 +66,7 @@ from pathlib import Path
 import requests
 
 from bench.harness import ROOT, Check, Database, Server, login_cookie
+from tests.services import command_of, group_members, live_workers
 
 WORKERS = 2
 PASSWORD = "lentera123"
@@ -183,41 +184,6 @@ def checker(database: Database):
 
 
 # --- processes ------------------------------------------------------------------------------------
-
-def _stat(pid: int) -> tuple[str, int, int, int] | None:
-    """(state, parent pid, process group, start time in clock ticks) from /proc/<pid>/stat."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw[raw.rindex(")") + 2:].split()  # the command name may contain spaces
-    return fields[0], int(fields[1]), int(fields[2]), int(fields[19])
-
-
-def _processes() -> dict[int, tuple[str, int, int, int]]:
-    found = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit() and (st := _stat(int(name))) is not None and st[0] != "Z":
-            found[int(name)] = st
-    return found
-
-
-def live_workers(master: int) -> list[int]:
-    """gunicorn's workers (the master's living children), oldest first."""
-    procs = _processes()
-    return sorted((pid for pid, st in procs.items() if st[1] == master), key=lambda pid: procs[pid][3])
-
-
-def group_members(pgid: int) -> list[int]:
-    return [pid for pid, st in _processes().items() if st[2] == pgid]
-
-
-def command_of(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
-
 
 def wait_for_workers(master: int, count: int, exclude: set[int], timeout: float = 60) -> list[int]:
     """Until the master has `count` living workers, none of them one that was killed."""

@@ -172,3 +172,41 @@ class SmtpSink:
     def stop(self) -> None:
         if self.controller:
             self.controller.stop()
+
+
+# --- processes (Linux /proc): what a server under test has running ------------------------------
+
+def proc_stat(pid: int) -> tuple[str, int, int, int] | None:
+    """(state, parent pid, process group, start time in clock ticks) from /proc/<pid>/stat."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()  # the command name may contain spaces
+    return fields[0], int(fields[1]), int(fields[2]), int(fields[19])
+
+
+def processes() -> dict[int, tuple[str, int, int, int]]:
+    """Every living process: pid → `proc_stat`."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (st := proc_stat(int(name))) is not None and st[0] != "Z":
+            found[int(name)] = st
+    return found
+
+
+def live_workers(master: int) -> list[int]:
+    """gunicorn's workers (the master's living children), oldest first."""
+    procs = processes()
+    return sorted((pid for pid, st in procs.items() if st[1] == master), key=lambda pid: procs[pid][3])
+
+
+def group_members(pgid: int) -> list[int]:
+    return [pid for pid, st in processes().items() if st[2] == pgid]
+
+
+def command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""

@@ -19,35 +19,19 @@ from pathlib import Path
 import boto3
 import requests
 
-from tests.services import free_port
+from tests.services import command_of, free_port, group_members, live_workers, proc_stat
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 3
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
-def _gunicorn_master(session_pid: int) -> int | None:
-    """The gunicorn arbiter under `make` (make → sh? → gunicorn)."""
-    todo = [session_pid]
-    while todo:
-        pid = todo.pop()
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(part.endswith(b"gunicorn") for part in cmd[:2]):
-            return pid
-        todo += _children(pid)
-    return None
+def _gunicorn_master(session: int) -> int | None:
+    """The gunicorn arbiter `make run-prod` started: of the session's processes running gunicorn
+    (not the shell of make's recipe, whose command line merely names it), the one whose parent
+    is not a gunicorn (the workers' parent is)."""
+    members = {pid: proc_stat(pid) for pid in group_members(session)}
+    gunicorns = {pid for pid in members if any(w.endswith("gunicorn") for w in command_of(pid).split()[:2])}
+    return next((pid for pid in gunicorns if members[pid] and members[pid][1] not in gunicorns), None)
 
 
 def _health(base: str) -> dict:
@@ -94,7 +78,7 @@ def test_make_run_prod_scales_out_with_one_scheduler_and_s3(pg_server, s3_endpoi
         _wait(up, 180, "make run-prod to serve /healthz")
         master = _gunicorn_master(proc.pid)
         assert master, log.read_text()[-2000:]
-        workers = _wait(lambda: (w := _children(master)) and len(w) == WORKERS and w, 30, "the workers")
+        workers = _wait(lambda: (w := live_workers(master)) and len(w) == WORKERS and w, 30, "the workers")
 
         report = _health(base)
         assert report["database"] == "ok" and report["storage"] == "ok (s3)", report
@@ -138,7 +122,7 @@ def test_make_run_prod_scales_out_with_one_scheduler_and_s3(pg_server, s3_endpoi
             return state["alive"] and state["holder"] != holder and state["holder"]
 
         new_holder = _wait(taken_over, 90, "another worker to take the scheduler over")
-        assert int(new_holder.rsplit(":", 1)[1]) in _children(master)
+        assert int(new_holder.rsplit(":", 1)[1]) in live_workers(master)
         assert {_health(base)["scheduler"]["holder"] for _ in range(20)} == {new_holder}
     finally:
         try:
