@@ -25,6 +25,7 @@ import re
 import threading
 from datetime import date, timedelta
 
+import gevent
 from locust import HttpUser, between, events, task
 
 CONFIG = json.loads(open(os.environ["LOAD_CONFIG"], encoding="utf-8").read())
@@ -167,9 +168,7 @@ class Learner(Person):
         self.client.get(f"/percobaan/{attempt}/tinjau", name="/percobaan/[id]/tinjau")
 
     def _sleep(self, seconds: float) -> None:
-        import gevent
-
-        gevent.sleep(seconds)
+        gevent.sleep(seconds)  # think time inside a task: locust's users are greenlets
 
 
 class Claimant(Person):

@@ -29,6 +29,12 @@ _TRAILER = re.compile(rb"trailer\s*<<(?P<body>.*?)>>\s*startxref\s+(?P<startxref
 _REF = rb"\s+(\d+)\s+0\s+R"
 
 
+def _byte_range(contents: int, after: int, tail: int) -> bytes:
+    """The /ByteRange entry, fixed-width so the placeholder (all zeros) and the real ranges have
+    the same length and nothing after them moves."""
+    return b"/ByteRange [0 %-10d %-10d %-10d]" % (contents, after, tail)
+
+
 def _text(value: str) -> bytes:
     """A PDF text string in UTF-16BE with its byte-order mark: any script, nothing to escape."""
     return b"<FEFF" + value.encode("utf-16-be").hex().upper().encode() + b">"
@@ -93,7 +99,7 @@ def append_signature(data: bytes, sign_digest: Callable[[bytes], bytes], *, rese
 
     field, sig, form = size, size + 1, size + 2
     when = (signed_at or datetime.now(UTC)).astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ").encode()
-    placeholder = b"/ByteRange [0 0000000000 0000000000 0000000000]"
+    placeholder = _byte_range(0, 0, 0)
     objects = {
         root: catalog[:-2].rstrip() + b" /AcroForm %d 0 R /Version /1.7\n>>" % form,
         page_num: page[:-2].rstrip() + b" /Annots [ %d 0 R ]\n>>" % field,
@@ -119,10 +125,8 @@ def append_signature(data: bytes, sign_digest: Callable[[bytes], bytes], *, rese
 
     contents = out.index(b"/Contents <", positions[sig]) + len(b"/Contents ")
     after = contents + 2 * reserved + 2
-    byte_range = b"/ByteRange [0 %-10d %-10d %-10d]" % (contents, after, len(out) - after)
-    assert len(byte_range) == len(placeholder)
     at = out.index(placeholder, positions[sig])
-    out[at:at + len(placeholder)] = byte_range
+    out[at:at + len(placeholder)] = _byte_range(contents, after, len(out) - after)
     digest = hashlib.sha256(memoryview(out)[:contents])
     digest.update(memoryview(out)[after:])
     cms = sign_digest(digest.digest()).hex().encode()
