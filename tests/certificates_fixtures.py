@@ -88,3 +88,22 @@ def assert_pdf_scoping(client, login, org, own_serial: str, other_serial: str) -
     client.post("/keluar")
     login(org.admin)
     assert client.get(f"/certificates/{other_serial}.pdf").status_code == 200
+
+
+def complete_at_once(app, user_ids: list[int], activity_id: int, per_user: int = 2) -> list[str]:
+    """Every user completes the activity `per_user` times at the same moment (two requests of one
+    person racing, and the people racing each other); the outcomes, as `in_thread` reports them."""
+    from app.accounts.models import User
+    from app.courses.models import Activity
+
+    barrier = threading.Barrier(len(user_ids) * per_user)
+    results: list[str] = []
+
+    def completer(uid):
+        return lambda: complete_activity(db.session.get(User, uid), db.session.get(Activity, activity_id))
+
+    threads = [in_thread(app, completer(uid), results, barrier) for uid in user_ids for _ in range(per_user)]
+    for t in threads:
+        t.join(60)
+    db.session.expire_all()
+    return results

@@ -14,7 +14,7 @@ from app.certificates import pdf as pdfmod
 from app.certificates.models import Certificate
 from app.certificates.signing import validate_pdf
 from app.extensions import db
-from tests.certificates_fixtures import completed_course, in_thread, signer_dir, signing_configured  # noqa: F401
+from tests.certificates_fixtures import complete_at_once, completed_course, in_thread, signer_dir, signing_configured  # noqa: F401
 from tests.factories import enrol_all, make_course
 
 NAMES = {
@@ -165,9 +165,6 @@ def test_unsigned_when_no_signing_certificate(app, org):
 
 def test_parallel_completions_give_distinct_serials_and_one_certificate_each(app, org):
     from app.accounts import operations as acc
-    from app.accounts.models import User
-    from app.courses.models import Activity
-    from app.courses.operations import complete_activity
 
     users = [acc.create_user(f"p{i}", password="rahasia123", name=f"Peserta {i}", unit=org.a1) for i in range(6)]
     course = make_course(certificate=True, activities=[{"type": "lesson", "title": "Satu-satunya"}])
@@ -175,17 +172,7 @@ def test_parallel_completions_give_distinct_serials_and_one_certificate_each(app
     db.session.commit()
     activity_id = course.sections[0].activities[0].id
     user_ids = [u.id for u in users]
-    # every learner twice: two requests of the same person racing, and six people racing
-    barrier = threading.Barrier(12)
-    results: list[str] = []
-
-    def completer(uid):
-        return lambda: complete_activity(db.session.get(User, uid), db.session.get(Activity, activity_id))
-
-    threads = [in_thread(app, completer(uid), results, barrier) for uid in user_ids for _ in range(2)]
-    for t in threads:
-        t.join(60)
-    db.session.expire_all()
+    results = complete_at_once(app, user_ids, activity_id)
     certs = list(db.session.scalars(select(Certificate)))
     assert sorted(c.user_id for c in certs) == sorted(user_ids), results
     serials = [c.serial for c in certs]

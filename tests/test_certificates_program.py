@@ -20,7 +20,7 @@ from app.corpu.models import Program, ProgramCompletion
 from app.courses.models import Activity
 from app.courses.operations import complete_activity
 from app.extensions import db
-from tests.certificates_fixtures import assert_pdf_scoping, complete_course, in_thread
+from tests.certificates_fixtures import assert_pdf_scoping, complete_at_once, complete_course, in_thread
 from tests.conftest import count
 from tests.factories import enrol_all, make_course
 
@@ -260,17 +260,7 @@ def test_parallel_completion_of_the_last_course_gives_one_program_certificate_ea
     db.session.commit()
     activity_id = last.sections[0].activities[0].id
     user_ids = [u.id for u in users]
-    # every learner's last activity twice at once, and five people at once
-    barrier = threading.Barrier(10)
-    results: list[str] = []
-
-    def completer(uid):
-        return lambda: complete_activity(db.session.get(User, uid), db.session.get(Activity, activity_id))
-
-    threads = [in_thread(app, completer(uid), results, barrier) for uid in user_ids for _ in range(2)]
-    for t in threads:
-        t.join(60)
-    db.session.expire_all()
+    results = complete_at_once(app, user_ids, activity_id)  # every learner's last activity, twice at once
     certs = program_certs()
     assert sorted(c.user_id for c in certs) == sorted(user_ids), results
     assert {c.program_id for c in certs} == {program.id}
