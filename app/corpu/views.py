@@ -38,7 +38,7 @@ from app.corpu.recommend import recommendations
 from app.courses.models import Course
 from app.errors import LenteraError
 from app.extensions import db
-from app.web import HomePanel, NavItem, flash_error, staff_required
+from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("corpu", __name__)
 
@@ -124,23 +124,14 @@ def enrol(course_id: int):
     course = db.session.get(Course, course_id)
     if course is None:
         abort(404)
-    try:
-        self_enrol(course, current_user)
-        db.session.commit()
-        flash(_("Anda terdaftar di kursus %(t)s.", t=course.title), "success")
-    except LenteraError as exc:
-        flash_error(exc)
+    run_operation(lambda: self_enrol(course, current_user), _("Anda terdaftar di kursus %(t)s.", t=course.title))
     return redirect(url_for("corpu.mine"))
 
 
 @bp.post("/kompetensi/pemberitahuan/<int:notice_id>/baca")
 @login_required
 def notice_read(notice_id: int):
-    try:
-        ops.mark_notice_read(notice_id, current_user)
-        db.session.commit()
-    except LenteraError as exc:
-        flash_error(exc)
+    run_operation(lambda: ops.mark_notice_read(notice_id, current_user))
     return redirect(request.referrer or url_for("web.home"))
 
 
@@ -335,13 +326,9 @@ def plan_add_course(year: int, course_id: int):
     if course is None:
         abort(404)
     codes = next((r.closes for r in recommendations(current_user) if r.course.id == course_id), [])
-    try:
-        ops.add_plan_item(ops.plan_for(current_user, year), current_user, kind="course", course=course,
-                          competency_code=codes[0] if codes else None)
-        db.session.commit()
-        flash(_("%(t)s ditambahkan ke rencana.", t=course.title), "success")
-    except LenteraError as exc:
-        flash_error(exc)
+    run_operation(lambda: ops.add_plan_item(ops.plan_for(current_user, year), current_user, kind="course",
+                                            course=course, competency_code=codes[0] if codes else None),
+                  _("%(t)s ditambahkan ke rencana.", t=course.title))
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -351,14 +338,10 @@ def plan_add_activity(year: int):
     form = PlanItemForm()
     form.competency.choices = [("", "—")] + _competency_choices()
     if form.validate_on_submit():
-        try:
-            ops.add_plan_item(ops.plan_for(current_user, year), current_user, kind=form.kind.data,
-                              title=form.title.data, planned_jp=form.planned_jp.data,
-                              competency_code=form.competency.data or None)
-            db.session.commit()
-            flash(_("Kegiatan ditambahkan ke rencana."), "success")
-        except LenteraError as exc:
-            flash_error(exc)
+        run_operation(lambda: ops.add_plan_item(ops.plan_for(current_user, year), current_user, kind=form.kind.data,
+                                                title=form.title.data, planned_jp=form.planned_jp.data,
+                                                competency_code=form.competency.data or None),
+                      _("Kegiatan ditambahkan ke rencana."))
     else:
         for field_errors in form.errors.values():
             for e in field_errors:
@@ -378,11 +361,7 @@ def _own_item(item_id: int) -> PlanItem:
 def plan_item_delete(item_id: int):
     item = _own_item(item_id)
     year = item.plan.year
-    try:
-        ops.remove_plan_item(item, current_user)
-        db.session.commit()
-    except LenteraError as exc:
-        flash_error(exc)
+    run_operation(lambda: ops.remove_plan_item(item, current_user))
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -391,11 +370,7 @@ def plan_item_delete(item_id: int):
 def plan_item_done(item_id: int):
     item = _own_item(item_id)
     year = item.plan.year
-    try:
-        ops.mark_item_done(item, current_user)
-        db.session.commit()
-    except LenteraError as exc:
-        flash_error(exc)
+    run_operation(lambda: ops.mark_item_done(item, current_user))
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -405,12 +380,7 @@ def plan_submit(year: int):
     plan = ops.plan_for(current_user, year, create=False)
     if plan is None:
         abort(404)
-    try:
-        ops.submit_plan(plan, current_user)
-        db.session.commit()
-        flash(_("Rencana diajukan ke atasan."), "success")
-    except LenteraError as exc:
-        flash_error(exc)
+    run_operation(lambda: ops.submit_plan(plan, current_user), _("Rencana diajukan ke atasan."))
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -511,12 +481,8 @@ def budget(unit_id: int, year: int):
         abort(403)
     form = BudgetForm()
     if form.validate_on_submit():
-        try:
-            ops.set_budget(instansi_of(unit), year, form.apbd.data, by=current_user)
-            db.session.commit()
-            flash(_("APBD %(y)d disimpan.", y=year), "success")
-        except LenteraError as exc:
-            flash_error(exc)
+        run_operation(lambda: ops.set_budget(instansi_of(unit), year, form.apbd.data, by=current_user),
+                      _("APBD %(y)d disimpan.", y=year))
     else:
         flash(_("APBD harus angka tidak negatif."), "error")
     return redirect(url_for("corpu.needs", unit=unit_id, tahun=year))
@@ -534,12 +500,8 @@ def costs():
         course = db.session.get(Course, int(course_id)) if course_id.isdigit() else None
         if course is None:
             abort(404)
-        try:
-            ops.set_course_cost(course, request.form.get("cost", ""))
-            db.session.commit()
-            flash(_("Biaya %(t)s disimpan.", t=course.title), "success")
-        except LenteraError as exc:
-            flash_error(exc)
+        run_operation(lambda: ops.set_course_cost(course, request.form.get("cost", "")),
+                      _("Biaya %(t)s disimpan.", t=course.title))
         return redirect(url_for("corpu.costs"))
     return render_template("corpu/costs.html", rows=q.course_costs())
 
