@@ -38,7 +38,7 @@ translations: $(VENV)/.installed
 # Front-end libraries (hls.js, the chart library) come from npm and are served by the app.
 assets:
 	@if [ -f package.json ]; then \
-	  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --silent; fi; \
+	  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund --silent; fi; \
 	fi
 
 run: install system-deps
