@@ -22,7 +22,7 @@ from app.errors import LenteraError
 from app.extensions import db
 from app.jobs.models import Job
 from app.media.serving import send_stored
-from app.web import HomePanel, NavItem, flash_error, staff_required
+from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("certificates", __name__)
 
@@ -170,12 +170,8 @@ def revoke(cert_id: int):
     if not form.validate_on_submit():
         flash(_("Alasan pencabutan wajib diisi."), "error")
         return redirect(url_for("certificates.detail", cert_id=cert.id))
-    try:
-        ops.revoke(cert, current_user, form.reason.data)
-        db.session.commit()
-        flash(_("Sertifikat %(s)s dicabut.", s=cert.serial), "success")
-    except LenteraError as exc:
-        flash_error(exc)
+    run_operation(lambda: ops.revoke(cert, current_user, form.reason.data),
+                  _("Sertifikat %(s)s dicabut.", s=cert.serial))
     return redirect(url_for("certificates.detail", cert_id=cert_id))
 
 

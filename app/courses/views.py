@@ -234,13 +234,8 @@ def course_edit(course_id: int):
     form = CourseForm(obj=c, data=data)
     form.code.render_kw = {"readonly": True}
     if form.validate_on_submit():
-        try:
-            ops.update_course(c, competencies=parse_competencies(form.competency_lines.data), **_course_fields(form))
-            db.session.commit()
-        except LenteraError as exc:
-            flash_error(exc)
-        else:
-            flash(_("Kursus disimpan."), "success")
+        if run_operation(lambda: ops.update_course(c, competencies=parse_competencies(form.competency_lines.data),
+                                                   **_course_fields(form)), _("Kursus disimpan.")):
             return redirect(url_for("courses.course_edit", course_id=c.id))
     outline = q.course_outline(c, current_user, include_hidden=True)
     return render_template("courses/course_edit.html", form=form, course=c, outline=outline, section_form=SectionForm(),
