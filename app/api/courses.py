@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
+from flask import request
 from flask_babel import gettext as _
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from app.accounts.queries import user_by_nip
 from app.api.accounts import MULTIPART_FILE, uploaded_file
-from app.api.core import paginate, route, user_ctx
+from app.api.core import paginate, parse_model, route, user_ctx
 from app.courses import operations as ops
 from app.courses import queries as q
-from app.courses.activity_types import completion_rule
-from app.courses.models import Course
-from app.courses.package import import_package
-from app.errors import Forbidden, NotFound
+from app.courses.activity_types import api_fields, completion_rule
+from app.courses.models import Activity, Course, Section
+from app.courses.package import UploadReader, add_activity_from_spec, import_package
+from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
 
 
@@ -62,6 +65,8 @@ class ActivityOut(BaseModel):
     completion: str | None = Field(description="how it completes: view, watch, quiz, attendance")
     required: bool
     completed: bool | None = Field(description="for an enrolled caller: done or not")
+    quiz_id: int | None = Field(default=None, description="a quiz activity: the id the quiz routes take")
+    model_config = ConfigDict(extra="allow")  # each type adds the id its own routes take (assignment_id, …)
 
 
 class SectionOut(BaseModel):
@@ -94,6 +99,59 @@ class CourseIn(BaseModel):
     certificate: bool = False
     published: bool = False
     competencies: list[CompetencyOut] = []
+
+
+class SectionIn(BaseModel):
+    title: str = Field(min_length=1, max_length=250)
+    summary: str = ""
+
+
+class SectionCreatedOut(BaseModel):
+    id: int
+    title: str
+    position: int
+
+
+class ActivityIn(BaseModel):
+    """An activity written as in a course package's course.yaml, plus the section it goes in.
+    Every other key is a setting of its type (COURSE_PACKAGE.md); files come as multipart uploads
+    and are named by their form field (`"file": "file"` or simply left out)."""
+
+    section_id: int
+    type: str
+    title: str
+    model_config = ConfigDict(extra="allow")
+
+
+class ActivityCreatedOut(BaseModel):
+    id: int
+    section_id: int
+    type: str
+    title: str
+    completion: str | None
+    required: bool
+    visible: bool
+    model_config = ConfigDict(extra="allow")
+
+
+class CompletionIn(BaseModel):
+    required_activities: list[int] = Field(description="the activities that must be completed; every other one "
+                                                       "of the course becomes optional")
+    model_config = ConfigDict(extra="forbid")
+
+
+class CoursePatch(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=250)
+    summary: str | None = None
+    jp: Decimal | None = Field(default=None, ge=0, le=9999, allow_inf_nan=False)
+    mode: Literal["online", "classroom", "blended"] | None = None
+    self_enrol: bool | None = None
+    certificate: bool | None = None
+    published: bool | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    completion: CompletionIn | None = None
+    model_config = ConfigDict(extra="forbid")
 
 
 class EnrolIn(BaseModel):
@@ -155,7 +213,7 @@ def course_dict(c: Course, user) -> dict:
     return {**_summary(c), "certificate": c.certificate, "sections": [
         {"id": s.id, "title": s.title, "activities": [
             {"id": a.id, "type": a.type, "title": a.title, "completion": completion_rule(a.type), "required": a.required,
-             "completed": (a.id in outline.completed) if enrolled else None} for a in acts]}
+             "completed": (a.id in outline.completed) if enrolled else None, **api_fields(a)} for a in acts]}
         for s, acts in outline.sections]}
 
 
@@ -252,3 +310,100 @@ def courses_import():
     c, created = import_package(data, user, editor=user)
     db.session.commit()
     return {"id": c.id, "code": c.code, "title": c.title, "created": created}, 201
+
+
+# --- authoring ----------------------------------------------------------------------------------
+
+def _multipart_spec() -> dict[str, Any]:
+    """The spec of a multipart request: a `spec` field of JSON, and plain fields beside it (true/false
+    and whole numbers read as such, since a form carries only text)."""
+    spec: dict[str, Any] = {}
+    if "spec" in request.form:
+        try:
+            spec = json.loads(request.form["spec"])
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict):
+            raise BadInput(_("Kolom spec harus objek JSON."), code="invalid_json")
+    for key, value in request.form.items(multi=False):
+        if key == "spec":
+            continue
+        if value in ("true", "false"):
+            spec[key] = value == "true"
+        elif value.isascii() and value.lstrip("-").isdigit() and len(value) < 12:
+            spec[key] = int(value)
+        else:
+            spec[key] = value
+    return spec
+
+
+@route("/courses/<int:course_id>/sections", "POST", summary="Add a section at the end of a course", tag="authoring",
+       body=SectionIn, response=SectionCreatedOut, status=201)
+def course_add_section(course_id: int, body: SectionIn):
+    course = q.editable_course(user_ctx(), course_id)
+    section = ops.add_section(course, body.title, body.summary)
+    db.session.commit()
+    return {"id": section.id, "title": section.title, "position": section.position}, 201
+
+
+@route("/courses/<int:course_id>/activities", "POST", summary="Add an activity of any type to a section",
+       tag="authoring", response=ActivityCreatedOut, status=201,
+       body_content={"application/json": ActivityIn.model_json_schema(),
+                     "multipart/form-data": {"type": "object", "required": ["section_id", "type", "title"],
+                                             "properties": {"section_id": {"type": "integer"}, "type": {"type": "string"},
+                                                            "title": {"type": "string"},
+                                                            "spec": {"type": "string", "description": "further settings as JSON"},
+                                                            "file": {"type": "string", "format": "binary"},
+                                                            "package": {"type": "string", "format": "binary"}}}})
+def course_add_activity(course_id: int):
+    course = q.editable_course(user_ctx(), course_id)
+    if request.mimetype == "multipart/form-data":
+        spec = _multipart_spec()
+    else:
+        spec = request.get_json(silent=True)
+        if not isinstance(spec, dict):
+            raise BadInput(_("Badan permintaan harus objek JSON yang valid."), code="invalid_json")
+    head = parse_model(ActivityIn, {k: spec.get(k) for k in ("section_id", "type", "title") if k in spec}, "body")
+    section = db.session.get(Section, head.section_id)
+    if section is None or section.course_id != course.id:
+        raise NotFound(_("Bagian %(id)s tidak ada di kursus ini.", id=head.section_id), code="section_not_found")
+    spec = {k: v for k, v in spec.items() if k != "section_id"}
+    reader = UploadReader(request.files)
+    try:
+        spec.update(reader.paths)  # an uploaded file is named by its form field: "file", "package"
+        activity = add_activity_from_spec(section, spec, reader)
+        db.session.commit()
+    finally:
+        reader.close()
+    return activity_created_dict(activity), 201
+
+
+def activity_created_dict(a: Activity) -> dict:
+    return {"id": a.id, "section_id": a.section_id, "type": a.type, "title": a.title, "completion": completion_rule(a.type),
+            "required": a.required, "visible": a.visible, **api_fields(a)}
+
+
+@route("/courses/<int:course_id>", "PATCH", summary="Change a course: publish, enrolment, completion, details",
+       tag="authoring", body=CoursePatch, response=CourseOut)
+def course_patch(course_id: int, body: CoursePatch):
+    user = user_ctx()
+    course = q.editable_course(user, course_id)
+    fields = body.model_dump(exclude_unset=True, exclude={"completion"})
+    for key in ("title", "jp", "mode", "self_enrol", "certificate", "published"):
+        if key in fields and fields[key] is None:
+            raise BadInput(_("%(k)s tidak boleh null.", k=key), code="invalid_body")
+    ops.update_course(course, **fields)
+    if body.completion is not None:
+        ids = set(body.completion.required_activities)
+        activities = list(db.session.scalars(select(Activity).where(Activity.course_id == course.id)))
+        unknown = ids - {a.id for a in activities}
+        if unknown:
+            raise BadInput(_("Aktivitas berikut bukan milik kursus ini: %(ids)s",
+                             ids=", ".join(str(i) for i in sorted(unknown))), code="activity_not_in_course")
+        for a in activities:
+            if a.required != (a.id in ids):
+                a.required = a.id in ids
+        db.session.flush()
+        ops.recompute_completions(course)
+    db.session.commit()
+    return course_dict(course, user)

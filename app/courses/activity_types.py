@@ -58,6 +58,10 @@ class ActivityType:
     duplicate: Callable[[Any, Any], None] | None = None
     #: re-evaluate the rule for a user when settings change (video %, quiz pass mark): (activity, user) -> bool
     meets_rule: Callable[[Any, Any], bool] | None = None
+    #: extra keys of the activity in the API's course document and in the authoring route's answer,
+    #: e.g. {"quiz_id": 7}: the id the type's own routes take. (activity) -> dict
+    api_fields: Callable[[Any], dict] | None = None
+
 
 
 REGISTRY: dict[str, ActivityType] = {}
@@ -70,6 +74,12 @@ def register(activity_type: ActivityType) -> ActivityType:
 
 def get_type(name: str) -> ActivityType | None:
     return REGISTRY.get(name)
+
+
+def api_fields(activity: Any) -> dict:
+    """The type's own keys of an activity for the API (empty for the engine's own types)."""
+    t = REGISTRY.get(activity.type)
+    return t.api_fields(activity) if t is not None and t.api_fields is not None else {}
 
 
 LABELS = {

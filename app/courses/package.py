@@ -191,6 +191,28 @@ class ZipReader:
             self._tmp = None
 
 
+class UploadReader(FolderReader):
+    """The files of one authoring request (multipart uploads), read as a package's files are.
+
+    Each upload is saved to a temporary folder as `<form field>/<its own file name>`; `paths` maps
+    each field to that relative path, which the request's spec then names (`"file": "file/soal.gift"`,
+    `"package": "package/kursus.zip"`), as course.yaml names a package's files."""
+
+    def __init__(self, uploads: dict[str, Any]) -> None:
+        super().__init__(tempfile.mkdtemp(prefix="lentera-upload-"))
+        self.paths: dict[str, str] = {}
+        for field_name, storage in uploads.items():
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", PurePosixPath(storage.filename or "").name).strip("-.") or "berkas"
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,60}", field_name):
+                continue
+            (self.root / field_name).mkdir()
+            storage.save(str(self.root / field_name / name))  # streamed to disk, never held whole in memory
+            self.paths[field_name] = f"{field_name}/{name}"
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 def open_package(source: str | os.PathLike | bytes) -> FolderReader | ZipReader:
     """A reader for a folder, a zip file on disk, or zip bytes (an upload)."""
     if isinstance(source, bytes | bytearray):
@@ -479,6 +501,30 @@ def import_package(source, owner: User | None, *, editor: User | None = None) ->
         return course, created
     finally:
         reader.close()
+
+
+def add_activity_from_spec(section: Section, spec: dict, reader) -> Activity:
+    """One activity at the end of `section`, made from an entry written as in course.yaml: the same
+    checks and the same type hooks as a package import (the API's authoring route)."""
+    problems = Problems()
+    plan = PackagePlan(manifest={}, sections=[], competencies=[])
+    checked = _check_activity({**spec, "__line__": None}, reader, problems, plan)
+    if problems or checked is None:
+        raise RuleViolation(_("Aktivitas ditolak: %(n)d masalah. Tidak ada yang disimpan.", n=max(len(problems.items), 1)),
+                            code="invalid_activity", details=problems.items)
+    position = db.session.scalar(select(func.coalesce(func.max(Activity.position), -1)).where(
+        Activity.section_id == section.id)) + 1
+    activity = Activity(course=section.course, section=section, type=checked["type"], title=checked["title"],
+                        settings={}, position=position)
+    db.session.add(activity)
+    _fill_activity(activity, ActivitySpec(0, checked["type"], checked["title"], checked, 0), plan, reader)
+    db.session.flush()
+    t = REGISTRY[activity.type]
+    if activity.type not in BUILTIN_TYPES and t.apply is not None:
+        t.apply(activity, checked, reader)
+    db.session.flush()
+    ops.recompute_completions(section.course)
+    return activity
 
 
 def _apply_structure(course: Course, plan: PackagePlan, reader) -> None:

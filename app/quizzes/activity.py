@@ -49,8 +49,7 @@ def validate(spec: dict, reader, problems) -> None:
     for message in _settings_problems(spec):
         problems.add("course.yaml", None, f"Kuis '{spec.get('title', '')}': {message}")
     if not file:
-        problems.add("course.yaml", None, f"Kuis '{spec.get('title', '')}' harus menyebut berkas soal (file:).")
-        return
+        return  # an empty quiz: questions come later from the bank, as in the browser
     fmt = _fmt_for(file)
     if fmt is None:
         problems.add(file, None, "Berkas soal harus .gift, .txt (GIFT) atau .xml (Moodle XML).")
@@ -69,19 +68,22 @@ def validate(spec: dict, reader, problems) -> None:
 def apply(activity, spec: dict, reader) -> None:
     from app.quizzes import operations as ops
 
-    file = spec["file"]
-    result = ops.parse_questions(reader.read_bytes(file), _fmt_for(file) or "gift")
-    base = activity.title.replace("/", "-")
-    for q in result.questions:
-        q.category = f"{base}/{q.category}" if q.category else base
-    questions, _path = ops.save_parsed(activity.course, result.questions, default_category=base)
+    file = spec.get("file")
+    questions = []
+    if file:
+        result = ops.parse_questions(reader.read_bytes(file), _fmt_for(file) or "gift")
+        base = activity.title.replace("/", "-")
+        for q in result.questions:
+            q.category = f"{base}/{q.category}" if q.category else base
+        questions, _path = ops.save_parsed(activity.course, result.questions, default_category=base)
     quiz = ops.get_or_create_quiz(activity)
     shuffle = spec.get("shuffle")
     ops.update_quiz(quiz, pass_percent=spec.get("pass_percent", 70), max_attempts=spec.get("max_attempts", 0),
                     time_limit_minutes=spec.get("time_limit_minutes", 0),
                     shuffle_questions=shuffle if shuffle is not None else False,
                     shuffle_choices=shuffle if shuffle is not None else True)
-    ops.set_slots(quiz, question_ids=[q.id for q in questions])
+    if file:
+        ops.set_slots(quiz, question_ids=[q.id for q in questions])
 
 
 def quiz_questions(quiz) -> list[tuple[str, Any]]:
@@ -169,6 +171,12 @@ def meets_rule(activity, user) -> bool:
         Quiz.activity_id == activity.id, Attempt.user_id == user.id, Attempt.passed.is_(True)).limit(1)) is not None
 
 
+def api_fields(activity) -> dict:
+    from app.quizzes.models import Quiz
+
+    return {"quiz_id": db.session.scalar(select(Quiz.id).where(Quiz.activity_id == activity.id))}
+
+
 def view_context(activity, user) -> dict:
     from app.quizzes.queries import learner_summary
 
@@ -186,4 +194,5 @@ register(ActivityType(
     template="quizzes/_activity.html", view_context=view_context,
     edit_template="quizzes/_activity_edit.html", edit_context=edit_context,
     validate=validate, apply=apply, export=export, duplicate=duplicate, meets_rule=meets_rule,
+    api_fields=api_fields,
 ))
