@@ -67,6 +67,7 @@ class PostgresServer:
                                       "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._launch()
+        self._wait_ready()
         return f"postgresql+psycopg://lentera@127.0.0.1:{self.port}/postgres"
 
     def _launch(self) -> None:
@@ -88,11 +89,15 @@ class PostgresServer:
             self.proc.wait(30)
 
     def restart(self, timeout: float = 60.0) -> None:
-        """Start the halted server again; returns once it accepts sessions (not merely the port:
-        right after the port opens it still answers "the database system is starting up")."""
+        """Start the halted server again; returns once it accepts sessions."""
+        self._launch()
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        """Returns once the server accepts sessions (not merely the port: right after the port
+        opens it still answers "the database system is starting up", longer on a loaded machine)."""
         import psycopg
 
-        self._launch()
         deadline = time.time() + timeout
         while True:
             try:
