@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, jsonify, request
+
+#: Where the REST API lives; a request under it is answered with the JSON error envelope.
+API_PREFIX = "/api/v1"
+
 
 class LenteraError(Exception):
     status: int = 422
@@ -60,3 +65,15 @@ class RuleViolation(LenteraError):
 
 class Throttled(LenteraError):
     status, code = 429, "too_many_requests"
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None) -> Response:
+    """The API's error envelope: `{"error": {"code", "message", "details"}}` with `status`."""
+    resp = jsonify({"error": {"code": code, "message": message, "details": details or []}})
+    resp.status_code = status
+    return resp
+
+
+def is_api_request() -> bool:
+    """Whether this request is the API's (errors answer JSON) or a page's (errors render HTML)."""
+    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX

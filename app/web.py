@@ -11,12 +11,13 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from app.errors import LenteraError
+from app.errors import BadInput, LenteraError, error_response, is_api_request
 from app.extensions import db, login_manager
 
 
@@ -28,6 +29,36 @@ class BoundedIntConverter(IntegerConverter):
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=2**31 - 1 if max is None else max,
                          signed=signed)
+
+
+MAX_PER_PAGE = 200
+
+
+class PageParams(BaseModel):
+    page: int = 1
+    per_page: int = 50
+
+
+def page_args() -> tuple[int, int]:
+    """`page` and `per_page` of the query string, checked (the API's lists and the pages' alike)."""
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 50))
+    except ValueError:
+        raise BadInput(_("page dan per_page harus bilangan bulat."), code="invalid_query") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise BadInput(_("page minimal 1; per_page antara 1 dan %(n)d.", n=MAX_PER_PAGE), code="invalid_query")
+    return page, per_page
+
+
+def paginate(stmt, serialize: Callable[[Any], Any]) -> dict[str, Any]:
+    """Answer `{"items", "page", "per_page", "total"}` for a select() statement."""
+    from sqlalchemy import func, select
+
+    page, per_page = page_args()
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 
 @dataclass
@@ -193,16 +224,12 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from app.api.core import error_response, is_api_request
-
         if is_api_request():
             return error_response(401, "unauthorized", _("Harus masuk terlebih dahulu."))
         return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        from app.api.core import error_response, is_api_request
-
         db.session.rollback()
         messages = {
             400: _("Permintaan tidak valid."),
@@ -225,8 +252,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(LenteraError)
     def lentera_error(exc: LenteraError):
-        from app.api.core import error_response, is_api_request
-
         db.session.rollback()
         if is_api_request():
             return error_response(exc.status, exc.code, exc.message, exc.details)
@@ -237,8 +262,6 @@ def init_app(app: Flask) -> None:
     def value_out_of_range(exc):
         # A number or text the database cannot hold (an id beyond its integer range, a title longer
         # than its column on PostgreSQL): bad input, answered as such instead of a 500.
-        from app.api.core import error_response, is_api_request
-
         db.session.rollback()
         app.logger.warning("value refused by the database: %s", str(exc).splitlines()[0][:200])
         message = _("Nilai di luar batas yang diizinkan (angka terlalu besar atau teks terlalu panjang).")
@@ -254,8 +277,6 @@ def init_app(app: Flask) -> None:
         # briefly locked: nothing the person did is wrong and the same request will work again
         # shortly, so 503 with Retry-After rather than a 500. Nothing here may touch the database:
         # the pool replaces its dead connections by itself (pre-ping) once the server is back.
-        from app.api.core import error_response, is_api_request
-
         try:
             db.session.rollback()
         except Exception:  # the connection is already gone; the session is discarded at teardown
@@ -274,8 +295,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc):
-        from app.api.core import error_response, is_api_request
-
         db.session.rollback()
         if is_api_request():
             return error_response(500, "server_error", _("Terjadi kesalahan pada server. Tim teknis sudah dicatat."))

@@ -12,9 +12,10 @@ from sqlalchemy import func, or_, select
 from app.accounts import operations as ops
 from app.accounts.models import Unit, User
 from app.accounts.queries import can_see_person, people_query, reach, user_by_nip
-from app.api.core import MAX_PER_PAGE, paginate, route, user_ctx
+from app.api.core import paginate, route, user_ctx
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.web import MAX_PER_PAGE
 
 MULTIPART_FILE = {"multipart/form-data": {"type": "object", "required": ["file"],
                                           "properties": {"file": {"type": "string", "format": "binary"}}}}

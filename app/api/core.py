@@ -19,11 +19,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 
-from app.errors import BadInput, Forbidden, LenteraError, Unauthorized
+from app.errors import API_PREFIX, BadInput, Forbidden, LenteraError, Unauthorized, error_response, is_api_request
+from app.web import page_args, paginate
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
-MAX_PER_PAGE = 200
 
 
 @dataclass
@@ -172,47 +172,7 @@ def route(
     return decorator
 
 
-# --- paging -------------------------------------------------------------------------------
-
-class PageParams(BaseModel):
-    page: int = 1
-    per_page: int = 50
-
-
-def page_args() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError:
-        raise BadInput(_("page dan per_page harus bilangan bulat."), code="invalid_query") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise BadInput(_("page minimal 1; per_page antara 1 dan %(n)d.", n=MAX_PER_PAGE), code="invalid_query")
-    return page, per_page
-
-
-def paginate(stmt, serialize: Callable[[Any], Any]) -> dict[str, Any]:
-    """Answer `{"items", "page", "per_page", "total"}` for a select() statement."""
-    from sqlalchemy import func, select
-
-    from app.extensions import db
-
-    page, per_page = page_args()
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
-
-
-# --- errors -------------------------------------------------------------------------------
-
-def error_response(status: int, code: str, message: str, details: list | None = None) -> Response:
-    resp = jsonify({"error": {"code": code, "message": message, "details": details or []}})
-    resp.status_code = status
-    return resp
-
-
-def is_api_request() -> bool:
-    return request.path.startswith(api.url_prefix + "/") or request.path == api.url_prefix
-
+# --- paging and errors live in app/web.py and app/errors.py (pages use them too) ----------------
 
 @api.errorhandler(LenteraError)
 def _lentera_error(exc: LenteraError):

@@ -99,28 +99,11 @@ def _scope(params: AttainmentQuery):
     return viewer, year, unit, filters
 
 
-def attainment_dict(d: q.Dashboard) -> dict:
-    return {
-        "year": d.year, "unit": d.unit.name if d.unit else None, "unit_id": d.unit.id if d.unit else None,
-        "target_jp": float(d.target_jp) if d.target_jp is not None else None,
-        "employees": d.employees, "met_target": d.met_target, "percent": float(d.percent),
-        "total_jp": float(d.total_jp), "average_jp": float(d.average_jp),
-        "units": [{"unit": u.label, "unit_id": u.unit.id if u.unit else None, "code": u.unit.code if u.unit else None,
-                   "employees": u.employees, "met_target": u.met_target, "percent": float(u.percent),
-                   "total_jp": float(u.total_jp), "average_jp": float(u.average_jp)} for u in d.units],
-        "monthly": [{"month": m["month"], "met_target": m["met_target"],
-                     "percent": float(m["percent"]) if m["percent"] is not None else None} for m in d.monthly],
-        "categories": [{"category": c["category"], "jp": float(c["jp"]), "percent": float(c["percent"]),
-                        "guidance": c["guidance"]} for c in d.categories],
-        "histogram": d.histogram,
-    }
-
-
 @route("/monitoring/attainment", summary="JP attainment of a unit's employees for a year", tag="monitoring",
        roles=STAFF, query=AttainmentQuery, response=AttainmentOut)
 def attainment(params: AttainmentQuery):
     viewer, year, unit, filters = _scope(params)
-    return attainment_dict(q.dashboard(viewer, year, unit, filters))
+    return q.attainment_dict(q.dashboard(viewer, year, unit, filters))
 
 
 @route("/monitoring/attainment.xlsx", summary="JP attainment as a spreadsheet", tag="monitoring", roles=STAFF,

@@ -453,3 +453,21 @@ def recommended_courses(user: User, limit: int = 3) -> list:
                                  Course.id.not_in(enrolled), Course.id.not_in(completed))
             .order_by(Course.jp, Course.title, Course.id).limit(limit))
     return list(db.session.scalars(stmt))
+
+
+def attainment_dict(d: Dashboard) -> dict:
+    """A dashboard as plain data: the API's answer and the page's chart data."""
+    return {
+        "year": d.year, "unit": d.unit.name if d.unit else None, "unit_id": d.unit.id if d.unit else None,
+        "target_jp": float(d.target_jp) if d.target_jp is not None else None,
+        "employees": d.employees, "met_target": d.met_target, "percent": float(d.percent),
+        "total_jp": float(d.total_jp), "average_jp": float(d.average_jp),
+        "units": [{"unit": u.label, "unit_id": u.unit.id if u.unit else None, "code": u.unit.code if u.unit else None,
+                   "employees": u.employees, "met_target": u.met_target, "percent": float(u.percent),
+                   "total_jp": float(u.total_jp), "average_jp": float(u.average_jp)} for u in d.units],
+        "monthly": [{"month": m["month"], "met_target": m["met_target"],
+                     "percent": float(m["percent"]) if m["percent"] is not None else None} for m in d.monthly],
+        "categories": [{"category": c["category"], "jp": float(c["jp"]), "percent": float(c["percent"]),
+                        "guidance": c["guidance"]} for c in d.categories],
+        "histogram": d.histogram,
+    }

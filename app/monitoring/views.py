@@ -55,9 +55,7 @@ def _args(year, unit, filters, **extra) -> dict:
 def dashboard():
     year, unit, filters = _scope()
     d = q.dashboard(current_user, year, unit, filters)
-    from app.api.monitoring import attainment_dict
-
-    chart_data = attainment_dict(d)
+    chart_data = q.attainment_dict(d)
     chart_data["labels"] = {"met": _("Mencapai target (%)"), "employees": _("Pegawai"), "jp": _("JP"),
                             "actual": _("Aktual (%)"), "guidance": _("Panduan 10:20:70 (%)"),
                             "months": [_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("Mei"), _("Jun"), _("Jul"),

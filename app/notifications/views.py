@@ -6,11 +6,10 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.api.core import paginate
 from app.extensions import db
 from app.notifications import operations as ops
 from app.notifications import queries
-from app.web import HomePanel, NavItem
+from app.web import HomePanel, NavItem, paginate
 
 bp = Blueprint("notifications", __name__)
 
