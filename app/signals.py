@@ -4,6 +4,10 @@ Senders know nothing of their receivers: the course engine sends `course_complet
 ledger, certificates and the CMB layer subscribe in their own packages. Receivers run
 synchronously inside the sender's database transaction, so a completion and everything it
 causes commit together or not at all.
+
+Extension points: `activity_completed`, `user_enrolled` and `employee_imported` are sent for
+receivers that do not live in the core (a learning-record exporter, a welcome mail, an HR sync);
+the core itself needs no receiver for them, and a receiver must not assume one exists.
 """
 
 from blinker import Namespace
