@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run run-prod test lint install test-install system-deps test-system-deps translations assets \
+.PHONY: run run-prod test test-fast lint install test-install system-deps test-system-deps translations assets \
         i18n-extract bench clean
 
 $(BIN)/python:
@@ -58,6 +58,11 @@ lint: $(VENV)/.test-installed
 test: test-install test-system-deps
 	$(BIN)/ruff check app tests bench
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
+
+# A newcomer's minute or three: SQLite only, without the tests marked slow or browser.
+test-fast: test-install
+	$(BIN)/ruff check app tests bench
+	LENTERA_TEST_BACKENDS=sqlite $(BIN)/pytest -n 2 -q -m "not slow and not browser" $(PYTEST_ARGS)
 
 i18n-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .

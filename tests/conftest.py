@@ -25,11 +25,19 @@ from tests.services import MotoServer, PostgresServer, SmtpSink, free_port  # no
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
+# The fixtures of one domain's tests live beside its helpers; pytest loads them for every test file.
+pytest_plugins = ["tests.certificates_fixtures", "tests.media_fixtures"]
+
+#: The databases the integration tests run against; `make test-fast` keeps SQLite alone.
+BACKENDS = [b for b in os.environ.get("LENTERA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
 
 # --- services -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def pg_server():
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL left out by LENTERA_TEST_BACKENDS")
     server = PostgresServer()
     server.start()
     yield server
@@ -94,7 +102,7 @@ def reset_database(app, snapshot: dict[str, list[dict]]) -> None:
     insert_rows(snapshot)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def _session_app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"app-{request.param}")
     if request.param == "postgresql":

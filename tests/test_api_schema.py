@@ -4,6 +4,7 @@ test_authz_matrix.py covers the other roles). Zero 5xx, and every response as do
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -12,6 +13,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+pytestmark = pytest.mark.slow  # schemathesis walks every route
 
 
 @schemathesis.serializer("application/offset+octet-stream")

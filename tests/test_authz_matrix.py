@@ -16,6 +16,9 @@ ROLES = ["anonymous", "learner_a1", "instructor", "bpsdm_a", "head_a", "admin"]
 MISSING_ID = 987654
 
 
+pytestmark = pytest.mark.slow  # every route x every role
+
+
 def _fill(rule: str, nip: str) -> str:
     path = re.sub(r"<int:[a-z_]+>", str(MISSING_ID), rule)
     path = re.sub(r"<(?:string:|path:)?nip>", nip, path)

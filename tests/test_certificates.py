@@ -15,7 +15,7 @@ from app.certificates.models import Certificate
 from app.certificates.serials import check_format
 from app.errors import BadInput
 from app.extensions import db
-from tests.certificates_fixtures import assert_pdf_scoping, complete_course, completed_course, signing_configured  # noqa: F401
+from tests.certificates_fixtures import assert_pdf_scoping, complete_course, completed_course
 from tests.conftest import count
 from tests.factories import enrol_all, make_course
 

@@ -14,7 +14,7 @@ from app.certificates import pdf as pdfmod
 from app.certificates.models import Certificate
 from app.certificates.signing import validate_pdf
 from app.extensions import db
-from tests.certificates_fixtures import complete_at_once, completed_course, in_thread, signer_dir, signing_configured  # noqa: F401
+from tests.certificates_fixtures import complete_at_once, completed_course, in_thread
 from tests.factories import enrol_all, make_course
 
 NAMES = {
@@ -115,7 +115,7 @@ def test_qr_code_decodes_to_the_verify_url(app, org, client):
     assert page.status_code == 200 and cert.holder_name in page.get_data(as_text=True)
 
 
-def test_signature_validates_and_tampering_is_detected(app, org, client, login, signing_configured):  # noqa: F811
+def test_signature_validates_and_tampering_is_detected(app, org, client, login, signing_configured):
     completed_course(org.learner_a1)
     cert = db.session.scalars(select(Certificate)).one()
     login(org.learner_a1)
@@ -138,7 +138,7 @@ def test_signature_validates_and_tampering_is_detected(app, org, client, login, 
     assert validate_pdf(data, (other[0].parent / "ca-cert.pem").read_bytes())["signatures"][0]["trusted"] is False
 
 
-def test_signing_key_kept_in_storage(app, org, signer_dir):  # noqa: F811
+def test_signing_key_kept_in_storage(app, org, signer_dir):
     from app.media.storage import get_storage
 
     store = get_storage()

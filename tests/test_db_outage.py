@@ -21,6 +21,9 @@ from tests.services import PostgresServer
 PASSWORD = "rahasia-123"
 
 
+pytestmark = pytest.mark.slow  # stops and restarts a real PostgreSQL server
+
+
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory):
     server = PostgresServer()

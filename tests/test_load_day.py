@@ -4,7 +4,11 @@ The 10-minute day with its figures is `make bench`; here only the invariants mat
 
 from __future__ import annotations
 
+import pytest
+
 from bench.bench_load_day import play
+
+pytestmark = pytest.mark.slow  # a short day under locust against gunicorn + PostgreSQL
 
 
 def test_a_short_day_under_load_loses_nothing_and_doubles_nothing():

@@ -14,12 +14,8 @@ from app.jobs.models import Job
 from app.jobs.operations import run_pending
 from app.media.models import VideoAsset
 from app.media.storage import get_storage
-from tests import media_fixtures
 from tests.conftest import count
 from tests.media_fixtures import video_activity
-
-videos = media_fixtures.videos
-video_course = media_fixtures.video_course
 
 
 class FolderPackage:

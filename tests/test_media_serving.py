@@ -15,12 +15,8 @@ from app.media import operations as ops
 from app.media.models import VideoAsset
 from app.media.serving import rewrite_playlist
 from app.media.storage import get_storage
-from tests import media_fixtures
 from tests.conftest import base_config
 from tests.media_fixtures import video_activity
-
-videos = media_fixtures.videos
-video_course = media_fixtures.video_course
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 from datetime import timedelta
 
+import pytest
+
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.jobs.models import Job
@@ -15,11 +17,7 @@ from app.media import operations as ops
 from app.media.models import VideoAsset
 from app.media.storage import get_storage
 from app.media.transcode import build_command, ladder_for, probe, run_with_progress
-from tests import media_fixtures
 from tests.media_fixtures import ffprobe, video_activity
-
-videos = media_fixtures.videos
-video_course = media_fixtures.video_course
 
 
 def transcode(activity, path, by) -> VideoAsset:
@@ -181,6 +179,7 @@ with app.app_context():
 """
 
 
+@pytest.mark.slow
 def test_server_killed_mid_transcode_then_job_is_picked_up_again(app, org, video_course, tmp_path, monkeypatch):
     """A real worker process is killed (with its ffmpeg) in the middle of the transcode."""
     import os

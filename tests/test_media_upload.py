@@ -15,13 +15,9 @@ from app.jobs.models import Job
 from app.jobs.operations import run_pending
 from app.media.models import UploadSession, VideoAsset
 from app.media.storage import get_storage
-from tests import media_fixtures
 from tests.conftest import count
 from tests.media_fixtures import tus_create, tus_patch, upload_file, video_activity
 from tests.services import free_port
-
-videos = media_fixtures.videos
-video_course = media_fixtures.video_course
 
 
 @pytest.fixture

@@ -14,12 +14,8 @@ from app.extensions import db
 from app.media import operations as ops
 from app.media.models import VideoAsset, WatchProgress
 from app.media.watch import clip_span, covered, merge, to_tenths
-from tests import media_fixtures
 from tests.conftest import count
 from tests.media_fixtures import video_activity
-
-video_course = media_fixtures.video_course
-
 
 # --- the arithmetic ---------------------------------------------------------------------------
 

@@ -17,12 +17,16 @@ import uuid
 from pathlib import Path
 
 import boto3
+import pytest
 import requests
 
 from tests.services import command_of, free_port, group_members, live_workers, proc_stat
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 3
+
+
+pytestmark = pytest.mark.slow  # gunicorn workers, PostgreSQL and moto started for real
 
 
 def _gunicorn_master(session: int) -> int | None:
