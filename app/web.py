@@ -61,18 +61,63 @@ def paginate(stmt, serialize: Callable[[Any], Any]) -> dict[str, Any]:
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 
+#: The menus that group pages, in the order they appear. A page with no group stands on its own.
+MENU_GROUPS = {
+    "development": _l("Pengembangan saya"),
+    "manage": _l("Kelola"),
+    "admin": _l("Administrasi"),
+}
+
+
 @dataclass
 class NavItem:
-    """A link in the main menu, shown to users holding any of `roles` (empty = everyone logged in)."""
+    """A link in the main menu, shown to users holding any of `roles` (empty = everyone logged in).
+
+    `group` puts it in one of MENU_GROUPS (a drop-down, so the bar fits at 1280 px and on a phone);
+    `place="header"` puts it beside the person's name instead, with `badge(user)` as a count."""
 
     label: Any
     endpoint: str
     roles: tuple[str, ...] = ()
     order: int = 50
     icon: str = ""
+    group: str = ""
+    place: str = "menu"
+    badge: Callable[[Any], int] | None = None
 
     def visible_to(self, user) -> bool:
         return user.is_authenticated and (not self.roles or user.has_role(*self.roles))
+
+
+@dataclass
+class MenuEntry:
+    """One entry of the bar: a link, or a group of links shown as a drop-down."""
+
+    label: Any
+    item: NavItem | None = None
+    items: list[NavItem] = field(default_factory=list)
+    key: str = ""
+
+
+def menu_for(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
+    """The bar's entries for `user` (groups placed where their first page would be) and the header
+    links with their badge counts."""
+    entries: list[MenuEntry] = []
+    groups: dict[str, MenuEntry] = {}
+    header: list[tuple[NavItem, int]] = []
+    for item in sorted(items, key=lambda i: i.order):
+        if not item.visible_to(user):
+            continue
+        if item.place == "header":
+            header.append((item, item.badge(user) if item.badge else 0))
+        elif item.group in MENU_GROUPS:
+            if item.group not in groups:
+                groups[item.group] = MenuEntry(MENU_GROUPS[item.group], key=item.group)
+                entries.append(groups[item.group])
+            groups[item.group].items.append(item)
+        else:
+            entries.append(MenuEntry(item.label, item=item))
+    return entries, header
 
 
 @dataclass
@@ -316,10 +361,15 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def layout_context():
-        nav = [item for item in app.extensions["nav"] if item.visible_to(current_user)]
+        from flask import has_request_context
         from flask_babel import get_locale
 
-        return {"nav_items": nav, "current_locale": str(get_locale()), "site_name": app.config["SITE_NAME"]}
+        menu_and_header = getattr(request, "_lentera_menu", None) if has_request_context() else ([], [])
+        if menu_and_header is None:  # once per request, however many templates it renders
+            menu_and_header = request._lentera_menu = menu_for(current_user, app.extensions["nav"])
+        menu, header_links = menu_and_header
+        return {"menu": menu, "header_links": header_links, "current_locale": str(get_locale()),
+                "site_name": app.config["SITE_NAME"]}
 
     @app.template_filter("jp")
     def format_jp(value) -> str:

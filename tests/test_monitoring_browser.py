@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 
 def test_bpsdm_dashboard_drill_down_and_xlsx(page, browser_login, tmp_path):
     browser_login("bpsdm")
-    page.get_by_role("link", name="Pemantauan JP").first.click()
+    page.click(".mainnav .navgroup[data-group=manage] > summary")  # staff pages sit under "Kelola"
+    page.locator(".mainnav").get_by_role("link", name="Pemantauan JP").click()
     page.wait_for_url(re.compile(r"/pemantauan"))
     employees = int(page.locator('[data-figure="employees"]').inner_text())
     assert employees > 40  # the demo instansi: 48 employees and the named demo users

@@ -22,8 +22,8 @@ from app.web import HomePanel, NavItem, flash_error, run_operation, staff_requir
 bp = Blueprint("accounts", __name__)
 
 NAV = [
-    NavItem(_l("Organisasi"), "accounts.units", roles=("admin",), order=90),
-    NavItem(_l("Pengguna"), "accounts.users", roles=("admin",), order=91),
+    NavItem(_l("Organisasi"), "accounts.units", roles=("admin",), order=90, group="admin"),
+    NavItem(_l("Pengguna"), "accounts.users", roles=("admin",), order=91, group="admin"),
 ]
 HOME_PANELS = [
     HomePanel("accounts/_home_admin.html", lambda user: {"reach": reach(user)}, roles=("admin",), order=90),

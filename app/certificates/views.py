@@ -28,7 +28,7 @@ bp = Blueprint("certificates", __name__)
 
 NAV = [
     NavItem(_l("Sertifikat saya"), "certificates.mine", order=40),
-    NavItem(_l("Sertifikat"), "certificates.staff_list", roles=("admin", "bpsdm"), order=75),
+    NavItem(_l("Sertifikat"), "certificates.staff_list", roles=("admin", "bpsdm"), order=66, group="manage"),
 ]
 
 

@@ -60,12 +60,12 @@ def _awaiting(user):
 
 
 NAV = [
-    NavItem(_l("Kompetensi saya"), "corpu.mine", order=30),
-    NavItem(_l("Rencana pengembangan"), "corpu.plan", order=31),
-    NavItem(_l("Program"), "corpu.programs", order=32),
-    NavItem(_l("Kamus kompetensi"), "corpu.dictionary", roles=STAFF, order=60),
-    NavItem(_l("Kebutuhan pelatihan"), "corpu.needs", roles=STAFF, order=61),
-    NavItem(_l("Talenta"), "corpu.talent", roles=STAFF, order=62),
+    NavItem(_l("Kompetensi saya"), "corpu.mine", order=30, group="development"),
+    NavItem(_l("Rencana pengembangan"), "corpu.plan", order=31, group="development"),
+    NavItem(_l("Program"), "corpu.programs", order=32, group="development"),
+    NavItem(_l("Kamus kompetensi"), "corpu.dictionary", roles=STAFF, order=63, group="manage"),
+    NavItem(_l("Kebutuhan pelatihan"), "corpu.needs", roles=STAFF, order=64, group="manage"),
+    NavItem(_l("Talenta"), "corpu.talent", roles=STAFF, order=65, group="manage"),
 ]
 HOME_PANELS = [
     HomePanel("corpu/_home_gaps.html", _top_gaps, order=30),

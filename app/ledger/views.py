@@ -33,7 +33,7 @@ STAFF = ("bpsdm", "admin")
 
 NAV = [
     NavItem(_l("JP saya"), "ledger.my_jp", order=20),
-    NavItem(_l("Buku besar JP"), "ledger.manage", roles=STAFF, order=60),
+    NavItem(_l("Buku besar JP"), "ledger.manage", roles=STAFF, order=61, group="manage"),
 ]
 
 

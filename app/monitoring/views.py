@@ -21,7 +21,7 @@ bp = Blueprint("monitoring", __name__)
 STAFF = ("bpsdm", "admin")
 PER_PAGE = 50
 
-NAV = [NavItem(_l("Pemantauan JP"), "monitoring.dashboard", roles=STAFF, order=60)]
+NAV = [NavItem(_l("Pemantauan JP"), "monitoring.dashboard", roles=STAFF, order=60, group="manage")]
 
 
 def _home_panel(user) -> dict | None:

@@ -13,7 +13,7 @@ from app.web import HomePanel, NavItem, paginate
 
 bp = Blueprint("notifications", __name__)
 
-NAV = [NavItem(_l("Notifikasi"), "notifications.index", order=95)]
+NAV = [NavItem(_l("Notifikasi"), "notifications.index", order=95, place="header", badge=queries.unread_count)]
 
 
 def _panel(user) -> dict | None:
