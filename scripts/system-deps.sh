@@ -26,5 +26,20 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "Installing system packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Another install (unattended-upgrades, a second terminal) may hold apt's or dpkg's lock: wait for it,
+# with a message, instead of failing with "Could not get lock".
+apt_waiting() {
+  local waited=0 err
+  while true; do
+    if err=$(apt-get -o DPkg::Lock::Timeout=900 "$@" 2>&1 >/dev/null); then return 0; fi
+    if ! grep -q "Could not get lock\|Unable to lock" <<<"$err" || [ "$waited" -ge 900 ]; then
+      echo "$err" >&2
+      return 1
+    fi
+    [ "$waited" -eq 0 ] && echo "Waiting for another package installation to finish (apt lock)..."
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
+apt_waiting update -qq
+apt_waiting install -y -qq --no-install-recommends "${need[@]}"
