@@ -54,6 +54,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("web.home")
 
 
+@bp.get("/login")
+def login_alias():
+    """People type /login: lead them to the login page, keeping a same-site `next`."""
+    return redirect(url_for("accounts.login", **({"next": request.args["next"]} if "next" in request.args else {})), 301)
+
+
 @bp.route("/masuk", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:

@@ -77,3 +77,13 @@ def mask_nip(nip: str | None) -> str | None:
     if len(nip) <= 7:
         return "*" * len(nip)
     return nip[:4] + "*" * (len(nip) - 7) + nip[-3:]
+
+
+def serial_from_input(text: str) -> str | None:
+    """A serial as a person types, pastes or scans it: the number itself, or the verify address
+    printed in the QR code (its last part). None when nothing usable is left."""
+    text = "".join(ch for ch in text if ch.isprintable()).strip()
+    if "/verify/" in text:
+        text = text.split("/verify/", 1)[1].split("?", 1)[0].split("#", 1)[0]
+    text = text.strip().strip("/")
+    return text[:120] or None

@@ -84,6 +84,16 @@ def pdf(serial: str):
 
 # --- public verification ---------------------------------------------------------------------------
 
+@bp.get("/verify")
+def verify_form():
+    """The public form: type (or paste, or scan) a certificate's number and open its verify page."""
+    raw = (request.args.get("serial") or "").strip()
+    serial = q.serial_from_input(raw)
+    if serial:
+        return redirect(url_for("certificates.verify", serial=serial))
+    return render_template("certificates/verify_form.html", raw=raw), 400 if raw else 200
+
+
 @bp.get("/verify/<path:serial>")
 def verify(serial: str):
     cert = q.by_serial(serial)

@@ -1,0 +1,36 @@
+"""The small comforts of issue 22 that a first day missed: /login, the public verify form."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from app.certificates.models import Certificate
+from app.extensions import db
+from tests.certificates_fixtures import completed_course
+
+
+def test_login_typed_by_hand_leads_to_the_login_page(client):
+    resp = client.get("/login")
+    assert resp.status_code == 301 and resp.headers["Location"].endswith("/masuk")
+    resp = client.get("/login?next=/kursus-saya")
+    assert "/masuk?next=" in resp.headers["Location"]
+    assert client.get(resp.headers["Location"]).status_code == 200
+
+
+def test_verify_form_takes_a_typed_pasted_or_scanned_number(app, org, client):
+    completed_course(org.learner_a1, title="Kearsipan Dinamis", jp=4)
+    cert = db.session.query(Certificate).one()
+    form = client.get("/verify")
+    assert form.status_code == 200 and 'name="serial"' in form.get_data(as_text=True)
+    for typed in (cert.serial, f"  {cert.serial}\t", f"https://lentera.example.go.id/verify/{cert.serial}",
+                  f"http://127.0.0.1:5000/verify/{cert.serial}?utm=qr"):
+        resp = client.get("/verify", query_string={"serial": typed})
+        assert resp.status_code == 302, typed
+        page = client.get(resp.headers["Location"])
+        assert page.status_code == 200 and "Kearsipan Dinamis" in page.get_data(as_text=True), typed
+    unknown = client.get(client.get("/verify?serial=TIDAK-ADA").headers["Location"])
+    assert unknown.status_code == 404
+    blank = client.get("/verify?serial=%20%00%20")
+    assert blank.status_code == 400 and "tidak terbaca" in blank.get_data(as_text=True)
+    markup = client.get("/verify?serial=" + quote("<script>x</script>/"))
+    assert "<script>x</script>" not in client.get(markup.headers["Location"]).get_data(as_text=True)
