@@ -19,7 +19,8 @@ from app.extensions import babel, csrf, db, login_manager, migrate
 #: The domain packages, in the order their pages appear and their demo data is seeded.
 #: Each may provide: views.py (blueprint `bp`, `NAV`, `HOME_PANELS`), subscribers.py (signal
 #: receivers, connected on import), cli.py (`register(app)`, `seed_demo()`), and app/api/<name>.py.
-DOMAINS = ["accounts", "jobs", "courses", "quizzes", "media", "notifications", "ledger", "corpu", "certificates", "monitoring"]
+DOMAINS = ["accounts", "jobs", "courses", "quizzes", "media", "notifications", "ledger", "corpu", "certificates",
+           "monitoring", "agenda"]
 
 log = logging.getLogger(__name__)
 

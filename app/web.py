@@ -395,6 +395,16 @@ def init_app(app: Flask) -> None:
             value = value.replace(tzinfo=UTC)
         return format_datetime(value, fmt)
 
+    @app.template_filter("localtime")
+    def localtime(value, fmt: str = "short") -> str:
+        from flask_babel import format_time
+
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return format_time(value, fmt)
+
     @app.template_filter("localdate")
     def localdate(value, fmt: str = "medium") -> str:
         from flask_babel import format_date
