@@ -34,3 +34,14 @@ def test_verify_form_takes_a_typed_pasted_or_scanned_number(app, org, client):
     assert blank.status_code == 400 and "tidak terbaca" in blank.get_data(as_text=True)
     markup = client.get("/verify?serial=" + quote("<script>x</script>/"))
     assert "<script>x</script>" not in client.get(markup.headers["Location"]).get_data(as_text=True)
+
+
+def test_home_card_lists_the_learner_s_latest_certificates(app, org, client, login):
+    completed_course(org.learner_a1, title="Kearsipan Dinamis", jp=4)
+    completed_course(org.learner_a1, title="Etika Birokrasi", jp=2)
+    login(org.learner_a1)
+    home = client.get("/").get_data(as_text=True)
+    card = home[home.index('id="latest-certificates"'):]
+    card = card[:card.index("</section>")]
+    assert "Kearsipan Dinamis" in card and "Etika Birokrasi" in card
+    assert card.count("<li>") == 2
