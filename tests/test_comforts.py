@@ -45,3 +45,17 @@ def test_home_card_lists_the_learner_s_latest_certificates(app, org, client, log
     card = card[:card.index("</section>")]
     assert "Kearsipan Dinamis" in card and "Etika Birokrasi" in card
     assert card.count("<li>") == 2
+
+
+def test_monitoring_person_page_names_the_kind_in_indonesian(app, org, client, login):
+    from datetime import date
+
+    from tests.monitoring_fixtures import record
+
+    record(org.learner_a1, 3, date(date.today().year, 2, 3), kind="classroom", title="Diklat tatap muka")
+    db.session.commit()
+    login(org.admin)
+    page = client.get(f"/pemantauan/pegawai/{org.learner_a1.id}?year={date.today().year}").get_data(as_text=True)
+    row = page[page.index("Diklat tatap muka"):]
+    row = row[:row.index("</tr>")]
+    assert "Pelatihan klasikal" in row and ">classroom<" not in row
