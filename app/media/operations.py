@@ -347,7 +347,7 @@ def run_transcode(job) -> dict:
         out = work / "out"
 
         def progress(pct: int) -> None:
-            jobs.report_progress(job, pct, _("Mengonversi video: %(pct)d%%", pct=pct))
+            jobs.report_progress(job, pct, _("Mengonversi video"))  # the bar shows the percentage
 
         try:
             facts = make_renditions(src, out, progress)

@@ -28,6 +28,8 @@
               var bar = status.querySelector(".progress-bar"), txt = status.querySelector(".progress-text");
               if (bar) bar.style.width = s.status.progress + "%";
               if (txt) txt.textContent = s.status.progress + "%";
+              var say = status.querySelector(".video-status-message");
+              if (say && s.status.message) say.textContent = s.status.message;
               if (state === "processing") return;
             }
             window.location.reload();

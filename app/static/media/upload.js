@@ -137,6 +137,8 @@
               var b = status.querySelector(".progress-bar"), t = status.querySelector(".progress-text");
               if (b) b.style.width = s.status.progress + "%";
               if (t) t.textContent = s.status.progress + "%";
+              var say = status.querySelector(".video-status-message");
+              if (say && s.status.message) say.textContent = s.status.message;
             } else if (s.status.state !== state) { window.location.reload(); }
           }).catch(function () {});
       }, 3000);
