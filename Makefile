@@ -34,6 +34,7 @@ test-system-deps:
 
 translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile -d app/translations -f >/dev/null
+	@$(BIN)/pybabel compile -D wtforms -d app/translations -f >/dev/null
 
 # Front-end libraries (hls.js, the chart library) come from npm and are served by the app.
 assets:

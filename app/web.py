@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, flash, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -229,6 +230,10 @@ def healthz():
 
 
 def init_app(app: Flask) -> None:
+    from flask_wtf import FlaskForm
+
+    # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
+    FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
 
     @login_manager.user_loader
@@ -410,6 +415,41 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+class FormTranslations:
+    """WTForms' own messages ("This field is required.") in the page's language. WTForms ships no
+    Indonesian catalog, so ours (app/translations/id/LC_MESSAGES/wtforms.po) is read first, then
+    WTForms' own for other languages."""
+
+    def _catalog(self):
+        from babel import support
+        from flask_babel import get_locale
+        from wtforms.i18n import messages_path
+
+        if not has_request_context():
+            return None
+        catalog = getattr(request, "_lentera_wtforms", None)
+        if catalog is None:
+            ours = str(Path(__file__).parent / "translations")
+            catalog = support.Translations.load(ours, [get_locale()], domain="wtforms")
+            if not isinstance(catalog, support.Translations):  # none of ours for this language
+                catalog = support.Translations.load(messages_path(), [get_locale()], domain="wtforms")
+            request._lentera_wtforms = catalog
+        return catalog
+
+    def gettext(self, string: str) -> str:
+        catalog = self._catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalog = self._catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+FORM_TRANSLATIONS = FormTranslations()
 
 
 def flash_error(exc: LenteraError) -> None:

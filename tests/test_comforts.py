@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from flask_babel import refresh
+
 from app.certificates.models import Certificate
 from app.extensions import db
 from tests.certificates_fixtures import completed_course
@@ -59,3 +61,26 @@ def test_monitoring_person_page_names_the_kind_in_indonesian(app, org, client, l
     row = page[page.index("Diklat tatap muka"):]
     row = row[:row.index("</tr>")]
     assert "Pelatihan klasikal" in row and ">classroom<" not in row
+
+
+def test_wtforms_own_messages_are_indonesian_on_indonesian_pages(client, org, login):
+    login(org.learner_a1)
+    too_long = {"p-email": "a" * 250 + "@contoh.go.id", "p-timezone": "Asia/Jakarta"}
+    page = client.post("/akun", data=too_long).get_data(as_text=True)
+    assert "Field cannot be longer than" not in page
+    assert "Isian paling panjang 200 karakter." in page
+    refresh()  # the tests keep one app context across requests; Flask-Babel caches the locale in it
+    english = client.post("/akun?lang=en", data=too_long).get_data(as_text=True)
+    assert "Field cannot be longer than 200 characters." in english
+
+
+def test_profile_email_is_checked_on_the_server(client, org, login):
+    login(org.learner_a1)
+    resp = client.post("/akun", data={"p-email": "bukan email", "p-timezone": "Asia/Jakarta"})
+    assert resp.status_code == 422 and "Alamat email tidak valid" in resp.get_data(as_text=True)
+    db.session.refresh(org.learner_a1)
+    assert org.learner_a1.email != "bukan email"
+    ok = client.post("/akun", data={"p-email": " Rina@Contoh.GO.id ", "p-timezone": "Asia/Makassar"})
+    assert ok.status_code == 302
+    db.session.refresh(org.learner_a1)
+    assert org.learner_a1.email == "Rina@contoh.go.id" and org.learner_a1.timezone == "Asia/Makassar"

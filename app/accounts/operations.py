@@ -26,7 +26,7 @@ from app.accounts.models import (
 )
 from app.accounts.nip import InvalidNIP, validate_nip
 from app.accounts.queries import Reach, find_unit_by_name, user_by_nip, user_by_username
-from app.errors import Conflict, NotFound, RuleViolation, Throttled, Unauthorized
+from app.errors import BadInput, Conflict, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
 from app.signals import employee_imported
@@ -187,6 +187,8 @@ def update_user(user: User, **fields) -> User:
         user.position = get_or_create_position(fields.pop("position") or "")
     if fields.get("employment_type") and fields["employment_type"] not in EMPLOYMENT_TYPES:
         raise RuleViolation(_("Jenis kepegawaian harus PNS atau PPPK."))
+    if "email" in fields:
+        fields["email"] = normalised_email(fields["email"])
     was_active = user.active
     for key in ("name", "email", "unit", "golongan", "employment_type", "active", "locale", "timezone"):
         if key in fields:
@@ -195,6 +197,19 @@ def update_user(user: User, **fields) -> User:
         end_sessions(user)  # a deactivated person is out now, not when their cookie expires
     db.session.flush()
     return user
+
+
+def normalised_email(value: str | None) -> str | None:
+    """An email address as stored (None when blank); anything that is not an address is refused."""
+    from email_validator import EmailNotValidError, validate_email
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise BadInput(_("Alamat email tidak valid: %(e)s", e=value[:200]), code="invalid_email") from None
 
 
 def end_sessions(user: User) -> None:

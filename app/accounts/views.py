@@ -96,11 +96,16 @@ def profile():
     form = ProfileForm(obj=current_user, prefix="p")
     pw = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "p-timezone" in request.form and form.validate():
-        ops.update_user(current_user, email=form.email.data or None, timezone=form.timezone.data)
-        db.session.commit()
-        flash(_("Profil disimpan."), "success")
-        return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, pw=pw)
+        try:
+            ops.update_user(current_user, email=form.email.data or None, timezone=form.timezone.data)
+        except LenteraError as exc:
+            db.session.rollback()
+            form.email.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Profil disimpan."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, pw=pw), 422 if form.errors else 200
 
 
 @bp.post("/akun/sandi")
