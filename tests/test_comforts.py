@@ -84,3 +84,22 @@ def test_profile_email_is_checked_on_the_server(client, org, login):
     assert ok.status_code == 302
     db.session.refresh(org.learner_a1)
     assert org.learner_a1.email == "Rina@contoh.go.id" and org.learner_a1.timezone == "Asia/Makassar"
+
+
+def test_shipped_quizzes_ask_answerable_questions(app):
+    """Every question of the courses Lentera ships parses, and a typed answer has its blank or a
+    question to answer (a stem ending '…disebut maklumat' that expects 'pelayanan' had neither)."""
+    from pathlib import Path
+
+    from app.quizzes.operations import parse_questions
+
+    files = sorted(Path(__file__).resolve().parent.parent.glob("content/*/quizzes/*"))
+    assert files
+    for path in files:
+        fmt = "xml" if path.suffix == ".xml" else "gift"
+        result = parse_questions(path.read_bytes(), fmt)
+        assert not result.problems, (path.name, result.problems)
+        for q in result.questions:
+            if q.type in ("shortanswer", "numerical"):
+                stem = q.text.strip()
+                assert any(b in stem for b in ("_____", "...", "…")) or stem.endswith(("?", ":")), f"{path.name}: {q.name}: {stem[-80:]}"
