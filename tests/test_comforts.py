@@ -102,4 +102,31 @@ def test_shipped_quizzes_ask_answerable_questions(app):
         for q in result.questions:
             if q.type in ("shortanswer", "numerical"):
                 stem = q.text.strip()
-                assert any(b in stem for b in ("_____", "...", "…")) or stem.endswith(("?", ":")), f"{path.name}: {q.name}: {stem[-80:]}"
+                blank = any(b in stem for b in ("_____", "...", "…")) or stem.endswith(("?", ":"))
+                assert blank, f"{path.name}: {q.name}: {stem[-80:]}"
+
+
+def test_long_titles_are_refused_with_the_limit_not_cut(client, org, auth):
+    h = auth(org.instructor)
+    cid = client.post("/api/v1/courses", headers=h, json={"title": "Kursus", "jp": 1}).json["id"]
+    long = "Judul " * 1000
+    resp = client.post(f"/api/v1/courses/{cid}/sections", headers=h, json={"title": long[:249] + "xx"})
+    assert resp.status_code in (400, 422)
+    sid = client.post(f"/api/v1/courses/{cid}/sections", headers=h, json={"title": "Bagian"}).json["id"]
+    resp = client.post(f"/api/v1/courses/{cid}/activities", headers=h,
+                       json={"section_id": sid, "type": "lesson", "title": long, "body": "x"})
+    assert resp.status_code == 422 and "250" in resp.json["error"]["details"][0]["message"]
+    resp = client.patch(f"/api/v1/courses/{cid}", headers=h, json={"title": long[:251]})
+    assert resp.status_code in (400, 422)
+    from app.courses import operations as ops
+    from app.courses.models import Course
+    from app.errors import RuleViolation
+
+    course = db.session.get(Course, cid)
+    try:
+        ops.add_section(course, "x" * 251)
+    except RuleViolation as exc:
+        assert "250" in exc.message and "251" in exc.message
+    else:
+        raise AssertionError("a 251-character title was accepted")
+    assert [s.title for s in course.sections] == ["Bagian"]

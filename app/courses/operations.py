@@ -284,16 +284,27 @@ def set_competencies(course: Course, items: list[tuple[str, int]]) -> None:
             course.competencies.append(CourseCompetency(code=code, level=level))
 
 
+TITLE_MAX = 250
+
+
+def clean_title(value: str | None, required_message: str) -> str:
+    """A title as stored: trimmed, present, and refused (not cut) when longer than the column."""
+    title = (value or "").strip()
+    if not title:
+        raise RuleViolation(required_message, code="title_required")
+    if len(title) > TITLE_MAX:
+        raise RuleViolation(_("Judul paling panjang %(max)d karakter (ini %(n)d).", max=TITLE_MAX, n=len(title)),
+                            code="title_too_long")
+    return title
+
+
 COURSE_FIELDS = ("title", "summary", "jp", "mode", "self_enrol", "certificate", "published", "organiser",
                  "training_type", "start_date", "end_date")
 
 
 def _apply_course_fields(course: Course, fields: dict) -> None:
     if "title" in fields:
-        title = (fields["title"] or "").strip()
-        if not title:
-            raise RuleViolation(_("Judul kursus wajib diisi."), code="title_required")
-        course.title = title[:250]
+        course.title = clean_title(fields["title"], _("Judul kursus wajib diisi."))
     if "summary" in fields:
         course.summary = (fields["summary"] or "").strip()
     if "jp" in fields:
@@ -369,12 +380,10 @@ def remove_instructor(course: Course, user: User) -> None:
 # --- sections and activities ----------------------------------------------------------------------
 
 def add_section(course: Course, title: str, summary: str = "") -> Section:
-    title = (title or "").strip()
-    if not title:
-        raise RuleViolation(_("Judul bagian wajib diisi."), code="title_required")
+    title = clean_title(title, _("Judul bagian wajib diisi."))
     position = db.session.scalar(select(func.coalesce(func.max(Section.position), -1)).where(
         Section.course_id == course.id)) + 1
-    section = Section(course=course, title=title[:250], summary=sanitize_html(summary), position=position)
+    section = Section(course=course, title=title, summary=sanitize_html(summary), position=position)
     db.session.add(section)
     db.session.flush()
     return section
@@ -382,9 +391,7 @@ def add_section(course: Course, title: str, summary: str = "") -> Section:
 
 def update_section(section: Section, *, title: str | None = None, summary: str | None = None) -> None:
     if title is not None:
-        if not title.strip():
-            raise RuleViolation(_("Judul bagian wajib diisi."), code="title_required")
-        section.title = title.strip()[:250]
+        section.title = clean_title(title, _("Judul bagian wajib diisi."))
     if summary is not None:
         section.summary = sanitize_html(summary)
     db.session.flush()
@@ -468,13 +475,11 @@ def add_activity(section: Section, type_name: str, title: str, *, body: str = ""
     modules add their own settings through the registry's edit hooks."""
     if type_name not in REGISTRY:
         raise RuleViolation(_("Jenis aktivitas tidak dikenal: %(t)s", t=type_name), code="unknown_activity_type")
-    title = (title or "").strip()
-    if not title:
-        raise RuleViolation(_("Judul aktivitas wajib diisi."), code="title_required")
+    title = clean_title(title, _("Judul aktivitas wajib diisi."))
     position = db.session.scalar(select(func.coalesce(func.max(Activity.position), -1)).where(
         Activity.section_id == section.id)) + 1
     activity = Activity(course=section.course, section=section, position=position, type=type_name,
-                        title=title[:250], body=sanitize_html(body), settings=_clean_activity_settings(type_name, settings),
+                        title=title, body=sanitize_html(body), settings=_clean_activity_settings(type_name, settings),
                         required=required, visible=visible)
     db.session.add(activity)
     db.session.flush()
@@ -486,9 +491,7 @@ def add_activity(section: Section, type_name: str, title: str, *, body: str = ""
 def update_activity(activity: Activity, *, title: str | None = None, body: str | None = None,
                     settings: dict | None = None, required: bool | None = None, visible: bool | None = None) -> Activity:
     if title is not None:
-        if not title.strip():
-            raise RuleViolation(_("Judul aktivitas wajib diisi."), code="title_required")
-        activity.title = title.strip()[:250]
+        activity.title = clean_title(title, _("Judul aktivitas wajib diisi."))
     if body is not None:
         clean = sanitize_html(body)
         if clean != activity.body:

@@ -304,6 +304,9 @@ def check_package(reader) -> PackagePlan:
         problems.add(MANIFEST, line_of("code"), _("code wajib diisi: huruf, angka, titik, garis bawah, tanda hubung."))
     if not isinstance(raw.get("title"), str) or not raw["title"].strip():
         problems.add(MANIFEST, line_of("title"), _("title wajib diisi."))
+    elif len(raw["title"].strip()) > ops.TITLE_MAX:
+        problems.add(MANIFEST, line_of("title"), _("title paling panjang %(max)d karakter (ini %(n)d).",
+                                                   max=ops.TITLE_MAX, n=len(raw["title"].strip())))
     if "summary" in raw and not isinstance(raw["summary"], str):
         problems.add(MANIFEST, line_of("summary"), _("summary harus berupa teks."))
     try:
@@ -362,6 +365,9 @@ def check_package(reader) -> PackagePlan:
         if not isinstance(title, str) or not title.strip():
             problems.add(MANIFEST, sline, _("Bagian ke-%(n)d tidak punya title.", n=si + 1))
             title = ""
+        elif len(title.strip()) > ops.TITLE_MAX:
+            problems.add(MANIFEST, sline, _("Judul bagian ke-%(n)d paling panjang %(max)d karakter (ini %(l)d).",
+                                            n=si + 1, max=ops.TITLE_MAX, l=len(title.strip())))
         acts = sec.get("activities", []) or []
         if not isinstance(acts, list):
             problems.add(MANIFEST, sline, _("activities harus berupa daftar."))
@@ -401,6 +407,10 @@ def _check_activity(entry: dict, reader, problems: Problems, plan: PackagePlan) 
     ok = True
     if not isinstance(title, str) or not title.strip():
         problems.add(MANIFEST, line, _("Aktivitas tanpa title."))
+        ok = False
+    elif len(title.strip()) > ops.TITLE_MAX:
+        problems.add(MANIFEST, line, _("Judul aktivitas paling panjang %(max)d karakter (ini %(n)d).",
+                                       max=ops.TITLE_MAX, n=len(title.strip())))
         ok = False
     t = REGISTRY.get(type_name) if isinstance(type_name, str) else None
     if t is None:
@@ -587,7 +597,7 @@ def _apply_structure(course: Course, plan: PackagePlan, reader) -> None:
 
 def _fill_activity(activity: Activity, aspec: ActivitySpec, plan: PackagePlan, reader) -> None:
     spec = aspec.spec
-    activity.title = aspec.title.strip()[:250]
+    activity.title = aspec.title.strip()
     activity.required = spec.get("required", True)
     activity.visible = spec.get("visible", True)
     extra = {k: v for k, v in spec.items() if k not in BASE_KEYS}
