@@ -130,3 +130,60 @@ def test_long_titles_are_refused_with_the_limit_not_cut(client, org, auth):
     else:
         raise AssertionError("a 251-character title was accepted")
     assert [s.title for s in course.sections] == ["Bagian"]
+
+
+def test_completion_report_learners_by_activities_filtered_by_unit_and_xlsx_in_wib(app, org, client, login):
+    import io
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from app.courses.models import ActivityCompletion
+    from app.courses.operations import complete_activity
+    from tests.factories import enrol_all, make_course
+
+    course = make_course(org.instructor, title="Arsip", activities=[
+        {"type": "lesson", "title": "Materi 1"}, {"type": "lesson", "title": "Materi 2"},
+        {"type": "link", "title": "Bacaan", "settings": {"url": "https://a.example"}, "required": False}])
+    m1, m2, _link = course.sections[0].activities
+    enrol_all(course, org.learner_a1, org.learner_b)
+    complete_activity(org.learner_a1, m1)
+    db.session.commit()
+    row = db.session.query(ActivityCompletion).filter_by(user_id=org.learner_a1.id).one()
+    row.completed_at = datetime(2026, 3, 4, 20, 30)  # 03:30 on 5 March in WIB
+    db.session.commit()
+
+    login(org.instructor)
+    page = client.get(f"/kursus/{course.id}/laporan-penyelesaian")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    table = html[html.index('id="completion-report"'):]
+    assert "Materi 1 *" in table and "Bacaan" in table and "Bacaan *" not in table
+    a1_row = table[table.index("Learner A1"):]
+    a1_row = a1_row[:a1_row.index("</tr>")]
+    assert a1_row.count('data-done="1"') == 1 and a1_row.count('data-done="0"') == 2
+    assert "Learner B" in table
+    only_a = client.get(f"/kursus/{course.id}/laporan-penyelesaian?unit={org.a.id}").get_data(as_text=True)
+    assert "Learner A1" in only_a and "Learner B" not in only_a[only_a.index('id="completion-report"'):]
+
+    wb = load_workbook(io.BytesIO(client.get(f"/kursus/{course.id}/laporan-penyelesaian.xlsx").data))
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert rows[0][:6] == ("NIP", "Nama", "Unit kerja", "Materi 1 *", "Materi 2 *", "Bacaan")
+    a1 = next(r for r in rows if r[1] == "Learner A1")
+    assert a1[3] == datetime(2026, 3, 5, 3, 30) and a1[4] is None
+    participants = load_workbook(io.BytesIO(client.get(f"/kursus/{course.id}/peserta.xlsx").data))
+    enrolled = next(r for r in participants.active.iter_rows(values_only=True) if r[1] == "Learner A1")[4]
+    from app.courses.models import Enrolment
+
+    e = db.session.query(Enrolment).filter_by(user_id=org.learner_a1.id).one()
+    assert abs((enrolled - e.enrolled_at).total_seconds() - 7 * 3600) < 1  # WIB as on the pages, not UTC (ms rounded)
+
+    # out of reach: a BPSDM officer of unit A sees A's learners only, and cannot pick unit B
+    client.post("/keluar")
+    login(org.bpsdm_a)
+    scoped = client.get(f"/kursus/{course.id}/laporan-penyelesaian").get_data(as_text=True)
+    assert "Learner B" not in scoped[scoped.index('id="completion-report"'):]
+    assert client.get(f"/kursus/{course.id}/laporan-penyelesaian?unit={org.b.id}").status_code == 404
+    client.post("/keluar")
+    login(org.learner_a1)
+    assert client.get(f"/kursus/{course.id}/laporan-penyelesaian").status_code == 403

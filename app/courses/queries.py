@@ -344,7 +344,7 @@ class Participant:
         return 100.0 * self.done / self.total if self.total else 0.0
 
 
-def participants(course: Course, r: Reach, *, q: str = "") -> list[Participant]:
+def participants(course: Course, r: Reach, *, q: str = "", unit: Unit | None = None) -> list[Participant]:
     """The course's learners within reach, with progress — one query for the rows plus one for the total."""
     counted = _counted_activities().where(Activity.course_id == course.id).subquery()
     total = db.session.scalar(select(func.count()).select_from(counted))
@@ -363,7 +363,43 @@ def participants(course: Course, r: Reach, *, q: str = "") -> list[Participant]:
     if q:
         like = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(User.name).like(like), User.nip.like(f"%{q.strip()}%")))
+    if unit is not None:
+        stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
     return [Participant(u, e, n, total, at) for u, e, n, at in db.session.execute(stmt)]
+
+
+@dataclass
+class CompletionReport:
+    """Learners x activities: who completed what, and when."""
+
+    activities: list[Activity]
+    rows: list[Participant]
+    done: dict[tuple[int, int], datetime]  # (user id, activity id) -> completed at
+    units: list[Unit]  # the units of the learners in reach, for the filter
+
+
+def completion_report(course: Course, r: Reach, *, unit: Unit | None = None) -> CompletionReport:
+    """Three queries whatever the number of learners and activities: the activities, the learners
+    with their progress, and every completion of those learners in this course."""
+    activities = list(db.session.scalars(
+        select(Activity).join(Section, Section.id == Activity.section_id)
+        .where(Activity.course_id == course.id, Activity.visible.is_(True), Section.visible.is_(True))
+        .order_by(Section.position, Section.id, Activity.position, Activity.id)))
+    rows = participants(course, r, unit=unit)
+    done: dict[tuple[int, int], datetime] = {}
+    if rows and activities:
+        enrolled = select(Enrolment.user_id).where(Enrolment.course_id == course.id)
+        for user_id, activity_id, at in db.session.execute(
+                select(ActivityCompletion.user_id, ActivityCompletion.activity_id, ActivityCompletion.completed_at)
+                .where(ActivityCompletion.activity_id.in_([a.id for a in activities]),
+                       ActivityCompletion.user_id.in_(enrolled))):
+            done[(user_id, activity_id)] = at
+    units_stmt = (select(Unit).join(User, User.unit_id == Unit.id)
+                  .join(Enrolment, and_(Enrolment.user_id == User.id, Enrolment.course_id == course.id))
+                  .distinct().order_by(Unit.path))
+    if not r.everything:
+        units_stmt = units_stmt.where(r.unit_filter(Unit.path) if r.unit_paths else false())
+    return CompletionReport(activities, rows, done, list(db.session.scalars(units_stmt)))
 
 
 def attendance_list(activity: Activity, r: Reach) -> list[tuple[User, datetime | None]]:

@@ -5,15 +5,18 @@ parse, call an operation or a query, commit, render."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.accounts.models import Position
+from app.accounts.models import Position, Unit
 from app.accounts.queries import units_in_reach, user_by_nip, user_by_username
 from app.courses import operations as ops
 from app.courses import queries as q
@@ -491,12 +494,61 @@ def participants(course_id: int):
                            pos_form=pos_form, q=search, classrooms=classrooms)
 
 
+def _report_unit(r) -> Unit | None:
+    """The unit a report is filtered to (`?unit=`), only within the viewer's reach."""
+    raw = request.args.get("unit") or ""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    unit = db.session.get(Unit, int(raw))
+    if unit is None or not r.covers_unit(unit):
+        abort(404)
+    return unit
+
+
+@bp.get("/kursus/<int:course_id>/laporan-penyelesaian")
+@login_required
+def completion_report(course_id: int):
+    c, r = _staff_course(course_id)
+    unit = _report_unit(r)
+    report = q.completion_report(c, r, unit=unit)
+    return render_template("courses/completion_report.html", course=c, report=report, unit=unit)
+
+
+@bp.get("/kursus/<int:course_id>/laporan-penyelesaian.xlsx")
+@login_required
+def completion_report_xlsx(course_id: int):
+    from openpyxl import Workbook
+
+    c, r = _staff_course(course_id)
+    report = q.completion_report(c, r, unit=_report_unit(r))
+    zone = ZoneInfo(str(get_timezone()))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Penyelesaian")[:31]
+    ws.append([_("NIP"), _("Nama"), _("Unit kerja")] + [a.title + (" *" if a.required else "") for a in report.activities]
+              + [_("Kemajuan (%)"), _("Kursus selesai")])
+    for p in report.rows:
+        cells = [report.done.get((p.user.id, a.id)) for a in report.activities]
+        ws.append([p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else ""]
+                  + [_local(at, zone) for at in cells] + [round(p.percent), _local(p.completed_at, zone)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="penyelesaian-{c.code}.xlsx"'})
+
+
+def _local(at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A stored UTC time as the person reads it on the page (spreadsheets have no time zones)."""
+    return at.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None) if at else None
+
+
 @bp.get("/kursus/<int:course_id>/peserta.xlsx")
 @login_required
 def participants_xlsx(course_id: int):
     from openpyxl import Workbook
 
     c, r = _staff_course(course_id)
+    zone = ZoneInfo(str(get_timezone()))
     wb = Workbook()
     ws = wb.active
     ws.title = _("Peserta")[:31]
@@ -504,8 +556,8 @@ def participants_xlsx(course_id: int):
                _("Aktivitas wajib"), _("Kemajuan (%)"), _("Selesai pada")])
     for p in q.participants(c, r):
         ws.append([p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else "",
-                   p.user.position.name if p.user.position else "", p.enrolment.enrolled_at, p.done, p.total,
-                   round(p.percent), p.completed_at])
+                   p.user.position.name if p.user.position else "", _local(p.enrolment.enrolled_at, zone), p.done,
+                   p.total, round(p.percent), _local(p.completed_at, zone)])
     buf = io.BytesIO()
     wb.save(buf)
     return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
