@@ -169,6 +169,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
     core_cli.register(app)
+    from app.api import docs as api_docs
+
+    api_docs.register(app)
 
     if app.config["SCHEDULER_ENABLED"] and not app.config.get("TESTING") and \
             os.environ.get("LENTERA_NO_SCHEDULER") != "1":

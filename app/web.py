@@ -175,6 +175,9 @@ def set_language(code: str):
 VENDOR_FILES = {
     "hls.min.js": "hls.js/dist/hls.min.js",
     "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
+    # the API reference at /api/v1/docs (Swagger UI: the OpenAPI viewer most API users know)
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 
 
@@ -190,7 +193,8 @@ def vendor(name: str):
     path = Path(current_app.root_path).parent / "node_modules" / rel
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="text/javascript", max_age=7 * 24 * 3600, conditional=True)
+    mimetype = "text/css" if name.endswith(".css") else "text/javascript"
+    return send_file(path, mimetype=mimetype, max_age=7 * 24 * 3600, conditional=True)
 
 
 @bp.get("/healthz")

@@ -267,7 +267,7 @@ def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Lentera REST API", "version": "1.0.0",
-                 "description": "The contract of ../shared/API.md, generated from the routes."},
+                 "description": "Generated from the routes; docs/api.md in the repository is written from this document."},
         "servers": [{"url": "/"}],
         "paths": dict(sorted(paths.items())),
         "components": {
@@ -283,6 +283,14 @@ def openapi_document() -> dict:
 @api.get("/openapi.json")
 def openapi_json():
     return jsonify(openapi_document())
+
+
+@api.get("/docs")
+def docs():
+    """The API reference, rendered from the OpenAPI document by Swagger UI (served by the app)."""
+    from flask import render_template
+
+    return render_template("api_docs.html")
 
 
 def user_ctx():
