@@ -187,3 +187,35 @@ def test_completion_report_learners_by_activities_filtered_by_unit_and_xlsx_in_w
     client.post("/keluar")
     login(org.learner_a1)
     assert client.get(f"/kursus/{course.id}/laporan-penyelesaian").status_code == 403
+
+
+def test_notifications_for_plans_and_certificates_link_to_their_pages(app, org, client, login):
+    from app.corpu import operations as corpu_ops
+    from app.notifications.models import Notification
+    from tests.factories import make_course
+
+    def notes(user):
+        return [(n.title, n.link) for n in db.session.query(Notification).filter_by(user_id=user.id).order_by(Notification.id)]
+
+    course = make_course(title="Integritas ASN", jp=6)
+    plan = corpu_ops.plan_for(org.learner_a1, 2026)
+    corpu_ops.add_plan_item(plan, org.learner_a1, kind="course", course=course)
+    corpu_ops.submit_plan(plan, org.learner_a1)
+    db.session.commit()
+    [(title, link)] = notes(org.head_a)
+    assert "Learner A1" in title and link == f"/rencana/{plan.id}/tinjau"
+    corpu_ops.return_plan(plan, org.head_a, "Tambahkan mentoring.")
+    corpu_ops.submit_plan(plan, org.learner_a1)
+    corpu_ops.approve_plan(plan, org.head_a)
+    db.session.commit()
+    mine = notes(org.learner_a1)
+    assert [t for t, _link in mine] == ["Rencana pengembangan 2026 dikembalikan untuk diperbaiki",
+                                        "Rencana pengembangan 2026 disetujui"]
+    assert all(link == "/rencana?tahun=2026" for _t, link in mine)
+
+    completed_course(org.learner_b, title="Kearsipan Dinamis", jp=4)
+    [(title, link)] = notes(org.learner_b)
+    assert title == "Sertifikat terbit: Kearsipan Dinamis" and link == "/sertifikat-saya"
+    login(org.learner_b)
+    page = client.get(link)
+    assert page.status_code == 200 and "Kearsipan Dinamis" in page.get_data(as_text=True)

@@ -79,6 +79,20 @@ def is_supervisor_of(viewer: User, person: User) -> bool:
     return any(person.unit.path.startswith(p) for p in paths)
 
 
+def supervisors_of(person: User) -> list[User]:
+    """The heads (atasan) of the units above and at the person's unit, nearest first; never the person."""
+    if person.unit is None:
+        return []
+    ids = [int(p) for p in person.unit.path.strip("/").split("/") if p]
+    heads = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(ids), Unit.head_id.is_not(None)))}
+    out: list[User] = []
+    for unit_id in reversed(ids):
+        unit = heads.get(unit_id)
+        if unit is not None and unit.head_id != person.id and all(u.id != unit.head_id for u in out):
+            out.append(db.session.get(User, unit.head_id))
+    return out
+
+
 def people_query(viewer: User, r: Reach | None = None) -> Query:
     """Users within the viewer's reach (staff roles), as a select() to refine."""
     r = r or reach(viewer)

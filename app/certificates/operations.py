@@ -222,6 +222,10 @@ def _new_certificate(user: User, look: CertificateTemplate, numbering: Certifica
                        expires_on=expires_on)
     db.session.add(cert)
     db.session.flush()
+    from app.notifications.operations import link_to, notify
+
+    notify(user, _("Sertifikat terbit: %(t)s", t=title), _("Nomor %(s)s.", s=cert.serial),
+           link=link_to("certificates.mine"))
     return cert
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Position, Unit, User, utcnow
 from app.accounts.operations import get_or_create_position
-from app.accounts.queries import Reach, is_supervisor_of, user_by_nip
+from app.accounts.queries import Reach, is_supervisor_of, supervisors_of, user_by_nip
 from app.corpu.models import (
     ASSESSMENT_SOURCES,
     GROUPS,
@@ -412,6 +412,12 @@ def submit_plan(plan: DevelopmentPlan, actor: User) -> DevelopmentPlan:
         raise RuleViolation(_("Rencana masih kosong: tambahkan minimal satu kegiatan."), code="plan_empty")
     plan.status, plan.submitted_at = "submitted", utcnow()
     db.session.flush()
+    from app.notifications.operations import link_to, notify
+
+    for head in supervisors_of(plan.user)[:1]:  # the direct atasan decides (see _decide)
+        notify(head, _("Rencana pengembangan %(name)s menunggu persetujuan Anda", name=plan.user.name),
+               _("Rencana %(year)d berisi %(n)d kegiatan.", year=plan.year, n=len(plan.items)),
+               link=link_to("corpu.plan_review", plan_id=plan.id))
     return plan
 
 
@@ -423,6 +429,11 @@ def _decide(plan: DevelopmentPlan, actor: User, status: str, comment: str) -> De
     plan.status, plan.comment = status, (comment or "").strip()
     plan.decided_at, plan.decided_by_id = utcnow(), actor.id
     db.session.flush()
+    from app.notifications.operations import link_to, notify
+
+    title = (_("Rencana pengembangan %(year)d disetujui", year=plan.year) if status == "approved"
+             else _("Rencana pengembangan %(year)d dikembalikan untuk diperbaiki", year=plan.year))
+    notify(plan.user, title, plan.comment or "", link=link_to("corpu.plan", tahun=plan.year))
     return plan
 
 

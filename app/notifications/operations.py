@@ -11,6 +11,18 @@ from app.extensions import db
 from app.notifications.models import Notification
 
 
+def link_to(endpoint: str, **values) -> str | None:
+    """The site path of a page, for a notification's link. Built from the URL map alone, so it works
+    in a job outside any request too; None for an endpoint that does not exist."""
+    from flask import current_app
+    from werkzeug.routing import BuildError
+
+    try:
+        return current_app.url_map.bind("localhost").build(endpoint, values)
+    except BuildError:
+        return None
+
+
 def notify(user: User | int, title: str, body: str = "", link: str | None = None) -> Notification:
     user_id = user if isinstance(user, int) else user.id
     note = Notification(user_id=user_id, title=str(title)[:250], body=str(body), link=link)
