@@ -219,3 +219,30 @@ def test_notifications_for_plans_and_certificates_link_to_their_pages(app, org, 
     login(org.learner_b)
     page = client.get(link)
     assert page.status_code == 200 and "Kearsipan Dinamis" in page.get_data(as_text=True)
+
+
+def test_certificate_prints_the_completion_date_when_the_course_period_is_stale(app, org):
+    from datetime import date, timedelta
+
+    from app.certificates.operations import training_period
+
+    today = date.today()
+    assert training_period(date(2020, 1, 1), date(2020, 2, 1), today) == (None, today)
+    assert training_period(None, None, today) == (None, today)
+    assert training_period(today - timedelta(days=3), today + timedelta(days=3), today) == (
+        today - timedelta(days=3), today + timedelta(days=3))
+    late = today - timedelta(days=30)
+    assert training_period(late - timedelta(days=5), late, today) == (late - timedelta(days=5), late)
+
+    course = completed_course(org.learner_a1, title="Arsip Lama", jp=2)
+    cert = db.session.query(Certificate).one()
+    assert (cert.start_date, cert.end_date) == (None, today) or cert.end_date == cert.issued_on
+    course.start_date, course.end_date = date(2020, 1, 1), date(2020, 2, 1)
+    from tests.certificates_fixtures import complete_course
+    from tests.factories import enrol_all
+
+    enrol_all(course, org.learner_b)
+    complete_course(course, org.learner_b)
+    db.session.commit()
+    b = db.session.query(Certificate).filter_by(user_id=org.learner_b.id).one()
+    assert b.start_date is None and b.end_date == b.issued_on

@@ -244,9 +244,23 @@ def issue_for_course(user: User, course, at: datetime | None = None) -> Certific
     """The certificate of a completed course (None when the course gives none)."""
     if not course.certificate:
         return None
+    start, end = training_period(course.start_date, course.end_date, (at or utcnow()).date())
     return issue(user, source="course", ref=str(course.id), title=course.title, jp=course.jp,
-                 training_type=course.training_type, organiser=course.organiser, start_date=course.start_date,
-                 end_date=course.end_date or (at or utcnow()).date(), course_id=course.id, at=at)
+                 training_type=course.training_type, organiser=course.organiser, start_date=start,
+                 end_date=end, course_id=course.id, at=at)
+
+
+#: How long after a course's end a completion still belongs to that run of the course.
+LATE_COMPLETION_DAYS = 60
+
+
+def training_period(start: date | None, end: date | None, completed_on: date) -> tuple[date | None, date]:
+    """The dates a certificate prints. The course's period when the person finished within it (or
+    shortly after); otherwise (a self-paced course whose dates are left from an earlier run, or no
+    period at all) the completion date, so a 2026 completion never prints "2020"."""
+    if end is not None and (start or end) <= completed_on <= end + timedelta(days=LATE_COMPLETION_DAYS):
+        return start, end
+    return None, completed_on
 
 
 def program_certificate(completion) -> Certificate | None:
