@@ -246,3 +246,32 @@ def test_certificate_prints_the_completion_date_when_the_course_period_is_stale(
     db.session.commit()
     b = db.session.query(Certificate).filter_by(user_id=org.learner_b.id).one()
     assert b.start_date is None and b.end_date == b.issued_on
+
+
+def test_enrolment_by_nip_names_what_is_wrong(app, org, client, login):
+    from tests.factories import make_course
+
+    course = make_course(org.instructor)
+    db.session.commit()
+    login(org.instructor)
+    resp = client.post(f"/kursus/{course.id}/peserta", data={"by": "nip", "n-nip": "1" * 5000}, follow_redirects=True)
+    text = resp.get_data(as_text=True)
+    assert "Isian pendaftaran tidak lengkap" not in text
+    assert "NIP: Isian paling panjang 30 karakter." in text
+
+
+def test_recording_attendance_for_nobody_is_not_a_success(app, org, client, login):
+    from tests.factories import enrol_all, make_course
+
+    course = make_course(org.instructor, activities=[{"type": "classroom", "title": "Kelas", "settings": {"minutes": 60}}])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    room = course.sections[0].activities[0]
+    login(org.instructor)
+    text = client.post(f"/aktivitas/{room.id}/kehadiran", data={"nips": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "Kehadiran dicatat" not in text and "Tidak ada peserta yang dicatat hadir" in text
+    text = client.post(f"/aktivitas/{room.id}/kehadiran", data={"nips": "123"}, follow_redirects=True).get_data(as_text=True)
+    assert "Kehadiran dicatat" not in text and "123" in text
+    text = client.post(f"/aktivitas/{room.id}/kehadiran", data={"nips": org.learner_a1.nip},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Kehadiran dicatat untuk 1 peserta" in text

@@ -481,7 +481,10 @@ def participants(course_id: int):
                 added, skipped = ops.enrol_position(c, pos_form.position_id.data, r, by=current_user)
                 message = _("%(a)d pegawai didaftarkan; %(s)d sudah terdaftar.", a=added, s=skipped)
             else:
-                raise LenteraError(_("Isian pendaftaran tidak lengkap."))
+                chosen = {"nip": nip_form, "unit": unit_form, "position": pos_form}.get(which)
+                problems = [f"{chosen[name].label.text}: {errs[0]}" for name, errs in chosen.errors.items()
+                            if errs and name != "csrf_token"] if chosen else []
+                raise LenteraError("; ".join(problems) or _("Isian pendaftaran tidak lengkap."))
             db.session.commit()
             flash(message, "success")
         except LenteraError as exc:
@@ -579,6 +582,11 @@ def attendance(activity_id: int):
         by_nip = {u.nip: u for u in allowed.values() if u.nip}
         unknown = [n for n in nips if n not in by_nip]
         chosen += [by_nip[n] for n in nips if n in by_nip]
+        if not chosen:
+            flash(_("Tidak ada peserta yang dicatat hadir: centang peserta atau tulis NIP mereka.")
+                  + (" " + _("NIP berikut bukan peserta kursus ini (atau di luar jangkauan): %(l)s", l=", ".join(unknown))
+                     if unknown else ""), "error")
+            return redirect(url_for("courses.attendance", activity_id=a.id))
         try:
             n = ops.record_attendance(a, list({u.id: u for u in chosen}.values()), by=current_user)
             db.session.commit()
