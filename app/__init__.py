@@ -19,8 +19,31 @@ from app.extensions import babel, csrf, db, login_manager, migrate
 #: The domain packages, in the order their pages appear and their demo data is seeded.
 #: Each may provide: views.py (blueprint `bp`, `NAV`, `HOME_PANELS`), subscribers.py (signal
 #: receivers, connected on import), cli.py (`register(app)`, `seed_demo()`), and app/api/<name>.py.
-DOMAINS = ["accounts", "jobs", "courses", "quizzes", "media", "notifications", "ledger", "corpu", "certificates",
-           "monitoring", "agenda"]
+# Every domain, in import order. Second-wave domains are listed before they exist (a missing package is
+# skipped), so that parallel work never fights over this list.
+DOMAINS = [
+    "accounts",
+    "jobs",
+    "courses",
+    "quizzes",
+    "media",
+    "notifications",
+    "ledger",
+    "corpu",
+    "certificates",
+    "monitoring",
+    "agenda",
+    "assignments",  # assignments and the grade book (issue 17)
+    "grades",
+    "forums",  # forums and communities of practice (issue 18)
+    "coaching",
+    "live",
+    "evaluation",  # surveys, learning gain, job impact (issue 19)
+    "sync",  # offline learning (issue 20)
+    "scorm",  # packaged content and records out (issue 21)
+    "xapi",
+    "badges",
+]
 
 log = logging.getLogger(__name__)
 
