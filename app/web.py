@@ -178,6 +178,9 @@ VENDOR_FILES = {
     # the API reference at /api/v1/docs (Swagger UI: the OpenAPI viewer most API users know)
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    # the rich-text editor (Quill 2: BSD, no build step, tables and a clean semantic-HTML export)
+    "quill.js": "quill/dist/quill.js",
+    "quill.snow.css": "quill/dist/quill.snow.css",
 }
 
 

@@ -16,3 +16,62 @@ def test_api_reference_renders_every_route_without_csp_errors(page):
     assert page.locator(".opblock").count() >= 40
     assert "Lentera REST API" in page.locator(".info").inner_text()
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_author_writes_a_lesson_with_the_editor_and_a_picture(page, browser_login, tmp_path):
+    """Issue 22: the rich-text editor, with a heading, a list, a table and an uploaded picture,
+    saved as clean HTML and read by a learner."""
+    import re
+
+    from PIL import Image
+
+    picture = tmp_path / "bagan.png"
+    Image.new("RGB", (1200, 300), (20, 90, 160)).save(picture)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser_login("instruktur")
+    page.goto("/mengajar")
+    page.click("text=Kursus baru")
+    page.fill("input[name=title]", "Menulis Nota Dinas")
+    page.fill("input[name=jp]", "2")
+    page.check("input[name=self_enrol]")
+    page.check("input[name=published]")
+    page.click("button:has-text('Buat kursus')")
+    page.wait_for_url(re.compile(r"/mengajar/kursus/\d+$"))
+    page.fill("#new-section", "Materi")
+    page.click("button:has-text('Tambah bagian')")
+    page.select_option("select[name=type]", "lesson")
+    page.click("button:has-text('Tambah'):not(:has-text('bagian'))")
+    page.fill("input[name=title]", "Susunan nota")
+    editor = page.locator(".ql-editor")
+    editor.click()
+    page.keyboard.type("Kepala nota")
+    page.click("span.ql-header .ql-picker-label")  # the heading picker
+    page.click("span.ql-header .ql-picker-item[data-value='2']")
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Isi nota berisi maksud dan tujuan.")
+    page.keyboard.press("Enter")
+    with page.expect_file_chooser() as chooser:
+        page.click("button.ql-image")
+    chooser.value.set_files(str(picture))
+    page.wait_for_selector(".ql-editor img")
+    assert page.locator("button.ql-bold").get_attribute("aria-label") == "Tebal"
+    page.click("button:has-text('Simpan')")
+    page.wait_for_url(re.compile(r"/mengajar/kursus/\d+"))
+    page.click("button:has-text('Keluar')")
+
+    browser_login("peserta")
+    page.goto("/katalog?q=nota")
+    page.click("text=Menulis Nota Dinas")
+    page.click("#enrol")
+    page.click("text=Susunan nota")
+    lesson = page.locator(".lesson")
+    assert lesson.locator("h2").inner_text() == "Kepala nota"
+    assert "maksud dan tujuan" in lesson.inner_text()
+    img = lesson.locator("img")
+    assert img.count() == 1
+    page.wait_for_function("document.querySelector('.lesson img').naturalWidth > 0")
+    assert page.evaluate("document.querySelector('.lesson img').naturalWidth") == 1200
+    assert not errors, errors
+

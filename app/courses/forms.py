@@ -6,6 +6,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.richtext import RichTextField
+
 MODE_CHOICES = [("online", _l("Daring (online)")), ("classroom", _l("Klasikal (tatap muka)")),
                 ("blended", _l("Campuran (blended)"))]
 TRAINING_TYPE_CHOICES = [("", "—"), ("teknis", _l("Teknis")), ("fungsional", _l("Fungsional")),
@@ -39,7 +41,7 @@ class SectionForm(FlaskForm):
 
 class ActivityForm(FlaskForm):
     title = StringField(_l("Judul"), validators=[REQUIRED, Length(max=250)])
-    body = TextAreaField(_l("Isi / keterangan (HTML sederhana; dibersihkan saat disimpan)"), validators=[Optional()])
+    body = RichTextField(_l("Isi / keterangan"), validators=[Optional()])
     url = StringField(_l("Alamat tautan (https://…)"), validators=[Optional(), Length(max=1000)])
     file = FileField(_l("Berkas"))
     date = StringField(_l("Tanggal dan jam sesi"), validators=[Optional()], render_kw={"type": "datetime-local"})

@@ -526,6 +526,19 @@ def store_activity_file(activity: Activity, filename: str, data: bytes) -> None:
     db.session.flush()
 
 
+def store_course_image(course: Course, upload) -> str:
+    """A picture an author adds to a lesson or description, cleaned (app.images) and kept under the
+    course's prefix; answers its file name, which `courses.course_image` serves to the course's readers.
+    The name is the content's hash, so the same picture pasted twice is stored once."""
+    from app.images import prepare_image
+    from app.media.storage import get_storage
+
+    image = prepare_image(upload)
+    name = f"{image.digest[:24]}.{image.extension}"
+    get_storage().put_bytes(f"courses/{course.id}/images/{name}", image.data, content_type=image.content_type)
+    return name
+
+
 def delete_activity(activity: Activity) -> None:
     course = activity.course
     if db.session.scalar(select(func.count()).select_from(ActivityCompletion).where(

@@ -33,7 +33,7 @@ from app.courses.forms import (
 )
 from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
-from app.errors import Forbidden, LenteraError, NotFound
+from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
 from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
@@ -179,6 +179,39 @@ def activity_file(activity_id: int):
     from app.media.serving import send_stored
 
     return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
+
+
+_IMAGE_NAME = r"[0-9a-f]{24}\.(?:png|jpg|gif|webp)"
+
+
+@bp.post("/kursus/<int:course_id>/gambar")
+@login_required
+def course_image_upload(course_id: int):
+    """The rich-text editor's picture upload: answers {"url"} to insert, or the error envelope."""
+    c = q.editable_course(current_user, course_id)
+    upload = request.files.get("image")
+    if upload is None or not upload.filename:
+        return error_response(400, "bad_request", _("Pilih gambar yang akan diunggah."))
+    try:
+        name = ops.store_course_image(c, upload.stream)
+    except LenteraError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    return {"url": url_for("courses.course_image", course_id=c.id, name=name)}, 201
+
+
+@bp.get("/kursus/<int:course_id>/gambar/<name>")
+@login_required
+def course_image(course_id: int, name: str):
+    """Pictures in a course's text, for whoever may read the course."""
+    import re
+
+    c = q.get_course(course_id)
+    if not q.can_view(current_user, c) or not re.fullmatch(_IMAGE_NAME, name):
+        abort(404)
+    from app.media.serving import send_stored
+
+    # The name is the content's hash: it never changes, so the browser may keep it.
+    return send_stored(f"courses/{c.id}/images/{name}", filename=name, max_age=30 * 24 * 3600)
 
 
 @bp.get("/aktivitas/<int:activity_id>/buka")
