@@ -10,8 +10,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from app.images import prepare_image
 from app.errors import BadInput, TooLarge
+from app.images import prepare_image
 
 
 def _png(w: int = 40, h: int = 30, colour=(200, 30, 30)) -> bytes:
