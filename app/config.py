@@ -70,6 +70,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "CERT_SIGNING_CHAIN": env.get("CERT_SIGNING_CHAIN"),
         "CERT_SIGNING_PASSPHRASE": env.get("CERT_SIGNING_PASSPHRASE"),
         "CERT_PUBLIC_BASE_URL": env.get("CERT_PUBLIC_BASE_URL"),
+        # The site's public address (https://lentera.example.go.id) for links in mail.
+        "PUBLIC_BASE_URL": env.get("LENTERA_PUBLIC_BASE_URL"),
     }
     if overrides:
         cfg.update(overrides)

@@ -8,7 +8,20 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, has_request_context, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -172,6 +185,17 @@ def set_language(code: str):
 
 
 #: Front-end libraries installed from npm (`make assets`) and served by the app itself: no CDN.
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for mail and documents that leave the site: from PUBLIC_BASE_URL when set
+    (it must be, in production: a link built from a request's Host header could point a reset link
+    at an attacker's site), else from this request's own address."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or current_app.config.get("CERT_PUBLIC_BASE_URL")
+    path = url_for(endpoint, **values)
+    if base:
+        return base.rstrip("/") + path
+    return request.url_root.rstrip("/") + path
+
+
 VENDOR_FILES = {
     "hls.min.js": "hls.js/dist/hls.min.js",
     "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",

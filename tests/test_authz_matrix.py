@@ -84,7 +84,7 @@ def _page_rules(app):
 def test_every_page_as_every_role(app, client, org, login):
     """Pages: anonymous is sent to the login page (or sees a public page); nobody gets a 5xx."""
     failures = []
-    public = ("accounts.login", "accounts.login_alias", "web.healthz")
+    public = ("accounts.login", "accounts.login_alias", "accounts.forgot_password", "web.healthz")
     for who in ROLES:
         if who != "anonymous":
             login(getattr(org, who))

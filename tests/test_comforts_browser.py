@@ -75,3 +75,51 @@ def test_author_writes_a_lesson_with_the_editor_and_a_picture(page, browser_logi
     assert page.evaluate("document.querySelector('.lesson img').naturalWidth") == 1200
     assert not errors, errors
 
+
+
+def test_forgotten_password_through_a_real_mail_server(page, live_server, smtp_sink):
+    """Issue 22: "Lupa kata sandi?" on the login page → a mail through a real SMTP server →
+    the link → a new password → logged in with it."""
+    import re
+
+    from app.accounts.operations import create_user
+    from app.extensions import db
+    from app.jobs.operations import run_pending
+
+    app = live_server.app
+    with app.app_context():
+        create_user("lupa.sandi", password="SandiLama2026", name="Sri Lupa", email="sri.lupa@example.go.id",
+                    roles=["learner"])
+        db.session.commit()
+        db.session.remove()
+    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_sink.port)
+    try:
+        page.goto("/masuk")
+        page.click("text=Lupa kata sandi?")
+        page.fill("input[name=identifier]", "sri.lupa@example.go.id")
+        page.click("button:has-text('Kirim tautan')")
+        assert "Jika akun itu ada" in page.locator(".flash").first.inner_text()
+        import time
+
+        for _ in range(50):  # the job runner (ours, or the server's scheduler) sends it
+            with app.app_context():
+                run_pending()
+                db.session.remove()
+            if any(m["to"] == ["sri.lupa@example.go.id"] for m in smtp_sink.messages):
+                break
+            time.sleep(0.2)
+    finally:
+        app.config.update(saved)
+    (msg,) = [m for m in smtp_sink.messages if m["to"] == ["sri.lupa@example.go.id"]]
+    link = re.search(r"http://\S+", msg["message"].get_payload(decode=True).decode()).group(0)
+    page.goto(link)
+    page.fill("input[name=new]", "SandiBaru2026")
+    page.fill("input[name=confirm]", "SandiBaru2026")
+    page.click("button:has-text('Simpan kata sandi baru')")
+    page.wait_for_url(re.compile(r"/masuk"))
+    page.fill("input[name=username]", "lupa.sandi")
+    page.fill("input[name=password]", "SandiBaru2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/masuk" not in url)
+    assert "Sri Lupa" in page.content()

@@ -22,6 +22,18 @@ class ChangePasswordForm(FlaskForm):
                             validators=[EqualTo("new", message=_l("Tidak sama dengan kata sandi baru."))])
 
 
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField(_l("Nama pengguna, NIP atau email"),
+                             validators=[DataRequired(_l("Wajib diisi.")), Length(max=200)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new = PasswordField(_l("Kata sandi baru"), validators=[DataRequired(_l("Wajib diisi.")),
+                                                            Length(min=8, message=_l("Minimal 8 karakter."))])
+    confirm = PasswordField(_l("Ulangi kata sandi baru"),
+                            validators=[EqualTo("new", message=_l("Tidak sama dengan kata sandi baru."))])
+
+
 class ProfileForm(FlaskForm):
     email = StringField(_l("Email"), validators=[Optional(), Length(max=200)])
     timezone = SelectField(_l("Zona waktu"), choices=[

@@ -324,6 +324,88 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
+# --- forgotten password ----------------------------------------------------------------------
+
+RESET_SALT = "lentera.password-reset"
+RESET_MAX_AGE = 30 * 60
+#: Requests for a reset link per address (and per account) within the login window.
+RESET_MAX_REQUESTS = 5
+
+
+def _reset_fingerprint(user: User) -> str:
+    # Changes when the password does (or when sessions are ended), so a link works once.
+    return hashlib.sha256(f"{user.password_hash or ''}:{user.session_version or 0}".encode()).hexdigest()[:20]
+
+
+def _reset_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def request_password_reset(identifier: str, address: str, link_for) -> None:
+    """Mail a single-use link, valid 30 minutes, to the account named by username, NIP or email.
+
+    Answers the same whether or not the account exists or has an email (the caller shows one
+    message), so nobody learns who has an account; counted per address and per identifier so that
+    nobody floods a mailbox. `link_for(token)` builds the link from the configured public address.
+    """
+    from app.mail import queue_mail
+
+    identifier = (identifier or "").strip()[:200]
+    address = (address or "unknown")[:64]
+    key = f"reset:{identifier.lower()}"[:80]
+    since = utcnow() - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    by_address = db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.address == address, LoginAttempt.username.like("reset:%"), LoginAttempt.at >= since))
+    by_account = db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.username == key, LoginAttempt.at >= since))
+    if by_address >= RESET_MAX_REQUESTS or by_account >= RESET_MAX_REQUESTS:
+        minutes = max(1, current_app.config["LOGIN_WINDOW_SECONDS"] // 60)
+        raise Throttled(_("Terlalu banyak permintaan. Coba lagi dalam %(m)d menit.", m=minutes))
+    db.session.add(LoginAttempt(username=key, address=address))
+    user = user_by_username(identifier)
+    if user is None and identifier.isdigit():
+        user = user_by_nip(identifier)
+    if user is None and "@" in identifier:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == identifier.lower()))
+    if user is None or not user.active or not user.email:
+        return
+    token = _reset_serializer().dumps({"u": user.id, "f": _reset_fingerprint(user)})
+    site = current_app.config.get("SITE_NAME", "Lentera")
+    queue_mail(user.email, _("Atur ulang kata sandi %(site)s", site=site), _(
+        "Yth. %(name)s,\n\n"
+        "Seseorang (semoga Anda) meminta pengaturan ulang kata sandi akun %(username)s di %(site)s.\n"
+        "Buka tautan ini dalam 30 menit untuk memilih kata sandi baru (tautan hanya berlaku sekali):\n\n"
+        "%(link)s\n\n"
+        "Jika Anda tidak memintanya, abaikan surel ini; kata sandi Anda tidak berubah.",
+        name=user.name, username=user.username, site=site, link=link_for(token)))
+
+
+def user_for_reset_token(token: str) -> User:
+    """The account a reset link is for; refuses a link that is expired, already used or forged."""
+    from itsdangerous import BadSignature, SignatureExpired
+
+    try:
+        data = _reset_serializer().loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise RuleViolation(_("Tautan ini sudah kedaluwarsa (berlaku 30 menit). Minta tautan baru."),
+                            code="link_expired") from None
+    except BadSignature:
+        raise RuleViolation(_("Tautan ini tidak sah."), code="link_invalid") from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("f") != _reset_fingerprint(user):
+        raise RuleViolation(_("Tautan ini sudah dipakai atau tidak berlaku lagi. Minta tautan baru."),
+                            code="link_used")
+    return user
+
+
+def reset_password_with_token(token: str, new_password: str) -> User:
+    user = user_for_reset_token(token)
+    set_password(user, new_password)  # ends every session, and with it this link
+    return user
+
+
 # --- employee import ----------------------------------------------------------------------
 
 EMPLOYEE_COLUMNS = ["nip", "nama", "email", "jabatan", "unit_kerja", "instansi", "golongan"]

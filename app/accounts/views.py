@@ -12,12 +12,21 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
 
 from app.accounts import operations as ops
-from app.accounts.forms import ChangePasswordForm, ImportForm, LoginForm, ProfileForm, UnitForm, UserForm
+from app.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    ImportForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    UnitForm,
+    UserForm,
+)
 from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import people_query, reach, units_in_reach
 from app.errors import LenteraError, RuleViolation, Throttled
 from app.extensions import db
-from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
+from app.web import HomePanel, NavItem, flash_error, public_url, run_operation, staff_required
 
 bp = Blueprint("accounts", __name__)
 
@@ -32,6 +41,7 @@ HOME_PANELS = [
 
 #: Where a person whose password was set by an administrator may still go before changing it.
 _PASSWORD_CHANGE_OPEN = {"accounts.profile", "accounts.change_password", "accounts.logout", "accounts.login",
+                         "accounts.forgot_password", "accounts.reset_password_by_link",
                          "web.set_language", "static", "web.vendor", "web.healthz"}
 
 
@@ -80,6 +90,52 @@ def login():
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/lupa-sandi", methods=["GET", "POST"])
+def forgot_password():
+    """A reset link by mail; the same answer whether or not the account exists."""
+    form = ForgotPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ops.request_password_reset(
+                form.identifier.data, request.remote_addr or "",
+                lambda token: public_url("accounts.reset_password_by_link", token=token))
+        except Throttled as exc:
+            db.session.commit()
+            flash(exc.message, "error")
+            status = 429
+        else:
+            db.session.commit()
+            flash(_("Jika akun itu ada dan punya alamat email, tautan untuk mengatur ulang kata sandi "
+                    "telah dikirim. Periksa kotak masuk (dan folder spam) dalam beberapa menit."), "info")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form), 422 if form.errors else status
+
+
+@bp.route("/atur-ulang-sandi/<token>", methods=["GET", "POST"])
+def reset_password_by_link(token: str):
+    form = ResetPasswordForm()
+    try:
+        user = ops.user_for_reset_token(token)
+    except LenteraError as exc:
+        return render_template("accounts/reset.html", form=None, error=exc.message), 410
+    if form.validate_on_submit():
+        try:
+            ops.reset_password_with_token(token, form.new.data)
+        except LenteraError as exc:
+            db.session.rollback()
+            form.new.errors.append(exc.message)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Kata sandi %(u)s sudah diganti. Silakan masuk dengan kata sandi baru.", u=user.username),
+                  "success")
+            return redirect(url_for("accounts.login"))
+    resp = render_template("accounts/reset.html", form=form, user=user, error=None)
+    return resp, 422 if form.errors else 200
 
 
 @bp.post("/keluar")

@@ -28,8 +28,8 @@ from app.accounts.models import Unit, User
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.operations import enqueue, handler, periodic, report_progress
+from app.mail import send_mail
 from app.monitoring import queries as q
-from app.monitoring.mail import send_mail
 from app.monitoring.models import ReminderSchedule, ReminderSent
 from app.monitoring.operations import schedule_dates
 from app.notifications.models import Notification

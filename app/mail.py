@@ -8,6 +8,8 @@ from email.message import EmailMessage
 
 from flask import current_app
 
+from app.jobs.operations import enqueue, handler
+
 log = logging.getLogger(__name__)
 
 
@@ -37,3 +39,14 @@ def send_mail(to: str, subject: str, body: str) -> bool:
             smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
         smtp.send_message(msg)
     return True
+
+
+def queue_mail(to: str, subject: str, body: str) -> None:
+    """Send later, from the job runner: a page never waits for an SMTP server (and never answers
+    faster or slower because a message was or was not sent), and a refused delivery is retried."""
+    enqueue("mail.send", {"to": to, "subject": subject, "body": body})
+
+
+@handler("mail.send")
+def _send_job(job) -> None:
+    send_mail(job.payload["to"], job.payload["subject"], job.payload["body"])
