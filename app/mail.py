@@ -50,3 +50,14 @@ def queue_mail(to: str, subject: str, body: str) -> None:
 @handler("mail.send")
 def _send_job(job) -> None:
     send_mail(job.payload["to"], job.payload["subject"], job.payload["body"])
+
+
+def site_link(path: str) -> str:
+    """A site path as a link for mail: absolute from PUBLIC_BASE_URL (or the current request's own
+    address); in a job without that setting, the path alone (better than a guessed host)."""
+    from flask import has_request_context, request
+
+    base = current_app.config.get("PUBLIC_BASE_URL") or current_app.config.get("CERT_PUBLIC_BASE_URL")
+    if not base and has_request_context():
+        base = request.url_root
+    return (base or "").rstrip("/") + path

@@ -153,7 +153,6 @@ bp = Blueprint("web", __name__)
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    from flask import current_app
 
     panels = []
     for panel in current_app.extensions["home_panels"]:
@@ -189,11 +188,9 @@ def public_url(endpoint: str, **values: Any) -> str:
     """An absolute link for mail and documents that leave the site: from PUBLIC_BASE_URL when set
     (it must be, in production: a link built from a request's Host header could point a reset link
     at an attacker's site), else from this request's own address."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or current_app.config.get("CERT_PUBLIC_BASE_URL")
-    path = url_for(endpoint, **values)
-    if base:
-        return base.rstrip("/") + path
-    return request.url_root.rstrip("/") + path
+    from app.mail import site_link
+
+    return site_link(url_for(endpoint, **values))
 
 
 VENDOR_FILES = {
@@ -212,7 +209,7 @@ VENDOR_FILES = {
 def vendor(name: str):
     from pathlib import Path
 
-    from flask import current_app, send_file
+    from flask import send_file
 
     rel = VENDOR_FILES.get(name)
     if rel is None:

@@ -23,3 +23,20 @@ class Notification(db.Model):
 
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),
                       Index("ix_notifications_user_created", "user_id", "created_at"))
+
+
+#: How a person wants their notifications by mail; in the app they always appear.
+MAIL_MODES = ("none", "immediate", "daily")
+
+
+class NotificationSetting(db.Model):
+    """A person's choice; without a row, `DEFAULT_MAIL_MODE` applies."""
+
+    __tablename__ = "notification_settings"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    mail: Mapped[str] = mapped_column(String(16), default="daily")
+    #: Up to when the daily digest has covered this person's notifications.
+    digest_until: Mapped[datetime | None] = mapped_column()
+
+
+DEFAULT_MAIL_MODE = "daily"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.errors import LenteraError
 from app.extensions import db
 from app.notifications import operations as ops
 from app.notifications import queries
+from app.notifications.models import MAIL_MODES
 from app.web import HomePanel, NavItem, paginate
 
 bp = Blueprint("notifications", __name__)
@@ -46,3 +49,41 @@ def read_all():
     ops.mark_all_read(current_user)
     db.session.commit()
     return redirect(url_for("notifications.index"))
+
+
+def _mode_labels() -> dict[str, str]:
+    return {"none": _("Tidak usah (cukup di aplikasi)"), "immediate": _("Setiap notifikasi, saat itu juga"),
+            "daily": _("Satu ringkasan harian (pukul 07.00)")}
+
+
+@bp.route("/notifikasi/pengaturan", methods=["GET", "POST"])
+@login_required
+def settings():
+    """How a person wants notifications by mail; in the app they always appear."""
+    status = 200
+    if request.method == "POST":
+        try:
+            ops.set_mail_mode(current_user, request.form.get("mail", ""))
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Pengaturan notifikasi disimpan."), "success")
+            return redirect(url_for("notifications.settings"))
+    return render_template("notifications/settings.html", mode=ops.mail_mode(current_user), modes=MAIL_MODES,
+                           labels=_mode_labels()), status
+
+
+@bp.route("/notifikasi/berhenti/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    """The "stop these mails" link of every notification mail; works without logging in. The
+    change needs a click (POST), so a mail scanner that opens links changes nothing."""
+    user = ops.user_for_unsubscribe_token(token)
+    done = False
+    if request.method == "POST":
+        ops.set_mail_mode(user, "none")
+        db.session.commit()
+        done = True
+    return render_template("notifications/unsubscribe.html", user=user, done=done)
