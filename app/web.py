@@ -417,6 +417,31 @@ def init_app(app: Flask) -> None:
 
         return text.replace(".", ",") if str(get_locale()) == "id" else text
 
+    @app.template_filter("initials")
+    def initials(name: str) -> str:
+        """"Siti Rahayu, S.Kom." → "SR": the first letters of the first two words of a name."""
+        words = [w for w in (name or "").split(",")[0].split() if w[:1].isalpha()]
+        return "".join(w[0] for w in words[:2]).upper() or "?"
+
+    @app.template_filter("num")
+    def format_number(value, digits: int = 2) -> str:
+        """A number in the page's locale (1.234,5 in Indonesian, 1,234.5 in English), at most
+        `digits` decimals: one way to write numbers on every page."""
+        from flask_babel import format_decimal
+
+        if value is None:
+            return "—"
+        return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0")
+
+    @app.template_filter("pct")
+    def format_pct(value, digits: int = 1) -> str:
+        """A share (0.727) as a percentage in the page's locale: 72,7 %."""
+        from flask_babel import format_percent
+
+        if value is None:
+            return "—"
+        return format_percent(value, format="#,##0." + "#" * digits + " %" if digits else "#,##0 %")
+
     @app.template_filter("localdt")
     def localdt(value, fmt: str = "medium") -> str:
         from flask_babel import format_datetime

@@ -109,3 +109,36 @@ def test_lesson_html_from_the_editor_is_kept_and_cleaned(client, app, org, login
     body = a.body
     assert "<h2>Bagian</h2>" in body and "<td>Kepala</td>" in body and "<ol><li>satu</li></ol>" in body
     assert 'src="/kursus/1/gambar/abc.png"' in body and "onerror" not in body and "data-row" not in body
+
+
+def test_profile_picture_is_squared_shown_in_lists_and_replaced(client, org, login):
+    """Issue 22: a small profile picture, resized on upload, shown in the participants list."""
+    from app.extensions import db
+    from app.media.storage import get_storage
+    from tests.factories import enrol_all, make_course
+
+    course = make_course(org.instructor, title="Pelayanan Prima")
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    login(org.learner_a1)
+    resp = client.post("/akun/foto", data={"picture": (io.BytesIO(b"not an image"), "foto.jpg")},
+                       follow_redirects=True)
+    assert "bukan gambar" in resp.get_data(as_text=True) and org.learner_a1.picture is None
+    client.post("/akun/foto", data={"picture": (io.BytesIO(_png(800, 400)), "foto.png")})
+    db.session.refresh(org.learner_a1)
+    first = org.learner_a1.picture
+    got = client.get(f"/akun/foto/{first}")
+    assert got.status_code == 200 and Image.open(io.BytesIO(got.data)).size == (256, 256)
+    client.post("/akun/foto", data={"picture": (io.BytesIO(_png(300, 300, (0, 0, 255))), "baru.png")})
+    db.session.refresh(org.learner_a1)
+    assert org.learner_a1.picture != first and not get_storage().exists(f"accounts/pictures/{first}")
+    client.post("/keluar")
+    login(org.instructor)
+    page = client.get(f"/kursus/{course.id}/peserta").get_data(as_text=True)
+    assert f"/akun/foto/{org.learner_a1.picture}" in page
+    assert client.get("/akun/foto/..%2f..%2fsecret").status_code == 404
+    client.post("/keluar")
+    login(org.learner_a1)
+    client.post("/akun/foto", data={"action": "hapus"})
+    db.session.refresh(org.learner_a1)
+    assert org.learner_a1.picture is None

@@ -76,6 +76,8 @@ class User(UserMixin, db.Model):
     employment_type: Mapped[str | None] = mapped_column(String(10))
     locale: Mapped[str | None] = mapped_column(String(5))
     timezone: Mapped[str | None] = mapped_column(String(40))
+    # The profile picture's file name in storage (accounts/pictures/…), the content's hash.
+    picture: Mapped[str | None] = mapped_column(String(80))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of the login session's id: bumping it (deactivation, a new password) ends every

@@ -324,6 +324,36 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
+# --- profile picture ---------------------------------------------------------------------------
+
+PICTURE_SIDE = 256  # shown at 32–96 px; twice that for sharp phone screens, still a few KiB
+
+
+def set_picture(user: User, stream) -> str:
+    """A square picture of the person, cleaned and shrunk (app.images); the old one is removed."""
+    from app.images import prepare_image
+    from app.media.storage import get_storage
+
+    image = prepare_image(stream, square=PICTURE_SIDE)
+    name = f"{user.id}-{image.digest[:16]}.{image.extension}"
+    store = get_storage()
+    store.put_bytes(f"accounts/pictures/{name}", image.data, content_type=image.content_type)
+    old, user.picture = user.picture, name
+    db.session.flush()
+    if old and old != name:
+        store.delete(f"accounts/pictures/{old}")
+    return name
+
+
+def remove_picture(user: User) -> None:
+    from app.media.storage import get_storage
+
+    if user.picture:
+        get_storage().delete(f"accounts/pictures/{user.picture}")
+        user.picture = None
+        db.session.flush()
+
+
 # --- forgotten password ----------------------------------------------------------------------
 
 RESET_SALT = "lentera.password-reset"

@@ -183,6 +183,42 @@ def change_password():
     return render_template("accounts/profile.html", form=form, pw=pw), 422
 
 
+@bp.post("/akun/foto")
+@login_required
+def profile_picture():
+    upload = request.files.get("picture")
+    if request.form.get("action") == "hapus":
+        ops.remove_picture(current_user)
+        db.session.commit()
+        flash(_("Foto profil dihapus."), "success")
+    elif upload is None or not upload.filename:
+        flash(_("Pilih foto yang akan diunggah."), "error")
+    else:
+        try:
+            ops.set_picture(current_user, upload.stream)
+        except LenteraError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Foto profil disimpan."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.get("/akun/foto/<name>")
+@login_required
+def picture(name: str):
+    """A person's picture, for anyone signed in (as in forums and lists); the name carries the
+    content's hash, so it can be cached for long."""
+    import re
+
+    if not re.fullmatch(r"\d+-[0-9a-f]{16}\.(?:png|jpg|gif|webp)", name):
+        abort(404)
+    from app.media.serving import send_stored
+
+    return send_stored(f"accounts/pictures/{name}", filename=name, max_age=30 * 24 * 3600, allow_redirect=False)
+
+
 # --- organisation -------------------------------------------------------------------------
 
 def _unit_choices(units: list[Unit], none_label: str | None = None) -> list[tuple[int, str]]:
