@@ -1,6 +1,8 @@
 // "Kompetensi saya": required vs current level per competency, drawn with Chart.js.
 (function () {
   "use strict";
+  // Numbers in the page's language (72,7 in Indonesian), not the browser's.
+  if (typeof Chart !== "undefined") { Chart.defaults.locale = document.documentElement.lang || "id"; }
   var canvas = document.getElementById("gap-chart");
   if (!canvas || typeof Chart === "undefined") { return; }
   var data = JSON.parse(canvas.getAttribute("data-chart"));

@@ -2,6 +2,8 @@
 // (the same document GET /api/v1/monitoring/attainment answers), with Chart.js served by the app.
 (function () {
   "use strict";
+  // Numbers in the page's language (72,7 in Indonesian), not the browser's.
+  if (typeof Chart !== "undefined") { Chart.defaults.locale = document.documentElement.lang || "id"; }
   var holder = document.getElementById("charts");
   if (!holder || typeof Chart === "undefined") { return; }
   var data = JSON.parse(holder.getAttribute("data-attainment"));
@@ -21,7 +23,7 @@
       datasets: [{ label: L.met, data: data.monthly.map(function (m) { return m.percent; }),
                    borderColor: green, backgroundColor: "rgba(31,122,90,.15)", fill: true, spanGaps: false, tension: 0.2 }]
     },
-    options: { scales: { y: { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } } },
+    options: { scales: { y: { min: 0, max: 100, ticks: { callback: function (v) { return v.toLocaleString(document.documentElement.lang || "id") + " %"; } } } },
                plugins: { legend: { display: false } } }
   });
 
