@@ -62,6 +62,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # DOMAIN.md settings with their defaults.
         "JP_MINUTES": int(env.get("LENTERA_JP_MINUTES", "45")),
         "JP_TARGET_DEFAULT": int(env.get("LENTERA_JP_TARGET", "20")),
+        # Claims are taken for learning that ended this year or up to this many years before.
+        "CLAIM_OLDEST_YEARS": int(env.get("LENTERA_CLAIM_OLDEST_YEARS", "1")),
         "SITE_NAME": env.get("LENTERA_SITE_NAME", "Lentera"),
         # Certificates: the signing key/certificate (e.g. issued by BSrE), and the public address
         # the QR code points to (default: the host of the request that renders the PDF).

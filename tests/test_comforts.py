@@ -275,3 +275,27 @@ def test_recording_attendance_for_nobody_is_not_a_success(app, org, client, logi
     text = client.post(f"/aktivitas/{room.id}/kehadiran", data={"nips": org.learner_a1.nip},
                        follow_redirects=True).get_data(as_text=True)
     assert "Kehadiran dicatat untuk 1 peserta" in text
+
+
+def test_a_classroom_session_dated_in_the_past_is_saved_with_a_warning(client, org, login):
+    """Issue 22, rough edge 3: a past date is allowed (attendance is often recorded afterwards)
+    but never silently: the author is told to check the year."""
+    from tests.factories import make_course
+
+    course = make_course(org.instructor, title="Kelas Kearsipan")
+    from app.extensions import db
+
+    db.session.commit()
+    login(org.instructor)
+    section_id = course.sections[0].id
+    resp = client.post(f"/mengajar/bagian/{section_id}/aktivitas/baru?type=classroom",
+                       data={"type": "classroom", "title": "Sesi tatap muka", "date": "2020-01-01T09:00",
+                             "place": "Aula", "minutes": "90", "required": "y", "visible": "y"},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "Aktivitas ditambahkan" in page and "01-01-2020 09:00 sudah lewat" in page
+    resp = client.post(f"/mengajar/bagian/{section_id}/aktivitas/baru?type=classroom",
+                       data={"type": "classroom", "title": "Sesi depan", "date": "2099-01-01T09:00",
+                             "place": "Aula", "minutes": "90", "required": "y", "visible": "y"},
+                       follow_redirects=True)
+    assert "sudah lewat" not in resp.get_data(as_text=True)

@@ -113,6 +113,8 @@ def test_claim_refuses_bad_evidence_and_lengths(org, login, client):
     assert too_many_days.status_code == 422
     backwards = submit(client, start_date="2026-03-12")
     assert backwards.status_code == 422
+    ancient = submit(client, start_date="1990-03-10", end_date="1990-03-11")  # issue 22: not silently taken
+    assert ancient.status_code == 422 and "tahun 1990 sudah terlalu lama" in ancient.get_data(as_text=True)
     png = submit(client, evidence=(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), "foto.png"))
     assert png.status_code == 302
     assert count(Claim) == 1 and db.session.scalar(select(Claim.evidence_type)) == "image/png"

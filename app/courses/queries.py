@@ -418,3 +418,27 @@ def attendance_list(activity: Activity, r: Reach) -> list[tuple[User, datetime |
 
 def course_by_code(code: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.code == code))
+
+
+def schedule_warnings(activity: Activity) -> list[str]:
+    """What an author should look at again after saving: a classroom session dated in the past
+    (allowed, to record attendance afterwards, but usually a typo in the year)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+    from flask_babel import gettext as _
+
+    when = (activity.settings or {}).get("date") if activity.type == "classroom" else None
+    if not when:
+        return []
+    try:
+        local = datetime.fromisoformat(str(when))
+    except ValueError:
+        return []
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta"))
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=zone)
+    if local < datetime.now(zone):
+        return [_("Perhatian: tanggal sesi %(d)s sudah lewat. Periksa tahunnya bila ini bukan sesi yang sudah "
+                  "berlangsung.", d=local.strftime("%d-%m-%Y %H:%M"))]
+    return []

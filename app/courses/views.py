@@ -417,6 +417,8 @@ def activity_new(section_id: int):
             flash_error(exc)
         else:
             flash(_("Aktivitas ditambahkan."), "success")
+            for warning in q.schedule_warnings(a):
+                flash(warning, "warning")
             t = REGISTRY[type_name]
             if t.edit_template:  # the module's own settings (quiz questions, video source) come next
                 return redirect(url_for("courses.activity_edit", activity_id=a.id))
@@ -447,6 +449,8 @@ def activity_edit(activity_id: int):
             flash_error(exc)
         else:
             flash(_("Aktivitas disimpan."), "success")
+            for warning in q.schedule_warnings(a):
+                flash(warning, "warning")
             return _back(a.course_id, f"#aktivitas-{a.id}")
     t = REGISTRY.get(a.type)
     edit_ctx = t.edit_context(a) if t is not None and t.edit_context is not None else {}

@@ -247,8 +247,15 @@ def submit_claim(user: User, *, rule: JpRule, title: str, organiser: str, start_
         raise BadInput(_("Nama kegiatan dan penyelenggara wajib diisi."))
     if end_date < start_date:
         raise RuleViolation(_("Tanggal selesai sebelum tanggal mulai."), code="dates_order")
-    if end_date > local_date(utcnow()):
+    today = local_date(utcnow())
+    if end_date > today:
         raise RuleViolation(_("Kegiatan yang belum selesai belum dapat diklaim."), code="future_date")
+    oldest = today.year - current_app.config.get("CLAIM_OLDEST_YEARS", 1)
+    if end_date.year < oldest:
+        # JP count for the year the learning ended; a year long closed cannot take new entries.
+        raise RuleViolation(_("Kegiatan tahun %(y)d sudah terlalu lama untuk diklaim: klaim diterima untuk kegiatan "
+                              "yang selesai tahun %(o)d atau sesudahnya.", y=end_date.year, o=oldest),
+                            code="too_old")
     if days is not None and days > (end_date - start_date).days + 1:
         raise RuleViolation(_("Jumlah hari melebihi rentang tanggal kegiatan."), code="days_exceed_span")
     _length_fields(rule, days, minutes, stated_jp, international)  # refuse now what could not be computed later
