@@ -54,6 +54,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("LENTERA_MAX_UPLOAD_MB", "512")) * 1024 * 1024,
+        # One text field of a form (a lesson's HTML): Werkzeug's default of 500 KB is too small for a
+        # long lesson; larger still means pictures pasted in, which belong in storage.
+        "MAX_FORM_MEMORY_SIZE": int(env.get("LENTERA_MAX_FIELD_KB", "2048")) * 1024,
         "API_TOKEN_HOURS": int(env.get("LENTERA_API_TOKEN_HOURS", "24")),
         # Throttling of wrong passwords: failures in a sliding window, per account and per address.
         "LOGIN_WINDOW_SECONDS": int(env.get("LENTERA_LOGIN_WINDOW_SECONDS", "900")),

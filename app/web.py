@@ -184,6 +184,19 @@ def set_language(code: str):
 
 
 #: Front-end libraries installed from npm (`make assets`) and served by the app itself: no CDN.
+def _too_large_message() -> str:
+    """Say what was too large, with the limit: the whole upload, or one text field of a form (a
+    long lesson pasted from a word processor with its pictures embedded)."""
+    max_body = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    max_field = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0
+    if max_body and (request.content_length or 0) > max_body:
+        return _("Berkas terlalu besar: paling besar %(n)d MB per unggahan.", n=max_body // (1024 * 1024))
+    if max_field and request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return _("Teks yang diisikan terlalu panjang: paling banyak %(n)d KB per isian. Gambar yang ditempel ke "
+                 "dalam teks membuatnya besar; unggah gambar lewat tombol Gambar di penyunting.", n=max_field // 1024)
+    return _("Permintaan terlalu besar.")
+
+
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute link for mail and documents that leave the site: from PUBLIC_BASE_URL when set
     (it must be, in production: a link built from a request's Host header could point a reset link
@@ -320,6 +333,8 @@ def init_app(app: Flask) -> None:
         }
         code = exc.code or 500
         message = messages.get(code, exc.description or "")
+        if code == 413:
+            message = _too_large_message()
         if code == 400 and exc.description and "CSRF" in str(exc.description):
             message = _("Sesi formulir kedaluwarsa atau tidak valid. Muat ulang halaman lalu coba lagi.")
         if is_api_request():

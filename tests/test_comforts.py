@@ -299,3 +299,24 @@ def test_a_classroom_session_dated_in_the_past_is_saved_with_a_warning(client, o
                              "place": "Aula", "minutes": "90", "required": "y", "visible": "y"},
                        follow_redirects=True)
     assert "sudah lewat" not in resp.get_data(as_text=True)
+
+
+def test_a_too_long_lesson_says_the_text_is_too_long_not_a_file(client, org, login):
+    """Issue 22, rough edge 9: a lesson body over the field limit names the text and the limit."""
+    from app.extensions import db
+    from tests.factories import make_course
+
+    course = make_course(org.instructor, title="Kursus Panjang")
+    db.session.commit()
+    login(org.instructor)
+    section_id = course.sections[0].id
+    ok = client.post(f"/mengajar/bagian/{section_id}/aktivitas/baru?type=lesson",
+                     data={"type": "lesson", "title": "Panjang", "body": "<p>" + "a" * 700_000 + "</p>",
+                           "required": "y", "visible": "y"})
+    assert ok.status_code == 302  # 700 KB of text: more than Werkzeug's default, within ours
+    resp = client.post(f"/mengajar/bagian/{section_id}/aktivitas/baru?type=lesson",
+                       data={"type": "lesson", "title": "Terlalu panjang", "body": "x" * (3 * 1024 * 1024),
+                             "required": "y", "visible": "y"}, content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 413 and "Teks yang diisikan terlalu panjang" in page and "2048 KB" in page
+    assert "Berkas terlalu besar" not in page
