@@ -285,7 +285,9 @@ def init_app(app: Flask) -> None:
         # deactivated or its password changed carries an old version and is refused.
         uid, _sep, version = (user_id or "").partition(":")
         try:
-            user = db.session.get(User, int(uid), options=[joinedload(User.unit)])  # every page shows it
+            # One query for the person, their unit (every page shows it) and their roles (every menu
+            # asks): this runs on every request.
+            user = db.session.get(User, int(uid), options=[joinedload(User.unit), joinedload(User.roles)])
             version_no = int(version)
         except (TypeError, ValueError):
             return None

@@ -156,15 +156,19 @@ def activity(activity_id: int):
         ops.touch_enrolment(enrolment, a)
         if a.type == "lesson" and a.visible and a.section.visible:
             ops.complete_activity(current_user, a, source="view")
-        db.session.commit()
+        db.session.flush()
     ctx = t.view_context(a, current_user) if t is not None and t.view_context is not None else {}
     outline = q.course_outline(c, current_user)
     acts = outline.activities()
     idx = next((i for i, x in enumerate(acts) if x.id == a.id), None)
     prev_a = acts[idx - 1] if idx else None
     next_a = acts[idx + 1] if idx is not None and idx + 1 < len(acts) else None
-    return render_template("courses/activity.html", activity=a, course=c, t=t, ctx=ctx, outline=outline,
+    page = render_template("courses/activity.html", activity=a, course=c, t=t, ctx=ctx, outline=outline,
                            enrolled=enrolment is not None, editor=editor, prev_a=prev_a, next_a=next_a)
+    # Committed after rendering: a commit expires every loaded object, and the page would load
+    # the person, the course and the activity a second time to show them.
+    db.session.commit()
+    return page
 
 
 @bp.get("/aktivitas/<int:activity_id>/berkas")
