@@ -182,10 +182,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, data: bytes | None = None,
-          opener: urllib.request.OpenerDirector | None = None) -> tuple[int, bytes]:
+          opener: urllib.request.OpenerDirector | None = None, method: str | None = None) -> tuple[int, bytes]:
     """One request without following redirects: (status, body)."""
     opener = opener or urllib.request.build_opener(_NoRedirect)
-    req = urllib.request.Request(url, data=data, headers=headers or {})
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with opener.open(req, timeout=30) as resp:
             return resp.status, resp.read()
@@ -247,7 +247,8 @@ def wrk_binary() -> str:
 
 
 def load(url: str, connections: int = 20, seconds: int | None = None, headers: dict[str, str] | None = None,
-         threads: int = 2, warmup: int = 2, expect_status: int = 200) -> Result:
+         threads: int = 2, warmup: int = 2, expect_status: int = 200, method: str = "GET",
+         body: bytes | None = None) -> Result:
     """Drive `url` with wrk at `connections` concurrent connections for `seconds` seconds.
 
     The URL is first fetched once with the same headers and must answer `expect_status` (a
@@ -256,11 +257,19 @@ def load(url: str, connections: int = 20, seconds: int | None = None, headers: d
     """
     seconds = seconds or default_seconds()
     headers = headers or {}
-    status, body = fetch(url, headers=headers)
+    status, answer = fetch(url, headers=headers, data=body, method=method)
     if status != expect_status:
-        raise RuntimeError(f"{url} answered {status}, not {expect_status}: {body[:300]!r}")
+        raise RuntimeError(f"{url} answered {status}, not {expect_status}: {answer[:300]!r}")
+    script = WRK_SCRIPT
+    if method != "GET":
+        # wrk takes one script: the request's method and body first, then the report hook.
+        lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        lua.write(f"wrk.method = {json.dumps(method)}\nwrk.body = {json.dumps((body or b'').decode())}\n")
+        lua.write(WRK_SCRIPT.read_text())
+        lua.close()
+        script = Path(lua.name)
     base = [wrk_binary(), "-t", str(min(threads, connections)), "-c", str(connections), "--latency",
-            "-s", str(WRK_SCRIPT), "--timeout", "10s"]
+            "-s", str(script), "--timeout", "10s"]
     for name, value in headers.items():
         base += ["-H", f"{name}: {value}"]
     if warmup:
