@@ -1,6 +1,6 @@
 """profile picture: the stored file's name on the account
 
-Revision ID: accounts_0003
+Revision ID: accounts_0004
 Revises: notifications_0002
 Create Date: 2026-12-01 22:40:00
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'accounts_0003'
+revision = 'accounts_0004'
 down_revision = 'notifications_0002'
 branch_labels = None
 depends_on = None
