@@ -241,7 +241,7 @@ def healthz():
 
     from app.accounts.models import utcnow
     from app.jobs.operations import scheduler_holder
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     report: dict[str, Any] = {}
     ok = True

@@ -54,7 +54,7 @@ def test_upload_transcode_play_and_complete(live_server, browser, page, browser_
         app.config["VIDEO_UPLOAD_CHUNK_BYTES"] = old_chunk
     with app.app_context():
         from app.media.models import VideoAsset
-        from app.media.storage import get_storage
+        from app.storage import get_storage
 
         asset = db.session.scalar(select(VideoAsset).order_by(VideoAsset.id.desc()))
         assert get_storage().read_bytes(asset.source_key) == source.read_bytes()  # nothing lost, nothing twice

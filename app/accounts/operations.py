@@ -332,7 +332,7 @@ PICTURE_SIDE = 256  # shown at 32–96 px; twice that for sharp phone screens, s
 def set_picture(user: User, stream) -> str:
     """A square picture of the person, cleaned and shrunk (app.images); the old one is removed."""
     from app.images import prepare_image
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     image = prepare_image(stream, square=PICTURE_SIDE)
     name = f"{user.id}-{image.digest[:16]}.{image.extension}"
@@ -346,7 +346,7 @@ def set_picture(user: User, stream) -> str:
 
 
 def remove_picture(user: User) -> None:
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if user.picture:
         get_storage().delete(f"accounts/pictures/{user.picture}")

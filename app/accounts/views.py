@@ -214,7 +214,7 @@ def picture(name: str):
 
     if not re.fullmatch(r"\d+-[0-9a-f]{16}\.(?:png|jpg|gif|webp)", name):
         abort(404)
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     return send_stored(f"accounts/pictures/{name}", filename=name, max_age=30 * 24 * 3600, allow_redirect=False)
 

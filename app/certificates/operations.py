@@ -20,7 +20,7 @@ from app.certificates.models import DEFAULT_LAYOUT, DEFAULT_SERIAL_FORMAT, Certi
 from app.certificates.serials import allocate_serial, check_format
 from app.errors import BadInput, Conflict, NotFound, RuleViolation
 from app.extensions import db
-from app.media.storage import get_storage
+from app.storage import get_storage
 
 IMAGE_KINDS = ("background", "logo", "signature")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024

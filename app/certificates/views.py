@@ -21,7 +21,7 @@ from app.certificates.models import Certificate, CertificateTemplate
 from app.errors import LenteraError
 from app.extensions import db
 from app.jobs.models import Job
-from app.media.serving import send_stored
+from app.storage import send_stored
 from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("certificates", __name__)

@@ -514,7 +514,7 @@ def update_activity(activity: Activity, *, title: str | None = None, body: str |
 
 def store_activity_file(activity: Activity, filename: str, data: bytes) -> None:
     """Put an uploaded resource in storage (local disk or S3) under the course's prefix."""
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", filename or "berkas").strip("-.") or "berkas"
     if not data:
@@ -531,7 +531,7 @@ def store_course_image(course: Course, upload) -> str:
     course's prefix; answers its file name, which `courses.course_image` serves to the course's readers.
     The name is the content's hash, so the same picture pasted twice is stored once."""
     from app.images import prepare_image
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     image = prepare_image(upload)
     name = f"{image.digest[:24]}.{image.extension}"
@@ -573,7 +573,7 @@ def duplicate_course(course: Course, owner: User) -> Course:
             new_section.activities.append(b)
             pairs.append((a, b))
     db.session.flush()
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     for a, b in pairs:
         if a.file_key:

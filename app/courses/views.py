@@ -180,7 +180,7 @@ def activity_file(activity_id: int):
     if enrolment is not None:
         ops.record_view(current_user, a)
         db.session.commit()
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
 
@@ -212,7 +212,7 @@ def course_image(course_id: int, name: str):
     c = q.get_course(course_id)
     if not q.can_view(current_user, c) or not re.fullmatch(_IMAGE_NAME, name):
         abort(404)
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     # The name is the content's hash: it never changes, so the browser may keep it.
     return send_stored(f"courses/{c.id}/images/{name}", filename=name, max_age=30 * 24 * 3600)

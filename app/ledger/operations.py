@@ -239,7 +239,7 @@ def submit_claim(user: User, *, rule: JpRule, title: str, organiser: str, start_
     """A learner claims external learning with evidence; it waits for BPSDM's verification."""
     import uuid
 
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if not rule.active:
         raise RuleViolation(_("Jenis kegiatan ini tidak aktif."), code="rule_inactive")

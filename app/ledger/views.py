@@ -143,7 +143,7 @@ def new_claim():
 @bp.get("/jp/klaim/<int:claim_id>/bukti")
 @login_required
 def claim_evidence(claim_id: int):
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     claim = db.session.get(Claim, claim_id)
     if claim is None:

@@ -22,10 +22,10 @@ from app.extensions import db
 from app.jobs import operations as jobs
 from app.media import queries
 from app.media.models import UploadSession, VideoAsset, WatchProgress
-from app.media.storage import get_storage
 from app.media.transcode import probe, video_available
 from app.media.upload import append, max_video_bytes, read_body, temp_path
 from app.media.watch import clip_span, covered, merge, to_tenths
+from app.storage import get_storage
 
 log = logging.getLogger(__name__)
 
