@@ -75,6 +75,27 @@ def paginate(stmt, serialize: Callable[[Any], Any]) -> dict[str, Any]:
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 
+@dataclass
+class PageOf:
+    """One page of a listing for a template: its rows, the total and where we are."""
+
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+
+def page_of(stmt, per_page: int) -> PageOf:
+    """The `?page=` of a select() statement for a page (a page number out of range is page 1 or
+    the last rows, never an error: people follow old links)."""
+    from sqlalchemy import func, select
+
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return PageOf(rows, total, page, per_page)
+
+
 #: The menus that group pages, in the order they appear. A page with no group stands on its own.
 MENU_GROUPS = {
     "development": _l("Pengembangan saya"),

@@ -26,7 +26,7 @@ from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import people_query, reach, units_in_reach
 from app.errors import LenteraError, RuleViolation, Throttled
 from app.extensions import db
-from app.web import HomePanel, NavItem, flash_error, public_url, run_operation, staff_required
+from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
 
 bp = Blueprint("accounts", __name__)
 
@@ -229,9 +229,7 @@ def _unit_choices(units: list[Unit], none_label: str | None = None) -> list[tupl
 
 
 def _unit_in_reach(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = db.get_or_404(Unit, unit_id)
     if not reach(current_user, ("admin",)).covers_unit(unit):
         abort(403)
     return unit
@@ -319,8 +317,6 @@ def users():
     r = reach(current_user, ("admin",))
     q = (request.args.get("q") or "").strip()
     role = request.args.get("role") or ""
-    page = max(1, request.args.get("page", 1, type=int))
-    per_page = 50
     stmt = people_query(current_user, r).order_by(User.name)
     if q:
         like = f"%{q.lower()}%"
@@ -332,9 +328,9 @@ def users():
     if unit_id:
         unit = _unit_in_reach(unit_id)
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return render_template("accounts/users.html", rows=rows, total=total, page=page, per_page=per_page, q=q,
+    listing = page_of(stmt, per_page=50)
+    return render_template("accounts/users.html", rows=listing.rows, total=listing.total, page=listing.page,
+                           per_page=listing.per_page, q=q,
                            role=role, role_labels=ROLE_LABELS, unit_id=unit_id,
                            unit_choices=_unit_choices(units_in_reach(current_user, r), _("Semua")))
 

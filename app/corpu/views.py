@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.accounts.forms import ImportForm
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, reach, units_in_reach, user_by_nip
+from app.accounts.queries import can_see_person, person_in_reach, reach, units_in_reach, user_by_nip
 from app.corpu import operations as ops
 from app.corpu import queries as q
 from app.corpu.forms import (
@@ -107,11 +107,7 @@ def mine():
 @bp.get("/kompetensi/pegawai/<nip>")
 @login_required
 def person(nip: str):
-    who = user_by_nip(nip)
-    if who is None:
-        abort(404)
-    if not can_see_person(current_user, who):
-        abort(403)
+    who = person_in_reach(current_user, nip)
     return _profile(who, who.id == current_user.id)
 
 
@@ -121,9 +117,7 @@ def enrol(course_id: int):
     """Enrol oneself in a recommended course, through the course engine's own self-enrolment rule."""
     from app.courses.operations import self_enrol
 
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     run_operation(lambda: self_enrol(course, current_user), _("Anda terdaftar di kursus %(t)s.", t=course.title))
     return redirect(url_for("corpu.mine"))
 
@@ -254,9 +248,7 @@ def standards():
 @bp.post("/kompetensi/standar/<int:std_id>/hapus")
 @staff_required("admin")
 def standard_delete(std_id: int):
-    std = db.session.get(PositionStandard, std_id)
-    if std is None:
-        abort(404)
+    std = db.get_or_404(PositionStandard, std_id)
     ops.delete_standard(std)
     db.session.commit()
     flash(_("Standar dihapus."), "success")
@@ -322,9 +314,7 @@ def plan():
 @bp.post("/rencana/<int:year>/kursus/<int:course_id>")
 @login_required
 def plan_add_course(year: int, course_id: int):
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     codes = next((r.closes for r in recommendations(current_user) if r.course.id == course_id), [])
     run_operation(lambda: ops.add_plan_item(ops.plan_for(current_user, year), current_user, kind="course",
                                             course=course, competency_code=codes[0] if codes else None),
@@ -343,9 +333,9 @@ def plan_add_activity(year: int):
                                                 competency_code=form.competency.data or None),
                       _("Kegiatan ditambahkan ke rencana."))
     else:
-        for field_errors in form.errors.values():
+        for name, field_errors in form.errors.items():
             for e in field_errors:
-                flash(str(e), "error")
+                flash(f"{form[name].label.text}: {e}", "error")
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -394,9 +384,7 @@ def staff_plans():
 
 
 def _visible_plan(plan_id: int) -> DevelopmentPlan:
-    plan = db.session.get(DevelopmentPlan, plan_id)
-    if plan is None:
-        abort(404)
+    plan = db.get_or_404(DevelopmentPlan, plan_id)
     if not can_see_person(current_user, plan.user):
         abort(403)
     return plan
@@ -474,9 +462,7 @@ def needs_export():
 @bp.post("/kebutuhan-pelatihan/anggaran/<int:unit_id>/<int:year>")
 @staff_required(*STAFF)
 def budget(unit_id: int, year: int):
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = db.get_or_404(Unit, unit_id)
     if not reach(current_user).covers_unit(unit):
         abort(403)
     form = BudgetForm()
@@ -518,9 +504,7 @@ def programs():
 @bp.route("/program/<int:program_id>", methods=["GET", "POST"])
 @login_required
 def program(program_id: int):
-    prog = db.session.get(Program, program_id)
-    if prog is None:
-        abort(404)
+    prog = db.get_or_404(Program, program_id)
     form = RecertifyForm()
     status = 200
     if request.method == "POST":

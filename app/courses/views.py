@@ -35,7 +35,7 @@ from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
-from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
+from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required
 
 bp = Blueprint("courses", __name__)
 
@@ -85,16 +85,11 @@ def catalogue():
     f = q.CatalogueFilters(q=(request.args.get("q") or "").strip(), competency=(request.args.get("competency") or "").strip(),
                            mode=request.args.get("mode") if request.args.get("mode") in COURSE_MODES else "",
                            jp_min=_decimal_arg("jp_min"), jp_max=_decimal_arg("jp_max"))
-    page = max(1, request.args.get("page", 1, type=int))
-    per_page = 24
-    stmt = q.catalogue_stmt(current_user, f)
-    from sqlalchemy import func
-
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    courses = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    enrolled = q.enrolled_course_ids(current_user, [c.id for c in courses])
-    return render_template("courses/catalogue.html", courses=courses, f=f, enrolled=enrolled, total=total, page=page,
-                           per_page=per_page, codes=q.competency_codes_in_use(), modes=COURSE_MODES,
+    listing = page_of(q.catalogue_stmt(current_user, f), per_page=24)
+    enrolled = q.enrolled_course_ids(current_user, [c.id for c in listing.rows])
+    return render_template("courses/catalogue.html", courses=listing.rows, f=f, enrolled=enrolled,
+                           total=listing.total, page=listing.page, per_page=listing.per_page,
+                           codes=q.competency_codes_in_use(), modes=COURSE_MODES,
                            jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""))
 
 

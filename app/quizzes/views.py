@@ -36,18 +36,14 @@ bp = Blueprint("quizzes", __name__)
 
 
 def _course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     if not queries.can_manage_course(current_user, course):
         abort(403)
     return course
 
 
 def _quiz(quiz_id: int, *, manage: bool = False) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
+    quiz = db.get_or_404(Quiz, quiz_id)
     if manage and not queries.can_manage_course(current_user, quiz.course):
         abort(403)
     return quiz
@@ -143,9 +139,7 @@ def question_new(course_id: int, qtype: str):
 @bp.route("/bank-soal/soal/<int:question_id>", methods=["GET", "POST"])
 @login_required
 def question_edit(question_id: int):
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     course = _course(question.course_id)
     return _question_editor(course, question.type, question)
 
@@ -153,9 +147,7 @@ def question_edit(question_id: int):
 @bp.post("/bank-soal/soal/<int:question_id>/hapus")
 @login_required
 def question_delete(question_id: int):
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     course = _course(question.course_id)
     run_operation(lambda: ops.delete_question(question), _("Soal dihapus."))
     return redirect(url_for("quizzes.bank", course_id=course.id))
@@ -165,9 +157,7 @@ def question_delete(question_id: int):
 @login_required
 def question_regrade_pick(question_id: int):
     """After fixing a question: regrade every quiz whose attempts used it."""
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     course = _course(question.course_id)
     quizzes = list(db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id)))
     return render_template("quizzes/regrade_pick.html", course=course, question=question, quizzes=quizzes)
@@ -407,9 +397,7 @@ def attempt_post(attempt_id: int):
 @bp.get("/percobaan/<int:attempt_id>/tinjau")
 @login_required
 def review(attempt_id: int):
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None:
-        abort(404)
+    attempt = db.get_or_404(Attempt, attempt_id)
     manage = queries.can_manage_course(current_user, attempt.quiz.course)
     if attempt.user_id != current_user.id and not manage:
         abort(404)
