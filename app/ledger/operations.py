@@ -187,6 +187,8 @@ def update_rule(staff: User, rule: JpRule, *, name: str, category: str, unit: st
         raise RuleViolation(_("Aturan per hari membutuhkan JP per hari nasional dan internasional."),
                             code="rule_incomplete")
     for v in (jp_national, jp_international):
+        if v is not None and not Decimal(v).is_finite():
+            raise BadInput(_("JP per hari harus angka."), code="jp_not_a_number")
         if v is not None and Decimal(v) < 0:
             raise RuleViolation(_("JP tidak boleh negatif."), code="jp_negative")
     if not 0 <= international_bonus_pct <= 500:
