@@ -135,3 +135,38 @@ def find_unit_by_name(name: str, parent: Unit | None) -> Unit | None:
     stmt = select(Unit).where(db.func.lower(Unit.name) == name.strip().lower())
     stmt = stmt.where(Unit.parent_id.is_(None) if parent is None else Unit.parent_id == parent.id)
     return db.session.scalar(stmt)
+
+
+# --- rights over other people -------------------------------------------------------------------
+
+#: The roles a holder of each staff role stands over. A BPSDM officer monitors and records but
+#: does not author courses or administer the site, so an instructor or admin is beyond them.
+ROLES_WITHIN = {"admin": frozenset({"admin", "bpsdm", "instructor", "learner"}),
+                "bpsdm": frozenset({"bpsdm", "learner"})}
+
+
+def _reach_within(inner: Reach, outer: Reach) -> bool:
+    if outer.everything:
+        return True
+    if inner.everything:
+        return False
+    return all(any(p.startswith(q) for q in outer.unit_paths) for p in inner.unit_paths)
+
+
+def rights_within(actor: User, target: User, roles: tuple[str, ...] = ("admin", "bpsdm")) -> bool:
+    """Whether every role of `target`, with its reach, is within `actor`'s own (through `roles`).
+
+    The rule for acting on a person's account (reset or set a password, deactivate, edit roles,
+    issue a temporary password): whoever could do so could become that person, so a unit-limited
+    admin must not reach a site-wide admin who merely sits in their unit.
+    """
+    held = [r for r in roles if r in ROLES_WITHIN and actor.has_role(r)]
+    reaches = {r: reach(actor, (r,)) for r in held}
+    if not any(reaches[r].covers_unit(target.unit) for r in held):
+        return False
+    for role in target.role_names:
+        inner = reach(target, (role,)) if role in ("admin", "bpsdm") else None
+        if not any(role in ROLES_WITHIN[r] and (inner is None or _reach_within(inner, reaches[r]))
+                   and reaches[r].covers_unit(target.unit) for r in held):
+            return False
+    return True

@@ -23,8 +23,8 @@ from app.accounts.forms import (
     UserForm,
 )
 from app.accounts.models import Unit, User, UserRole
-from app.accounts.queries import people_query, reach, units_in_reach
-from app.errors import LenteraError, RuleViolation, Throttled
+from app.accounts.queries import people_query, reach, rights_within, units_in_reach
+from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
 from app.web import HomePanel, NavItem, flash_error, public_url, run_operation, staff_required
 
@@ -362,7 +362,9 @@ def initial_passwords():
     stmt = people_query(current_user, r).where(User.password_hash.is_(None), User.active.is_(True))
     if unit is not None:
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
-    issued = ops.set_initial_passwords(list(db.session.scalars(stmt.order_by(User.name))))
+    # Only people whose every right is within the actor's: a temporary password is a takeover.
+    people = [p for p in db.session.scalars(stmt.order_by(User.name)) if rights_within(current_user, p, ("admin",))]
+    issued = ops.set_initial_passwords(people)
     if not issued:
         flash(_("Semua pegawai di unit ini sudah memiliki kata sandi."), "info")
         return redirect(url_for("accounts.users", unit=unit.id if unit else None))
@@ -374,7 +376,7 @@ def initial_passwords():
 @staff_required("admin")
 def reset_password(user_id: int):
     user = ops.get_user_or_404(user_id)
-    if not reach(current_user, ("admin",)).covers(user) or user.id == current_user.id:
+    if user.id == current_user.id or not rights_within(current_user, user, ("admin",)):
         abort(403)  # one's own password is changed on the account page, with the current one
     password = ops.reset_password(user)
     db.session.commit()
@@ -406,6 +408,10 @@ def _save_user(form: UserForm, user: User | None) -> User:
             ops.set_password(user, form.password.data, by_admin=user.id != current_user.id)
     scopes = {r: scope for r in ("admin", "bpsdm") if r in form.roles.data}
     ops.set_roles(user, list(form.roles.data), scopes)
+    if not rights_within(current_user, user, ("admin",)):
+        # Rights granted must be within the granter's own (no admin of a sibling unit, no BPSDM
+        # reach over the whole instansi from an admin of one dinas).
+        raise Forbidden(_("Peran atau jangkauan ini melebihi hak Anda sendiri."))
     return user
 
 
@@ -419,6 +425,9 @@ def user_new():
         try:
             user = _save_user(form, None)
             db.session.commit()
+        except Forbidden:
+            db.session.rollback()
+            abort(403)
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -432,8 +441,8 @@ def user_new():
 def user_edit(user_id: int):
     user = ops.get_user_or_404(user_id)
     r = reach(current_user, ("admin",))
-    if not r.covers(user):
-        abort(403)
+    if user.id != current_user.id and not rights_within(current_user, user, ("admin",)):
+        abort(403)  # someone with rights beyond the actor's: editing them would be a takeover
     units = units_in_reach(current_user, r)
     scope_row = next((x for x in user.roles if x.role in ("admin", "bpsdm")), None)
     data = None
@@ -452,6 +461,9 @@ def user_edit(user_id: int):
             db.session.commit()
             if user.id == current_user.id and form.password.data:
                 login_user(user)  # a new own password ended this session too: renew it
+        except Forbidden:
+            db.session.rollback()
+            abort(403)
         except LenteraError as exc:
             flash_error(exc)
         else:
