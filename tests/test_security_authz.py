@@ -128,3 +128,117 @@ def test_rights_within_rule(app, limited):
     assert rights_within(org.bpsdm_a, org.learner_a1)
     assert rights_within(org.bpsdm_a, limited.bpsdm_a1)
     assert not rights_within(org.bpsdm_a, limited.bpsdm_wide_in_a1)
+
+
+# --- finding 2: organisation-wide objects need organisation-wide reach ----------------------------
+
+@pytest.fixture
+def objects(limited):
+    """A course authored in unit B, one authored in unit A, a program, a JP rule; and a BPSDM
+    officer whose reach is the whole instansi (the whole organisation here)."""
+    from app.courses import operations as course_ops
+    from app.ledger.models import JpRule
+
+    org = limited.org
+    ns = SimpleNamespace(limited=limited, org=org)
+    ns.instructor_b = ops.create_user("instructor_b", password="rahasia123", name="Instruktur B", unit=org.b)
+    ops.set_roles(ns.instructor_b, ["instructor"])
+    ns.course_b = course_ops.create_course(ns.instructor_b, code="KURSUS-B", title="Kursus Dinas B")
+    ns.course_a = course_ops.create_course(org.instructor, code="KURSUS-A", title="Kursus Dinas A")
+    ns.bpsdm_wide = ops.create_user("bpsdm_wide", password="rahasia123", name="BPSDM Provinsi", unit=org.instansi)
+    ops.set_roles(ns.bpsdm_wide, ["bpsdm"], {"bpsdm": org.instansi})
+    ns.rule = db.session.scalar(db.select(JpRule).order_by(JpRule.code))
+    db.session.commit()
+    from app.corpu import operations as corpu_ops
+
+    ns.program = corpu_ops.save_program(code="PRG-1", title="Program Satu", course_ids=[ns.course_a.id])
+    db.session.commit()
+    return ns
+
+
+def test_limited_admin_cannot_edit_or_export_a_course_of_another_unit(app, objects):
+    c = _client_for(app, "admin_a")
+    course = objects.course_b
+    for path in (f"/mengajar/kursus/{course.id}", f"/mengajar/kursus/{course.id}/ekspor",
+                 f"/kursus/{course.id}/bank-soal", f"/kursus/{course.id}/bank-soal/ekspor.xml"):
+        assert c.get(path).status_code == 403, path
+    assert c.post(f"/mengajar/kursus/{course.id}/duplikat").status_code == 403
+    # the course of an instructor in their own unit stays theirs to administer
+    assert c.get(f"/mengajar/kursus/{objects.course_a.id}").status_code == 200
+    assert c.get(f"/kursus/{objects.course_a.id}/bank-soal/ekspor.xml").status_code == 200
+    # and a site-wide admin administers every course
+    assert _client_for(app, "admin").get(f"/kursus/{course.id}/bank-soal/ekspor.xml").status_code == 200
+
+
+def test_limited_admin_cannot_change_a_course_of_another_unit_through_the_api(app, objects, auth):
+    headers = auth(objects.limited.admin_a)
+    course = objects.course_b
+    resp = app.test_client().patch(f"/api/v1/courses/{course.id}", json={"title": "Diambil alih"}, headers=headers)
+    assert resp.status_code == 403
+    resp = app.test_client().post(f"/api/v1/courses/{course.id}/sections", json={"title": "Baru"}, headers=headers)
+    assert resp.status_code == 403
+
+
+def _rule_form(rule, **changes) -> dict:
+    data = {"name": rule.name, "category": rule.category, "unit": rule.unit,
+            "jp_national": str(rule.jp_national or ""), "jp_international": str(rule.jp_international or ""),
+            "international_bonus_pct": rule.international_bonus_pct or 0,
+            "jenis_diklat_id": rule.jenis_diklat_id or 0, "active": "y" if rule.active else ""}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+def test_limited_bpsdm_cannot_change_jp_rules(app, objects):
+    from app.ledger.models import JpRule
+
+    rule = objects.rule
+    name = rule.name
+    resp = _client_for(app, "bpsdm_a").post(f"/jp/aturan/{rule.code}", data=_rule_form(rule, name="Diganti", active=None))
+    assert resp.status_code == 403
+    db.session.expire_all()
+    again = db.session.scalar(db.select(JpRule).where(JpRule.code == rule.code))
+    assert again.name == name and again.active == rule.active
+    # a BPSDM officer over the whole organisation keeps the rules
+    resp = _client_for(app, "bpsdm_wide").post(f"/jp/aturan/{rule.code}", data=_rule_form(rule, name="Diganti"))
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(db.select(JpRule).where(JpRule.code == rule.code)).name == "Diganti"
+
+
+def test_limited_bpsdm_cannot_create_or_edit_programs_or_course_costs(app, objects):
+    from app.corpu.models import Program
+
+    c = _client_for(app, "bpsdm_a")
+    form = {"code": "PRG-1", "title": "Diubah", "courses": "KURSUS-A", "certificate": "y"}
+    assert c.get(f"/program/{objects.program.id}/ubah").status_code == 403
+    assert c.post(f"/program/{objects.program.id}/ubah", data=form).status_code == 403
+    assert c.post("/program/baru", data={**form, "code": "PRG-2"}).status_code == 403
+    assert c.post("/kebutuhan-pelatihan/biaya", data={"course_id": objects.course_a.id, "cost": "1000"}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Program, objects.program.id).title == "Program Satu"
+    wide = _client_for(app, "bpsdm_wide")
+    assert wide.post(f"/program/{objects.program.id}/ubah", data=form).status_code == 302
+
+
+def test_limited_bpsdm_cannot_set_the_instansi_budget(app, objects):
+    from app.corpu.models import TrainingBudget
+
+    org = objects.org
+    resp = _client_for(app, "bpsdm_a").post(f"/kebutuhan-pelatihan/anggaran/{org.a.id}/2026", data={"apbd": "5"})
+    assert resp.status_code == 403
+    assert db.session.scalar(db.select(db.func.count()).select_from(TrainingBudget)) == 0
+
+
+def test_limited_admin_cannot_change_the_competency_dictionary_or_standards(app, objects, auth):
+    c = _client_for(app, "admin_a")
+    resp = c.post("/kompetensi/kamus/baru", data={"code": "TEK-X", "name": "X", "group": "Teknis"})
+    assert resp.status_code == 403
+    assert c.post("/kompetensi/standar", data={"position": "Analis", "competency": "MJ-INT",
+                                               "required_level": 3}).status_code == 403
+    assert c.get("/kompetensi/impor/kamus").status_code == 403
+    assert c.get("/kompetensi/impor/standar").status_code == 403
+    headers = auth(objects.limited.admin_a)
+    data = {"file": (__import__("io").BytesIO(b"code,name,group,level,description\n"), "k.csv")}
+    resp = app.test_client().post("/api/v1/competencies/import", data=data, headers=headers,
+                                  content_type="multipart/form-data")
+    assert resp.status_code == 403

@@ -170,3 +170,37 @@ def rights_within(actor: User, target: User, roles: tuple[str, ...] = ("admin", 
                    and reaches[r].covers_unit(target.unit) for r in held):
             return False
     return True
+
+
+# --- organisation-wide objects ---------------------------------------------------------------------
+
+def organisation_wide(user: User, roles: tuple[str, ...] = ("admin", "bpsdm")) -> bool:
+    """Whether `user`'s reach through `roles` is the whole organisation: a site-wide admin, or staff
+    whose units cover every instansi.
+
+    Objects that belong to no unit (JP rules, programs, the competency dictionary and position
+    standards, course costs) change for everyone, so only such a person may change them.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.has_role(*roles):
+        return False
+    r = reach(user, roles)
+    if r.everything:
+        return True
+    if not r.unit_paths:
+        return False
+    roots = db.session.scalars(select(Unit.path).where(Unit.parent_id.is_(None))).all()
+    return bool(roots) and all(any(p.startswith(q) for q in r.unit_paths) for p in roots)
+
+
+def administers_owner(user: User, owner: User | None) -> bool:
+    """An admin's say over an object that belongs to whoever made it (a course belongs to its
+    owner's unit): organisation-wide admins over all; a unit-limited admin over the objects of
+    people in their reach. An object without an owner is organisation-wide."""
+    if not getattr(user, "is_authenticated", False) or not user.has_role("admin"):
+        return False
+    r = reach(user, ("admin",))
+    if r.everything:
+        return True
+    if owner is not None and r.covers(owner):
+        return True
+    return organisation_wide(user, ("admin",))
