@@ -86,6 +86,7 @@ def login():
             flash(exc.message, "error")
             status = 401
         else:
+            ops.start_session(user, remember=bool(form.remember.data), address=request.remote_addr)
             login_user(user, remember=form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
@@ -141,6 +142,8 @@ def reset_password_by_link(token: str):
 @bp.post("/keluar")
 @login_required
 def logout():
+    ops.end_session(current_user._get_current_object())  # every copy of this cookie ends with it
+    db.session.commit()
     logout_user()
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("accounts.login"))
@@ -174,9 +177,12 @@ def change_password():
         except LenteraError as exc:
             (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
         else:
-            db.session.commit()
             # The new password ended every session of the account, this one included: renew it.
-            login_user(current_user._get_current_object())
+            me = current_user._get_current_object()
+            remember = bool(getattr(me, "login_session_remember", False))
+            ops.start_session(me, remember=remember, address=request.remote_addr)
+            db.session.commit()
+            login_user(me, remember=remember)
             flash(_("Kata sandi diganti. Sesi lain akun ini telah diakhiri."), "success")
             return redirect(url_for("accounts.profile"))
     form = ProfileForm(obj=current_user, prefix="p")
@@ -458,9 +464,12 @@ def user_edit(user_id: int):
         form.username.data = user.username
         try:
             _save_user(form, user)
-            db.session.commit()
             if user.id == current_user.id and form.password.data:
-                login_user(user)  # a new own password ended this session too: renew it
+                # a new own password ended this session too: renew it
+                ops.start_session(user, address=request.remote_addr)
+                db.session.commit()
+                login_user(user)
+            db.session.commit()
         except Forbidden:
             db.session.rollback()
             abort(403)

@@ -48,7 +48,8 @@ def teaches(user: User, course: Course) -> bool:
 def administers(user: User, course: Course) -> bool:
     """An admin's say over a course: a course belongs to its owner's unit, so a unit-limited admin
     administers the courses of the people they reach, an organisation-wide admin every course."""
-    return administers_owner(user, course.owner)
+    # The role first: a learner's course page must not load the owner (one query per page).
+    return user.is_authenticated and user.has_role("admin") and administers_owner(user, course.owner)
 
 
 def can_edit(user: User, course: Course) -> bool:
