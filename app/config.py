@@ -51,6 +51,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # "Ingat saya" keeps a browser signed in this many days at most (the cookie and, whatever the
+        # browser keeps, the server-side session); without it a session ends after SESSION_HOURS.
+        "REMEMBER_DAYS": int(env.get("LENTERA_REMEMBER_DAYS", "30")),
+        "SESSION_HOURS": int(env.get("LENTERA_SESSION_HOURS", "12")),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("LENTERA_MAX_UPLOAD_MB", "512")) * 1024 * 1024,
@@ -80,4 +84,7 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
+    from datetime import timedelta
+
+    cfg.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=cfg["REMEMBER_DAYS"]))
     return cfg

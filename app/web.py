@@ -27,7 +27,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -300,21 +299,15 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from app.accounts.models import User
+        # The id is "<user id>:<session version>:<session key>": the key names a server-side
+        # login session (ended by logout, for every copy of the cookie); a session made before
+        # the account was deactivated or its password changed carries an old version and is refused.
+        from app.accounts.operations import user_for_session
 
-        # The id is "<user id>:<session version>": a session made before the account was
-        # deactivated or its password changed carries an old version and is refused.
-        uid, _sep, version = (user_id or "").partition(":")
-        try:
-            # One query for the person, their unit (every page shows it) and their roles (every menu
-            # asks): this runs on every request.
-            user = db.session.get(User, int(uid), options=[joinedload(User.unit), joinedload(User.roles)])
-            version_no = int(version)
-        except (TypeError, ValueError):
+        parts = (user_id or "").split(":")
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or not parts[2]:
             return None
-        if user is None or not user.active or user.session_version != version_no:
-            return None
-        return user
+        return user_for_session(int(parts[0]), int(parts[1]), parts[2])
 
     def forget_previous_user() -> None:
         # Flask-Login keeps the request's user in g, which lives on the app context. A request

@@ -104,7 +104,7 @@ def test_program_without_certificate_issues_none_but_courses_still_do(app, org, 
 def test_staff_switch_the_certificate_on_the_program_form(app, org, client, login):
     a = make_course(title="APKD Dasar", code="APKD-1")
     db.session.commit()
-    login(org.bpsdm_a)
+    login(org.admin)  # programs are organisation-wide (issue 14)
     form = client.get("/program/baru").get_data(as_text=True)
     [box] = re.findall(r'<input[^>]*name="certificate"[^>]*>', form)
     assert "checked" in box  # on unless staff switch it off

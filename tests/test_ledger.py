@@ -169,6 +169,11 @@ def test_jp_minutes_is_a_setting(app):
 
 
 def test_bpsdm_edits_a_rule_on_its_page(org, login, client):
+    from app.accounts.operations import set_roles
+
+    # JP rules hold for every unit: the officer who changes them reaches the whole organisation (issue 14).
+    set_roles(org.bpsdm_a, ["bpsdm"], {"bpsdm": org.instansi})
+    db.session.commit()
     login(org.bpsdm_a)
     page = client.get("/jp/aturan")
     assert page.status_code == 200 and "KL06" in page.get_data(as_text=True)

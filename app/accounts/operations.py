@@ -18,6 +18,7 @@ from app.accounts.models import (
     UNIT_KINDS,
     ApiToken,
     LoginAttempt,
+    LoginSession,
     Position,
     Unit,
     User,
@@ -215,8 +216,59 @@ def normalised_email(value: str | None) -> str | None:
 def end_sessions(user: User) -> None:
     """End every login session, remember-me cookie and API token of the account."""
     user.session_version = (user.session_version or 0) + 1
+    user.login_session_key = None
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     db.session.flush()
+
+
+def _session_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start_session(user: User, *, remember: bool = False, address: str | None = None) -> str:
+    """A server-side session for a browser that just signed in; its key goes into the cookie
+    through `user.get_id()` (call before Flask-Login's `login_user`). Returns the key."""
+    cfg = current_app.config
+    key = secrets.token_urlsafe(32)
+    lifetime = timedelta(days=cfg["REMEMBER_DAYS"]) if remember else timedelta(hours=cfg["SESSION_HOURS"])
+    now = utcnow()
+    # Ended sessions are dropped as new ones start, so the table does not grow without end.
+    db.session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+    db.session.add(LoginSession(user_id=user.id, key_hash=_session_hash(key), remember=remember,
+                                created_at=now, expires_at=now + lifetime, address=(address or None) and address[:64]))
+    user.login_session_key = key
+    db.session.flush()
+    return key
+
+
+def end_session(user: User) -> None:
+    """Logout: this browser's session ends on the server, for every copy of its cookie."""
+    key = getattr(user, "login_session_key", None)
+    if key:
+        db.session.execute(delete(LoginSession).where(LoginSession.key_hash == _session_hash(key)))
+        user.login_session_key = None
+        db.session.flush()
+
+
+def user_for_session(user_id: int, version: int, key: str) -> User | None:
+    """The signed-in person of a session cookie (or remember-me cookie), or None when the session
+    was ended, has expired, or the account was deactivated or its password changed since.
+
+    One query for the session, the person, their unit and their roles: this runs on every request."""
+    row = db.session.execute(
+        select(User, LoginSession.remember).join(LoginSession, LoginSession.user_id == User.id)
+        .options(joinedload(User.unit), joinedload(User.roles))
+        .where(User.id == user_id, LoginSession.key_hash == _session_hash(key), LoginSession.expires_at > utcnow())
+    ).unique().first()
+    if row is None:
+        return None
+    user, remember = row
+    if not user.active or (user.session_version or 0) != version:
+        return None
+    user.login_session_key = key
+    user.login_session_remember = remember
+    return user
 
 
 def set_password(user: User, new_password: str, *, by_admin: bool = False) -> None:

@@ -23,8 +23,8 @@ from app.accounts.forms import (
     UserForm,
 )
 from app.accounts.models import Unit, User, UserRole
-from app.accounts.queries import people_query, reach, units_in_reach
-from app.errors import LenteraError, RuleViolation, Throttled
+from app.accounts.queries import people_query, reach, rights_within, units_in_reach
+from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
 from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
 
@@ -86,6 +86,7 @@ def login():
             flash(exc.message, "error")
             status = 401
         else:
+            ops.start_session(user, remember=bool(form.remember.data), address=request.remote_addr)
             login_user(user, remember=form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
@@ -141,6 +142,8 @@ def reset_password_by_link(token: str):
 @bp.post("/keluar")
 @login_required
 def logout():
+    ops.end_session(current_user._get_current_object())  # every copy of this cookie ends with it
+    db.session.commit()
     logout_user()
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("accounts.login"))
@@ -174,9 +177,12 @@ def change_password():
         except LenteraError as exc:
             (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
         else:
-            db.session.commit()
             # The new password ended every session of the account, this one included: renew it.
-            login_user(current_user._get_current_object())
+            me = current_user._get_current_object()
+            remember = bool(getattr(me, "login_session_remember", False))
+            ops.start_session(me, remember=remember, address=request.remote_addr)
+            db.session.commit()
+            login_user(me, remember=remember)
             flash(_("Kata sandi diganti. Sesi lain akun ini telah diakhiri."), "success")
             return redirect(url_for("accounts.profile"))
     form = ProfileForm(obj=current_user, prefix="p")
@@ -358,7 +364,9 @@ def initial_passwords():
     stmt = people_query(current_user, r).where(User.password_hash.is_(None), User.active.is_(True))
     if unit is not None:
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
-    issued = ops.set_initial_passwords(list(db.session.scalars(stmt.order_by(User.name))))
+    # Only people whose every right is within the actor's: a temporary password is a takeover.
+    people = [p for p in db.session.scalars(stmt.order_by(User.name)) if rights_within(current_user, p, ("admin",))]
+    issued = ops.set_initial_passwords(people)
     if not issued:
         flash(_("Semua pegawai di unit ini sudah memiliki kata sandi."), "info")
         return redirect(url_for("accounts.users", unit=unit.id if unit else None))
@@ -370,7 +378,7 @@ def initial_passwords():
 @staff_required("admin")
 def reset_password(user_id: int):
     user = ops.get_user_or_404(user_id)
-    if not reach(current_user, ("admin",)).covers(user) or user.id == current_user.id:
+    if user.id == current_user.id or not rights_within(current_user, user, ("admin",)):
         abort(403)  # one's own password is changed on the account page, with the current one
     password = ops.reset_password(user)
     db.session.commit()
@@ -402,6 +410,10 @@ def _save_user(form: UserForm, user: User | None) -> User:
             ops.set_password(user, form.password.data, by_admin=user.id != current_user.id)
     scopes = {r: scope for r in ("admin", "bpsdm") if r in form.roles.data}
     ops.set_roles(user, list(form.roles.data), scopes)
+    if not rights_within(current_user, user, ("admin",)):
+        # Rights granted must be within the granter's own (no admin of a sibling unit, no BPSDM
+        # reach over the whole instansi from an admin of one dinas).
+        raise Forbidden(_("Peran atau jangkauan ini melebihi hak Anda sendiri."))
     return user
 
 
@@ -415,6 +427,9 @@ def user_new():
         try:
             user = _save_user(form, None)
             db.session.commit()
+        except Forbidden:
+            db.session.rollback()
+            abort(403)
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -428,8 +443,8 @@ def user_new():
 def user_edit(user_id: int):
     user = ops.get_user_or_404(user_id)
     r = reach(current_user, ("admin",))
-    if not r.covers(user):
-        abort(403)
+    if user.id != current_user.id and not rights_within(current_user, user, ("admin",)):
+        abort(403)  # someone with rights beyond the actor's: editing them would be a takeover
     units = units_in_reach(current_user, r)
     scope_row = next((x for x in user.roles if x.role in ("admin", "bpsdm")), None)
     data = None
@@ -445,9 +460,15 @@ def user_edit(user_id: int):
         form.username.data = user.username
         try:
             _save_user(form, user)
-            db.session.commit()
             if user.id == current_user.id and form.password.data:
-                login_user(user)  # a new own password ended this session too: renew it
+                # a new own password ended this session too: renew it
+                ops.start_session(user, address=request.remote_addr)
+                db.session.commit()
+                login_user(user)
+            db.session.commit()
+        except Forbidden:
+            db.session.rollback()
+            abort(403)
         except LenteraError as exc:
             flash_error(exc)
         else:

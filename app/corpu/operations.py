@@ -487,6 +487,12 @@ def set_course_cost(course: Course, amount) -> CourseCost:
 def set_budget(instansi: Unit, year: int, apbd, by: User | None = None) -> TrainingBudget:
     if instansi.parent_id is not None:
         raise BadInput(_("Anggaran dicatat per instansi (unit teratas)."))
+    if by is not None:
+        from app.accounts.queries import reach
+
+        if not reach(by).covers_unit(instansi):  # an OPD's officer does not set the whole instansi's APBD
+            raise Forbidden(_("APBD dicatat untuk seluruh instansi: hanya staf yang jangkauannya seluruh instansi "
+                              "yang boleh mengubahnya."))
     if not 2000 <= year <= 2100:
         raise BadInput(_("Tahun tidak valid."))
     row = db.session.scalar(select(TrainingBudget).where(TrainingBudget.unit_id == instansi.id,

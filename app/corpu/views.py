@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.accounts.forms import ImportForm
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, person_in_reach, reach, units_in_reach, user_by_nip
+from app.accounts.queries import can_see_person, organisation_wide, person_in_reach, reach, units_in_reach, user_by_nip
 from app.corpu import operations as ops
 from app.corpu import queries as q
 from app.corpu.forms import (
@@ -43,6 +43,14 @@ from app.web import HomePanel, NavItem, flash_error, run_operation, staff_requir
 bp = Blueprint("corpu", __name__)
 
 STAFF = ("admin", "bpsdm")
+
+
+def require_organisation_wide(*roles: str) -> None:
+    """403 unless the person's reach is the whole organisation: the dictionary, position standards,
+    programs and course costs belong to no unit, so a unit-limited admin or BPSDM officer would be
+    changing them for everyone."""
+    if not organisation_wide(current_user, roles or STAFF):
+        abort(403)
 
 
 def _top_gaps(user):
@@ -151,6 +159,7 @@ def _competency_levels(form: CompetencyForm) -> dict[int, tuple[str, str]]:
 @bp.route("/kompetensi/kamus/<code>/ubah", methods=["GET", "POST"])
 @staff_required("admin")
 def competency_edit(code: str | None = None):
+    require_organisation_wide("admin")
     comp = ops.get_competency(code) if code else None
     form = CompetencyForm(obj=comp)
     if request.method == "GET" and comp is not None:
@@ -193,6 +202,8 @@ def import_page(kind: str):
     title, columns, hint, roles = IMPORTS[kind]
     if not current_user.has_role(*roles):
         abort(403)
+    if kind in ("kamus", "standar"):
+        require_organisation_wide("admin")
     form = ImportForm()
     details, status, result = [], 200, None
     if form.validate_on_submit():
@@ -225,8 +236,7 @@ def standards():
     form.competency.choices = _competency_choices()
     status = 200
     if request.method == "POST":
-        if not current_user.has_role("admin"):
-            abort(403)
+        require_organisation_wide("admin")
         if form.validate_on_submit():
             from app.accounts.operations import get_or_create_position
 
@@ -248,6 +258,7 @@ def standards():
 @bp.post("/kompetensi/standar/<int:std_id>/hapus")
 @staff_required("admin")
 def standard_delete(std_id: int):
+    require_organisation_wide("admin")
     std = db.get_or_404(PositionStandard, std_id)
     ops.delete_standard(std)
     db.session.commit()
@@ -463,8 +474,8 @@ def needs_export():
 @staff_required(*STAFF)
 def budget(unit_id: int, year: int):
     unit = db.get_or_404(Unit, unit_id)
-    if not reach(current_user).covers_unit(unit):
-        abort(403)
+    if not reach(current_user).covers_unit(instansi_of(unit)):
+        abort(403)  # the APBD is the whole instansi's, not one OPD's
     form = BudgetForm()
     if form.validate_on_submit():
         run_operation(lambda: ops.set_budget(instansi_of(unit), year, form.apbd.data, by=current_user),
@@ -480,6 +491,7 @@ def costs():
     if request.method == "POST":
         from flask_wtf import FlaskForm
 
+        require_organisation_wide()  # a course's cost is the same for every unit that sends people
         if not FlaskForm().validate_on_submit():  # the CSRF token
             abort(400)
         course_id = request.form.get("course_id", "")
@@ -535,6 +547,7 @@ def program(program_id: int):
 @bp.route("/program/<int:program_id>/ubah", methods=["GET", "POST"])
 @staff_required(*STAFF)
 def program_edit(program_id: int | None = None):
+    require_organisation_wide()
     prog = db.session.get(Program, program_id) if program_id else None
     if program_id and prog is None:
         abort(404)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User, utcnow
-from app.accounts.queries import reach, user_by_nip
+from app.accounts.queries import organisation_wide, reach, user_by_nip
 from app.errors import BadInput, Conflict, Forbidden, RuleViolation
 from app.extensions import db
 from app.imports import RowErrors, read_table
@@ -176,9 +176,14 @@ def reverse_entry(staff: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
 def update_rule(staff: User, rule: JpRule, *, name: str, category: str, unit: str, jp_national: Decimal | None,
                 jp_international: Decimal | None, international_bonus_pct: int, jenis_diklat_id: int | None,
                 active: bool) -> JpRule:
-    """BPSDM edits a conversion rule. Entries already recorded keep the JP they were given."""
+    """BPSDM edits a conversion rule. Entries already recorded keep the JP they were given.
+
+    The rules hold for every unit, so only staff whose reach is the whole organisation change them."""
     if not staff.has_role("bpsdm", "admin"):
         raise Forbidden(_("Hanya staf BPSDM atau admin yang boleh mengubah aturan JP."))
+    if not organisation_wide(staff):
+        raise Forbidden(_("Aturan JP berlaku untuk seluruh organisasi: hanya staf yang jangkauannya seluruh "
+                          "organisasi yang boleh mengubahnya."))
     from app.ledger.models import CATEGORIES, RULE_UNITS
 
     if category not in CATEGORIES or unit not in RULE_UNITS:
@@ -357,7 +362,8 @@ def record_attendance(staff: User, batch: AttendanceBatch, rows: list[tuple[int,
     naming every bad row. Someone already credited by this batch is skipped (re-upload is safe)."""
     if not staff.has_role("bpsdm", "admin"):
         raise Forbidden(_("Hanya staf BPSDM atau admin yang boleh mencatat kehadiran."))
-    if batch.created_by_id != staff.id and not staff.has_role("admin") and not _batch_in_reach(staff, batch):
+    if batch.created_by_id != staff.id and not organisation_wide(staff, ("admin",)) and \
+            not _batch_in_reach(staff, batch):
         raise Forbidden(_("Daftar hadir ini di luar jangkauan Anda."))
     from app.accounts.nip import InvalidNIP, validate_nip
 

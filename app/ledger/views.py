@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, person_in_reach, reach, units_in_reach, user_by_nip
+from app.accounts.queries import can_see_person, organisation_wide, person_in_reach, reach, units_in_reach, user_by_nip
 from app.errors import LenteraError, NotFound
 from app.extensions import db
 from app.ledger import chain, queries, rules
@@ -393,7 +393,7 @@ def _record(b: AttendanceBatch, action):
 @staff_required(*STAFF)
 def rules_list():
     return render_template("ledger/rules.html", rules=rules.all_rules(), siasn=SIASN_TYPES,
-                           jp_minutes=rules.jp_minutes())
+                           jp_minutes=rules.jp_minutes(), can_edit=organisation_wide(current_user))
 
 
 @bp.route("/jp/aturan/<code>", methods=["GET", "POST"])
@@ -402,6 +402,8 @@ def rule_edit(code: str):
     rule = db.session.scalar(select(JpRule).where(JpRule.code == code))
     if rule is None:
         abort(404)
+    if not organisation_wide(current_user):
+        abort(403)  # the rules hold for every unit: see ledger.operations.update_rule
     form = RuleForm(obj=rule)
     form.jenis_diklat_id.choices = [(0, "—")] + [(k, f"{k} · {v}") for k, v in SIASN_TYPES.items()]
     if request.method == "GET":

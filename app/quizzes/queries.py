@@ -15,10 +15,13 @@ from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategor
 
 
 def can_manage_course(user: User, course: Course) -> bool:
-    """Admins, the course owner and its instructors manage its question bank and quizzes."""
+    """The admins who administer the course, its owner and its instructors manage its question
+    bank and quizzes (a unit-limited admin only the courses of their units: the bank holds answers)."""
+    from app.courses.queries import administers
+
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.has_role("admin") or course.owner_id == user.id:
+    if course.owner_id == user.id or administers(user, course):
         return True
     return db.session.scalar(select(CourseInstructor.id).where(CourseInstructor.course_id == course.id,
                                                                CourseInstructor.user_id == user.id)) is not None
