@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
 
+from app import spreadsheets
 from app.accounts import operations as ops
 from app.accounts.forms import (
     ChangePasswordForm,
@@ -342,7 +342,7 @@ def users():
 def _password_sheet(issued: list[tuple[User, str]]) -> Response:
     """The temporary passwords as a CSV download: shown once, never stored in clear."""
     buf = io.StringIO()
-    out = csv.writer(buf)
+    out = spreadsheets.writer(buf)
     out.writerow(["nama_pengguna", "nip", "nama", "unit_kerja", "kata_sandi_sementara"])
     for user, password in issued:
         out.writerow([user.username, user.nip or "", user.name, user.unit.name if user.unit else "", password])
