@@ -26,6 +26,7 @@ from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import people_query, reach, units_in_reach
 from app.errors import LenteraError, RuleViolation, Throttled
 from app.extensions import db
+from app.redirects import safe_local_path
 from app.web import HomePanel, NavItem, flash_error, public_url, run_operation, staff_required
 
 bp = Blueprint("accounts", __name__)
@@ -59,9 +60,7 @@ def require_own_password():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    return safe_local_path(target)
 
 
 @bp.get("/login")
