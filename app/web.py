@@ -194,13 +194,9 @@ def set_language(code: str):
 
         update_user(current_user, locale=code)
         db.session.commit()
-    target = request.args.get("next") or request.referrer or url_for("web.home")
-    if not target.startswith("/") or target.startswith("//"):
-        from urllib.parse import urlparse
+    from app.redirects import safe_local_path
 
-        parsed = urlparse(target)
-        target = parsed.path + (f"?{parsed.query}" if parsed.query else "") if parsed.netloc == request.host else "/"
-    return redirect(target)
+    return redirect(safe_local_path(request.args.get("next") or request.referrer))
 
 
 #: Front-end libraries installed from npm (`make assets`) and served by the app itself: no CDN.

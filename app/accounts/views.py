@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
 
+from app import spreadsheets
 from app.accounts import operations as ops
 from app.accounts.forms import (
     ChangePasswordForm,
@@ -26,7 +26,8 @@ from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import people_query, reach, rights_within, units_in_reach
 from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
-from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
+from app.web import flash_error, HomePanel, NavItem, page_of, public_url, run_operation, staff_required
+from app.redirects import safe_local_path
 
 bp = Blueprint("accounts", __name__)
 
@@ -59,9 +60,7 @@ def require_own_password():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    return safe_local_path(target)
 
 
 @bp.get("/login")
@@ -344,7 +343,7 @@ def users():
 def _password_sheet(issued: list[tuple[User, str]]) -> Response:
     """The temporary passwords as a CSV download: shown once, never stored in clear."""
     buf = io.StringIO()
-    out = csv.writer(buf)
+    out = spreadsheets.writer(buf)
     out.writerow(["nama_pengguna", "nip", "nama", "unit_kerja", "kata_sandi_sementara"])
     for user, password in issued:
         out.writerow([user.username, user.nip or "", user.name, user.unit.name if user.unit else "", password])

@@ -134,7 +134,9 @@ def enrol(course_id: int):
 @login_required
 def notice_read(notice_id: int):
     run_operation(lambda: ops.mark_notice_read(notice_id, current_user))
-    return redirect(request.referrer or url_for("web.home"))
+    from app.redirects import safe_local_path
+
+    return redirect(safe_local_path(request.referrer))
 
 
 # --- dictionary --------------------------------------------------------------------------------

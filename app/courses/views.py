@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import spreadsheets
 from app.accounts.models import Position, Unit
 from app.accounts.queries import units_in_reach, user_by_nip, user_by_username
 from app.courses import operations as ops
@@ -564,12 +565,13 @@ def completion_report_xlsx(course_id: int):
     wb = Workbook()
     ws = wb.active
     ws.title = _("Penyelesaian")[:31]
-    ws.append([_("NIP"), _("Nama"), _("Unit kerja")] + [a.title + (" *" if a.required else "") for a in report.activities]
-              + [_("Kemajuan (%)"), _("Kursus selesai")])
+    spreadsheets.append(ws, [_("NIP"), _("Nama"), _("Unit kerja")]
+                        + [a.title + (" *" if a.required else "") for a in report.activities]
+                        + [_("Kemajuan (%)"), _("Kursus selesai")])
     for p in report.rows:
         cells = [report.done.get((p.user.id, a.id)) for a in report.activities]
-        ws.append([p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else ""]
-                  + [_local(at, zone) for at in cells] + [round(p.percent), _local(p.completed_at, zone)])
+        spreadsheets.append(ws, [p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else ""]
+                                + [_local(at, zone) for at in cells] + [round(p.percent), _local(p.completed_at, zone)])
     buf = io.BytesIO()
     wb.save(buf)
     return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -594,7 +596,7 @@ def participants_xlsx(course_id: int):
     ws.append([_("NIP"), _("Nama"), _("Unit kerja"), _("Jabatan"), _("Terdaftar"), _("Aktivitas selesai"),
                _("Aktivitas wajib"), _("Kemajuan (%)"), _("Selesai pada")])
     for p in q.participants(c, r):
-        ws.append([p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else "",
+        spreadsheets.append(ws, [p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else "",
                    p.user.position.name if p.user.position else "", _local(p.enrolment.enrolled_at, zone), p.done,
                    p.total, round(p.percent), _local(p.completed_at, zone)])
     buf = io.BytesIO()
