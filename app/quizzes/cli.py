@@ -27,21 +27,32 @@ def _course(code: str) -> Course:
 @click.argument("course_code")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--category", default=None, help="Kategori bawaan untuk soal tanpa $CATEGORY.")
-def import_command(course_code: str, path: Path, category: str | None) -> None:
-    """Impor berkas GIFT atau Moodle XML ke bank soal kursus (semua atau tidak sama sekali)."""
+@click.option("--on-error", "on_error", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
+              help="stop: satu soal salah menolak seluruh berkas; skip: simpan yang baik, daftar yang dilewati.")
+def import_command(course_code: str, path: Path, category: str | None, on_error: str) -> None:
+    """Impor berkas GIFT atau Moodle XML ke bank soal kursus."""
     from app.quizzes import operations as ops
 
     course = _course(course_code)
     data = path.read_bytes()
     try:
-        saved, cat = ops.import_questions(course, data, ops.detect_format(None, path.name, data), category=category)
+        report = ops.import_bank(course, data, ops.detect_format(None, path.name, data), category=category,
+                                 on_error=on_error)
     except LenteraError as exc:
         db.session.rollback()
         for d in exc.details:
-            click.echo(f"{path}:{d.get('line') or ''}: {d.get('element', '')} {d['message']}".replace("  ", " "), err=True)
+            click.echo(_where(path, d), err=True)
         raise click.ClickException(exc.message) from None
     db.session.commit()
-    click.echo(f"{len(saved)} soal diimpor ke kategori {cat}.")
+    for d in report.skipped:
+        click.echo(_where(path, d) + " (dilewati)", err=True)
+    click.echo(f"{len(report.questions)} soal diimpor ke kategori {report.category}"
+               + (f"; {len(report.skipped)} soal dilewati." if report.skipped else "."))
+
+
+def _where(path: Path, d: dict) -> str:
+    """`file:line: element message`, the shape compilers use, so editors can jump to it."""
+    return f"{path}:{d.get('line') or ''}: {d.get('element') or ''} {d['message']}".replace("  ", " ")
 
 
 @quizzes_group.command("export")

@@ -8,7 +8,16 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.quizzes.grading import BadResponse, parse_number
@@ -41,6 +50,9 @@ class ImportForm(FlaskForm):
     file = FileField(_l("Berkas GIFT (.gift/.txt) atau Moodle XML (.xml)"))
     text = TextAreaField(_l("…atau tempel teks GIFT / Moodle XML"), validators=[Optional()])
     category = StringField(_l("Kategori bawaan (untuk soal tanpa $CATEGORY)"), validators=[Optional(), Length(max=900)])
+    on_error = RadioField(_l("Bila ada soal yang salah"), default="stop",
+                          choices=[("stop", _l("Hentikan: tolak seluruh berkas, tidak ada soal yang disimpan")),
+                                   ("skip", _l("Lewati soal yang salah: simpan yang baik, tampilkan yang dilewati"))])
 
 
 class QuizSettingsForm(FlaskForm):

@@ -10,7 +10,8 @@ answer), `{#3.14:0.01}` / `{#1..5}` / `{#=%100%2:0 =%50%2:1}` (numerical), `{=x 
 `\\~ \\= \\# \\{ \\} \\:` are literal characters and `\\n` a line break. Answers placed in the middle
 of the text make a missing-word question.
 
-Every problem is reported with its line; a file with any problem yields no question.
+Every problem is reported with its line; the questions that could be read are returned beside
+the problems, and the import decides (stop on error, or skip the bad ones).
 """
 
 from __future__ import annotations
@@ -88,8 +89,7 @@ def parse_gift(source: str) -> ParseResult:
         result.questions.append(q)
     if not blocks:
         result.problems.append(ParseProblem(1, "Berkas tidak berisi soal."))
-    if result.problems:
-        result.questions = []
+        result.fatal = True
     return result
 
 

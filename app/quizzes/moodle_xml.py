@@ -5,7 +5,8 @@
 format="..."><text>`, `<generalfeedback>`, `<defaultgrade>` and its type's own elements
 (`<answer fraction="..">` with `<feedback>`, `<single>`, `<shuffleanswers>`, `<usecase>`,
 `<tolerance>`, `<subquestion>`, `<responseformat>`...). A problem is reported with the element's
-path (`question[3]/answer[2]`) and line; a file with any problem yields no question.
+path (`question[3]/answer[2]`) and line; the questions that could be read come back beside the
+problems, and the import decides what to do with them.
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ def parse_moodle_xml(source: bytes | str) -> ParseResult:
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
         result.problems.append(ParseProblem(line, f"XML tidak valid: {exc.msg}", element=None))
+        result.fatal = True
         return result
     if root.tag != "quiz":
         result.problems.append(ParseProblem(root.sourceline, "Elemen akar harus <quiz>.", element=root.tag))
+        result.fatal = True
         return result
     category: str | None = None
     for index, el in enumerate(root.findall("question"), 1):
@@ -73,8 +76,7 @@ def parse_moodle_xml(source: bytes | str) -> ParseResult:
         result.questions.append(q)
     if not root.findall("question"):
         result.problems.append(ParseProblem(root.sourceline, "Berkas tidak berisi soal.", element="quiz"))
-    if result.problems:
-        result.questions = []
+        result.fatal = True
     return result
 
 

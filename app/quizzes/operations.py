@@ -13,6 +13,7 @@ Attempts are the part that must be trustworthy:
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import nh3
@@ -233,40 +234,83 @@ def parse_questions(data: bytes | str, fmt: str) -> ParseResult:
         except UnicodeDecodeError:
             from app.quizzes.parsed import ParseProblem
 
-            return ParseResult(problems=[ParseProblem(None, _("Berkas GIFT harus berkodekan UTF-8."))])
+            return ParseResult(problems=[ParseProblem(None, _("Berkas GIFT harus berkodekan UTF-8."))], fatal=True)
     return parse_gift(data)
 
 
-def import_questions(course: Course, data: bytes | str, fmt: str, *, category: str | None = None) -> tuple[list[Question], str]:
-    """Import a GIFT or Moodle XML text into the course's bank, all or nothing.
+ON_ERROR = ("stop", "skip")
 
+
+@dataclass
+class ImportReport:
+    """What an import did: the saved questions, the category they (first) went to, and, when
+    the bad ones were skipped, each with its line (GIFT) or element (XML) and the reason."""
+
+    questions: list[Question]
+    category: str
+    skipped: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"imported": len(self.questions), "category": self.category, "skipped": self.skipped}
+
+
+def import_bank(course: Course, data: bytes | str, fmt: str, *, category: str | None = None,
+                on_error: str = "stop") -> ImportReport:
+    """Import a GIFT or Moodle XML text into the course's bank.
+
+    `on_error="stop"` (Moodle's default "stop on error: yes"): any bad question refuses the whole
+    file and nothing is saved. `on_error="skip"`: the good questions are saved and the bad ones
+    listed. A file that cannot be read at all is refused either way.
     Questions without a `$CATEGORY`/category element go to `category` (default "Bawaan").
-    Returns the questions and the category path they (first) went to.
     """
+    if on_error not in ON_ERROR:
+        raise BadInput(_("Pilihan on_error harus stop atau skip."), code="invalid_on_error",
+                       details=[{"field": "on_error", "message": _("stop atau skip")}])
     result = parse_questions(data, fmt)
-    if result.problems:
-        what = "GIFT" if fmt == "gift" else "Moodle XML"
+    what = "GIFT" if fmt == "gift" else "Moodle XML"
+    if result.fatal or (result.problems and on_error == "stop"):
         raise RuleViolation(_("Berkas %(f)s ditolak: %(n)d masalah ditemukan, tidak ada soal yang disimpan.",
                               f=what, n=len(result.problems)), code="invalid_questions",
                             details=[p.as_detail() for p in result.problems])
-    return save_parsed(course, result.questions, default_category=category)
+    saved, path, skipped = _save_parsed(course, result.questions, default_category=category,
+                                        skip=on_error == "skip")
+    skipped = sorted([p.as_detail() for p in result.problems] + skipped, key=lambda d: d.get("line") or 0)
+    return ImportReport(saved, path, skipped)
+
+
+def import_questions(course: Course, data: bytes | str, fmt: str, *, category: str | None = None
+                     ) -> tuple[list[Question], str]:
+    """All-or-nothing import (the older call): the questions and the category path they went to."""
+    report = import_bank(course, data, fmt, category=category)
+    return report.questions, report.category
 
 
 def save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_category: str | None = None
                 ) -> tuple[list[Question], str]:
+    saved, path, _skipped = _save_parsed(course, parsed, default_category=default_category, skip=False)
+    return saved, path
+
+
+def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_category: str | None, skip: bool
+                 ) -> tuple[list[Question], str, list[dict]]:
     default = clean_category_path(default_category or "") or DEFAULT_CATEGORY
-    saved = []
+    saved: list[Question] = []
+    skipped: list[dict] = []
     first_path = None
     for pq in parsed:
         path = pq.category or default
-        first_path = first_path or path
         try:
+            # a question refused by the checks writes nothing (they run before any write)
             saved.append(save_question(course, qtype=pq.type, name=pq.name, text=pq.text, data=pq.data, category=path,
                                        general_feedback=pq.general_feedback, default_mark=pq.default_mark))
         except RuleViolation as exc:
-            raise RuleViolation(exc.message, code="invalid_questions",
-                                details=[{"line": pq.line, "message": exc.message}]) from None
-    return saved, clean_category_path(first_path or default)
+            if not skip:
+                raise RuleViolation(exc.message, code="invalid_questions",
+                                    details=[{"line": pq.line, "message": exc.message}]) from None
+            skipped.append({"line": pq.line, "message": exc.message})
+            continue
+        first_path = first_path or path
+    return saved, clean_category_path(first_path or default), skipped
 
 
 # --- quizzes ------------------------------------------------------------------------------------

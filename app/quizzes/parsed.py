@@ -36,8 +36,13 @@ class ParseProblem:
 
 @dataclass
 class ParseResult:
+    """The questions that could be read and the problems of those that could not. `fatal` is set
+    when the file as a whole could not be read (not XML, not UTF-8, no question at all): then
+    nothing can be imported, whatever the on-error choice."""
+
     questions: list[ParsedQuestion] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
+    fatal: bool = False
 
 
 def to_html(text: str, fmt: str) -> str:

@@ -169,6 +169,7 @@ def bank_import(course_id: int):
     course = _course(course_id)
     form = ImportForm()
     details: list[dict] = []
+    skipped: list[dict] = []
     status = 200
     if form.validate_on_submit():
         upload = request.files.get("file")
@@ -179,15 +180,22 @@ def bank_import(course_id: int):
         else:
             fmt = ops.detect_format(None, upload.filename if upload and upload.filename else None, raw)
             try:
-                saved, category = ops.import_questions(course, raw, fmt, category=form.category.data)
+                report = ops.import_bank(course, raw, fmt, category=form.category.data,
+                                         on_error=form.on_error.data or "stop")
             except LenteraError as exc:
                 flash_error(exc)
                 details, status = exc.details, 422
             else:
                 db.session.commit()
-                flash(_("%(n)d soal diimpor ke kategori %(c)s.", n=len(saved), c=category), "success")
-                return redirect(url_for("quizzes.bank", course_id=course.id))
-    return render_template("quizzes/import.html", course=course, form=form, details=details), status
+                flash(_("%(n)d soal diimpor ke kategori %(c)s.", n=len(report.questions), c=report.category),
+                      "success")
+                if not report.skipped:
+                    return redirect(url_for("quizzes.bank", course_id=course.id))
+                # the skipped ones stay on screen with their lines, so the author can fix and re-import them
+                flash(_("%(n)d soal dilewati karena salah; lihat daftar di bawah.", n=len(report.skipped)), "warning")
+                skipped = report.skipped
+    return render_template("quizzes/import.html", course=course, form=form, details=details,
+                           skipped=skipped), status
 
 
 @bp.get("/kursus/<int:course_id>/bank-soal/ekspor.xml")
