@@ -333,3 +333,51 @@ def test_workplace_assessment_by_the_atasan(client, org, auth, login):
     client.post("/penilaian-atasan", data={"submission_id": sub.id, "grade": "10"})
     db.session.expire_all()
     assert db.session.get(Submission, sub.id).workplace_grade == Decimal("90.00")
+
+
+def test_download_all_feedback_zip_and_reminders(client, org, auth, login):
+    from app.notifications.models import Notification
+
+    h = auth(org.instructor)
+    cid, act = _course_with_assignment(client, h)
+    _enrol(client, cid, org.learner_a1, auth)
+    _enrol(client, cid, org.learner_b, auth)
+    aid = act["assignment_id"]
+    lh = auth(org.learner_a1)
+    client.put(f"/api/v1/assignments/{aid}/submission", headers=lh, json={"text": "<p>Teks saya</p>"})
+    client.post(f"/api/v1/assignments/{aid}/submission/files", headers=lh, content_type="multipart/form-data",
+                data={"file": (io.BytesIO(PDF), "laporan.pdf")})
+    client.post(f"/api/v1/assignments/{aid}/submission/submit", headers=lh)
+    login(org.instructor)
+    resp = client.get(f"/tugas/{aid}/semua.zip")
+    assert resp.status_code == 200 and resp.mimetype == "application/zip"
+    zf = zipfile.ZipFile(io.BytesIO(resp.data))
+    folder = f"{org.learner_a1.nip} - Learner A1"
+    assert sorted(zf.namelist()) == [f"{folder}/laporan.pdf", f"{folder}/teks-daring.html"]
+    assert zf.read(f"{folder}/laporan.pdf") == PDF
+
+    # Feedback back: a stranger's folder refuses the whole ZIP; the right one is saved.
+    def zipped(entries):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as out:
+            for name, data in entries.items():
+                out.writestr(name, data)
+        return buf.getvalue()
+
+    bad = zipped({f"{folder}/catatan.pdf": PDF, "999999999999999999 - X/a.pdf": PDF})
+    r = client.post(f"/tugas/{aid}/umpan-balik-zip", data={"file": (io.BytesIO(bad), "fb.zip")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert b"ZIP ditolak" in r.data
+    assert db.session.scalar(select(Submission.feedback_file_key).where(
+        Submission.user_id == org.learner_a1.id)) is None
+    good = zipped({f"{folder}/catatan.pdf": PDF, f"{folder}/teks-daring.html": "x"})
+    r = client.post(f"/tugas/{aid}/umpan-balik-zip", data={"file": (io.BytesIO(good), "fb.zip")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert b"1 berkas umpan balik disimpan" in r.data
+    db.session.expire_all()
+    sub = db.session.scalar(select(Submission).where(Submission.user_id == org.learner_a1.id))
+    assert sub.feedback_file_name == "catatan.pdf"
+
+    client.post(f"/tugas/{aid}/pengingat")
+    notes = db.session.scalars(select(Notification).where(Notification.title.contains("Pengingat"))).all()
+    assert [n.user_id for n in notes] == [org.learner_b.id]

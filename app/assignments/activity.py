@@ -218,9 +218,13 @@ def export(activity, writer) -> dict:
     if a.grading == "scale":
         entry["scale"] = list(a.scale)
     if a.rubric is not None and a.grading == "rubric":
-        rel = f"rubrics/{_slug(activity.title)}-{activity.id}.yaml"
-        writer.write_text(rel, yaml.safe_dump(rubric_as_data(a.rubric), sort_keys=False, allow_unicode=True,
-                                              width=100))
+        import hashlib
+
+        text = yaml.safe_dump(rubric_as_data(a.rubric), sort_keys=False, allow_unicode=True, width=100)
+        # Named by the title and the content, not by database ids: the same course exports the same
+        # bytes on any site, and two assignments sharing a rubric share its file.
+        rel = f"rubrics/{_slug(activity.title)}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.yaml"
+        writer.write_text(rel, text)
         entry["rubric"] = rel
     entry["workplace_assessment"] = a.workplace_assessment
     return entry

@@ -554,10 +554,15 @@ def grade_submission(sub: Submission, grader: User, *, grade: Any = None, feedba
 
 def _release(sub: Submission) -> None:
     from app.courses.operations import complete_activity
+    from app.notifications.operations import link_to, notify
 
+    first = sub.marking_state != "released"
     sub.marking_state = "released"
     sub.released_at = utcnow()
     db.session.flush()
+    if first:
+        notify(sub.user, _("Nilai tugas \u201c%(t)s\u201d sudah dirilis.", t=sub.assignment.activity.title), "",
+               link_to("courses.activity", activity_id=sub.assignment.activity_id))
     if passes(sub.assignment, sub.grade):
         complete_activity(sub.user, sub.assignment.activity, source="grade", by=None, at=sub.released_at)
 
@@ -708,3 +713,104 @@ def parse_rubric_text(text: str) -> list[dict]:
             levels.append({"description": desc.strip() if eq else part, "points": points.strip() if eq else None})
         criteria.append({"description": head, "levels": levels})
     return criteria
+
+
+# --- many at once: reminders, download-all, feedback ZIP ---------------------------------------------
+
+def remind(assignment: Assignment, people: list[User], *, by: User) -> int:
+    """A notification (and mail, as each person chose) to those who have not handed in yet."""
+    from app.notifications.operations import link_to, notify
+
+    title = assignment.activity.title
+    link = link_to("courses.activity", activity_id=assignment.activity_id)
+    for person in people:
+        due_for, _c = effective_dates(assignment, person)  # their own, when they were given more time
+        body = _("Tenggat: %(t)s WIB.", t=_wib_text(due_for)) if due_for else ""
+        notify(person, _("Pengingat: tugas \u201c%(t)s\u201d belum Anda kumpulkan.", t=title), body, link)
+    db.session.flush()
+    return len(people)
+
+
+def _zip_folder(user: User) -> str:
+    name = re.sub(r"[^\w .-]+", "", user.name or "", flags=re.UNICODE).strip()[:60] or "peserta"
+    return f"{user.nip or user.id} - {name}"
+
+
+def write_all_submissions(assignment: Assignment, rows: list, out) -> int:
+    """Every handed-in text and file as one ZIP written to the file object `out`, one folder per
+    learner named "<NIP> - <name>". Files are copied one at a time: memory stays small, whatever
+    the class size. Returns the number of learners included."""
+    import zipfile
+
+    from app.media.storage import StorageError, get_storage
+
+    store = get_storage()
+    n = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for row in rows:
+            sub = row.submission
+            if sub is None or (not sub.files and not sub.text):
+                continue
+            folder = _zip_folder(row.user)
+            if sub.text:
+                zf.writestr(f"{folder}/teks-daring.html",
+                            "<!doctype html><meta charset=utf-8><title>teks</title>\n" + sub.text)
+            for f in sub.files:
+                with zf.open(f"{folder}/{f.name}", "w") as dest:
+                    try:
+                        src = store.open(f.key)
+                    except (StorageError, OSError):
+                        continue
+                    with src:
+                        while True:
+                            chunk = src.read(1024 * 1024)
+                            if not chunk:
+                                break
+                            dest.write(chunk)
+            n += 1
+    return n
+
+
+NIP_PREFIX = re.compile(r"^(\d{18})\b")
+
+
+def apply_feedback_zip(assignment: Assignment, data: bytes, *, allowed: dict[str, User], by: User) -> int:
+    """Feedback files back from a ZIP laid out as the download-all ZIP: each file under a folder
+    whose name starts with the learner's NIP becomes that learner's feedback file. All or
+    nothing: an unknown NIP, a person out of reach or an unreadable file refuses the whole ZIP."""
+    import io
+    import zipfile
+
+    if len(data) > 500 * 1024 * 1024:
+        raise TooLarge(_("ZIP umpan balik paling besar 500 MB."), code="file_too_large")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        entries = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, ValueError):
+        raise RuleViolation(_("Berkas bukan ZIP yang valid."), code="invalid_zip") from None
+    plan: list[tuple[User, str, zipfile.ZipInfo]] = []
+    problems: list[dict] = []
+    for info in entries:
+        parts = info.filename.replace("\\", "/").split("/")
+        if len(parts) < 2 or parts[-1].startswith(".") or parts[0] == "__MACOSX":
+            continue
+        m = NIP_PREFIX.match(parts[0])
+        person = allowed.get(m.group(1)) if m else None
+        if person is None:
+            problems.append({"file": info.filename, "message": _("folder tidak diawali NIP peserta tugas ini")})
+            continue
+        if parts[-1] == "teks-daring.html":
+            continue  # the learner's own text, sent back unchanged
+        if info.file_size > 50 * 1024 * 1024:
+            problems.append({"file": info.filename, "message": _("lebih dari 50 MB")})
+            continue
+        plan.append((person, parts[-1], info))
+    if problems:
+        raise RuleViolation(_("ZIP ditolak: %(n)d masalah. Tidak ada yang disimpan.", n=len(problems)),
+                            code="invalid_zip", details=problems)
+    if not plan:
+        raise RuleViolation(_("ZIP tidak berisi berkas umpan balik."), code="empty_zip")
+    for person, name, info in plan:
+        sub = submission_for_grading(assignment, person)
+        set_feedback_file(sub, name, zf.read(info))
+    return len(plan)

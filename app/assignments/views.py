@@ -4,6 +4,7 @@ one-by-one with next/previous, release); the atasan gives the workplace assessme
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -339,6 +340,60 @@ def release(assignment_id: int):
 
     if run_operation(go):
         flash(_("%(n)d nilai dirilis ke peserta.", n=holder["n"]), "success")
+    return redirect(url_for("assignments.grading", assignment_id=a.id))
+
+
+@bp.post("/tugas/<int:assignment_id>/pengingat")
+@login_required
+def reminders(assignment_id: int):
+    a, r = _for_grader(assignment_id)
+    people = q.not_submitted_people(a, r)
+    if run_operation(lambda: ops.remind(a, people, by=current_user)):
+        flash(_("Pengingat dikirim ke %(n)d peserta yang belum mengumpulkan.", n=len(people)), "success")
+    return redirect(url_for("assignments.grading", assignment_id=a.id))
+
+
+@bp.get("/tugas/<int:assignment_id>/semua.zip")
+@login_required
+def download_all(assignment_id: int):
+    """Every submission in reach as one ZIP, built in a temporary file (on disk past a few MB) and
+    streamed: the server's memory stays small for a class of hundreds."""
+    import tempfile
+
+    from flask import send_file
+
+    a, r = _for_grader(assignment_id)
+    tmp = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    ops.write_all_submissions(a, q.grader_rows(a, r), tmp)
+    tmp.seek(0)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", a.activity.title).strip("-")[:60] or "tugas"
+    return send_file(tmp, mimetype="application/zip", as_attachment=True, download_name=f"{name}.zip")
+
+
+@bp.post("/tugas/<int:assignment_id>/umpan-balik-zip")
+@login_required
+def feedback_zip(assignment_id: int):
+    a, r = _for_grader(assignment_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Pilih berkas ZIP."), "error")
+        return redirect(url_for("assignments.grading", assignment_id=a.id))
+    allowed = {x.user.nip: x.user for x in q.grader_rows(a, r) if x.user.nip}
+    holder: dict[str, int] = {}
+
+    def go():
+        holder["n"] = ops.apply_feedback_zip(a, upload.read(), allowed=allowed, by=current_user)
+
+    try:
+        go()
+        db.session.commit()
+    except LenteraError as exc:
+        flash_error(exc)
+        for d in exc.details[:20]:
+            flash(f"{d.get('file', '')}: {d.get('message', '')}", "error")
+    else:
+        ops.purge_pending_files()
+        flash(_("%(n)d berkas umpan balik disimpan.", n=holder["n"]), "success")
     return redirect(url_for("assignments.grading", assignment_id=a.id))
 
 
