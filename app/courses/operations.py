@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Unit, User, utcnow
 from app.accounts.queries import Reach
-from app.courses.activity_types import COMPETENCY_CHECKERS, REGISTRY
+from app.courses.activity_types import COMPETENCY_CHECKERS, COMPLETION_GATES, REGISTRY
 from app.courses.html import sanitize_html
 from app.courses.models import (
     COURSE_MODES,
@@ -186,6 +186,8 @@ def check_course_completion(user: User, course: Course, *, at: datetime | None =
     done = db.session.scalar(select(func.count()).select_from(ActivityCompletion).where(
         ActivityCompletion.user_id == user.id, ActivityCompletion.activity_id.in_(required)))
     if done < len(required):
+        return False
+    if any(not gate(user, course) for gate in COMPLETION_GATES):
         return False
     if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.course_id == course.id,
                                                            CourseCompletion.user_id == user.id)) is not None:
