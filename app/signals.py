@@ -34,3 +34,9 @@ ledger_entry_recorded = _signals.signal("ledger-entry-recorded")
 
 #: sender=the User (employee); kwargs: created (bool). An employee row was created or changed by import.
 employee_imported = _signals.signal("employee-imported")
+
+#: sender=the User; kwargs: course. Something that held back the course's certificate (a
+#: required evaluation, see `certificates.operations.COURSE_CERTIFICATE_HOLDS`) no longer does
+#: for this person. Certificates subscribe and issue it if the course is complete and no other
+#: hold remains. The JP are never held: only the certificate waits.
+certificate_hold_released = _signals.signal("certificate-hold-released")
