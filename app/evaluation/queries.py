@@ -334,7 +334,7 @@ def instructor_report(instructor: User, r: Reach) -> InstructorReport:
     survey_ids = {sid for sid, _y, _n in per_survey}
     surveys = {s.id: s for s in db.session.scalars(select(Survey).where(Survey.id.in_(survey_ids)))} if survey_ids else {}
     titles = dict(db.session.execute(select(Course.id, Course.title).where(
-        Course.id.in_({s.course_id for s in surveys.values()})))) if surveys else {}
+        Course.id.in_({s.course_id for s in surveys.values()}))).all()) if surveys else {}
     questions = {q.id: q for q in db.session.scalars(select(SurveyQuestion).where(
         SurveyQuestion.survey_id.in_(survey_ids)))} if survey_ids else {}
     counts = db.session.execute(select(sub.c.survey_id, sub.c.year, sub.c.question_id, sub.c.value, func.count())

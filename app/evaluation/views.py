@@ -86,13 +86,6 @@ def take(survey_id: int):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
-        from wtforms import ValidationError
-
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400)
         try:
             ops.submit_response(survey, current_user, _form_answers(survey))
             waits = ops.pending_certificate_surveys(current_user, survey.activity.course)
@@ -222,13 +215,6 @@ def questions(survey_id: int):
               "required": x.required, "group": x.group} for x in survey.questions]
     status = 200
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
-        from wtforms import ValidationError
-
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400)
         items = _items_from_form()
         try:
             ops.update_survey(survey, anonymous=survey.anonymous, open_at=survey.open_at, close_at=survey.close_at,
@@ -277,13 +263,6 @@ def template_edit(key: str):
               "description": tpl.description if tpl else "", "anonymous": tpl.anonymous if tpl else True}
     status = 200
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
-        from wtforms import ValidationError
-
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400)
         items = _items_from_form()
         values = {"key": request.form.get("key", "").strip() if creating else key,
                   "title": request.form.get("title", ""), "description": request.form.get("description", ""),
@@ -332,13 +311,6 @@ def gain(course_id: int):
     if request.method == "POST":
         if not editor:
             abort(403)
-        from flask_wtf.csrf import validate_csrf
-        from wtforms import ValidationError
-
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400)
 
         def _id(name: str) -> int | None:
             value = request.form.get(name, "")
@@ -388,13 +360,6 @@ def impact_form(evaluation_id: int):
         abort(403)
     status = 200
     if request.method == "POST":
-        from flask_wtf.csrf import validate_csrf
-        from wtforms import ValidationError
-
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            abort(400)
         ratings = {c.code: request.form.get(f"rating-{c.code}", "") for c in ev.course.competencies
                    if request.form.get(f"rating-{c.code}")}
         try:
