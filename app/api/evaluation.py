@@ -170,6 +170,14 @@ class LearningGainIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class EvidenceOut(BaseModel):
+    competency: str
+    course_level: int
+    assessment_id: int | None
+    level: int | None
+    rating: int | None
+
+
 class ImpactOut(BaseModel):
     id: int
     course_id: int
@@ -182,6 +190,8 @@ class ImpactOut(BaseModel):
     change: str | None
     ratings: dict[str, int]
     competencies: list[str]
+    evidence: list[EvidenceOut] = Field(description="per competency of the course: the level the completion "
+                                                    "recorded as evidence (assessment) and this impact rating")
 
 
 class ImpactPage(BaseModel):
@@ -288,7 +298,8 @@ def _impact_dict(ev: ImpactEvaluation) -> dict:
             "role": ev.role, "opened_at": ev.opened_at.isoformat(timespec="seconds") + "+00:00",
             "submitted_at": ev.submitted_at.isoformat(timespec="seconds") + "+00:00" if ev.submitted_at else None,
             "applied": ev.applied, "change": ev.change, "ratings": ev.ratings or {},
-            "competencies": [c.code for c in ev.course.competencies]}
+            "competencies": [c.code for c in ev.course.competencies],
+            "evidence": q.impact_evidence([ev]).get(ev.id, [])}
 
 
 class PageQuery(BaseModel):

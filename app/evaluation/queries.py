@@ -531,3 +531,31 @@ def impact_summary(course: Course) -> dict[str, Any]:
     for e in done:
         applied[e.applied] += 1
     return {"opened": len(rows), "submitted": len(done), "applied": dict(applied)}
+
+
+def impact_evidence(evaluations: list[ImpactEvaluation]) -> dict[int, list[dict]]:
+    """Per evaluation, its impact ratings beside the competency evidence the same completion left
+    (the level the course raised), so the atasan reads "level 2 from the course; impact 4"."""
+    from app.corpu.models import Assessment, Competency
+
+    if not evaluations:
+        return {}
+    pairs = {(e.learner_id, e.course_id) for e in evaluations}
+    rows = db.session.execute(select(Assessment.id, Assessment.user_id, Assessment.course_id, Assessment.level,
+                                     Competency.code)
+                              .join(Competency, Competency.id == Assessment.competency_id)
+                              .where(Assessment.source == "course",
+                                     Assessment.user_id.in_({u for u, _c in pairs}),
+                                     Assessment.course_id.in_({c for _u, c in pairs}))).all()
+    evidence: dict[tuple[int, int, str], tuple[int, int]] = {}
+    for aid, uid, cid, level, code in rows:
+        evidence[(uid, cid, code)] = (aid, level)
+    out: dict[int, list[dict]] = {}
+    for e in evaluations:
+        items = []
+        for cc in e.course.competencies:
+            aid, level = evidence.get((e.learner_id, e.course_id, cc.code), (None, None))
+            items.append({"competency": cc.code, "course_level": cc.level, "assessment_id": aid, "level": level,
+                          "rating": (e.ratings or {}).get(cc.code)})
+        out[e.id] = items
+    return out

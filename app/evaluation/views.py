@@ -24,7 +24,8 @@ from app.web import HomePanel, NavItem, flash_error, run_operation
 bp = Blueprint("evaluation", __name__)
 
 NAV = [NavItem(_l("Evaluasi pelatihan"), "evaluation.overview", roles=("instructor", "bpsdm", "admin"), order=65,
-               group="manage")]
+               group="manage"),
+       NavItem(_l("Evaluasi dampak pelatihan"), "evaluation.impact_list", order=66, group="development")]
 
 KIND_LABELS = {
     "likert5": _l("Skala 1–5"), "likert4": _l("Skala 1–4"), "single": _l("Pilihan tunggal"),
@@ -330,7 +331,11 @@ def gain(course_id: int):
 @bp.get("/evaluasi/dampak")
 @login_required
 def impact_list():
-    return render_template("evaluation/impact_list.html", mine=q.impact_for_respondent(current_user))
+    from app.accounts.queries import supervisor_reach
+
+    r = supervisor_reach(current_user)
+    return render_template("evaluation/impact_list.html", mine=q.impact_for_respondent(current_user),
+                           heads_staff=r.everything or bool(r.unit_paths))
 
 
 @bp.get("/evaluasi/dampak/staf")
@@ -347,7 +352,7 @@ def impact_staff():
     if not r.everything:
         stmt = stmt.join(Unit, Unit.id == User.unit_id).where(r.unit_filter(Unit.path))
     rows = list(db.session.scalars(stmt.order_by(User.name, ImpactEvaluation.opened_at.desc()).limit(500)))
-    return render_template("evaluation/impact_staff.html", rows=rows)
+    return render_template("evaluation/impact_staff.html", rows=rows, evidence=q.impact_evidence(rows))
 
 
 @bp.route("/evaluasi/dampak/<int:evaluation_id>", methods=["GET", "POST"])
