@@ -100,7 +100,7 @@ def _impact_course(org):
 
 
 def test_job_impact_opens_after_the_delay_for_learner_and_atasan(app, client, org, auth, login):
-    course = _impact_course(org)
+    _impact_course(org)
     job = db.session.scalar(select(Job).where(Job.kind == "evaluation.impact_open"))
     assert job is not None and job.run_after > utcnow() + timedelta(days=89)
     assert run_pending(kinds=["evaluation.impact_open"]) == 0  # not due yet
