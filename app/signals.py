@@ -39,3 +39,9 @@ employee_imported = _signals.signal("employee-imported")
 #: changed (an assignment graded or released). The grade book listens, for the "course grade ≥ pass
 #: mark" completion rule.
 grade_changed = _signals.signal("grade-changed")
+
+#: sender=the User; kwargs: course. Something that held back the course's certificate (a
+#: required evaluation, see `certificates.operations.COURSE_CERTIFICATE_HOLDS`) no longer does
+#: for this person. Certificates subscribe and issue it if the course is complete and no other
+#: hold remains. The JP are never held: only the certificate waits.
+certificate_hold_released = _signals.signal("certificate-hold-released")

@@ -6,8 +6,10 @@ import io
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
@@ -240,9 +242,23 @@ def _new_serial(numbering: CertificateTemplate, on: date) -> str:
                    code="serial_exhausted")
 
 
+#: Functions (user, course) -> a reason (str) the course's certificate must wait, or None. Other
+#: domains register here (the evaluation domain: "answer the evaluation first") so that this
+#: package never imports them; `certificate_hold_released` says when to ask again.
+COURSE_CERTIFICATE_HOLDS: list[Callable[[User, Any], str | None]] = []
+
+
+def certificate_holds(user: User, course) -> list[str]:
+    """Why the course's certificate waits for this person (empty: it may be issued)."""
+    return [reason for hold in COURSE_CERTIFICATE_HOLDS if (reason := hold(user, course))]
+
+
 def issue_for_course(user: User, course, at: datetime | None = None) -> Certificate | None:
-    """The certificate of a completed course (None when the course gives none)."""
+    """The certificate of a completed course (None when the course gives none, or while a hold
+    such as a required evaluation makes it wait)."""
     if not course.certificate:
+        return None
+    if certificate_holds(user, course):
         return None
     start, end = training_period(course.start_date, course.end_date, (at or utcnow()).date())
     return issue(user, source="course", ref=str(course.id), title=course.title, jp=course.jp,
