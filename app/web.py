@@ -292,6 +292,9 @@ def init_app(app: Flask) -> None:
     # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
     FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
+    from app import assets
+
+    assets.init_app(app)  # compression and content-hashed static addresses (issue 20)
 
     @login_manager.user_loader
     def load_user(user_id: str):

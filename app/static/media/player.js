@@ -1,5 +1,6 @@
-/* Lentera video player: hls.js (adaptive), "hemat data" (240p or audio only), resume from the
-   server-side position, and heartbeats of the spans actually played. No inline scripts (CSP). */
+/* Lentera video player: hls.js (adaptive, light build, loaded on "play"), "hemat data" (240p or
+   audio only) with what the whole video will cost, resume from the server-side position, and
+   heartbeats of the spans actually played. No inline scripts (CSP). */
 (function () {
   "use strict";
   var HEARTBEAT_MS = 10000;
@@ -11,6 +12,13 @@
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
       body: JSON.stringify(body)
     }).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+  }
+
+  function formatBytes(n) {
+    var lang = document.documentElement.lang || "id";
+    var mb = n / (1024 * 1024);
+    if (mb >= 1) return "\u00b1 " + mb.toLocaleString(lang, {maximumFractionDigits: 1}) + " MB";
+    return "\u00b1 " + Math.max(1, Math.round(n / 1024)).toLocaleString(lang) + " KB";
   }
 
   function pollStatus(box) {
@@ -53,6 +61,14 @@
     try { mode = localStorage.getItem("lentera-video-quality") || "auto"; } catch (e) { /* private mode */ }
     if (mode === "audio" && !audio) mode = "auto";
     if (quality) quality.value = mode;
+    var costEl = box.querySelector(".video-cost");
+    function showCost() {
+      // What pressing "play" will cost for the whole video at the chosen quality.
+      if (!costEl) return;
+      var bytes = parseInt(costEl.getAttribute("data-bytes-" + (mode === "auto" ? "high" : mode)) || "0", 10);
+      costEl.textContent = bytes ? formatBytes(bytes) : "";
+    }
+    showCost();
 
     // --- what was played: [spanStart, lastTime] while playing without a jump
     var spanStart = null, lastTime = 0;
@@ -90,6 +106,16 @@
       if (!hls || !hls.levels || !hls.levels.length) return;
       hls.currentLevel = mode === "low" ? lowestLevel() : -1;
     }
+    function needHls(then) {
+      // hls.js (light build) only now, and only where Media Source Extensions let it work
+      // (it is preferred to a browser's own HLS, as before: the same quality switching everywhere).
+      if (window.Hls || !(window.MediaSource || window.ManagedMediaSource)) { then(); return; }
+      var s = document.createElement("script");
+      s.src = box.getAttribute("data-hls");
+      s.onload = then;
+      s.onerror = then;  // no hls.js (offline and not stored): load() falls back to the MP4
+      document.head.appendChild(s);
+    }
     function load(src, at) {
       var wasPlaying = !video.paused;
       if (window.Hls && window.Hls.isSupported()) {
@@ -126,14 +152,31 @@
       }
     }
     var start = resumeAt > 0 && (!duration || resumeAt < duration - 2) ? resumeAt : 0;
-    // An empty heartbeat says "the player is open": the first one starts the server's clock.
-    post(watchUrl, {from: start, to: start, position: start}, false).then(show);
-    load(mode === "audio" ? audio : master, start);
+    var started = false;
+    // Nothing is fetched before "play" (no hls.js, no playlist, no segment, no poster): on a weak
+    // signal the page costs a few KB until the learner decides to spend on the video.
+    function begin() {
+      if (started) return;
+      started = true;
+      if (playBtn) playBtn.hidden = true;
+      video.controls = true;
+      // An empty heartbeat says "the player is open": the first one starts the server's clock.
+      post(watchUrl, {from: start, to: start, position: start}, false).then(show);
+      needHls(function () {
+        load(mode === "audio" ? audio : master, start);
+        video.play().catch(function () {});
+      });
+    }
+    var playBtn = box.querySelector(".video-play");
+    if (playBtn) playBtn.addEventListener("click", begin);
+    video.addEventListener("play", function () { if (!started) { video.pause(); begin(); } });
 
     if (quality) quality.addEventListener("change", function () {
       var was = mode;
       mode = quality.value;
       try { localStorage.setItem("lentera-video-quality", mode); } catch (e) { /* private mode */ }
+      showCost();
+      if (!started) return;
       if (mode === "audio" || was === "audio") {
         flush(false);
         load(mode === "audio" ? audio : master, video.currentTime);
