@@ -26,8 +26,8 @@ from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import people_query, reach, rights_within, units_in_reach
 from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
-from app.web import flash_error, HomePanel, NavItem, page_of, public_url, run_operation, staff_required
 from app.redirects import safe_local_path
+from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
 
 bp = Blueprint("accounts", __name__)
 
