@@ -136,14 +136,27 @@ class MenuEntry:
 def menu_for(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
     """The bar's entries for `user` (groups placed where their first page would be) and the header
     links with their badge counts."""
+    if hasattr(user, "_get_current_object"):
+        user = user._get_current_object()  # one proxy lookup, not two per menu item
+    # The layout is the same for everyone with the same roles (labels translate when shown), so
+    # it is worked out once per role set and application; only the badges are per person.
+    menus = current_app.extensions.setdefault("lentera_menus", {})
+    key = (len(items), user.is_authenticated, tuple(user.role_names) if user.is_authenticated else ())
+    if key not in menus:
+        menus[key] = _menu_layout(user, items)
+    entries, header_items = menus[key]
+    return entries, [(item, item.badge(user) if item.badge else 0) for item in header_items]
+
+
+def _menu_layout(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[NavItem]]:
     entries: list[MenuEntry] = []
     groups: dict[str, MenuEntry] = {}
-    header: list[tuple[NavItem, int]] = []
+    header: list[NavItem] = []
     for item in sorted(items, key=lambda i: i.order):
         if not item.visible_to(user):
             continue
         if item.place == "header":
-            header.append((item, item.badge(user) if item.badge else 0))
+            header.append(item)
         elif item.group in MENU_GROUPS:
             if item.group not in groups:
                 groups[item.group] = MenuEntry(MENU_GROUPS[item.group], key=item.group)
