@@ -173,7 +173,7 @@ class _NoProblems:
 
 
 def _stored(key: str | None) -> bytes | None:
-    from app.media.storage import StorageError, get_storage
+    from app.storage import StorageError, get_storage
 
     if not key:
         return None

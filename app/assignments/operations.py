@@ -383,7 +383,7 @@ def _safe_name(filename: str, kind: str) -> str:
 
 def add_file(assignment: Assignment, user: User, filename: str, data: bytes) -> SubmissionFile:
     """Add a file to the learner's draft. Every check comes before anything is stored."""
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if "file" not in assignment.submission_types:
         raise RuleViolation(_("Tugas ini tidak menerima berkas, hanya teks daring."), code="files_not_accepted")
@@ -590,7 +590,7 @@ def release_grades(assignment: Assignment, by: User, *, user_ids: set[int] | Non
 
 def set_feedback_file(sub: Submission, filename: str, data: bytes) -> None:
     """An annotated file or a recorded comment for the learner (any accepted kind, 50 MB at most)."""
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if not data:
         raise BadInput(_("Berkas kosong."), code="empty_file")
@@ -677,7 +677,7 @@ def purge_pending_files() -> None:
     """After a commit: remove the stored bytes of files that were taken out of drafts."""
     from flask import g
 
-    from app.media.storage import StorageError, get_storage
+    from app.storage import StorageError, get_storage
 
     keys = g.pop("assignment_deletes", [])
     if not keys:
@@ -742,7 +742,7 @@ def write_all_submissions(assignment: Assignment, rows: list, out) -> int:
     the class size. Returns the number of learners included."""
     import zipfile
 
-    from app.media.storage import StorageError, get_storage
+    from app.storage import StorageError, get_storage
 
     store = get_storage()
     n = 0

@@ -194,7 +194,7 @@ def learner_action(assignment_id: int):
 @login_required
 def file_download(file_id: int):
     from app.assignments import filetypes
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     try:
         f, _sub = q.file_for(current_user, file_id)
@@ -206,7 +206,7 @@ def file_download(file_id: int):
 @bp.get("/tugas/<int:assignment_id>/petunjuk")
 @login_required
 def instructions_file(assignment_id: int):
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     a = _for_learner(assignment_id)
     if not a.activity.file_key:
@@ -218,7 +218,7 @@ def instructions_file(assignment_id: int):
 @login_required
 def feedback_file(submission_id: int):
     from app.assignments import filetypes
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     sub = db.session.get(Submission, submission_id)
     if sub is None or not sub.feedback_file_key:

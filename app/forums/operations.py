@@ -211,7 +211,7 @@ def reply(user: User, discussion: Discussion, message: str, parent_id: int | Non
 
 
 def add_attachments(post: Post, files: list[tuple[str, bytes]]) -> None:
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     files = [(name, data) for name, data in files if name or data]
     if len(files) > ATTACHMENTS_PER_POST:
@@ -356,7 +356,7 @@ def delete_post(user: User, post: Post) -> Discussion | None:
 
 
 def _delete_files(stmt) -> None:
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     storage = get_storage()
     for key in db.session.scalars(stmt):
@@ -536,7 +536,7 @@ def leave_community(user: User, community: Community) -> None:
 
 
 def add_community_file(user: User, community: Community, name: str, data: bytes) -> CommunityFile:
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     m = q.membership(user, community)
     if not q.is_facilitator(user, community) and (m is None or m.state != "active"):

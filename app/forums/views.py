@@ -210,7 +210,7 @@ def delete(post_id: int):
 
 
 def _download(name: str, key: str) -> Response:
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     data = get_storage().read_bytes(key)
     ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
