@@ -81,6 +81,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "CERT_PUBLIC_BASE_URL": env.get("CERT_PUBLIC_BASE_URL"),
         # The site's public address (https://lentera.example.go.id) for links in mail.
         "PUBLIC_BASE_URL": env.get("LENTERA_PUBLIC_BASE_URL"),
+        # Host names the site answers to (comma-separated); a request for any other host gets 400
+        # (Flask checks it), so a forged Host header reaches no link or certificate.
+        "TRUSTED_HOSTS": [h.strip() for h in env["LENTERA_TRUSTED_HOSTS"].split(",") if h.strip()]
+        if env.get("LENTERA_TRUSTED_HOSTS") else None,
     }
     if overrides:
         cfg.update(overrides)

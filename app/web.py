@@ -295,8 +295,18 @@ def init_app(app: Flask) -> None:
         # over. Each request starts from its own session cookie or token.
         g.pop("_login_user", None)
 
+    def refuse_untrusted_host():
+        # A Host outside TRUSTED_HOSTS: Flask leaves the request without a URL adapter, so no page
+        # (nor its links) can be built; answer plainly before anything else runs.
+        from werkzeug.exceptions import SecurityError
+
+        if isinstance(request.routing_exception, SecurityError):
+            return app.response_class(_("Alamat host ini tidak dilayani oleh situs ini."), 400, mimetype="text/plain")
+        return None
+
     # First of all before-request hooks, blueprints' included (they were registered earlier).
     app.before_request_funcs.setdefault(None, []).insert(0, forget_previous_user)
+    app.before_request_funcs[None].insert(0, refuse_untrusted_host)
 
     @app.before_request
     def bearer_token_user():

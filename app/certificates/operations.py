@@ -18,7 +18,7 @@ from app.certificates import pdf as pdfmod
 from app.certificates import signing
 from app.certificates.models import DEFAULT_LAYOUT, DEFAULT_SERIAL_FORMAT, Certificate, CertificateTemplate
 from app.certificates.serials import allocate_serial, check_format
-from app.errors import BadInput, Conflict, NotFound, RuleViolation
+from app.errors import BadInput, Conflict, LenteraError, NotFound, RuleViolation
 from app.extensions import db
 from app.media.storage import get_storage
 
@@ -374,15 +374,31 @@ def reissue(cert: Certificate, by: User, *, holder_name: str | None = None) -> C
 
 # --- rendering ---------------------------------------------------------------------------------
 
+def _loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.strip("[]") in ("localhost", "127.0.0.1", "::1")
+
+
 def public_base_url(base_url: str | None = None) -> str:
-    """CERT_PUBLIC_BASE_URL when set, else the current request's host (a job passes its own)."""
-    configured = current_app.config.get("CERT_PUBLIC_BASE_URL")
+    """The address certificates' QR codes point to: CERT_PUBLIC_BASE_URL, else the site's
+    PUBLIC_BASE_URL, else (a job passes the one its request computed here) the request's host only
+    when Flask has checked it against TRUSTED_HOSTS, or on a development machine (loopback).
+
+    Never an unchecked Host header: the first download renders the PDF, which is signed and kept,
+    so a forged host would be baked into the certificate's QR code for good.
+    """
+    cfg = current_app.config
+    configured = cfg.get("CERT_PUBLIC_BASE_URL") or cfg.get("PUBLIC_BASE_URL")
     if configured:
         return configured.rstrip("/")
     if base_url:
         return base_url.rstrip("/")
     if has_request_context():
-        return request.url_root.rstrip("/")
+        if cfg.get("TRUSTED_HOSTS") or _loopback(request.host):
+            return request.url_root.rstrip("/")
+        raise LenteraError(_("Alamat publik situs belum diatur, sehingga kode QR sertifikat belum dapat dibuat. "
+                             "Administrator perlu mengisi CERT_PUBLIC_BASE_URL atau LENTERA_PUBLIC_BASE_URL."),
+                           code="public_address_unset", status=503)
     return "http://localhost:5000"
 
 
