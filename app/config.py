@@ -66,6 +66,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_WINDOW_SECONDS": int(env.get("LENTERA_LOGIN_WINDOW_SECONDS", "900")),
         "LOGIN_MAX_FAILURES_ACCOUNT": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ACCOUNT", "5")),
         "LOGIN_MAX_FAILURES_ADDRESS": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ADDRESS", "20")),
+        # Wrong passwords for one account from one address: this many are free, then each try waits
+        # LOGIN_DELAY_SECONDS, doubled with every further failure (at most the window). Failures
+        # from all addresses past LOGIN_MAX_FAILURES_ACCOUNT slow down addresses the account has
+        # not signed in from in LOGIN_KNOWN_DAYS, never the owner's own: nobody can lock them out.
+        "LOGIN_FREE_FAILURES": int(env.get("LENTERA_LOGIN_FREE_FAILURES", "3")),
+        "LOGIN_DELAY_SECONDS": int(env.get("LENTERA_LOGIN_DELAY_SECONDS", "2")),
+        "LOGIN_KNOWN_DAYS": int(env.get("LENTERA_LOGIN_KNOWN_DAYS", "90")),
         # DOMAIN.md settings with their defaults.
         "JP_MINUTES": int(env.get("LENTERA_JP_MINUTES", "45")),
         "JP_TARGET_DEFAULT": int(env.get("LENTERA_JP_TARGET", "20")),
