@@ -50,6 +50,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+        # Behind HTTPS this turns on HSTS and Secure cookies, and gives the login throttle the
+        # person's own address instead of the proxy's.
+        "TRUSTED_PROXIES": int(env.get("LENTERA_TRUSTED_PROXIES", "0")),
+        "HSTS_SECONDS": int(env.get("LENTERA_HSTS_SECONDS", str(365 * 24 * 3600))),
         "REMEMBER_COOKIE_HTTPONLY": True,
         # "Ingat saya" keeps a browser signed in this many days at most (the cookie and, whatever the
         # browser keeps, the server-side session); without it a session ends after SESSION_HOURS.

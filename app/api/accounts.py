@@ -88,11 +88,13 @@ def employee_dict(user: User) -> dict:
 
 
 def person_in_reach(nip: str) -> User:
-    """The employee with this NIP, if the caller may see them (404 for unknown, 403 out of reach)."""
+    """The employee with this NIP, if the caller may see them: 404 for an unknown NIP, and for one
+    out of reach too unless the caller is staff (a learner must not learn which NIPs exist)."""
+    viewer = user_ctx()
     person = user_by_nip(nip)
-    if person is None:
+    if person is None or (not can_see_person(viewer, person) and not viewer.has_role("admin", "bpsdm")):
         raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip))
-    if not can_see_person(user_ctx(), person):
+    if not can_see_person(viewer, person):
         raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))
     return person
 

@@ -425,8 +425,12 @@ def page_data(cert: Certificate, base_url: str | None = None,
 
 
 def render_certificate(cert: Certificate, base_url: str | None = None, *, sign: bool = True) -> bytes:
+    """The certificate's PDF; a revoked one is stamped DICABUT across the page (and signed, so the
+    stamp cannot be removed without breaking the signature)."""
     tpl = look_of(cert)
-    data = pdfmod.render_pdf(page_data(cert, base_url, tpl), tpl, template_images(tpl))
+    revoked = cert.revoked_at is not None
+    data = pdfmod.render_pdf(page_data(cert, base_url, tpl), tpl, template_images(tpl), revoked=revoked,
+                             revoked_on=cert.revoked_at.date() if revoked else None)
     if sign:
         data = signing.sign_pdf(data, location=cert.place_of_issue or None)
     return data
@@ -438,8 +442,14 @@ def _pdf_key(cert: Certificate) -> str:
 
 
 def ensure_pdf(cert: Certificate, base_url: str | None = None) -> str:
-    """The storage key of the certificate's PDF, rendered and signed on first request, then cached."""
+    """The storage key of the certificate's PDF, rendered and signed on first request, then cached.
+    Once revoked, the PDF served (to its holder, in a bulk ZIP) is a stamped one, kept beside it."""
     store = get_storage()
+    if cert.revoked_at is not None:
+        key = _pdf_key(cert).removesuffix(".pdf") + "-dicabut.pdf"
+        if not store.exists(key):
+            store.put_bytes(key, render_certificate(cert, base_url), content_type="application/pdf")
+        return key
     if cert.pdf_key and store.exists(cert.pdf_key):
         return cert.pdf_key
     key = _pdf_key(cert)

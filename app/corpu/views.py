@@ -119,7 +119,7 @@ def person(nip: str):
     if who is None:
         abort(404)
     if not can_see_person(current_user, who):
-        abort(403)
+        abort(403 if current_user.has_role(*STAFF) else 404)  # no NIP existence told to learners
     return _profile(who, who.id == current_user.id)
 
 

@@ -253,7 +253,8 @@ def _person_in_reach(nip: str) -> User:
     if person is None:
         abort(404)
     if not can_see_person(current_user, person):
-        abort(403)
+        # Staff learn the person is out of reach; anyone else the same as for an unknown NIP.
+        abort(403 if current_user.has_role(*STAFF) else 404)
     return person
 
 
