@@ -91,6 +91,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "CERT_SIGNING_CHAIN": env.get("CERT_SIGNING_CHAIN"),
         "CERT_SIGNING_PASSPHRASE": env.get("CERT_SIGNING_PASSPHRASE"),
         "CERT_PUBLIC_BASE_URL": env.get("CERT_PUBLIC_BASE_URL"),
+        # Public certificate checks (verify page, form, API) per address and minute, per worker.
+        "VERIFY_RATE_LIMIT": int(env.get("LENTERA_VERIFY_RATE_PER_MINUTE", "30")),
         # The site's public address (https://lentera.example.go.id) for links in mail.
         "PUBLIC_BASE_URL": env.get("LENTERA_PUBLIC_BASE_URL"),
         # Host names the site answers to (comma-separated); a request for any other host gets 400

@@ -294,6 +294,7 @@ def init_app(app: Flask) -> None:
         # so a user loaded by an earlier request (another client, another person) would carry
         # over. Each request starts from its own session cookie or token.
         g.pop("_login_user", None)
+        g.pop("retry_after", None)
 
     def refuse_untrusted_host():
         # A Host outside TRUSTED_HOSTS: Flask leaves the request without a URL adapter, so no page
@@ -402,6 +403,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def https_and_privacy(resp):
+        if resp.status_code == 429 and g.get("retry_after"):  # a rate limit says when to come back
+            resp.headers["Retry-After"] = str(g.retry_after)
         if request.is_secure:
             # Served over HTTPS (directly, or behind a trusted proxy): keep browsers on HTTPS (the
             # cookies are made Secure by TrustedProxies, after every hook has set its own).

@@ -402,10 +402,31 @@ def public_base_url(base_url: str | None = None) -> str:
     return "http://localhost:5000"
 
 
-def verify_url(serial: str, base_url: str | None = None) -> str:
+def throttle_public_verify() -> None:
+    """At most VERIFY_RATE_LIMIT public verifications a minute per address (page, form, API): a
+    person scanning QR codes never reaches it; a script walking through serials does."""
+    from app.errors import Throttled
+    from app.ratelimit import LIMITER
+
+    limit = current_app.config.get("VERIFY_RATE_LIMIT") or 0
+    if limit <= 0 or not has_request_context():
+        return
+    wait = LIMITER.hit("verify", request.remote_addr or "unknown", limit, 60)
+    if wait:
+        from flask import g
+
+        g.retry_after = int(wait) + 1  # sent as Retry-After (app.web)
+        raise Throttled(_("Terlalu banyak pemeriksaan sertifikat dari alamat ini. Coba lagi dalam %(s)d detik.",
+                          s=g.retry_after))
+
+
+def verify_url(cert: Certificate | str, base_url: str | None = None) -> str:
+    """The verify page's address: for a certificate, its public id (serial and random code); a
+    string is used as it is (a template's preview)."""
     from urllib.parse import quote
 
-    return f"{public_base_url(base_url)}/verify/{quote(serial, safe='/')}"
+    public_id = cert.public_id if isinstance(cert, Certificate) else cert
+    return f"{public_base_url(base_url)}/verify/{quote(public_id, safe='/')}"
 
 
 def look_of(cert: Certificate) -> CertificateTemplate:
@@ -421,7 +442,7 @@ def page_data(cert: Certificate, base_url: str | None = None,
         holder_nip=cert.holder_nip, title=cert.title, training_type=cert.training_type, organiser=cert.organiser,
         start_date=cert.start_date, end_date=cert.end_date, jp=cert.jp, place_of_issue=cert.place_of_issue,
         issued_on=cert.issued_on, signatory_name=cert.signatory_name, signatory_position=cert.signatory_position,
-        verify_url=verify_url(cert.serial, base_url), expires_on=cert.expires_on)
+        verify_url=verify_url(cert, base_url), expires_on=cert.expires_on)
 
 
 def render_certificate(cert: Certificate, base_url: str | None = None, *, sign: bool = True) -> bytes:
