@@ -327,9 +327,20 @@ def init_app(app: Flask) -> None:
         # so a user loaded by an earlier request (another client, another person) would carry
         # over. Each request starts from its own session cookie or token.
         g.pop("_login_user", None)
+        g.pop("retry_after", None)
+
+    def refuse_untrusted_host():
+        # A Host outside TRUSTED_HOSTS: Flask leaves the request without a URL adapter, so no page
+        # (nor its links) can be built; answer plainly before anything else runs.
+        from werkzeug.exceptions import SecurityError
+
+        if isinstance(request.routing_exception, SecurityError):
+            return app.response_class(_("Alamat host ini tidak dilayani oleh situs ini."), 400, mimetype="text/plain")
+        return None
 
     # First of all before-request hooks, blueprints' included (they were registered earlier).
     app.before_request_funcs.setdefault(None, []).insert(0, forget_previous_user)
+    app.before_request_funcs[None].insert(0, refuse_untrusted_host)
 
     @app.before_request
     def bearer_token_user():
@@ -421,6 +432,25 @@ def init_app(app: Flask) -> None:
             return error_response(500, "server_error", _("Terjadi kesalahan pada server. Tim teknis sudah dicatat."))
         return render_template("error.html", code=500, message=_("Terjadi kesalahan pada server.")), 500
 
+    app.wsgi_app = TrustedProxies(app)
+
+    @app.after_request
+    def https_and_privacy(resp):
+        if resp.status_code == 429 and g.get("retry_after"):  # a rate limit says when to come back
+            resp.headers["Retry-After"] = str(g.retry_after)
+        if request.is_secure:
+            # Served over HTTPS (directly, or behind a trusted proxy): keep browsers on HTTPS (the
+            # cookies are made Secure by TrustedProxies, after every hook has set its own).
+            resp.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
+        # A signed-in person's pages, data and files are theirs: no shared or browser cache keeps
+        # them (a shared computer in an office, a proxy). Files meant to be cached say so.
+        login_user = g.get("_login_user")
+        if login_user is not None and login_user.is_authenticated:
+            cache = resp.headers.get("Cache-Control", "")
+            if not cache or cache == "private, max-age=0":
+                resp.headers["Cache-Control"] = "no-store"
+        return resp
+
     @app.after_request
     def security_headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -511,6 +541,36 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+class TrustedProxies:
+    """WSGI middleware: believe X-Forwarded-For and X-Forwarded-Proto from TRUSTED_PROXIES
+    proxies (read per request, so the setting can change without rebuilding the app); with none,
+    the headers of whoever connects are ignored. A request served over HTTPS gets every cookie
+    marked Secure (the session's, remember-me's), so none ever travels over plain HTTP."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self._fixes: dict[int, Any] = {}
+
+    def __call__(self, environ, start_response):
+        def secure_cookies(status, headers, exc_info=None):
+            # ProxyFix has set the scheme in `environ` by the time the response starts.
+            if environ.get("wsgi.url_scheme") == "https":
+                headers = [(k, v + "; Secure" if k.lower() == "set-cookie" and "; secure" not in v.lower() else v)
+                           for k, v in headers]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        n = int(self.app.config.get("TRUSTED_PROXIES") or 0)
+        if n <= 0:
+            return self.wsgi_app(environ, secure_cookies)
+        fix = self._fixes.get(n)
+        if fix is None:
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            fix = self._fixes[n] = ProxyFix(self.wsgi_app, x_for=n, x_proto=n)
+        return fix(environ, secure_cookies)
 
 
 class FormTranslations:

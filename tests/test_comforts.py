@@ -24,8 +24,8 @@ def test_verify_form_takes_a_typed_pasted_or_scanned_number(app, org, client):
     cert = db.session.query(Certificate).one()
     form = client.get("/verify")
     assert form.status_code == 200 and 'name="serial"' in form.get_data(as_text=True)
-    for typed in (cert.serial, f"  {cert.serial}\t", f"https://lentera.example.go.id/verify/{cert.serial}",
-                  f"http://127.0.0.1:5000/verify/{cert.serial}?utm=qr"):
+    for typed in (cert.public_id, f"  {cert.public_id}\t", f"https://lentera.example.go.id/verify/{cert.public_id}",
+                  f"http://127.0.0.1:5000/verify/{cert.public_id}?utm=qr"):
         resp = client.get("/verify", query_string={"serial": typed})
         assert resp.status_code == 302, typed
         page = client.get(resp.headers["Location"])

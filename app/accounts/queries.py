@@ -121,10 +121,11 @@ def user_by_nip(nip: str) -> User | None:
 
 
 def person_in_reach(viewer: User, nip: str) -> User:
-    """The employee with this NIP if `viewer` may see them: NotFound for an unknown NIP, Forbidden
-    for one out of reach (pages show the message, the API answers its envelope)."""
+    """The employee with this NIP if `viewer` may see them (pages show the message, the API
+    answers its envelope). NotFound for an unknown NIP, and for one out of reach too unless the
+    viewer is staff: a learner must not learn which NIPs exist; staff are told it is out of reach."""
     person = user_by_nip(nip)
-    if person is None:
+    if person is None or (not can_see_person(viewer, person) and not viewer.has_role("admin", "bpsdm")):
         raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip))
     if not can_see_person(viewer, person):
         raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))

@@ -172,7 +172,11 @@ def change_password():
     pw = ChangePasswordForm(prefix="pw")
     if pw.validate():
         try:
-            ops.change_password(current_user, pw.current.data, pw.new.data)
+            ops.change_password(current_user, pw.current.data, pw.new.data, request.remote_addr)
+        except Throttled as exc:
+            pw.current.errors.append(exc.message)
+            form = ProfileForm(obj=current_user, prefix="p")
+            return render_template("accounts/profile.html", form=form, pw=pw), 429
         except LenteraError as exc:
             (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
         else:

@@ -18,6 +18,7 @@ from app.certificates import operations as ops
 from app.certificates import queries as q
 from app.certificates.forms import ReissueForm, RevokeForm, TemplateForm, ZipForm
 from app.certificates.models import Certificate, CertificateTemplate
+from app.certificates.operations import throttle_public_verify
 from app.errors import LenteraError
 from app.extensions import db
 from app.jobs.models import Job
@@ -87,6 +88,7 @@ def pdf(serial: str):
 @bp.get("/verify")
 def verify_form():
     """The public form: type (or paste, or scan) a certificate's number and open its verify page."""
+    throttle_public_verify()
     raw = (request.args.get("serial") or "").strip()
     serial = q.serial_from_input(raw)
     if serial:
@@ -96,7 +98,8 @@ def verify_form():
 
 @bp.get("/verify/<path:serial>")
 def verify(serial: str):
-    cert = q.by_serial(serial)
+    throttle_public_verify()
+    cert = q.by_public_id(serial)
     if cert is None:
         return render_template("certificates/verify.html", cert=None, serial=serial), 404
     return render_template("certificates/verify.html", cert=cert, serial=cert.serial, status=cert.status(_today()),

@@ -514,6 +514,26 @@ def update_activity(activity: Activity, *, title: str | None = None, body: str |
     return activity
 
 
+#: The first bytes of programs: Windows (MZ: .exe, .dll, .scr), Linux (ELF), macOS (Mach-O, fat
+#: binaries, which share CAFEBABE with Java classes), and scripts with an interpreter line.
+_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
+                     b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
+#: Names that Windows, Android or a desktop run when opened, whatever they contain.
+_EXECUTABLE_SUFFIXES = {"exe", "dll", "scr", "com", "msi", "msp", "bat", "cmd", "ps1", "psm1", "vbs", "vbe",
+                        "wsf", "wsh", "hta", "cpl", "jar", "apk", "app", "sh", "run", "bin", "lnk", "reg", "pif",
+                        "gadget", "appx", "msix", "dmg", "pkg", "deb", "rpm"}
+
+
+def refuse_executable(filename: str, data: bytes) -> None:
+    """A course file is for reading: a program (by its content, whatever its name, or by a name a
+    computer runs) is refused, so a course can never hand learners malware."""
+    suffix = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if data[:4].startswith(_EXECUTABLE_MAGIC) or suffix in _EXECUTABLE_SUFFIXES:
+        raise RuleViolation(_("Berkas %(n)s adalah program atau skrip yang dapat dijalankan; berkas seperti ini "
+                              "tidak diterima. Unggah dokumen (PDF, Office, gambar) atau arsip berisi dokumen.",
+                              n=filename or ""), code="executable_file")
+
+
 def store_activity_file(activity: Activity, filename: str, data: bytes) -> None:
     """Put an uploaded resource in storage (local disk or S3) under the course's prefix."""
     from app.storage import get_storage
@@ -521,6 +541,7 @@ def store_activity_file(activity: Activity, filename: str, data: bytes) -> None:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", filename or "berkas").strip("-.") or "berkas"
     if not data:
         raise RuleViolation(_("Berkas kosong."), code="empty_file")
+    refuse_executable(filename, data)
     key = f"courses/{activity.course_id}/files/{uuid.uuid4().hex[:12]}-{name}"
     get_storage().put_bytes(key, data)
     activity.file_key = key
