@@ -29,6 +29,7 @@ from app.accounts.queries import Reach, find_unit_by_name, user_by_nip, user_by_
 from app.errors import BadInput, Conflict, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.inputs import is_digits
 from app.signals import employee_imported
 
 MIN_PASSWORD_LENGTH = 8
@@ -291,7 +292,7 @@ def authenticate(username: str, password: str, address: str) -> User:
     address = (address or "unknown")[:64]
     _throttle_check(username, address)
     user = user_by_username(username)
-    if user is None and username.isdigit():
+    if user is None and is_digits(username):
         user = user_by_nip(username)  # employees may log in with their NIP
     ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
     if not ok or user is None or not user.password_hash or not user.active:
@@ -395,7 +396,7 @@ def request_password_reset(identifier: str, address: str, link_for) -> None:
         raise Throttled(_("Terlalu banyak permintaan. Coba lagi dalam %(m)d menit.", m=minutes))
     db.session.add(LoginAttempt(username=key, address=address))
     user = user_by_username(identifier)
-    if user is None and identifier.isdigit():
+    if user is None and is_digits(identifier):
         user = user_by_nip(identifier)
     if user is None and "@" in identifier:
         user = db.session.scalar(select(User).where(func.lower(User.email) == identifier.lower()))

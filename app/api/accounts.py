@@ -15,6 +15,7 @@ from app.accounts.queries import can_see_person, people_query, reach, user_by_ni
 from app.api.core import paginate, route, user_ctx
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.inputs import is_digits
 from app.web import MAX_PER_PAGE
 
 MULTIPART_FILE = {"multipart/form-data": {"type": "object", "required": ["file"],
@@ -145,7 +146,7 @@ def employees(params: EmployeeListParams):
     stmt = people_query(viewer, r).order_by(User.name, User.id)
     if params.unit:
         key = params.unit.strip()
-        unit = db.session.get(Unit, int(key)) if key.isdigit() else \
+        unit = db.session.get(Unit, int(key)) if is_digits(key) else \
             db.session.scalar(select(Unit).where(Unit.code == key))
         if unit is None:
             raise NotFound(_("Unit %(u)s tidak ditemukan.", u=key))

@@ -56,6 +56,7 @@ def _pydantic_details(exc: ValidationError) -> list[dict[str, Any]]:
         "float_parsing": _("harus berupa angka"),
         "decimal_parsing": _("harus berupa angka"),
         "decimal_type": _("harus berupa angka"),
+        "finite_number": _("harus berupa angka biasa (bukan NaN atau tak hingga)"),
         "bool_type": _("harus true atau false"),
         "bool_parsing": _("harus true atau false"),
         "date_type": _("harus berupa tanggal YYYY-MM-DD"),

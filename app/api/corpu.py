@@ -18,6 +18,7 @@ from app.corpu.queries import all_competencies
 from app.corpu.recommend import recommendations
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.inputs import is_digits
 
 
 class LevelOut(BaseModel):
@@ -128,7 +129,7 @@ def employee_recommendations(nip: str):
 def unit_param(value: str | None) -> Unit | None:
     if not value:
         return None
-    unit = db.session.get(Unit, int(value)) if value.isdigit() else \
+    unit = db.session.get(Unit, int(value)) if is_digits(value) else \
         db.session.scalar(db.select(Unit).where(Unit.code == value))
     if unit is None:
         raise NotFound(_("Unit %(u)s tidak ditemukan.", u=value))

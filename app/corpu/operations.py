@@ -376,6 +376,8 @@ def add_plan_item(plan: DevelopmentPlan, actor: User, *, kind: str, course: Cour
         jp = Decimal(str(planned_jp)).quantize(Decimal("0.01"))
     except InvalidOperation:
         raise BadInput(_("JP harus angka.")) from None
+    if not jp.is_finite():  # NaN and Infinity parse, then break every comparison
+        raise BadInput(_("JP harus angka biasa (bukan NaN atau tak hingga)."), code="not_a_number")
     if kind == "course":
         if course is None or not course.published:
             raise BadInput(_("Pilih kursus yang tersedia."))
@@ -468,6 +470,8 @@ def _money(value) -> Decimal:
         amount = Decimal(str(value).replace(" ", "")).quantize(Decimal("0.01"))
     except InvalidOperation:
         raise BadInput(_("Jumlah uang harus angka (rupiah).")) from None
+    if not amount.is_finite():  # "NaN" quantizes to NaN, which no comparison accepts
+        raise BadInput(_("Jumlah uang harus angka (rupiah)."), code="not_a_number")
     if amount < 0:
         raise BadInput(_("Jumlah uang tidak boleh negatif."))
     return amount

@@ -38,6 +38,7 @@ from app.corpu.recommend import recommendations
 from app.courses.models import Course
 from app.errors import LenteraError
 from app.extensions import db
+from app.inputs import is_digits
 from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("corpu", __name__)
@@ -499,7 +500,7 @@ def costs():
         if not FlaskForm().validate_on_submit():  # the CSRF token
             abort(400)
         course_id = request.form.get("course_id", "")
-        course = db.session.get(Course, int(course_id)) if course_id.isdigit() else None
+        course = db.session.get(Course, int(course_id)) if is_digits(course_id) else None
         if course is None:
             abort(404)
         run_operation(lambda: ops.set_course_cost(course, request.form.get("cost", "")),
@@ -561,7 +562,7 @@ def program_edit(program_id: int | None = None):
         form.courses.data = "\n".join(pc.course.code for pc in prog.courses)
     status = 200
     if form.validate_on_submit():
-        codes = [c.strip() for c in form.courses.data.splitlines() if c.strip()]
+        codes = [c.strip() for c in (form.courses.data or "").splitlines() if c.strip()]
         found = {c.code: c.id for c in db.session.scalars(select(Course).where(Course.code.in_(codes)))}
         missing = [c for c in codes if c not in found]
         if missing:
