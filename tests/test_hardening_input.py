@@ -146,6 +146,10 @@ def test_hostile_json_on_every_write_route_is_refused(app, org, client, auth):
             if failure:
                 failures.append(failure)
                 break
+        # a form with every expected field missing (the program form without `courses` was a 500)
+        failure = _server_errors(client, method, url, data={"unexpected": "1"}, headers=headers)
+        if failure:
+            failures.append(failure + " (empty form)")
     assert not failures, "\n".join(failures)
     resp = client.post(f"/api/v1/courses/{course.id}/sections", data=DEEP, headers=headers,
                        content_type="application/json")
@@ -186,10 +190,19 @@ def test_nan_in_planned_jp_rules_and_costs_is_a_form_error(app, org, client, log
 
 
 def test_program_edit_without_courses_is_a_form_error(app, org, client, login):
+    from app.corpu import operations as corpu_ops
+    from app.extensions import db
+    from tests.factories import make_course
+
+    course = make_course(org.instructor)
+    program = corpu_ops.save_program(code="P-1", title="Program", course_ids=[course.id])
+    db.session.commit()
     login(org.admin)
-    resp = client.post("/program/baru", data={"code": "P-1", "title": "Program"})
-    assert resp.status_code == 400
-    assert "Wajib" in resp.get_data(as_text=True) or "wajib" in resp.get_data(as_text=True)
+    for url in ("/program/baru", f"/program/{program.id}/ubah"):
+        resp = client.post(url, data={"code": "P-1", "title": "Program"})
+        assert resp.status_code == 400, url
+        assert "wajib" in resp.get_data(as_text=True).lower(), url
+    assert [pc.course_id for pc in program.courses] == [course.id]
 
 
 def _png_header(width: int, height: int) -> bytes:

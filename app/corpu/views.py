@@ -560,9 +560,12 @@ def program_edit(program_id: int | None = None):
     form = ProgramForm(obj=prog)
     if request.method == "GET" and prog is not None:
         form.courses.data = "\n".join(pc.course.code for pc in prog.courses)
+    elif request.method == "POST":
+        # Without a `courses` field WTForms falls back to the program's own `courses` (a list of rows).
+        form.courses.data = request.form.get("courses", "")
     status = 200
     if form.validate_on_submit():
-        codes = [c.strip() for c in (form.courses.data or "").splitlines() if c.strip()]
+        codes = [c.strip() for c in form.courses.data.splitlines() if c.strip()]
         found = {c.code: c.id for c in db.session.scalars(select(Course).where(Course.code.in_(codes)))}
         missing = [c for c in codes if c not in found]
         if missing:
