@@ -216,10 +216,12 @@ def set_language(code: str):
 def _too_large_message() -> str:
     """Say what was too large, with the limit: the whole upload, or one text field of a form (a
     long lesson pasted from a word processor with its pictures embedded)."""
-    max_body = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    max_body = request.max_content_length or 0  # this route's limit (app/inputs.py)
     max_field = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0
     if max_body and (request.content_length or 0) > max_body:
-        return _("Berkas terlalu besar: paling besar %(n)d MB per unggahan.", n=max_body // (1024 * 1024))
+        if request.mimetype == "multipart/form-data" and max_body >= 1024 * 1024:
+            return _("Berkas terlalu besar: paling besar %(n)d MB per unggahan.", n=max_body // (1024 * 1024))
+        return _("Permintaan terlalu besar: paling besar %(n)d KB.", n=max(1, max_body // 1024))
     if max_field and request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return _("Teks yang diisikan terlalu panjang: paling banyak %(n)d KB per isian. Gambar yang ditempel ke "
                  "dalam teks membuatnya besar; unggah gambar lewat tombol Gambar di penyunting.", n=max_field // 1024)

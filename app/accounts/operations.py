@@ -30,6 +30,7 @@ from app.accounts.queries import Reach, find_unit_by_name, user_by_nip, user_by_
 from app.errors import BadInput, Conflict, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.inputs import is_digits
 from app.signals import employee_imported
 
 MIN_PASSWORD_LENGTH = 8
@@ -382,7 +383,7 @@ def _record_failure(user: User | None, identifier: str, address: str) -> None:
 
 def _find_account(identifier: str) -> User | None:
     user = user_by_username(identifier)
-    if user is None and identifier.isdigit():
+    if user is None and is_digits(identifier):
         user = user_by_nip(identifier)  # employees may log in with their NIP
     return user
 
@@ -505,7 +506,7 @@ def request_password_reset(identifier: str, address: str, link_for) -> None:
         raise Throttled(_("Terlalu banyak permintaan. Coba lagi dalam %(m)d menit.", m=minutes))
     db.session.add(LoginAttempt(username=key, address=address))
     user = user_by_username(identifier)
-    if user is None and identifier.isdigit():
+    if user is None and is_digits(identifier):
         user = user_by_nip(identifier)
     if user is None and "@" in identifier:
         user = db.session.scalar(select(User).where(func.lower(User.email) == identifier.lower()))

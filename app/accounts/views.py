@@ -26,6 +26,7 @@ from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import people_query, reach, rights_within, units_in_reach
 from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
+from app.inputs import is_digits
 from app.redirects import safe_local_path
 from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
 
@@ -293,7 +294,7 @@ def unit_edit(unit_id: int):
         head = db.session.get(User, form.head_id.data) if form.head_id.data else None
         target = form.jp_target.data.strip() if form.jp_target.data else ""
         try:
-            if target and not target.isdigit():
+            if target and not is_digits(target):
                 raise RuleViolation(_("Target JP harus bilangan bulat."))
             ops.update_unit(unit, name=form.name.data, code=form.code.data or "", parent=parent, head=head,
                             jp_target=int(target) if target else None)

@@ -16,6 +16,7 @@ from app.accounts.queries import people_query, reach
 from app.api.core import paginate, route, user_ctx
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.inputs import is_digits
 from app.web import MAX_PER_PAGE
 
 MULTIPART_FILE = {"multipart/form-data": {"type": "object", "required": ["file"],
@@ -140,7 +141,7 @@ def employees(params: EmployeeListParams):
     stmt = people_query(viewer, r).order_by(User.name, User.id)
     if params.unit:
         key = params.unit.strip()
-        unit = db.session.get(Unit, int(key)) if key.isdigit() else \
+        unit = db.session.get(Unit, int(key)) if is_digits(key) else \
             db.session.scalar(select(Unit).where(Unit.code == key))
         if unit is None:
             raise NotFound(_("Unit %(u)s tidak ditemukan.", u=key))

@@ -14,6 +14,7 @@ from app.api.core import route, user_ctx
 from app.courses.models import Course
 from app.errors import BadInput, Forbidden, NotFound, TooLarge
 from app.extensions import db
+from app.inputs import body_limit
 from app.quizzes import operations as ops
 from app.quizzes import queries
 from app.quizzes.models import Attempt, Quiz
@@ -114,6 +115,7 @@ def managed_course(course_id: int) -> Course:
     return course
 
 
+@body_limit(MAX_IMPORT_BYTES)
 @route("/courses/<int:course_id>/questions/import", "POST", tag="Kuis", status=201, response=ImportOut,
        query=ImportQuery,
        summary="Impor soal GIFT (text/plain) atau Moodle XML (application/xml) ke bank soal kursus. "

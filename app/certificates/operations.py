@@ -20,7 +20,7 @@ from app.certificates import pdf as pdfmod
 from app.certificates import signing
 from app.certificates.models import DEFAULT_LAYOUT, DEFAULT_SERIAL_FORMAT, Certificate, CertificateTemplate
 from app.certificates.serials import allocate_serial, check_format
-from app.errors import BadInput, Conflict, LenteraError, NotFound, RuleViolation
+from app.errors import BadInput, Conflict, LenteraError, NotFound, RuleViolation, TooLarge
 from app.extensions import db
 from app.storage import get_storage
 
@@ -149,15 +149,24 @@ def store_image(tpl: CertificateTemplate, kind: str, filename: str, data: bytes)
 
     if len(data) > MAX_IMAGE_BYTES:
         raise BadInput(_("Gambar terlalu besar (maks. 5 MB)."), code="image_too_large")
+    from app.images import MAX_PIXELS
+
     try:
-        img = Image.open(io.BytesIO(data))
-        img.verify()
-        fmt = img.format
-    except (UnidentifiedImageError, OSError, SyntaxError):
+        with Image.open(io.BytesIO(data)) as img:
+            fmt, (width, height) = img.format, img.size
+            img.verify()
+    except Image.DecompressionBombError:
+        raise TooLarge(_("Gambar terlalu besar; perkecil dulu (paling banyak 40 megapiksel)."),
+                       code="image_too_large") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise BadInput(_("Berkas %(name)s bukan gambar PNG atau JPEG.", name=filename or kind),
                        code="image_invalid") from None
     if fmt not in ("PNG", "JPEG"):
         raise BadInput(_("Gambar harus PNG atau JPEG."), code="image_invalid")
+    # A few kilobytes of PNG can declare 40000×40000 pixels: the PDF would decode them all.
+    if width * height > MAX_PIXELS:
+        raise TooLarge(_("Gambar %(w)s×%(h)s piksel terlalu besar; perkecil dulu (paling banyak 40 megapiksel).",
+                         w=width, h=height), code="image_too_large")
     key = f"certificates/templates/{tpl.id}/{kind}.{'png' if fmt == 'PNG' else 'jpg'}"
     get_storage().put_bytes(key, data, content_type="image/png" if fmt == "PNG" else "image/jpeg")
     return key

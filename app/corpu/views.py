@@ -38,6 +38,7 @@ from app.corpu.recommend import recommendations
 from app.courses.models import Course
 from app.errors import LenteraError
 from app.extensions import db
+from app.inputs import is_digits
 from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("corpu", __name__)
@@ -497,7 +498,7 @@ def costs():
         if not FlaskForm().validate_on_submit():  # the CSRF token
             abort(400)
         course_id = request.form.get("course_id", "")
-        course = db.session.get(Course, int(course_id)) if course_id.isdigit() else None
+        course = db.session.get(Course, int(course_id)) if is_digits(course_id) else None
         if course is None:
             abort(404)
         run_operation(lambda: ops.set_course_cost(course, request.form.get("cost", "")),
@@ -556,6 +557,9 @@ def program_edit(program_id: int | None = None):
     form = ProgramForm(obj=prog)
     if request.method == "GET" and prog is not None:
         form.courses.data = "\n".join(pc.course.code for pc in prog.courses)
+    elif request.method == "POST":
+        # Without a `courses` field WTForms falls back to the program's own `courses` (a list of rows).
+        form.courses.data = request.form.get("courses", "")
     status = 200
     if form.validate_on_submit():
         codes = [c.strip() for c in form.courses.data.splitlines() if c.strip()]

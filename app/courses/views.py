@@ -36,6 +36,7 @@ from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
+from app.inputs import is_digits
 from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required
 
 bp = Blueprint("courses", __name__)
@@ -73,9 +74,10 @@ def _decimal_arg(name: str) -> Decimal | None:
     if not raw:
         return None
     try:
-        return Decimal(raw)
+        value = Decimal(raw)
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None  # ?jp_min=NaN filters nothing rather than crashing
 
 
 # --- learners -------------------------------------------------------------------------------------------
@@ -537,7 +539,7 @@ def participants(course_id: int):
 def _report_unit(r) -> Unit | None:
     """The unit a report is filtered to (`?unit=`), only within the viewer's reach."""
     raw = request.args.get("unit") or ""
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and is_digits(raw)):
         return None
     unit = db.session.get(Unit, int(raw))
     if unit is None or not r.covers_unit(unit):
@@ -615,7 +617,7 @@ def attendance(activity_id: int):
     rows = q.attendance_list(a, r)
     if request.method == "POST":
         allowed = {u.id: u for u, _at in rows}
-        chosen = [allowed[int(x)] for x in request.form.getlist("user_id") if x.isdigit() and int(x) in allowed]
+        chosen = [allowed[int(x)] for x in request.form.getlist("user_id") if is_digits(x) and int(x) in allowed]
         nips = [n.strip() for n in (request.form.get("nips") or "").replace(",", "\n").splitlines() if n.strip()]
         by_nip = {u.nip: u for u in allowed.values() if u.nip}
         unknown = [n for n in nips if n not in by_nip]

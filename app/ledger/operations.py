@@ -16,6 +16,7 @@ from app.accounts.queries import organisation_wide, reach, user_by_nip
 from app.errors import BadInput, Conflict, Forbidden, RuleViolation
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.inputs import finite_decimal
 from app.ledger import chain, rules
 from app.ledger.models import SIASN_TYPES, AttendanceBatch, Claim, JpRule, LedgerEntry
 from app.notifications.operations import notify
@@ -235,7 +236,7 @@ def sniff_evidence(data: bytes) -> tuple[str, str]:
 
 def _length_fields(rule: JpRule, days, minutes, stated_jp, international) -> rules.Computed:
     return rules.compute(rule, days=days, minutes=minutes,
-                         stated_jp=Decimal(stated_jp) if stated_jp not in (None, "") else None,
+                         stated_jp=finite_decimal(stated_jp, "stated_jp") if stated_jp not in (None, "") else None,
                          international=international)
 
 

@@ -11,7 +11,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    FloatField,
     IntegerField,
     RadioField,
     SelectField,
@@ -20,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.inputs import FiniteFloatField, is_digits
 from app.quizzes.grading import BadResponse, parse_number
 
 TYPE_LABELS = {
@@ -37,7 +37,7 @@ class QuestionForm(FlaskForm):
     category = StringField(_l("Kategori (mis. Etika/Dasar)"), validators=[Optional(), Length(max=900)])
     text = TextAreaField(_l("Teks soal (HTML diperbolehkan)"), validators=[DataRequired(_l("Wajib diisi."))])
     general_feedback = TextAreaField(_l("Umpan balik umum"), validators=[Optional()])
-    default_mark = FloatField(_l("Nilai soal"), default=1.0,
+    default_mark = FiniteFloatField(_l("Nilai soal"), default=1.0,
                               validators=[InputRequired(_l("Wajib diisi.")), NumberRange(min=0.01, message=_l("Harus > 0."))])
 
 
@@ -56,7 +56,7 @@ class ImportForm(FlaskForm):
 
 
 class QuizSettingsForm(FlaskForm):
-    pass_percent = FloatField(_l("Batas lulus (persen)"), validators=[InputRequired(_l("Wajib diisi.")),
+    pass_percent = FiniteFloatField(_l("Batas lulus (persen)"), validators=[InputRequired(_l("Wajib diisi.")),
                                                                 NumberRange(0, 100, _l("Antara 0 dan 100."))])
     max_attempts = IntegerField(_l("Jumlah percobaan (0 = tanpa batas)"),
                                 validators=[InputRequired(_l("Wajib diisi.")), NumberRange(min=0)])
@@ -73,7 +73,7 @@ class QuizSettingsForm(FlaskForm):
 
 
 class GradeForm(FlaskForm):
-    mark = FloatField(_l("Nilai"), validators=[InputRequired(_l("Wajib diisi.")), NumberRange(min=0)])
+    mark = FiniteFloatField(_l("Nilai"), validators=[InputRequired(_l("Wajib diisi.")), NumberRange(min=0)])
     feedback = TextAreaField(_l("Komentar"), validators=[Optional()])
 
 
@@ -103,7 +103,7 @@ def question_data_from_form(qtype: str, form, existing: dict | None = None) -> t
     data: dict[str, Any]
     if qtype == "multichoice":
         used = {c["id"] for c in existing.get("choices", [])}
-        next_id = max([int(i) for i in used if str(i).isdigit()] + [0]) + 1
+        next_id = max([int(i) for i in used if is_digits(str(i))] + [0]) + 1
         choices = []
         for i in rows:
             text = form.get(f"c{i}_text", "").strip()
@@ -141,7 +141,7 @@ def question_data_from_form(qtype: str, form, existing: dict | None = None) -> t
         data = {"answers": answers}
     elif qtype == "matching":
         used = {p["id"] for p in existing.get("pairs", [])}
-        next_id = max([int(i) for i in used if str(i).isdigit()] + [0]) + 1
+        next_id = max([int(i) for i in used if is_digits(str(i))] + [0]) + 1
         pairs = []
         for i in rows:
             stem, answer = form.get(f"p{i}_stem", "").strip(), form.get(f"p{i}_answer", "").strip()

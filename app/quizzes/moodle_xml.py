@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from app.inputs import is_digits
 from app.quizzes.parsed import ParsedQuestion, ParseProblem, ParseResult, clean_category_path, to_html
 
 SUPPORTED = ("multichoice", "truefalse", "shortanswer", "numerical", "matching", "essay")
@@ -182,7 +183,7 @@ def _question(el, qtype: str, path: str) -> ParsedQuestion:
     elif qtype == "essay":
         lines_raw = _text(el, "responsefieldlines") or "10"
         q.data = {"response_format": _text(el, "responseformat") or "editor",
-                  "lines": int(lines_raw) if lines_raw.isdigit() else 10,
+                  "lines": int(lines_raw) if is_digits(lines_raw) else 10,
                   "grader_info": _formatted(el.find("graderinfo"))}
     return q
 

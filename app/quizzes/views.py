@@ -16,6 +16,7 @@ from app.accounts.models import utcnow
 from app.courses.models import Activity, Course
 from app.errors import Conflict, LenteraError, RuleViolation
 from app.extensions import db
+from app.inputs import is_digits
 from app.quizzes import operations as ops
 from app.quizzes import queries
 from app.quizzes.forms import (
@@ -241,12 +242,12 @@ def settings(quiz_id: int):
                             shuffle_questions=form.shuffle_questions.data, shuffle_choices=form.shuffle_choices.data,
                             open_at=_local_to_utc(form.open_at.data), close_at=_local_to_utc(form.close_at.data),
                             clear_dates=True, review_after=form.review_after.data)
-            fixed = [int(x) for x in request.form.getlist("question") if x.isdigit()]
+            fixed = [int(x) for x in request.form.getlist("question") if is_digits(x)]
             randoms = []
             for cat in queries.categories(quiz.course):
                 n = request.form.get(f"random-{cat.id}", "").strip()
                 if n and n != "0":
-                    if not n.isdigit():
+                    if not is_digits(n):
                         raise RuleViolation(_("Jumlah soal acak harus bilangan bulat."), code="invalid_quiz")
                     randoms.append((cat.id, int(n)))
             ops.set_slots(quiz, question_ids=fixed, random_from=randoms)
@@ -398,7 +399,7 @@ def attempt_post(attempt_id: int):
         ops.submit_attempt(attempt.id, current_user)
         db.session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    page = int(go) if go.isdigit() else 1
+    page = int(go) if is_digits(go) else 1
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=page))
 
 
