@@ -15,14 +15,17 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, never a batch table copy: on SQLite a copy drops quiz_questions, and
+# with foreign keys on that cascades to every attempt answer (tests/test_quizzes_corpus.py
+# checks that attempts keep their marks through this migration both ways).
+
 def upgrade():
-    with op.batch_alter_table('quiz_questions') as batch:
-        batch.add_column(sa.Column('idnumber', sa.String(length=100), nullable=True))
-        # existing questions have no tags: an empty list, not NULL
-        batch.add_column(sa.Column('tags', sa.JSON(), nullable=False, server_default='[]'))
+    op.add_column('quiz_questions', sa.Column('idnumber', sa.String(length=100), nullable=True))
+    # existing questions have no tags: an empty list, not NULL
+    op.add_column('quiz_questions', sa.Column('tags', sa.JSON(), nullable=False, server_default='[]'))
 
 
 def downgrade():
-    with op.batch_alter_table('quiz_questions') as batch:
-        batch.drop_column('tags')
-        batch.drop_column('idnumber')
+    # SQLite (3.35+) drops a column in place, without copying the table
+    op.execute('ALTER TABLE quiz_questions DROP COLUMN tags')
+    op.execute('ALTER TABLE quiz_questions DROP COLUMN idnumber')
