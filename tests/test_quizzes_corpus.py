@@ -235,3 +235,53 @@ def test_decimal_marks_are_exact():
     assert outcome.exact == 1 and outcome.fraction == 1.0
     assert grade("matching", {"pairs": [{"id": str(i), "stem": f"s{i}", "answer": f"a{i}"} for i in range(3)]},
                  {"0": "c1", "1": "c2", "2": "c1"}).fraction == pytest.approx(2 / 3)
+
+
+def _bank(course):
+    from app.quizzes.models import QuestionCategory
+
+    rows = db.session.execute(select(QuestionCategory.path, Question).join(
+        Question, Question.category_id == QuestionCategory.id).where(Question.course_id == course.id)
+        .order_by(Question.id)).all()
+    return [(p, q.type, q.name, q.text, q.general_feedback, q.default_mark, q.data, q.idnumber, q.tags)
+            for p, q in rows]
+
+
+def test_gift_export_round_trips_every_gift_type(client, org, auth):
+    course, other = make_course(org.instructor), make_course(org.instructor)
+    db.session.commit()
+    h = auth(org.instructor)
+    sent = client.post(f"/api/v1/courses/{course.id}/questions/import", data=(DATA / "gift_moodle.gift").read_bytes(),
+                       headers={**h, "Content-Type": "text/plain"})
+    assert sent.status_code == 201 and sent.json["imported"] == 17
+    gift = client.get(f"/api/v1/courses/{course.id}/questions/export?format=gift", headers=h)
+    assert gift.status_code == 200 and gift.mimetype == "text/plain"
+    assert "$CATEGORY: $course$/top/Korpus/GIFT" in gift.text and "// [id:SOAL-7] [tag:etika] [tag:mudah]" in gift.text
+    back = client.post(f"/api/v1/courses/{other.id}/questions/import", data=gift.data,
+                       headers={**h, "Content-Type": "text/plain"})
+    assert back.status_code == 201 and back.json == {"imported": 17, "category": "Korpus/GIFT", "skipped": []}
+    assert _bank(other) == _bank(course)
+    # and once more: GIFT → GIFT is stable
+    again = client.get(f"/api/v1/courses/{other.id}/questions/export?format=gift", headers=h)
+    assert again.text == gift.text
+    assert client.get(f"/api/v1/courses/{course.id}/questions/export?format=pdf", headers=h).status_code == 400
+
+
+def test_xml_export_round_trips_the_whole_xml_corpus(client, org, auth):
+    course, other = make_course(org.instructor), make_course(org.instructor)
+    db.session.commit()
+    h = {**auth(org.instructor), "Content-Type": "application/xml"}
+    client.post(f"/api/v1/courses/{course.id}/questions/import", data=(DATA / "moodle_xml_whole.xml").read_bytes(),
+                headers=h)
+    client.post(f"/api/v1/courses/{course.id}/questions/import", data=(DATA / "gift_moodle.gift").read_bytes(),
+                headers={**h, "Content-Type": "text/plain"})
+    xml = client.get(f"/api/v1/courses/{course.id}/questions/export", headers=h)
+    back = client.post(f"/api/v1/courses/{other.id}/questions/import", data=xml.data, headers=h)
+    assert back.status_code == 201 and back.json["imported"] == 23, back.json
+
+    def same(rows, course_id):  # each bank's file links name its own course
+        return sorted(repr(r).replace(f"/kursus/{course_id}/", "/kursus/N/") for r in rows)
+
+    assert same(_bank(other), other.id) == same(_bank(course), course.id)
+    pic = db.session.scalar(select(Question).where(Question.course_id == other.id, Question.name == "Gambar tersemat"))
+    assert f"/kursus/{other.id}/bank-soal/berkas/" in pic.text  # the picture came along in the file

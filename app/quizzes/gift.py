@@ -332,3 +332,42 @@ def _number_spec(t: str, at: int) -> tuple[float | str, float]:
     if not m:
         raise _Fail(at, f"Jawaban angka '{t.strip()}' tidak valid: tulis 3.14, 3.14:0.01 atau 1..5.")
     return float(m.group(1)), abs(float(m.group(2) or 0))
+
+
+# --- export -------------------------------------------------------------------------------------
+
+def export_gift(questions: list[tuple[str, object]]) -> str:
+    """[(category path, Question), ...] → GIFT text that `parse_gift` (and Moodle) read back to the
+    same questions. Texts are written as `[html]`; a question GIFT cannot hold (a case-sensitive
+    short answer, numerical units) is left out with a comment saying why."""
+    from app.quizzes import qtypes
+    from app.quizzes.qtypes.base import gift_escape
+
+    out: list[str] = ["// Bank soal Lentera, format GIFT", ""]
+    last_category = None
+    for cat_path, q in questions:
+        if cat_path != last_category:
+            out += [f"$CATEGORY: $course$/top/{cat_path}" if cat_path else "$CATEGORY: $course$/top", ""]
+            last_category = cat_path
+        kind = qtypes.get(q.type)
+        inner = kind.write_gift(q.data or {})
+        if inner is None:
+            out += [f"// Soal '{q.name}' ({q.type}) tidak dapat ditulis dalam GIFT; pakai ekspor Moodle XML.", ""]
+            continue
+        meta = []
+        if getattr(q, "idnumber", None):
+            meta.append(f"[id:{q.idnumber.replace(']', chr(92) + ']')}]")
+        meta += [f"[tag:{t.replace(']', chr(92) + ']')}]" for t in (getattr(q, "tags", None) or [])]
+        if meta:
+            out.append("// " + " ".join(meta))
+        head = f"::{gift_escape(q.name)}::[html]{gift_escape(q.text)}"
+        if q.type == "description":
+            out += [head, ""]
+            continue
+        general = f"####{gift_escape(q.general_feedback)}" if q.general_feedback else ""
+        if inner.endswith("\n"):
+            body = inner + (f"\t{general}\n" if general else "")
+        else:
+            body = inner + general
+        out += [head + "{" + body + "}", ""]
+    return "\n".join(out)

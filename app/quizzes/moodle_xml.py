@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import posixpath
+import re
 from urllib.parse import unquote
 
 from lxml import etree
@@ -171,6 +173,37 @@ def _question(el, kind, path: str) -> ParsedQuestion:
 
 # --- export -------------------------------------------------------------------------------------
 
+_FILE_LINK = re.compile(r"/kursus/(\d+)/bank-soal/berkas/([0-9a-f]{32})/([^\"'<>\s]+)")
+
+
+def _embed_files(el, q, data: dict) -> dict:
+    """Point the question's links to stored files back at `@@PLUGINFILE@@/name` and put the files
+    themselves in the XML (base64), so the export carries its pictures to another site."""
+    from app.media.storage import StorageError, get_storage
+    from app.quizzes.operations import file_key
+
+    found: dict[str, str] = {}
+
+    def swap(html: str) -> str:
+        def one(m: re.Match) -> str:
+            found[m.group(3)] = file_key(int(m.group(1)), m.group(2), unquote(m.group(3)))
+            return "@@PLUGINFILE@@/" + m.group(3)
+        return _FILE_LINK.sub(one, html or "")
+
+    text, feedback = swap(q.text), swap(q.general_feedback or "")
+    data = json.loads(swap(json.dumps(data, ensure_ascii=False))) if found else data
+    if not found:
+        return {"text": q.text, "general_feedback": q.general_feedback or "", "data": data, "files": {}}
+    files = {}
+    store = get_storage()
+    for name, key in found.items():
+        try:
+            files[unquote(name)] = store.read_bytes(key)
+        except (StorageError, OSError):
+            continue  # a file gone from storage: the link stays, pointing nowhere, as in Moodle
+    return {"text": text, "general_feedback": feedback, "data": data, "files": files}
+
+
 def export_moodle_xml(questions: list[tuple[str, object]]) -> bytes:
     """[(category path, Question), ...] → a Moodle XML document (UTF-8 bytes)."""
     root = etree.Element("quiz")
@@ -182,11 +215,15 @@ def export_moodle_xml(questions: list[tuple[str, object]]) -> bytes:
             last_category = cat_path
         kind = qtypes.get(q.type)
         el = etree.SubElement(root, "question", type="match" if q.type == "matching" else q.type)
+        parts = _embed_files(el, q, q.data or {})
+        data = parts["data"]
         sub(el, "name", q.name)
-        sub(el, "questiontext", q.text, format="html")
-        sub(el, "generalfeedback", q.general_feedback or "", format="html")
+        qt = sub(el, "questiontext", parts["text"], format="html")
+        for name, body in parts["files"].items():
+            f = etree.SubElement(qt, "file", name=name, path="/", encoding="base64")
+            f.text = base64.b64encode(body).decode("ascii")
+        sub(el, "generalfeedback", parts["general_feedback"], format="html")
         leaf(el, "defaultgrade", fmt_number(q.default_mark))
-        data = q.data or {}
         if "penalty" in data:
             leaf(el, "penalty", fmt_number(data["penalty"]))
         leaf(el, "hidden", "0")

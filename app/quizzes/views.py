@@ -241,6 +241,16 @@ def bank_export(course_id: int):
                     headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.xml"'})
 
 
+@bp.get("/kursus/<int:course_id>/bank-soal/ekspor.gift")
+@login_required
+def bank_export_gift(course_id: int):
+    from app.quizzes.gift import export_gift
+
+    course = _course(course_id)
+    return Response(export_gift(queries.bank_for_export(course)), mimetype="text/plain",
+                    headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.gift.txt"'})
+
+
 # --- quiz settings, results, essays, statistics ---------------------------------------------------
 
 @bp.get("/aktivitas/<int:activity_id>/kuis")
