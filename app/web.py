@@ -246,7 +246,14 @@ VENDOR_FILES = {
     # the rich-text editor (Quill 2: BSD, no build step, tables and a clean semantic-HTML export)
     "quill.js": "quill/dist/quill.js",
     "quill.snow.css": "quill/dist/quill.snow.css",
+    # TeX in questions and lessons (KaTeX: fast, synchronous, MIT; loaded by static/math.js only
+    # on pages with a \( \), \[ \] or $$ delimiter)
+    "katex.min.js": "katex/dist/katex.min.js",
+    "katex.min.css": "katex/dist/katex.min.css",
+    "katex-auto-render.min.js": "katex/dist/contrib/auto-render.min.js",
 }
+# Folders whose files a vendored stylesheet asks for by relative URL (KaTeX's fonts/…).
+VENDOR_DIRS = {"fonts": "katex/dist/fonts"}
 
 
 @bp.get("/vendor/<name>")
@@ -262,6 +269,22 @@ def vendor(name: str):
     if not path.is_file():
         abort(404)
     mimetype = "text/css" if name.endswith(".css") else "text/javascript"
+    return send_file(path, mimetype=mimetype, max_age=7 * 24 * 3600, conditional=True)
+
+
+@bp.get("/vendor/<folder>/<name>")
+def vendor_dir(folder: str, name: str):
+    from pathlib import Path
+
+    from flask import send_file
+
+    rel = VENDOR_DIRS.get(folder)
+    if rel is None or "/" in name or name.startswith(".") or not name.endswith((".woff2", ".woff", ".ttf")):
+        abort(404)
+    path = Path(current_app.root_path).parent / "node_modules" / rel / name
+    if not path.is_file():
+        abort(404)
+    mimetype = {"woff2": "font/woff2", "woff": "font/woff", "ttf": "font/ttf"}[name.rsplit(".", 1)[1]]
     return send_file(path, mimetype=mimetype, max_age=7 * 24 * 3600, conditional=True)
 
 

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.inputs import body_limit
 from app.quizzes import operations as ops
 from app.quizzes import queries
+from app.quizzes.gift import export_gift
 from app.quizzes.models import Attempt, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
 
@@ -136,11 +137,20 @@ def import_questions(course_id: int, params: ImportQuery):
     return report.as_dict()
 
 
+class ExportQuery(BaseModel):
+    format: Literal["xml", "gift"] = "xml"
+
+
 @route("/courses/<int:course_id>/questions/export", "GET", tag="Kuis", response_content="application/xml",
-       summary="Ekspor seluruh bank soal kursus sebagai Moodle XML")
-def export_questions(course_id: int):
+       query=ExportQuery,
+       summary="Ekspor seluruh bank soal kursus sebagai Moodle XML (`format=xml`, bawaan) atau GIFT (`format=gift`)")
+def export_questions(course_id: int, params: ExportQuery):
     course = managed_course(course_id)
-    body = export_moodle_xml(queries.bank_for_export(course))
+    rows = queries.bank_for_export(course)
+    if params.format == "gift":
+        return Response(export_gift(rows), mimetype="text/plain",
+                        headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.gift.txt"'})
+    body = export_moodle_xml(rows)
     return Response(body, mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.xml"'})
 

@@ -58,13 +58,20 @@ def _where(path: Path, d: dict) -> str:
 @quizzes_group.command("export")
 @click.argument("course_code")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def export_command(course_code: str, path: Path) -> None:
-    """Ekspor bank soal kursus sebagai Moodle XML."""
+@click.option("--format", "fmt", type=click.Choice(["xml", "gift"]), default=None,
+              help="xml (Moodle XML) atau gift; bawaan: dari akhiran nama berkas, selain itu xml.")
+def export_command(course_code: str, path: Path, fmt: str | None) -> None:
+    """Ekspor bank soal kursus sebagai Moodle XML atau GIFT."""
+    from app.quizzes.gift import export_gift
     from app.quizzes.moodle_xml import export_moodle_xml
     from app.quizzes.queries import bank_for_export
 
     rows = bank_for_export(_course(course_code))
-    path.write_bytes(export_moodle_xml(rows))
+    fmt = fmt or ("gift" if path.suffix.lower() in (".gift", ".txt") else "xml")
+    if fmt == "gift":
+        path.write_text(export_gift(rows), encoding="utf-8")
+    else:
+        path.write_bytes(export_moodle_xml(rows))
     click.echo(f"{len(rows)} soal diekspor ke {path}.")
 
 

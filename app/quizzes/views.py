@@ -4,6 +4,7 @@ and review."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ from app.quizzes.forms import (
     question_data_from_form,
     responses_from_form,
 )
-from app.quizzes.models import QUESTION_TYPES, Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
+from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
 from app.web import flash_error, run_operation
 
@@ -132,7 +133,7 @@ def _question_editor(course: Course, qtype: str, question: Question | None):
 @login_required
 def question_new(course_id: int, qtype: str):
     course = _course(course_id)
-    if qtype not in QUESTION_TYPES:
+    if qtype not in TYPE_LABELS:
         abort(404)
     return _question_editor(course, qtype, None)
 
@@ -199,12 +200,46 @@ def bank_import(course_id: int):
                            skipped=skipped), status
 
 
+@bp.get("/kursus/<int:course_id>/bank-soal/berkas/<digest>/<name>")
+@login_required
+def bank_file(course_id: int, digest: str, name: str):
+    """A picture or file that came embedded in an imported question: for the course's staff and
+    its enrolled learners (who see it in their quiz)."""
+    from app.courses.operations import get_enrolment
+    from app.media.serving import send_stored
+
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    if not queries.can_manage_course(current_user, course) and get_enrolment(course, current_user) is None:
+        abort(403)
+    if not re.fullmatch(r"[0-9a-f]{32}", digest) or "/" in name or name.startswith("."):
+        abort(404)
+    import mimetypes
+
+    kind = mimetypes.guess_type(name)[0] or ""
+    # pictures, sound and video show inline; anything else (SVG, HTML: they can carry scripts) downloads
+    inline = kind in ("image/png", "image/jpeg", "image/gif", "image/webp") or kind.startswith(("audio/", "video/"))
+    return send_stored(ops.file_key(course.id, digest, name), filename=name, max_age=86400,
+                       mimetype=kind if inline else "application/octet-stream", as_attachment=not inline)
+
+
 @bp.get("/kursus/<int:course_id>/bank-soal/ekspor.xml")
 @login_required
 def bank_export(course_id: int):
     course = _course(course_id)
     return Response(export_moodle_xml(queries.bank_for_export(course)), mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.xml"'})
+
+
+@bp.get("/kursus/<int:course_id>/bank-soal/ekspor.gift")
+@login_required
+def bank_export_gift(course_id: int):
+    from app.quizzes.gift import export_gift
+
+    course = _course(course_id)
+    return Response(export_gift(queries.bank_for_export(course)), mimetype="text/plain",
+                    headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.gift.txt"'})
 
 
 # --- quiz settings, results, essays, statistics ---------------------------------------------------
