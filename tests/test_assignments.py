@@ -381,3 +381,18 @@ def test_download_all_feedback_zip_and_reminders(client, org, auth, login):
     client.post(f"/tugas/{aid}/pengingat")
     notes = db.session.scalars(select(Notification).where(Notification.title.contains("Pengingat"))).all()
     assert [n.user_id for n in notes] == [org.learner_b.id]
+
+
+def test_due_date_is_in_the_learner_agenda_until_handed_in(client, org, auth, login):
+    h = auth(org.instructor)
+    due = (datetime.now(UTC) + timedelta(days=3)).isoformat(timespec="minutes")
+    cid, act = _course_with_assignment(client, h, due_at=due)
+    _enrol(client, cid, org.learner_a1, auth)
+    login(org.learner_a1)
+    page = client.get("/kalender").get_data(as_text=True)
+    assert "Tenggat tugas" in page and "Laporan aktualisasi" in page
+    lh = auth(org.learner_a1)
+    aid = act["assignment_id"]
+    client.put(f"/api/v1/assignments/{aid}/submission", headers=lh, json={"text": "isi"})
+    client.post(f"/api/v1/assignments/{aid}/submission/submit", headers=lh)
+    assert "Laporan aktualisasi" not in client.get("/kalender").get_data(as_text=True)

@@ -23,6 +23,12 @@ bp = Blueprint("grades", __name__)
 NAV = [NavItem(_l("Nilai saya"), "grades.mine", order=33, group="development")]
 
 
+@bp.app_context_processor
+def _course_staff_links() -> dict:
+    # The course engine's staff page lists these without knowing this module (see course_edit.html).
+    return {"course_staff_links": [(_("Buku nilai"), "grades.book")]}
+
+
 def _staff(course_id: int):
     try:
         return q.staff_course(current_user, course_id)
