@@ -167,8 +167,8 @@ def run() -> list:
             for name, path in (("grader page, 500 submissions", f"/tugas/{STATE['assignment_id']}/penilaian"),
                                ("grade book, 500 learners x 20 items", f"/kursus/{STATE['course_id']}/nilai")):
                 with Server("bench.bare_app:app", workers=WORKERS) as bare:
-                    ceiling = load(bare.url + "/", connections=10, seconds=seconds)
-                result = load(server.url + path, connections=10, seconds=seconds, headers=headers)
+                    ceiling = load(bare.url + "/", connections=4, seconds=seconds)
+                result = load(server.url + path, connections=4, seconds=seconds, headers=headers)
                 out.append(Figure(name, result, ceiling, workers=WORKERS, database=kind))
     return out
 

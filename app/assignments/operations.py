@@ -814,3 +814,67 @@ def apply_feedback_zip(assignment: Assignment, data: bytes, *, allowed: dict[str
         sub = submission_for_grading(assignment, person)
         set_feedback_file(sub, name, zf.read(info))
     return len(plan)
+
+
+# --- resumable uploads (tus), for weak networks ------------------------------------------------------
+
+def create_upload(assignment: Assignment, user: User, filename: str, length: int) -> Any:
+    """Start a resumable upload. Everything that can be judged before the bytes arrive is judged
+    now (files accepted, the size cap, the number of files, the cut-off), so nobody waits for an
+    hour on a weak line to be told no."""
+    from app.assignments.models import Upload
+
+    if "file" not in assignment.submission_types:
+        raise RuleViolation(_("Tugas ini tidak menerima berkas, hanya teks daring."), code="files_not_accepted")
+    sub = _editable(assignment, user)
+    if length <= 0:
+        raise BadInput(_("Berkas kosong."), code="empty_file")
+    if length > assignment.max_file_mb * 1024 * 1024:
+        raise TooLarge(_("Berkas %(name)s terlalu besar (%(size)s MB): paling besar %(mb)d MB.", name=filename,
+                         size=f"{length / 1024 / 1024:.1f}".replace(".", ","), mb=assignment.max_file_mb),
+                       code="file_too_large")
+    if len(sub.files) >= assignment.max_files:
+        raise RuleViolation(_("Paling banyak %(n)d berkas; hapus satu dulu.", n=assignment.max_files),
+                            code="too_many_files")
+    up = Upload(id=uuid.uuid4().hex, assignment_id=assignment.id, user_id=user.id, filename=(filename or "berkas")[:250],
+                length=length, offset=0, state="open")
+    db.session.add(up)
+    db.session.flush()
+    return up
+
+
+def get_upload(user: User, upload_id: str) -> Any:
+    from app.assignments.models import Upload
+
+    up = db.session.get(Upload, upload_id) if re.fullmatch(r"[0-9a-f]{32}", upload_id or "") else None
+    if up is None or up.user_id != user.id:
+        raise NotFound(_("Unggahan tidak ditemukan."), code="upload_not_found")
+    return up
+
+
+def receive_chunk(user: User, upload_id: str, offset: int, stream) -> Any:
+    """Append a chunk at `offset`; with the last byte the file is checked and added to the draft."""
+    from app.media.upload import append, read_body, temp_path
+
+    up = get_upload(user, upload_id)
+    if up.state != "open":
+        raise Conflict(_("Unggahan ini sudah selesai."), code="upload_closed")
+    path = temp_path(f"tugas-{up.id}")
+    up.offset = append(path, offset, up.length, read_body(stream))
+    up.updated_at = utcnow()
+    if up.offset == up.length:
+        assignment = db.session.get(Assignment, up.assignment_id)
+        data = path.read_bytes()
+        try:
+            f = add_file(assignment, user, up.filename, data)
+        except (BadInput, RuleViolation, TooLarge, Conflict):
+            db.session.rollback()
+            up = get_upload(user, upload_id)
+            up.state = "refused"
+            path.unlink(missing_ok=True)
+            db.session.commit()  # the refusal sticks although the request answers with the error
+            raise
+        up.state, up.file_id = "done", f.id
+        path.unlink(missing_ok=True)
+    db.session.flush()
+    return up

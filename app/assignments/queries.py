@@ -196,18 +196,47 @@ def grader_rows(a: Assignment, r: Reach, *, flt: str = "", q: str = "") -> list[
 
 
 def counts(a: Assignment, r: Reach) -> dict[str, int]:
-    """The numbers on the grader page's filter tabs."""
-    rows = grader_rows(a, r)
-    return {
-        "": len(rows),
-        "not_submitted": sum(1 for x in rows if x.submission is None or x.submission.status != "submitted"),
-        "needs_grading": sum(1 for x in rows if x.submission is not None and x.submission.status == "submitted"
-                             and x.submission.grade is None),
-        "late": sum(1 for x in rows if x.late),
-        "graded": sum(1 for x in rows if x.submission is not None and x.submission.grade is not None),
-        "unreleased": sum(1 for x in rows if x.submission is not None and x.submission.grade is not None
-                          and x.submission.marking_state != "released"),
-    }
+    """The numbers on the grader page's filter tabs, counted by the database in one query."""
+    from sqlalchemy import case
+
+    def n(cond):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    submitted = Submission.status == "submitted"
+    graded = Submission.grade.is_not(None)
+    stmt = (select(func.count(User.id), n(Submission.id.is_(None) | (Submission.status != "submitted")),
+                   n(submitted & Submission.grade.is_(None)), n(Submission.late.is_(True)), n(graded),
+                   n(graded & (Submission.marking_state != "released")))
+            .select_from(User).join(Enrolment, and_(Enrolment.user_id == User.id, Enrolment.course_id == a.course_id))
+            .outerjoin(Submission, and_(Submission.user_id == User.id, Submission.assignment_id == a.id,
+                                        Submission.latest.is_(True)))
+            .outerjoin(Unit, User.unit_id == Unit.id))
+    if not r.everything:
+        stmt = stmt.where(r.unit_filter(Unit.path))
+    total, not_submitted, needs, late, done, unreleased = db.session.execute(stmt).one()
+    return {"": int(total), "not_submitted": int(not_submitted), "needs_grading": int(needs), "late": int(late),
+            "graded": int(done), "unreleased": int(unreleased)}
+
+
+def number_text(value: Decimal | None, sep: str) -> str:
+    """A grade as text with the page's decimal separator: the grader page and the grade book show
+    thousands of numbers, and Babel's formatter costs a tenth of a millisecond each."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", sep)
+
+
+def local_text(dt: datetime | None, zone: str) -> str:
+    """A stored UTC time in the person's zone, "dd-mm-yyyy HH:MM" (cheap, for long tables)."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    if dt is None:
+        return ""
+    return dt.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).strftime("%d-%m-%Y %H:%M")
 
 
 def learner_in_reach(a: Assignment, r: Reach, nip: str) -> User:
