@@ -406,7 +406,7 @@ def test_resumable_upload_resumes_and_checks_the_whole_file(client, org, auth):
     _enrol(client, cid, org.learner_a1, auth)
     lh = auth(org.learner_a1)
     aid = act["assignment_id"]
-    meta = {"Upload-Metadata": "filename " + base64.b64encode("laporan akhir.pdf".encode()).decode()}
+    meta = {"Upload-Metadata": "filename " + base64.b64encode(b"laporan akhir.pdf").decode()}
     big = client.post(f"/api/v1/assignments/{aid}/submission/uploads", headers={**lh, **meta,
                                                                                "Upload-Length": str(2 * 1024 * 1024)})
     assert big.status_code == 413
@@ -435,3 +435,33 @@ def test_resumable_upload_resumes_and_checks_the_whole_file(client, org, auth):
     assert len(client.get(f"/api/v1/assignments/{aid}/submission", headers=lh).json["files"]) == 1
     # Someone else's upload does not exist for them.
     assert client.head(url, headers=auth(org.learner_b)).status_code == 404
+
+
+def test_a_named_mentor_assesses_instead_of_the_atasan(client, org, auth, login):
+    h = auth(org.instructor)
+    cid, act = _course_with_assignment(client, h, workplace_assessment=True)
+    _enrol(client, cid, org.learner_a1, auth)
+    aid = act["assignment_id"]
+    lh = auth(org.learner_a1)
+    client.put(f"/api/v1/assignments/{aid}/submission", headers=lh, json={"text": "Laporan mentor"})
+    fid = client.post(f"/api/v1/assignments/{aid}/submission/files", headers=lh, content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(PDF), "a.pdf")}).json["id"]
+    client.post(f"/api/v1/assignments/{aid}/submission/submit", headers=lh)
+    login(org.instructor)
+    bad = client.post(f"/tugas/{aid}/penilaian/{org.learner_a1.id}",
+                      data={"action": "assessor", "assessor_nip": "199001012015011999"})
+    assert bad.status_code == 422
+    client.post(f"/tugas/{aid}/penilaian/{org.learner_a1.id}", data={"action": "assessor",
+                                                                     "assessor_nip": org.bpsdm_a.nip})
+    client.post("/keluar")
+    login(org.head_a)  # the atasan no longer assesses, nor opens the files
+    assert b"Laporan mentor" not in client.get("/penilaian-atasan").data
+    assert client.get(f"/tugas/berkas/{fid}").status_code == 403
+    client.post("/keluar")
+    login(org.bpsdm_a)
+    assert b"Laporan mentor" in client.get("/penilaian-atasan").data
+    assert client.get(f"/tugas/berkas/{fid}").status_code == 200
+    sub = db.session.scalar(select(Submission))
+    client.post("/penilaian-atasan", data={"submission_id": sub.id, "grade": "77"})
+    db.session.expire_all()
+    assert db.session.get(Submission, sub.id).workplace_grade == Decimal("77.00")

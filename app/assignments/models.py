@@ -169,5 +169,18 @@ class Upload(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Assessor(db.Model):
+    """A named workplace assessor for one learner (a mentor or coach), instead of the atasan."""
+
+    __tablename__ = "assignment_assessors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
+    __table_args__ = (UniqueConstraint("assignment_id", "learner_id", name="uq_assignment_assessors_learner"),)
+
+
 # The assignment activity type plugs into the course engine's registry when this module is imported.
 from app.assignments import activity as _activity  # noqa: E402,F401

@@ -657,8 +657,11 @@ def workplace_assess(sub: Submission, assessor: User, *, grade: Any, feedback: s
 
     if not sub.assignment.workplace_assessment:
         raise Conflict(_("Tugas ini tidak memakai penilaian atasan."), code="no_workplace_assessment")
-    if not is_supervisor_of(assessor, sub.user):
-        raise Forbidden(_("Hanya atasan peserta yang memberi penilaian tempat kerja."), code="not_supervisor")
+    named = named_assessor(sub.assignment, sub.user)
+    allowed = named.id == assessor.id if named is not None else is_supervisor_of(assessor, sub.user)
+    if not allowed:
+        raise Forbidden(_("Hanya atasan peserta (atau mentor yang ditunjuk) yang memberi penilaian tempat kerja."),
+                        code="not_supervisor")
     a = sub.assignment
     top = a.max_grade
     try:
@@ -878,3 +881,33 @@ def receive_chunk(user: User, upload_id: str, offset: int, stream) -> Any:
         path.unlink(missing_ok=True)
     db.session.flush()
     return up
+
+
+def named_assessor(assignment: Assignment, learner: User) -> User | None:
+    """The mentor or coach named to assess this learner's work, if any (else the atasan does)."""
+    from app.assignments.models import Assessor
+
+    row = db.session.scalar(select(Assessor).where(Assessor.assignment_id == assignment.id,
+                                                   Assessor.learner_id == learner.id))
+    return row.assessor if row is not None else None
+
+
+def set_assessor(assignment: Assignment, learner: User, assessor: User | None, *, by: User) -> None:
+    """Name a mentor or coach as the learner's workplace assessor (None: back to the atasan)."""
+    from app.assignments.models import Assessor
+
+    if not assignment.workplace_assessment:
+        raise Conflict(_("Tugas ini tidak memakai penilaian tempat kerja."), code="no_workplace_assessment")
+    if assessor is not None and assessor.id == learner.id:
+        raise RuleViolation(_("Peserta tidak dapat menilai tugasnya sendiri."), code="self_assessor")
+    row = db.session.scalar(select(Assessor).where(Assessor.assignment_id == assignment.id,
+                                                   Assessor.learner_id == learner.id))
+    if assessor is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(Assessor(assignment_id=assignment.id, learner_id=learner.id, assessor_id=assessor.id,
+                                named_by_id=by.id))
+    else:
+        row.assessor_id, row.named_by_id = assessor.id, by.id
+    db.session.flush()

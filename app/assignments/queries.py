@@ -251,24 +251,40 @@ def learner_in_reach(a: Assignment, r: Reach, nip: str) -> User:
 
 
 def workplace_queue(assessor: User) -> list[tuple[Submission, Assignment]]:
-    """Submitted work of the assessor's staff on assignments that ask for the atasan's assessment."""
+    """Submitted work awaiting this person's workplace assessment: of their staff (as atasan), unless
+    a mentor was named for that learner, and of the learners they were named for."""
+    from app.assignments.models import Assessor
+
     paths = db.session.scalars(select(Unit.path).where(Unit.head_id == assessor.id)).all()
-    if not paths:
-        return []
-    r = Reach(everything=False, unit_paths=tuple(paths), user_id=assessor.id)
+    named = select(Assessor.id).where(Assessor.assignment_id == Submission.assignment_id,
+                                      Assessor.learner_id == Submission.user_id)
+    mine = select(Assessor.id).where(Assessor.assignment_id == Submission.assignment_id,
+                                     Assessor.learner_id == Submission.user_id, Assessor.assessor_id == assessor.id)
+    cond = mine.exists()
+    if paths:
+        r = Reach(everything=False, unit_paths=tuple(paths), user_id=assessor.id)
+        cond = cond | (r.unit_filter(Unit.path) & ~named.exists())
     stmt = (select(Submission, Assignment).join(Assignment, Assignment.id == Submission.assignment_id)
-            .join(User, User.id == Submission.user_id).join(Unit, Unit.id == User.unit_id)
+            .join(User, User.id == Submission.user_id).outerjoin(Unit, Unit.id == User.unit_id)
             .where(Assignment.workplace_assessment.is_(True), Submission.latest.is_(True),
-                   Submission.status == "submitted", User.id != assessor.id, r.unit_filter(Unit.path))
+                   Submission.status == "submitted", User.id != assessor.id, cond)
             .order_by(Submission.workplace_at.is_not(None), Submission.submitted_at.desc()))
     return [(s, a) for s, a in db.session.execute(stmt).all()]
+
+
+def is_workplace_assessor(user: User, sub: Submission) -> bool:
+    from app.accounts.queries import is_supervisor_of
+    from app.assignments.operations import named_assessor
+
+    if not sub.assignment.workplace_assessment:
+        return False
+    named = named_assessor(sub.assignment, sub.user)
+    return named.id == user.id if named is not None else is_supervisor_of(user, sub.user)
 
 
 def file_for(user: User, file_id: int) -> tuple[SubmissionFile, Submission]:
     """A handed-in file, for the learner who handed it in, the graders in reach, or the atasan
     when the assignment asks for a workplace assessment."""
-    from app.accounts.queries import is_supervisor_of
-
     f = db.session.get(SubmissionFile, file_id)
     if f is None:
         raise NotFound(_("Berkas tidak ditemukan."), code="file_not_found")
@@ -278,7 +294,7 @@ def file_for(user: User, file_id: int) -> tuple[SubmissionFile, Submission]:
     r = grader_reach(user, sub.assignment)
     if r is not None and r.covers(sub.user):
         return f, sub
-    if sub.assignment.workplace_assessment and sub.status == "submitted" and is_supervisor_of(user, sub.user):
+    if sub.status == "submitted" and is_workplace_assessor(user, sub):
         return f, sub
     raise Forbidden(_("Anda tidak berhak membuka berkas ini."), code="file_forbidden")
 

@@ -308,6 +308,15 @@ def grade_one(assignment_id: int, user_id: int):
             if action == "reopen":
                 ops.reopen(sub, current_user)
                 message = _("Tugas dibuka kembali untuk %(n)s.", n=learner.name)
+            elif action == "assessor":
+                from app.accounts.queries import user_by_nip
+
+                nip = (request.form.get("assessor_nip") or "").strip()
+                mentor = user_by_nip(nip) if nip else None
+                if nip and mentor is None:
+                    raise LenteraError(_("Tidak ada pegawai dengan NIP %(nip)s.", nip=nip))
+                ops.set_assessor(a, learner, mentor, by=current_user)
+                message = _("Penilai tempat kerja untuk %(n)s disimpan.", n=learner.name)
             elif action == "extension":
                 ops.grant_extension(a, learner, due_at=_local_to_utc(request.form.get("ext_due")).replace(tzinfo=UTC)
                                     if request.form.get("ext_due") else None,
@@ -347,7 +356,8 @@ def grade_one(assignment_id: int, user_id: int):
                            next_id=next_id, position=(pos + 1 if pos is not None else None), total=len(ids),
                            flt=flt, earlier=earlier, due=due, cutoff=cutoff, ext=ext,
                            status_labels=q.STATUS_LABELS, marking_labels=q.MARKING_LABELS,
-                           grade_text=q.grade_text, local=_utc_to_local_text), status
+                           grade_text=q.grade_text, local=_utc_to_local_text,
+                           mentor=ops.named_assessor(a, learner) if a.workplace_assessment else None), status
 
 
 @bp.post("/tugas/<int:assignment_id>/rilis")
