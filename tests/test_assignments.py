@@ -381,3 +381,87 @@ def test_download_all_feedback_zip_and_reminders(client, org, auth, login):
     client.post(f"/tugas/{aid}/pengingat")
     notes = db.session.scalars(select(Notification).where(Notification.title.contains("Pengingat"))).all()
     assert [n.user_id for n in notes] == [org.learner_b.id]
+
+
+def test_due_date_is_in_the_learner_agenda_until_handed_in(client, org, auth, login):
+    h = auth(org.instructor)
+    due = (datetime.now(UTC) + timedelta(days=3)).isoformat(timespec="minutes")
+    cid, act = _course_with_assignment(client, h, due_at=due)
+    _enrol(client, cid, org.learner_a1, auth)
+    login(org.learner_a1)
+    page = client.get("/kalender").get_data(as_text=True)
+    assert "Tenggat tugas" in page and "Laporan aktualisasi" in page
+    lh = auth(org.learner_a1)
+    aid = act["assignment_id"]
+    client.put(f"/api/v1/assignments/{aid}/submission", headers=lh, json={"text": "isi"})
+    client.post(f"/api/v1/assignments/{aid}/submission/submit", headers=lh)
+    assert "Laporan aktualisasi" not in client.get("/kalender").get_data(as_text=True)
+
+
+def test_resumable_upload_resumes_and_checks_the_whole_file(client, org, auth):
+    import base64
+
+    h = auth(org.instructor)
+    cid, act = _course_with_assignment(client, h, allowed_types=["pdf"], max_file_mb=1)
+    _enrol(client, cid, org.learner_a1, auth)
+    lh = auth(org.learner_a1)
+    aid = act["assignment_id"]
+    meta = {"Upload-Metadata": "filename " + base64.b64encode(b"laporan akhir.pdf").decode()}
+    big = client.post(f"/api/v1/assignments/{aid}/submission/uploads", headers={**lh, **meta,
+                                                                               "Upload-Length": str(2 * 1024 * 1024)})
+    assert big.status_code == 413
+    data = PDF + b"x" * 5000
+    start = client.post(f"/api/v1/assignments/{aid}/submission/uploads",
+                        headers={**lh, **meta, "Upload-Length": str(len(data))})
+    assert start.status_code == 201
+    url = start.headers["Location"]
+    octets = {**lh, "Content-Type": "application/offset+octet-stream"}
+    first = client.patch(url, headers={**octets, "Upload-Offset": "0"}, data=data[:3000])
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == "3000"
+    # The connection dropped; a resend from the wrong offset is a conflict, HEAD tells where to go on.
+    assert client.patch(url, headers={**octets, "Upload-Offset": "0"}, data=data[:10]).status_code == 409
+    assert client.head(url, headers=lh).headers["Upload-Offset"] == "3000"
+    last = client.patch(url, headers={**octets, "Upload-Offset": "3000"}, data=data[3000:])
+    assert last.status_code == 204
+    mine = client.get(f"/api/v1/assignments/{aid}/submission", headers=lh).json
+    assert [f["name"] for f in mine["files"]] == ["laporan akhir.pdf"]
+    # A whole file that is not of an accepted type is refused at the end; the draft keeps its file.
+    bad = b"\x00\x01binary" * 100
+    s2 = client.post(f"/api/v1/assignments/{aid}/submission/uploads",
+                     headers={**lh, **meta, "Upload-Length": str(len(bad))})
+    r = client.patch(s2.headers["Location"], headers={**octets, "Upload-Offset": "0"}, data=bad)
+    assert r.status_code == 422 and r.json["error"]["code"] == "file_type_not_allowed"
+    assert client.get(s2.headers["Location"], headers=lh).json["state"] == "refused"
+    assert len(client.get(f"/api/v1/assignments/{aid}/submission", headers=lh).json["files"]) == 1
+    # Someone else's upload does not exist for them.
+    assert client.head(url, headers=auth(org.learner_b)).status_code == 404
+
+
+def test_a_named_mentor_assesses_instead_of_the_atasan(client, org, auth, login):
+    h = auth(org.instructor)
+    cid, act = _course_with_assignment(client, h, workplace_assessment=True)
+    _enrol(client, cid, org.learner_a1, auth)
+    aid = act["assignment_id"]
+    lh = auth(org.learner_a1)
+    client.put(f"/api/v1/assignments/{aid}/submission", headers=lh, json={"text": "Laporan mentor"})
+    fid = client.post(f"/api/v1/assignments/{aid}/submission/files", headers=lh, content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(PDF), "a.pdf")}).json["id"]
+    client.post(f"/api/v1/assignments/{aid}/submission/submit", headers=lh)
+    login(org.instructor)
+    bad = client.post(f"/tugas/{aid}/penilaian/{org.learner_a1.id}",
+                      data={"action": "assessor", "assessor_nip": "199001012015011999"})
+    assert bad.status_code == 422
+    client.post(f"/tugas/{aid}/penilaian/{org.learner_a1.id}", data={"action": "assessor",
+                                                                     "assessor_nip": org.bpsdm_a.nip})
+    client.post("/keluar")
+    login(org.head_a)  # the atasan no longer assesses, nor opens the files
+    assert b"Laporan mentor" not in client.get("/penilaian-atasan").data
+    assert client.get(f"/tugas/berkas/{fid}").status_code == 403
+    client.post("/keluar")
+    login(org.bpsdm_a)
+    assert b"Laporan mentor" in client.get("/penilaian-atasan").data
+    assert client.get(f"/tugas/berkas/{fid}").status_code == 200
+    sub = db.session.scalar(select(Submission))
+    client.post("/penilaian-atasan", data={"submission_id": sub.id, "grade": "77"})
+    db.session.expire_all()
+    assert db.session.get(Submission, sub.id).workplace_grade == Decimal("77.00")

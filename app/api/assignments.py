@@ -306,3 +306,90 @@ def grades_release(assignment_id: int):
     db.session.commit()
     return {"released": n}
 
+
+
+# --- resumable uploads (tus 1.0 core + creation), as for videos ------------------------------------
+
+class UploadOut(BaseModel):
+    id: str
+    url: str
+    offset: int
+    length: int
+    state: str
+    file_id: int | None
+
+
+TUS_HEADERS = {"Tus-Resumable": "1.0.0", "Tus-Version": "1.0.0", "Tus-Extension": "creation"}
+
+
+def _upload_out(up) -> dict:
+    from flask import url_for
+
+    return {"id": up.id, "url": url_for("api.assignments_upload_patch", upload_id=up.id), "offset": up.offset,
+            "length": up.length, "state": up.state, "file_id": up.file_id}
+
+
+def _tus(resp, up):
+    resp.headers.update(TUS_HEADERS)
+    resp.headers["Upload-Offset"] = str(up.offset)
+    resp.headers["Upload-Length"] = str(up.length)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _int_header(name: str) -> int:
+    raw = request.headers.get(name, "")
+    if not raw.isdigit() or len(raw) > 15:
+        raise BadInput(_("Header %(h)s wajib berupa bilangan bulat tak negatif.", h=name), code="invalid_header")
+    return int(raw)
+
+
+def _filename(header: str) -> str:
+    import base64
+
+    for pair in filter(None, (p.strip() for p in header.split(","))):
+        key, _sep, value = pair.partition(" ")
+        if key == "filename" and value:
+            try:
+                return base64.b64decode(value, validate=True).decode("utf-8")
+            except ValueError:
+                raise BadInput(_("Upload-Metadata filename harus base64."), code="invalid_metadata") from None
+    return "berkas"
+
+
+@route("/assignments/<int:assignment_id>/submission/uploads", "POST", summary="Start a resumable file upload to the "
+       "draft (tus): headers Upload-Length and Upload-Metadata `filename <base64>`; over the size cap → 413",
+       tag="assignments", response=UploadOut, status=201, body_content={"application/octet-stream": {"type": "string"}})
+def upload_create(assignment_id: int):
+    from flask import Response
+
+    user = user_ctx()
+    a = q.visible_assignment(user, assignment_id)
+    up = ops.create_upload(a, user, _filename(request.headers.get("Upload-Metadata", "")), _int_header("Upload-Length"))
+    db.session.commit()
+    body = _upload_out(up)
+    resp = _tus(Response(UploadOut(**body).model_dump_json(), status=201, mimetype="application/json"), up)
+    resp.headers["Location"] = body["url"]
+    return resp
+
+
+@route("/assignment-uploads/<upload_id>", "GET", summary="An upload's state; HEAD answers Upload-Offset (tus)",
+       tag="assignments", response=UploadOut)
+def upload_state(upload_id: str):
+    from flask import Response
+
+    up = ops.get_upload(user_ctx(), upload_id)
+    return _tus(Response(UploadOut(**_upload_out(up)).model_dump_json(), mimetype="application/json"), up)
+
+
+@route("/assignment-uploads/<upload_id>", "PATCH", summary="Send a chunk at Upload-Offset; with the last byte the "
+       "file is checked (type by content) and added to the draft", tag="assignments", status=204,
+       body_content={"application/offset+octet-stream": {"type": "string", "format": "binary"}})
+def upload_patch(upload_id: str):
+    from flask import Response
+
+    if request.mimetype != "application/offset+octet-stream":
+        raise BadInput(_("Content-Type harus application/offset+octet-stream."), code="bad_content_type", status=415)
+    up = ops.receive_chunk(user_ctx(), upload_id, _int_header("Upload-Offset"), request.stream)
+    db.session.commit()
+    return _tus(Response(status=204), up)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User, utcnow
@@ -150,6 +150,36 @@ class Extension(db.Model):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     __table_args__ = (UniqueConstraint("assignment_id", "user_id", name="uq_assignment_extensions_assignment_user"),)
+
+
+class Upload(db.Model):
+    """A resumable upload of one file to a learner's draft (tus 1.0, as for videos): chunks append
+    to a file under the instance dir; the whole file is checked like any other when it is complete."""
+
+    __tablename__ = "assignment_uploads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(250))
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open | done | refused | abandoned
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("assignment_submission_files.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assessor(db.Model):
+    """A named workplace assessor for one learner (a mentor or coach), instead of the atasan."""
+
+    __tablename__ = "assignment_assessors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assessor: Mapped[User] = relationship(foreign_keys=[assessor_id])
+    __table_args__ = (UniqueConstraint("assignment_id", "learner_id", name="uq_assignment_assessors_learner"),)
 
 
 # The assignment activity type plugs into the course engine's registry when this module is imported.

@@ -657,8 +657,11 @@ def workplace_assess(sub: Submission, assessor: User, *, grade: Any, feedback: s
 
     if not sub.assignment.workplace_assessment:
         raise Conflict(_("Tugas ini tidak memakai penilaian atasan."), code="no_workplace_assessment")
-    if not is_supervisor_of(assessor, sub.user):
-        raise Forbidden(_("Hanya atasan peserta yang memberi penilaian tempat kerja."), code="not_supervisor")
+    named = named_assessor(sub.assignment, sub.user)
+    allowed = named.id == assessor.id if named is not None else is_supervisor_of(assessor, sub.user)
+    if not allowed:
+        raise Forbidden(_("Hanya atasan peserta (atau mentor yang ditunjuk) yang memberi penilaian tempat kerja."),
+                        code="not_supervisor")
     a = sub.assignment
     top = a.max_grade
     try:
@@ -814,3 +817,97 @@ def apply_feedback_zip(assignment: Assignment, data: bytes, *, allowed: dict[str
         sub = submission_for_grading(assignment, person)
         set_feedback_file(sub, name, zf.read(info))
     return len(plan)
+
+
+# --- resumable uploads (tus), for weak networks ------------------------------------------------------
+
+def create_upload(assignment: Assignment, user: User, filename: str, length: int) -> Any:
+    """Start a resumable upload. Everything that can be judged before the bytes arrive is judged
+    now (files accepted, the size cap, the number of files, the cut-off), so nobody waits for an
+    hour on a weak line to be told no."""
+    from app.assignments.models import Upload
+
+    if "file" not in assignment.submission_types:
+        raise RuleViolation(_("Tugas ini tidak menerima berkas, hanya teks daring."), code="files_not_accepted")
+    sub = _editable(assignment, user)
+    if length <= 0:
+        raise BadInput(_("Berkas kosong."), code="empty_file")
+    if length > assignment.max_file_mb * 1024 * 1024:
+        raise TooLarge(_("Berkas %(name)s terlalu besar (%(size)s MB): paling besar %(mb)d MB.", name=filename,
+                         size=f"{length / 1024 / 1024:.1f}".replace(".", ","), mb=assignment.max_file_mb),
+                       code="file_too_large")
+    if len(sub.files) >= assignment.max_files:
+        raise RuleViolation(_("Paling banyak %(n)d berkas; hapus satu dulu.", n=assignment.max_files),
+                            code="too_many_files")
+    up = Upload(id=uuid.uuid4().hex, assignment_id=assignment.id, user_id=user.id, filename=(filename or "berkas")[:250],
+                length=length, offset=0, state="open")
+    db.session.add(up)
+    db.session.flush()
+    return up
+
+
+def get_upload(user: User, upload_id: str) -> Any:
+    from app.assignments.models import Upload
+
+    up = db.session.get(Upload, upload_id) if re.fullmatch(r"[0-9a-f]{32}", upload_id or "") else None
+    if up is None or up.user_id != user.id:
+        raise NotFound(_("Unggahan tidak ditemukan."), code="upload_not_found")
+    return up
+
+
+def receive_chunk(user: User, upload_id: str, offset: int, stream) -> Any:
+    """Append a chunk at `offset`; with the last byte the file is checked and added to the draft."""
+    from app.media.upload import append, read_body, temp_path
+
+    up = get_upload(user, upload_id)
+    if up.state != "open":
+        raise Conflict(_("Unggahan ini sudah selesai."), code="upload_closed")
+    path = temp_path(f"tugas-{up.id}")
+    up.offset = append(path, offset, up.length, read_body(stream))
+    up.updated_at = utcnow()
+    if up.offset == up.length:
+        assignment = db.session.get(Assignment, up.assignment_id)
+        data = path.read_bytes()
+        try:
+            f = add_file(assignment, user, up.filename, data)
+        except (BadInput, RuleViolation, TooLarge, Conflict):
+            db.session.rollback()
+            up = get_upload(user, upload_id)
+            up.state = "refused"
+            path.unlink(missing_ok=True)
+            db.session.commit()  # the refusal sticks although the request answers with the error
+            raise
+        up.state, up.file_id = "done", f.id
+        path.unlink(missing_ok=True)
+    db.session.flush()
+    return up
+
+
+def named_assessor(assignment: Assignment, learner: User) -> User | None:
+    """The mentor or coach named to assess this learner's work, if any (else the atasan does)."""
+    from app.assignments.models import Assessor
+
+    row = db.session.scalar(select(Assessor).where(Assessor.assignment_id == assignment.id,
+                                                   Assessor.learner_id == learner.id))
+    return row.assessor if row is not None else None
+
+
+def set_assessor(assignment: Assignment, learner: User, assessor: User | None, *, by: User) -> None:
+    """Name a mentor or coach as the learner's workplace assessor (None: back to the atasan)."""
+    from app.assignments.models import Assessor
+
+    if not assignment.workplace_assessment:
+        raise Conflict(_("Tugas ini tidak memakai penilaian tempat kerja."), code="no_workplace_assessment")
+    if assessor is not None and assessor.id == learner.id:
+        raise RuleViolation(_("Peserta tidak dapat menilai tugasnya sendiri."), code="self_assessor")
+    row = db.session.scalar(select(Assessor).where(Assessor.assignment_id == assignment.id,
+                                                   Assessor.learner_id == learner.id))
+    if assessor is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(Assessor(assignment_id=assignment.id, learner_id=learner.id, assessor_id=assessor.id,
+                                named_by_id=by.id))
+    else:
+        row.assessor_id, row.named_by_id = assessor.id, by.id
+    db.session.flush()

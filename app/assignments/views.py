@@ -243,8 +243,30 @@ def grading(assignment_id: int):
         flt = ""
     search = (request.args.get("q") or "").strip()[:100]
     rows = q.grader_rows(a, r, flt=flt, q=search)
-    return render_template("assignments/grading.html", a=a, rows=rows, flt=flt, search=search, filters=q.FILTERS,
-                           counts=q.counts(a, r), status_labels=q.STATUS_LABELS, marking_labels=q.MARKING_LABELS)
+    # A class of hundreds on one page: every cell is made here once, with labels translated once and
+    # addresses built from one pattern, so the template only writes strings.
+    from flask_babel import get_locale
+
+    sep = "," if str(get_locale()) == "id" else "."
+    zone = str(get_timezone())
+    status = {k: str(v) for k, v in q.STATUS_LABELS.items()}
+    marking = {k: str(v) for k, v in q.MARKING_LABELS.items()}
+    one_url = url_for("assignments.grade_one", assignment_id=a.id, user_id=0).rsplit("/", 1)[0] + "/"
+    file_url = url_for("assignments.file_download", file_id=0).rsplit("/", 1)[0] + "/"
+    view = []
+    for row in rows:
+        sub = row.submission
+        view.append({
+            "id": row.user.id, "name": row.user.name, "nip": row.user.nip or "", "status": status[row.status],
+            "late": row.late, "extension": row.extension.reason if row.extension else None,
+            "submitted": q.local_text(sub.submitted_at, zone) if sub and sub.submitted_at else "—",
+            "files": [(file_url + str(f.id), f.name) for f in sub.files] if sub else [],
+            "grade": q.number_text(sub.grade, sep) if sub else "",
+            "grade_int": int(sub.grade) if sub and sub.grade is not None else None,
+            "workplace": q.number_text(sub.workplace_grade, sep) if sub and sub.workplace_grade is not None else "",
+            "marking": marking[sub.marking_state if sub else "not_graded"], "url": one_url + str(row.user.id)})
+    return render_template("assignments/grading.html", a=a, rows=view, flt=flt, search=search, filters=q.FILTERS,
+                           counts=q.counts(a, r), max_grade=q.number_text(a.max_grade, sep))
 
 
 def _grade_from_form(a: Assignment, sub: Submission) -> None:
@@ -286,6 +308,15 @@ def grade_one(assignment_id: int, user_id: int):
             if action == "reopen":
                 ops.reopen(sub, current_user)
                 message = _("Tugas dibuka kembali untuk %(n)s.", n=learner.name)
+            elif action == "assessor":
+                from app.accounts.queries import user_by_nip
+
+                nip = (request.form.get("assessor_nip") or "").strip()
+                mentor = user_by_nip(nip) if nip else None
+                if nip and mentor is None:
+                    raise LenteraError(_("Tidak ada pegawai dengan NIP %(nip)s.", nip=nip))
+                ops.set_assessor(a, learner, mentor, by=current_user)
+                message = _("Penilai tempat kerja untuk %(n)s disimpan.", n=learner.name)
             elif action == "extension":
                 ops.grant_extension(a, learner, due_at=_local_to_utc(request.form.get("ext_due")).replace(tzinfo=UTC)
                                     if request.form.get("ext_due") else None,
@@ -325,7 +356,8 @@ def grade_one(assignment_id: int, user_id: int):
                            next_id=next_id, position=(pos + 1 if pos is not None else None), total=len(ids),
                            flt=flt, earlier=earlier, due=due, cutoff=cutoff, ext=ext,
                            status_labels=q.STATUS_LABELS, marking_labels=q.MARKING_LABELS,
-                           grade_text=q.grade_text, local=_utc_to_local_text), status
+                           grade_text=q.grade_text, local=_utc_to_local_text,
+                           mentor=ops.named_assessor(a, learner) if a.workplace_assessment else None), status
 
 
 @bp.post("/tugas/<int:assignment_id>/rilis")

@@ -23,6 +23,12 @@ bp = Blueprint("grades", __name__)
 NAV = [NavItem(_l("Nilai saya"), "grades.mine", order=33, group="development")]
 
 
+@bp.app_context_processor
+def _course_staff_links() -> dict:
+    # The course engine's staff page lists these without knowing this module (see course_edit.html).
+    return {"course_staff_links": [(_("Buku nilai"), "grades.book")]}
+
+
 def _staff(course_id: int):
     try:
         return q.staff_course(current_user, course_id)
@@ -36,7 +42,24 @@ def book(course_id: int):
     course, r = _staff(course_id)
     search = (request.args.get("q") or "").strip()[:100]
     gb = q.gradebook(course, reach=r, q=search)
-    return render_template("grades/book.html", course=course, book=gb, search=search)
+    # Hundreds of learners times twenty items: the cells are written here once, cheaply (see
+    # assignments.queries.number_text), and the template only places them.
+    from flask_babel import get_locale
+
+    from app.assignments.queries import number_text
+
+    sep = "," if str(get_locale()) == "id" else "."
+    person_url = url_for("grades.person", course_id=course.id, user_id=0).rsplit("/", 1)[0] + "/"
+    rows = []
+    for row in gb.rows:
+        cells = []
+        for it in gb.items:
+            c = row.cells[it.activity.id]
+            cells.append((number_text(c.grade, sep) or "—", c.override.reason if c.override else None))
+        rows.append({"url": person_url + str(row.user.id), "name": row.user.name, "nip": row.user.nip or "",
+                     "cells": cells, "total": number_text(row.total, sep) or "—",
+                     "total_reason": row.total_override.reason if row.total_override else None, "passed": row.passed})
+    return render_template("grades/book.html", course=course, book=gb, rows=rows, search=search)
 
 
 @bp.post("/kursus/<int:course_id>/nilai/pengaturan")
