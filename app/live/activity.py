@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.courses.activity_types import ActivityType, register
+from app.courses.activity_types import LABELS, ActivityType, register
 from app.extensions import db
 
 KEYS = ("url", "starts_at", "zone", "minutes", "min_minutes_present", "platform", "reminder_minutes", "ledger_rule")
@@ -92,6 +92,9 @@ def edit_context(activity) -> dict:
     local = q.local(s.starts_at, s.zone)
     return {"session": s, "zone": q.zone_label(s.zone), "local_start": local.strftime("%Y-%m-%dT%H:%M") if local else ""}
 
+
+# The engine's pages name a type by LABELS (its own and the modules' types alike).
+LABELS.setdefault("live", _l("Sesi daring"))
 
 register(ActivityType(
     name="live", label=_l("Sesi daring"), completion="attendance",
