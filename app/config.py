@@ -77,6 +77,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "CERT_PUBLIC_BASE_URL": env.get("CERT_PUBLIC_BASE_URL"),
         # The site's public address (https://lentera.example.go.id) for links in mail.
         "PUBLIC_BASE_URL": env.get("LENTERA_PUBLIC_BASE_URL"),
+        # Social learning (issue 18): how long an author may edit a forum post; a BigBlueButton server.
+        "FORUM_EDIT_MINUTES": int(env.get("LENTERA_FORUM_EDIT_MINUTES", "30")),
+        "LIVE_BBB_URL": env.get("LENTERA_BBB_URL"),
+        "LIVE_BBB_SECRET": env.get("LENTERA_BBB_SECRET"),
     }
     if overrides:
         cfg.update(overrides)

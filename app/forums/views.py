@@ -31,6 +31,24 @@ bp = Blueprint("forums", __name__)
 NAV = [NavItem(_l("Komunitas"), "forums.communities", order=40, group="development")]
 
 
+@bp.app_template_filter("forum_time")
+def forum_time(value) -> str:
+    """A post's time in the reader's zone, "05-01-2027 09.00". Babel's formatter costs about a
+    millisecond a call, which a 200-post thread would pay 200 times; the zone is resolved once."""
+    from datetime import UTC
+
+    from flask import g
+    from flask_babel import get_timezone
+
+    if value is None:
+        return ""
+    tz = getattr(g, "_forum_tz", None)
+    if tz is None:
+        tz = g._forum_tz = get_timezone()
+    d = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+    return f"{d:%d-%m-%Y %H.%M}"
+
+
 def _files(field) -> list[tuple[str, bytes]]:
     return [(f.filename, f.read()) for f in (field.data or []) if getattr(f, "filename", None)]
 
