@@ -103,6 +103,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # (Flask checks it), so a forged Host header reaches no link or certificate.
         "TRUSTED_HOSTS": [h.strip() for h in env["LENTERA_TRUSTED_HOSTS"].split(",") if h.strip()]
         if env.get("LENTERA_TRUSTED_HOSTS") else None,
+        # Social learning (issue 18): how long an author may edit a forum post; a BigBlueButton server.
+        "FORUM_EDIT_MINUTES": int(env.get("LENTERA_FORUM_EDIT_MINUTES", "30")),
+        "LIVE_BBB_URL": env.get("LENTERA_BBB_URL"),
+        "LIVE_BBB_SECRET": env.get("LENTERA_BBB_SECRET"),
     }
     if overrides:
         cfg.update(overrides)

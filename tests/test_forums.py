@@ -295,3 +295,24 @@ def test_communities_join_invite_files_and_nkl12_credit(client, org, auth, login
     up = client.post(f"/komunitas/{cid}/berkas", data={"file": (io.BytesIO(b"isi"), "rekap.xlsx")},
                      content_type="multipart/form-data", follow_redirects=True)
     assert "rekap.xlsx" in up.get_data(as_text=True)
+
+
+def test_a_long_chain_of_replies_renders(client, org, auth, login):
+    """Replies to replies 300 deep: shown in reading order, indentation capped, no stack exhausted."""
+    from app.forums import operations as ops
+    from app.forums.models import Discussion
+
+    f = _course_with_forum(client, org, auth)
+    a1 = auth(org.learner_a1)
+    did = client.post(f"/api/v1/forums/{f['forum_id']}/discussions", headers=a1,
+                      json={"subject": "Rantai", "message": "awal"}).json["id"]
+    d = db.session.get(Discussion, did)
+    parent = None
+    for i in range(300):
+        parent = ops.reply(org.learner_a1 if i % 2 else org.learner_b, d, f"balasan {i}",
+                           parent.id if parent else None)
+    db.session.commit()
+    login(org.learner_b)
+    page = client.get(f"/diskusi/{did}").get_data(as_text=True)
+    assert page.index("balasan 0<") < page.index("balasan 150<") < page.index("balasan 299<")
+    assert "margin-left: 5rem" not in page and "margin-left: 4rem" in page

@@ -320,10 +320,11 @@ def discussion_posts(discussion_id: int, params: PageQuery):
     page, per_page = page_args()
     view = q.visible_posts(user, d)
     items = view.posts[(page - 1) * per_page: page * per_page]
-    ops.mark_read(user, d, items)
+    answer = {"items": [post_dict(p) for p in items], "page": page, "per_page": per_page, "total": len(view.posts),
+              "hidden_until_posted": view.hidden_count}
+    ops.mark_read(user, d, items)  # after serialising: the commit would expire every post
     db.session.commit()
-    return {"items": [post_dict(p) for p in items], "page": page, "per_page": per_page, "total": len(view.posts),
-            "hidden_until_posted": view.hidden_count}
+    return answer
 
 
 @route("/discussions/<int:discussion_id>/posts", "POST", summary="Reply in a discussion", tag="forums",

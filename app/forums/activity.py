@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.courses.activity_types import ActivityType, register
+from app.courses.activity_types import LABELS, ActivityType, register
 from app.extensions import db
 
 SETTINGS = ("forum_type", "completion_posts", "completion_replies")
@@ -96,6 +96,9 @@ def edit_context(activity) -> dict:
 
     return {"forum": ops.forum_for_activity(activity)}
 
+
+# The engine's pages name a type by LABELS (its own and the modules' types alike).
+LABELS.setdefault("forum", _l("Forum"))
 
 register(ActivityType(
     name="forum", label=_l("Forum"), completion="forum",

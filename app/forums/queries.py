@@ -202,6 +202,10 @@ class PostView:
     hidden_until_posted: bool = False
     hidden_count: int = 0
     children: dict[int | None, list[Post]] = field(default_factory=dict)
+    threaded: list[tuple[Post, int]] = field(default_factory=list)
+
+
+MAX_DEPTH = 4
 
 
 def visible_posts(user: User, discussion: Discussion, *, moderator: bool | None = None) -> PostView:
@@ -218,7 +222,24 @@ def visible_posts(user: User, discussion: Discussion, *, moderator: bool | None 
     ids = {p.id for p in view.posts}
     for p in view.posts[1:]:
         view.children.setdefault(p.parent_id if p.parent_id in ids else view.posts[0].id, []).append(p)
+    view.threaded = _threaded(view)
     return view
+
+
+def _threaded(view: PostView) -> list[tuple[Post, int]]:
+    """(post, depth) in reading order: each reply under the post it answers. Walked with a stack, not
+    recursion, so a long chain of replies to replies cannot exhaust the template's stack; the depth
+    shown stops at MAX_DEPTH (a phone has no room for more indentation)."""
+    if not view.posts:
+        return []
+    out: list[tuple[Post, int]] = []
+    stack = [(view.posts[0], 0)]
+    while stack:
+        post, depth = stack.pop()
+        out.append((post, depth))
+        for child in reversed(view.children.get(post.id, [])):
+            stack.append((child, min(depth + 1, MAX_DEPTH)))
+    return out
 
 
 def can_see_post(user: User, post: Post) -> bool:
