@@ -126,8 +126,12 @@ def setup(app) -> None:
     STATE.update(big=s_big.id, small=s_small.id, instructor_nip=instructor.nip)
 
 
-def query_counts(database: Database) -> tuple[int, int]:
-    """Statements issued building the report over SMALL and over RESPONSES responses."""
+def query_counts(database: Database) -> tuple[int, int, float, float]:
+    """Statements issued building the report over SMALL and over RESPONSES responses, and the
+    median time (ms) of building each in-process (no HTTP, no concurrency: the machine is shared)."""
+    import statistics
+    import time
+
     from sqlalchemy import event
 
     from app import create_app
@@ -137,7 +141,7 @@ def query_counts(database: Database) -> tuple[int, int]:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "INSTANCE_PATH": str(database.instance_path),
                       "LENTERA_STORAGE_PATH": str(database.storage_path), "SCHEDULER_ENABLED": False})
-    counts = []
+    counts, times = [], []
     with app.app_context():
         for survey_id in (STATE["small"], STATE["big"]):
             db.session.expunge_all()
@@ -145,8 +149,8 @@ def query_counts(database: Database) -> tuple[int, int]:
             _ = survey.activity.course, survey.questions  # loaded before counting: same in both
             n = [0]
 
-            def count(*_a, **_kw) -> None:
-                n[0] += 1
+            def count(*_a, _n=n, **_kw) -> None:
+                _n[0] += 1
 
             event.listen(db.engine, "before_cursor_execute", count)
             try:
@@ -154,9 +158,15 @@ def query_counts(database: Database) -> tuple[int, int]:
             finally:
                 event.remove(db.engine, "before_cursor_execute", count)
             counts.append(n[0])
+            runs = []
+            for _i in range(9):
+                t = time.perf_counter()
+                q.report_document(q.survey_report(survey, Reach(everything=True)))
+                runs.append(1000 * (time.perf_counter() - t))
+            times.append(statistics.median(runs))
         db.session.remove()
         db.engine.dispose()
-    return counts[0], counts[1]
+    return counts[0], counts[1], times[0], times[1]
 
 
 def run() -> list[Figure | Check]:
@@ -165,9 +175,10 @@ def run() -> list[Figure | Check]:
     kind = os.environ.get("BENCH_DB", "postgresql")
     with Database(kind) as database:
         database.prepare(setup)
-        small, big = query_counts(database)
+        small, big, t_small, t_big = query_counts(database)
         check = Check("evaluation report: query count flat in the number of responses", small == big,
-                      f"{small} statements over {SMALL} responses, {big} over {RESPONSES} (× {QUESTIONS} questions)")
+                      f"{small} statements over {SMALL} responses, {big} over {RESPONSES} (× {QUESTIONS} questions); "
+                      f"built in-process in {t_small:.0f} ms and {t_big:.0f} ms (median of 9)")
         out.append(check)
         print(check.line(), flush=True)
         with Server("wsgi:app", workers=WORKERS, database=database, ready_path="/masuk") as server, \
