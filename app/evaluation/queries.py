@@ -576,3 +576,48 @@ def impact_evidence(evaluations: list[ImpactEvaluation]) -> dict[int, list[dict]
                           "rating": (e.ratings or {}).get(cc.code)})
         out[e.id] = items
     return out
+
+
+# --- per organiser and per unit, by year ------------------------------------------------------------
+
+@dataclass
+class SummaryRow:
+    key: str
+    year: int
+    respondents: int
+    answers: int
+    average: float | None  # of the 1–5 scale answers; None for a group under the minimum
+
+
+def summary(viewer: User, by: str) -> list[SummaryRow]:
+    """Evaluation results grouped by organiser (the course's penyelenggara) or by the respondents'
+    unit, per year: respondents and the average of every 1–5 scale answer. Instructors see their
+    own courses; BPSDM the answers of respondents in their reach. A group under the minimum shows
+    its count only."""
+    from app.courses.queries import teaching_courses
+
+    group_col = Course.organiser if by == "organiser" else Unit.name
+    stmt = (select(group_col, SurveyResponse.year, func.count(distinct(SurveyResponse.id)), func.count(SurveyAnswer.id),
+                   func.sum(SurveyAnswer.value))
+            .select_from(SurveyAnswer)
+            .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .join(Survey, Survey.id == SurveyResponse.survey_id)
+            .join(Course, Course.id == Survey.course_id)
+            .outerjoin(Unit, Unit.id == SurveyResponse.unit_id)
+            .where(SurveyQuestion.kind == "likert5", SurveyAnswer.value.is_not(None))
+            .group_by(group_col, SurveyResponse.year))
+    if viewer.has_role("bpsdm", "admin"):
+        r = reach(viewer)
+        if not r.everything:
+            stmt = stmt.where(r.unit_filter(Unit.path))
+    else:
+        ids = [c.id for c in teaching_courses(viewer)]
+        stmt = stmt.where(Course.id.in_(ids or [0]))
+    mg = min_group()
+    rows = []
+    for key, year, respondents, answers, total in db.session.execute(stmt):
+        shown = respondents >= mg
+        rows.append(SummaryRow(key or _("(tanpa keterangan)"), year, respondents, answers if shown else 0,
+                               round(float(total) / answers, 2) if shown and answers else None))
+    return sorted(rows, key=lambda row: (row.key, row.year))

@@ -122,6 +122,28 @@ def overview():
                            if current_user.has_role("bpsdm", "admin") else [])
 
 
+@bp.get("/evaluasi/ringkasan")
+@login_required
+def summary():
+    if not current_user.has_role("instructor", "bpsdm", "admin"):
+        abort(403)
+    by = request.args.get("per", "organiser")
+    if by not in ("organiser", "unit"):
+        abort(404)
+    rows = q.summary(current_user, by)
+    years = sorted({row.year for row in rows})
+    table: dict[str, dict[int, q.SummaryRow]] = {}
+    for row in rows:
+        table.setdefault(row.key, {})[row.year] = row
+    if request.args.get("format") == "xlsx":
+        from app.evaluation.exports import summary_xlsx
+
+        return _xlsx(summary_xlsx(rows, by), f"evaluasi-per-{by}")
+    trend = {key: [per_year[y].average if y in per_year else None for y in years] for key, per_year in table.items()}
+    return render_template("evaluation/summary.html", by=by, years=years, table=table, trend=trend,
+                           min_group=q.min_group())
+
+
 @bp.get("/survei/<int:survey_id>/laporan")
 @login_required
 def report(survey_id: int):
