@@ -217,3 +217,23 @@ def test_summary_per_organiser_and_unit_by_year(client, org, login, auth):
     assert "Bidang A1" in page and "Dinas B" not in page and "5.00" in page
     xlsx = client.get("/evaluasi/ringkasan?per=organiser&format=xlsx")
     assert xlsx.status_code == 200 and load_workbook(io.BytesIO(xlsx.data)).sheetnames == ["Ringkasan"]
+
+
+def test_open_and_close_times_are_read_in_the_persons_zone(client, org, login):
+    course = make_course(org.instructor)
+    a = Activity(course=course, section=course.sections[0], type="survey", title="Evaluasi", settings={}, position=9)
+    db.session.add(a)
+    db.session.commit()
+    login(org.instructor)
+    resp = client.post(f"/mengajar/aktivitas/{a.id}/survei", data={"template": "pengajar", "anonymous": "1",
+                                                                   "open_at": "2027-03-01T08:00",
+                                                                   "close_at": "2027-03-02T17:00"})
+    assert resp.status_code == 302
+    survey = db.session.scalar(select(Survey).where(Survey.activity_id == a.id))
+    assert survey.open_at.isoformat() == "2027-03-01T01:00:00"  # 08:00 WIB is 01:00 UTC
+    page = client.get(f"/mengajar/aktivitas/{a.id}").get_data(as_text=True)
+    assert 'value="2027-03-02T17:00"' in page
+    bad = client.post(f"/mengajar/aktivitas/{a.id}/survei", data={"open_at": "2027-03-05T08:00",
+                                                                  "close_at": "2027-03-02T17:00"})
+    assert bad.status_code == 302
+    assert "sesudah" in client.get(f"/mengajar/aktivitas/{a.id}").get_data(as_text=True)

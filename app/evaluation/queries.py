@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import distinct, func, select
 
@@ -44,7 +43,10 @@ SCALE_LABELS = {
 
 
 def min_group() -> int:
-    return int(current_app.config.get("EVALUATION_MIN_GROUP", 5))
+    """The smallest group whose averages and comments are shown (default 5)."""
+    from app.evaluation.operations import setting
+
+    return setting("EVALUATION_MIN_GROUP", 5)
 
 
 def get_survey(survey_id: int) -> Survey:
