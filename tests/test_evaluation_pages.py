@@ -185,3 +185,55 @@ def test_instructor_report_across_courses(client, org, login, auth):
                       headers=auth(org.instructor)).status_code == 200
     overview = client.get("/evaluasi").get_data(as_text=True)
     assert big.title in overview and org.instructor.name in overview
+
+
+def test_summary_per_organiser_and_unit_by_year(client, org, login, auth):
+    people = [acc_ops.create_user(f"r{i}", password="rahasia123", name=f"Peserta {i}", nip=nip_for(400 + i),
+                                  unit=org.a1 if i < 6 else org.b) for i in range(8)]
+    db.session.commit()
+    course, survey = _survey_course(org, "pengajar")
+    enrol_all(course, *people)
+    db.session.commit()
+    for i, p in enumerate(people):
+        ops.submit_response(survey, p, {key: (5 if i < 6 else 1) if q.kind == "likert5" else "Baik"
+                                        for key, q, _i in ops.survey_items(survey)})
+    db.session.commit()
+    doc = client.get("/api/v1/evaluation/summary", headers=auth(org.admin), query_string={"by": "organiser"}).json
+    [row] = doc["items"]
+    # 6 people x 6 scale answers of 5 and 2 x 6 of 1: (180 + 12) / 48
+    assert row["key"] == "BPSDM Provinsi Uji" and row["respondents"] == 8 and row["average"] == round(192 / 48, 2)
+    units = client.get("/api/v1/evaluation/summary", headers=auth(org.admin), query_string={"by": "unit"}).json
+    by_unit = {r["key"]: r for r in units["items"]}
+    assert by_unit["Bidang A1"]["average"] == 5.0
+    assert by_unit["Dinas B"]["respondents"] == 2 and by_unit["Dinas B"]["average"] is None  # under 5: a count
+    # BPSDM of unit A sees its own units' answers only.
+    mine = client.get("/api/v1/evaluation/summary", headers=auth(org.bpsdm_a), query_string={"by": "unit"}).json
+    assert [r["key"] for r in mine["items"]] == ["Bidang A1"]
+    assert client.get("/api/v1/evaluation/summary", headers=auth(org.learner_a1)).status_code == 403
+    assert client.get("/api/v1/evaluation/summary", headers=auth(org.admin),
+                      query_string={"by": "planet"}).status_code == 400
+    login(org.bpsdm_a)
+    page = client.get("/evaluasi/ringkasan?per=unit").get_data(as_text=True)
+    assert "Bidang A1" in page and "Dinas B" not in page and "5.00" in page
+    xlsx = client.get("/evaluasi/ringkasan?per=organiser&format=xlsx")
+    assert xlsx.status_code == 200 and load_workbook(io.BytesIO(xlsx.data)).sheetnames == ["Ringkasan"]
+
+
+def test_open_and_close_times_are_read_in_the_persons_zone(client, org, login):
+    course = make_course(org.instructor)
+    a = Activity(course=course, section=course.sections[0], type="survey", title="Evaluasi", settings={}, position=9)
+    db.session.add(a)
+    db.session.commit()
+    login(org.instructor)
+    resp = client.post(f"/mengajar/aktivitas/{a.id}/survei", data={"template": "pengajar", "anonymous": "1",
+                                                                   "open_at": "2027-03-01T08:00",
+                                                                   "close_at": "2027-03-02T17:00"})
+    assert resp.status_code == 302
+    survey = db.session.scalar(select(Survey).where(Survey.activity_id == a.id))
+    assert survey.open_at.isoformat() == "2027-03-01T01:00:00"  # 08:00 WIB is 01:00 UTC
+    page = client.get(f"/mengajar/aktivitas/{a.id}").get_data(as_text=True)
+    assert 'value="2027-03-02T17:00"' in page
+    bad = client.post(f"/mengajar/aktivitas/{a.id}/survei", data={"open_at": "2027-03-05T08:00",
+                                                                  "close_at": "2027-03-02T17:00"})
+    assert bad.status_code == 302
+    assert "sesudah" in client.get(f"/mengajar/aktivitas/{a.id}").get_data(as_text=True)

@@ -328,3 +328,30 @@ def impact_submit(evaluation_id: int, body: ImpactIn):
     ops.submit_impact(ev, user_ctx(), applied=body.applied, change=body.change, ratings=body.ratings)
     db.session.commit()
     return _impact_dict(ev), 201
+
+
+class SummaryQuery(BaseModel):
+    by: str = Field(default="organiser", pattern="^(organiser|unit)$", description="organiser or unit")
+
+
+class SummaryRowOut(BaseModel):
+    key: str = Field(description="the organiser, or the respondents' unit")
+    year: int
+    respondents: int
+    answers: int
+    average: float | None = Field(description="of the 1–5 scale answers; null for a group under min_group")
+
+
+class SummaryOut(BaseModel):
+    by: str
+    min_group: int
+    items: list[SummaryRowOut]
+
+
+@route("/evaluation/summary", summary="Evaluation results per organiser or per unit, by year", tag="evaluation",
+       query=SummaryQuery, response=SummaryOut, roles=("instructor", "bpsdm", "admin"))
+def evaluation_summary(params: SummaryQuery):
+    rows = q.summary(user_ctx(), params.by)
+    return {"by": params.by, "min_group": q.min_group(),
+            "items": [{"key": r.key, "year": r.year, "respondents": r.respondents, "answers": r.answers,
+                       "average": r.average} for r in rows]}

@@ -25,7 +25,14 @@ def _survey(activity):
 
 
 def validate(spec: dict, reader, problems) -> None:
+    from datetime import date, datetime
+
     from app.evaluation.operations import survey_spec_problems
+
+    for field in ("open_at", "close_at"):
+        # YAML reads 2030-01-31 as a date; the activity's settings are JSON: keep the ISO text.
+        if isinstance(spec.get(field), datetime | date):
+            spec[field] = spec[field].isoformat()
 
     for message in survey_spec_problems(spec):
         problems.add("course.yaml", None, f"Survei '{spec.get('title', '')}': {message}")

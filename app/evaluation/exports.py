@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.evaluation.queries import InstructorReport, SurveyReport
+from app.evaluation.queries import InstructorReport, SummaryRow, SurveyReport
 from app.monitoring.exports import Table, xlsx_bytes
 
 
@@ -57,3 +57,10 @@ def instructor_report_xlsx(rep: InstructorReport) -> bytes:
               [[y, n, a if a is not None else ""] for y, n, a in rep.years]),
         Table(_("Komentar"), [_("Kursus"), _("Komentar")], [[_safe(t), _safe(c)] for t, c in rep.comments]),
     )
+
+
+def summary_xlsx(rows: list[SummaryRow], by: str) -> bytes:
+    label = _("Penyelenggara") if by == "organiser" else _("Unit kerja")
+    return xlsx_bytes(Table(_("Ringkasan"), [label, _("Tahun"), _("Responden"), _("Jawaban skala"), _("Rata-rata (1–5)")],
+                            [[_safe(r.key), r.year, r.respondents, r.answers,
+                              r.average if r.average is not None else _("hanya jumlah")] for r in rows]))

@@ -518,8 +518,24 @@ def set_learning_gain(course: Course, pre_quiz_id: int | None, post_quiz_id: int
 IMPACT_APPLIED = ("ya", "sebagian", "tidak")
 
 
+def setting(name: str, default: int) -> int:
+    """A whole-number setting of this domain: the app config (tests, create_app), else the
+    environment as LENTERA_<NAME>, else the default (DOMAIN.md: settings, not constants)."""
+    import os
+
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(f"LENTERA_{name}")
+    try:
+        number = int(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
 def impact_delay_days() -> int:
-    return int(current_app.config.get("EVALUATION_IMPACT_DAYS", 90))
+    """Days between a completion and its job-impact evaluation (default 90)."""
+    return setting("EVALUATION_IMPACT_DAYS", 90)
 
 
 def schedule_impact(user: User, course: Course, completed_at: datetime | None) -> None:
@@ -571,7 +587,7 @@ def remind_impact(now: datetime | None = None) -> int:
     from app.notifications.operations import link_to, notify
 
     now = now or utcnow()
-    every = timedelta(days=int(current_app.config.get("EVALUATION_IMPACT_REMINDER_DAYS", 14)))
+    every = timedelta(days=setting("EVALUATION_IMPACT_REMINDER_DAYS", 14))
     due = db.session.scalars(select(ImpactEvaluation).where(
         ImpactEvaluation.submitted_at.is_(None), ImpactEvaluation.reminders < 3,
         ImpactEvaluation.opened_at <= now - every).limit(500))

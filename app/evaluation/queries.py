@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import distinct, func, select
 
@@ -44,7 +43,10 @@ SCALE_LABELS = {
 
 
 def min_group() -> int:
-    return int(current_app.config.get("EVALUATION_MIN_GROUP", 5))
+    """The smallest group whose averages and comments are shown (default 5)."""
+    from app.evaluation.operations import setting
+
+    return setting("EVALUATION_MIN_GROUP", 5)
 
 
 def get_survey(survey_id: int) -> Survey:
@@ -157,7 +159,8 @@ def _distribution(q: SurveyQuestion, counts: dict[float, int]) -> dict[str, int]
 def _in_reach(stmt, r: Reach):
     if r.everything:
         return stmt
-    return stmt.join(Unit, Unit.id == SurveyResponse.unit_id).where(r.unit_filter(Unit.path))
+    # The units in reach are few: a list the database reads once, instead of a join per answer.
+    return stmt.where(SurveyResponse.unit_id.in_(select(Unit.id).where(r.unit_filter(Unit.path))))
 
 
 def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None) -> SurveyReport:
@@ -172,6 +175,10 @@ def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None)
             r.unit_filter(Unit.path))
     invited = db.session.scalar(invited_stmt)
     suppressed = survey.anonymous and responses < min_group()
+    if not r.everything and responses == db.session.scalar(select(func.count()).select_from(SurveyResponse).where(
+            SurveyResponse.survey_id == survey.id)):
+        # Every response comes from the viewer's units: the answers need no filter by unit.
+        r = Reach(everything=True, user_id=r.user_id)
     questions = {q.id: q for q in survey.questions}
     people = {u.id: u for u in course_instructors(survey.activity.course)}
     stats: dict[tuple[int, int | None], QuestionStat] = {}
@@ -189,21 +196,29 @@ def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None)
         for iid in ([u.id for u in people.values()] if q.instructor and people else [None]):
             stat(q.id, iid)
     if responses:
-        rows = db.session.execute(_in_reach(
-            select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value, func.count())
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(SurveyResponse.survey_id == survey.id, SurveyAnswer.value.is_not(None))
-            .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value), r)).all()
-        counts: dict[tuple[int, int | None], dict[float, int]] = defaultdict(dict)
-        for qid, iid, value, n in rows:
-            if qid in questions:
-                counts[(qid, iid)][value] = n
-        # Respondents per question: a multiple-choice answer is several rows of one response.
-        answered = dict(((qid, iid), n) for qid, iid, n in db.session.execute(_in_reach(
-            select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, func.count(distinct(SurveyAnswer.response_id)))
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(SurveyResponse.survey_id == survey.id)
-            .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id), r)))
+        # One aggregate over the covering index (question, instructor, value); a reach-limited
+        # viewer's answers are those of the responses from their units.
+        stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value, func.count())
+                .where(SurveyAnswer.question_id.in_(list(questions)))
+                .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value))
+        if not r.everything:
+            stmt = stmt.where(SurveyAnswer.response_id.in_(_in_reach(
+                select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id), r)))
+        counts: dict[tuple[int, int | None], dict[float | None, int]] = defaultdict(dict)
+        for qid, iid, value, n in db.session.execute(stmt):
+            counts[(qid, iid)][value] = n
+        # Respondents per question: one row per answer, except a multiple choice (a row per option).
+        answered = {key: sum(c.values()) for key, c in counts.items()}
+        multiple = [q.id for q in survey.questions if q.kind == "multiple"]
+        if multiple:
+            stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id,
+                           func.count(distinct(SurveyAnswer.response_id)))
+                    .where(SurveyAnswer.question_id.in_(multiple))
+                    .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id))
+            if not r.everything:
+                stmt = stmt.where(SurveyAnswer.response_id.in_(_in_reach(
+                    select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id), r)))
+            answered.update({(qid, iid): n for qid, iid, n in db.session.execute(stmt)})
         for (qid, iid), n in answered.items():
             if qid not in questions:
                 continue
@@ -211,7 +226,7 @@ def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None)
             s.count = n
             if suppressed:
                 continue
-            c = counts.get((qid, iid), {})
+            c = {v: k for v, k in counts.get((qid, iid), {}).items() if v is not None}
             if s.question.kind in SCALE_KINDS or s.question.kind == "number":
                 total = sum(c.values())
                 s.average = round(sum(v * k for v, k in c.items()) / total, 2) if total else None
@@ -220,11 +235,12 @@ def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None)
             text_ids = [q.id for q in survey.questions if q.kind in TEXT_KINDS]
             if text_ids:
                 # Ordered by the response's random key: no order that matches who answered when.
-                stmt = _in_reach(select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.text)
-                                 .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-                                 .where(SurveyResponse.survey_id == survey.id, SurveyAnswer.question_id.in_(text_ids),
-                                        SurveyAnswer.text.is_not(None))
-                                 .order_by(SurveyAnswer.response_id), r)
+                stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.text)
+                        .where(SurveyAnswer.question_id.in_(text_ids), SurveyAnswer.text.is_not(None))
+                        .order_by(SurveyAnswer.response_id))
+                if not r.everything:
+                    stmt = stmt.where(SurveyAnswer.response_id.in_(_in_reach(
+                        select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id), r)))
                 for qid, iid, text in db.session.execute(stmt):
                     s = stat(qid, iid)
                     if comment_limit is None or len(s.comments) < comment_limit:
@@ -319,36 +335,39 @@ class InstructorReport:
 
 def instructor_report(instructor: User, r: Reach) -> InstructorReport:
     """Every answer about one instructor, across courses: per course, per question (by template
-    code, so "penguasaan materi" in fifty courses is one line), per year, and the comments."""
-    base = (select(SurveyAnswer.question_id, SurveyAnswer.value, SurveyResponse.survey_id, SurveyResponse.year)
+    code, so "penguasaan materi" in fifty courses is one line), per year, and the comments.
+
+    One aggregate does the counting: per (survey, year, question, value). A course run's number of
+    respondents is its most-answered single-answer question (each response answers a question
+    about an instructor at most once)."""
+    stmt = (select(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.question_id, SurveyAnswer.value,
+                   func.count())
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(SurveyAnswer.instructor_id == instructor.id))
-    base = _in_reach(base, r)
-    sub = base.subquery()
-    # Respondents per survey (course run) and year: the group size that decides what is shown.
-    per_survey = db.session.execute(_in_reach(
-        select(SurveyResponse.survey_id, SurveyResponse.year, func.count(distinct(SurveyResponse.id)))
-        .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .where(SurveyAnswer.instructor_id == instructor.id)
-        .group_by(SurveyResponse.survey_id, SurveyResponse.year), r)).all()
-    survey_ids = {sid for sid, _y, _n in per_survey}
+            .where(SurveyAnswer.instructor_id == instructor.id)
+            .group_by(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.question_id, SurveyAnswer.value))
+    counts = db.session.execute(_in_reach(stmt, r)).all()
+    survey_ids = {sid for sid, *_rest in counts}
     surveys = {s.id: s for s in db.session.scalars(select(Survey).where(Survey.id.in_(survey_ids)))} if survey_ids else {}
     titles = dict(db.session.execute(select(Course.id, Course.title).where(
         Course.id.in_({s.course_id for s in surveys.values()}))).all()) if surveys else {}
     questions = {q.id: q for q in db.session.scalars(select(SurveyQuestion).where(
         SurveyQuestion.survey_id.in_(survey_ids)))} if survey_ids else {}
-    counts = db.session.execute(select(sub.c.survey_id, sub.c.year, sub.c.question_id, sub.c.value, func.count())
-                                .where(sub.c.value.is_not(None))
-                                .group_by(sub.c.survey_id, sub.c.year, sub.c.question_id, sub.c.value)).all()
+    per_question: dict[tuple[int, int, int], int] = defaultdict(int)
+    for sid, year, qid, _value, n in counts:
+        q = questions.get(qid)
+        if q is not None and q.kind != "multiple":
+            per_question[(sid, year, qid)] += n
+    size: dict[tuple[int, int], int] = defaultdict(int)
+    for (sid, year, _qid), n in per_question.items():
+        size[(sid, year)] = max(size[(sid, year)], n)
     mg = min_group()
-    size: dict[tuple[int, int], int] = {(sid, y): n for sid, y, n in per_survey}
     shown = {key for key, n in size.items() if n >= mg or not surveys[key[0]].anonymous}
     course_sum: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0])
     item_acc: dict[str, dict] = {}
     year_sum: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
     for sid, year, qid, value, n in counts:
         q = questions.get(qid)
-        if q is None or q.kind not in SCALE_KINDS or (sid, year) not in shown:
+        if q is None or value is None or q.kind not in SCALE_KINDS or (sid, year) not in shown:
             continue
         code = q.code or q.text
         acc = item_acc.setdefault(code, {"text": q.text, "kind": q.kind, "sum": 0.0, "n": 0, "dist": defaultdict(int)})
@@ -559,3 +578,48 @@ def impact_evidence(evaluations: list[ImpactEvaluation]) -> dict[int, list[dict]
                           "rating": (e.ratings or {}).get(cc.code)})
         out[e.id] = items
     return out
+
+
+# --- per organiser and per unit, by year ------------------------------------------------------------
+
+@dataclass
+class SummaryRow:
+    key: str
+    year: int
+    respondents: int
+    answers: int
+    average: float | None  # of the 1–5 scale answers; None for a group under the minimum
+
+
+def summary(viewer: User, by: str) -> list[SummaryRow]:
+    """Evaluation results grouped by organiser (the course's penyelenggara) or by the respondents'
+    unit, per year: respondents and the average of every 1–5 scale answer. Instructors see their
+    own courses; BPSDM the answers of respondents in their reach. A group under the minimum shows
+    its count only."""
+    from app.courses.queries import teaching_courses
+
+    group_col = Course.organiser if by == "organiser" else Unit.name
+    stmt = (select(group_col, SurveyResponse.year, func.count(distinct(SurveyResponse.id)), func.count(SurveyAnswer.id),
+                   func.sum(SurveyAnswer.value))
+            .select_from(SurveyAnswer)
+            .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .join(Survey, Survey.id == SurveyResponse.survey_id)
+            .join(Course, Course.id == Survey.course_id)
+            .outerjoin(Unit, Unit.id == SurveyResponse.unit_id)
+            .where(SurveyQuestion.kind == "likert5", SurveyAnswer.value.is_not(None))
+            .group_by(group_col, SurveyResponse.year))
+    if viewer.has_role("bpsdm", "admin"):
+        r = reach(viewer)
+        if not r.everything:
+            stmt = stmt.where(r.unit_filter(Unit.path))
+    else:
+        ids = [c.id for c in teaching_courses(viewer)]
+        stmt = stmt.where(Course.id.in_(ids or [0]))
+    mg = min_group()
+    rows = []
+    for key, year, respondents, answers, total in db.session.execute(stmt):
+        shown = respondents >= mg
+        rows.append(SummaryRow(key or _("(tanpa keterangan)"), year, respondents, answers if shown else 0,
+                               round(float(total) / answers, 2) if shown and answers else None))
+    return sorted(rows, key=lambda row: (row.key, row.year))

@@ -122,6 +122,28 @@ def overview():
                            if current_user.has_role("bpsdm", "admin") else [])
 
 
+@bp.get("/evaluasi/ringkasan")
+@login_required
+def summary():
+    if not current_user.has_role("instructor", "bpsdm", "admin"):
+        abort(403)
+    by = request.args.get("per", "organiser")
+    if by not in ("organiser", "unit"):
+        abort(404)
+    rows = q.summary(current_user, by)
+    years = sorted({row.year for row in rows})
+    table: dict[str, dict[int, q.SummaryRow]] = {}
+    for row in rows:
+        table.setdefault(row.key, {})[row.year] = row
+    if request.args.get("format") == "xlsx":
+        from app.evaluation.exports import summary_xlsx
+
+        return _xlsx(summary_xlsx(rows, by), f"evaluasi-per-{by}")
+    trend = {key: [per_year[y].average if y in per_year else None for y in years] for key, per_year in table.items()}
+    return render_template("evaluation/summary.html", by=by, years=years, table=table, trend=trend,
+                           min_group=q.min_group())
+
+
 @bp.get("/survei/<int:survey_id>/laporan")
 @login_required
 def report(survey_id: int):
@@ -153,6 +175,37 @@ def instructor(user_id: int):
 
 # --- staff: survey set-up (the activity edit page's partial posts here) ---------------------------
 
+@bp.app_template_filter("evaluation_local_input")
+def local_input(value) -> str:
+    """A stored UTC time as a datetime-local field's value in the person's zone."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from flask_babel import get_timezone
+
+    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(str(get_timezone()))).strftime("%Y-%m-%dT%H:%M")
+
+
+def _local_to_utc(text: str) -> str | None:
+    """A datetime-local field, read in the person's zone (WIB by default), as ISO UTC; text that is
+    no date is passed on for the operation to refuse with its message."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from flask_babel import get_timezone
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(str(get_timezone())))
+    return local.astimezone(UTC).isoformat()
+
+
 def _editable_activity(activity_id: int) -> Activity:
     a = db.session.get(Activity, activity_id)
     if a is None or a.type != "survey":
@@ -168,10 +221,10 @@ def setup(activity_id: int):
     a = _editable_activity(activity_id)
     survey = db.session.scalar(select(Survey).where(Survey.activity_id == a.id))
     f = request.form
+    when = {k: _local_to_utc(f.get(k, "")) for k in ("open_at", "close_at")}
     if survey is None:
         spec = {"template": f.get("template") or None, "anonymous": f.get("anonymous") == "1",
-                "before_certificate": f.get("before_certificate") == "1",
-                "open_at": f.get("open_at") or None, "close_at": f.get("close_at") or None}
+                "before_certificate": f.get("before_certificate") == "1", **when}
         problems = ops.survey_spec_problems(spec)
         if problems:
             for p in problems:
@@ -181,7 +234,7 @@ def setup(activity_id: int):
     else:
         run_operation(lambda: ops.update_survey(
             survey, anonymous=f.get("anonymous") == "1", before_certificate=f.get("before_certificate") == "1",
-            open_at=f.get("open_at") or None, close_at=f.get("close_at") or None), _("Pengaturan survei disimpan."))
+            **when), _("Pengaturan survei disimpan."))
     return redirect(url_for("courses.activity_edit", activity_id=a.id) + "#type-settings")
 
 

@@ -144,8 +144,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_answers'))
     )
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
-        batch_op.create_index('ix_survey_answers_instructor', ['instructor_id'], unique=False)
-        batch_op.create_index('ix_survey_answers_question_instructor', ['question_id', 'instructor_id'], unique=False)
+        batch_op.create_index('ix_survey_answers_instructor', ['instructor_id', 'question_id', 'value'], unique=False)
+        batch_op.create_index('ix_survey_answers_question_instructor', ['question_id', 'instructor_id', 'value'], unique=False)
         batch_op.create_index(batch_op.f('ix_survey_answers_response_id'), ['response_id'], unique=False)
 
     # ### end Alembic commands ###
