@@ -194,3 +194,76 @@ def test_late_events_are_applied_and_flagged_for_bpsdm(app, client, org, auth, l
     # a BPSDM officer of another unit does not see it
     client.post("/keluar")
     assert client.get("/bpsdm/sinkronisasi-terlambat").status_code == 302
+
+
+def _ready_video(org, video_course, videos):
+    from app.jobs.operations import run_pending
+    from app.media import operations as media_ops
+    from tests.media_fixtures import video_activity
+
+    activity = video_activity(video_course)
+    media_ops.attach_source(activity, videos.small, "kecil.mp4", by=org.instructor)
+    db.session.commit()
+    run_pending(kinds=["transcode"])
+    db.session.expire_all()
+    return activity
+
+
+def test_watched_spans_offline_count_only_what_the_device_clock_allows(app, client, org, auth, video_course, videos):
+    from app.media.models import WatchProgress
+
+    activity = _ready_video(org, video_course, videos)
+    headers = auth(org.learner_a1)
+    t = now_utc() - timedelta(minutes=10)
+    too_fast = ev("watch", activity.id, at=t + timedelta(seconds=1), **{"from": 0, "to": 3, "started_at": iso(t)})
+    ok = ev("watch", activity.id, at=t + timedelta(seconds=62),
+            **{"from": 0, "to": 1.5, "started_at": iso(t + timedelta(seconds=60))})
+    overlapping = ev("watch", activity.id, at=t + timedelta(seconds=63),
+                     **{"from": 1.5, "to": 2, "started_at": iso(t + timedelta(seconds=61))})
+    rest = ev("watch", activity.id, at=t + timedelta(seconds=70),
+              **{"from": 1.5, "to": 3, "started_at": iso(t + timedelta(seconds=65)), "position": 3})
+    res = sync(client, headers, [too_fast, ok, overlapping, rest])
+    assert [r["code"] for r in res["refused"]] == ["span_exceeds_elapsed", "spans_not_sequential"]
+    assert res["applied"] == [ok["id"], rest["id"]]
+    row = db.session.scalar(select(WatchProgress).where(WatchProgress.user_id == org.learner_a1.id))
+    assert row.watched_tenths == 30 and row.position_tenths == 30
+    done = db.session.scalar(select(ActivityCompletion).where(ActivityCompletion.user_id == org.learner_a1.id))
+    assert done is not None and done.source == "watch"
+    assert abs((done.completed_at - (t + timedelta(seconds=70))).total_seconds()) < 1  # the device's time
+
+
+def test_offline_package_lists_pages_and_files_with_size_and_hash(app, client, org, auth, video_course, videos):
+    import hashlib
+
+    from app.courses import operations as cops
+    from app.media.storage import get_storage
+
+    activity = _ready_video(org, video_course, videos)
+    section = video_course.sections[0]
+    doc = cops.add_activity(section, "file", "Panduan")
+    cops.store_activity_file(doc, "panduan.pdf", b"%PDF-1.4 panduan offline")
+    db.session.commit()
+    headers = auth(org.learner_a1)
+    low = client.get(f"/api/v1/courses/{video_course.id}/offline-package", headers=headers).get_json()
+    audio = client.get(f"/api/v1/courses/{video_course.id}/offline-package?video=audio", headers=headers).get_json()
+    assert low["bytes"] == sum(f["bytes"] for f in low["files"]) > 0
+    video_files = [f for f in low["files"] if f["kind"] == "video"]
+    assert video_files[0]["url"].endswith("/video/hls/240p/index.m3u8") and len(video_files) >= 2
+    assert all("/hls/audio/" in f["url"] for f in audio["files"] if f["kind"] == "video")
+    # every file is there, with the size and hash the device will check
+    for f in low["files"]:
+        got = client.get(f.get("fetch_url") or f["url"], headers=headers)
+        assert got.status_code == 200, f
+        assert len(got.data) == f["bytes"] and hashlib.sha256(got.data).hexdigest() == f["sha256"]
+    stored = next(f for f in low["files"] if f["kind"] == "file")
+    assert stored["url"] == f"/aktivitas/{doc.id}/berkas" and stored["sha256"] == hashlib.sha256(
+        get_storage().read_bytes(doc.file_key)).hexdigest()
+    # storing the file did not mark it as read
+    assert db.session.scalar(select(ActivityCompletion).where(ActivityCompletion.activity_id == doc.id)) is None
+    assert {p["url"] for p in low["pages"]} >= {f"/kursus/{video_course.id}", f"/aktivitas/{activity.id}",
+                                                 f"/aktivitas/{doc.id}"}
+    # only for the enrolled
+    assert client.get(f"/api/v1/courses/{video_course.id}/offline-package",
+                      headers=auth(org.learner_b)).status_code in (403, 404)
+    assert client.get(f"/api/v1/courses/{video_course.id}/offline-package?video=4k",
+                      headers=headers).status_code == 400

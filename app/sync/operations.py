@@ -159,15 +159,15 @@ def _apply_view(user: User, activity: Activity, at: datetime, data: dict) -> Non
     complete_activity(user, activity, source="view", at=at)
 
 
-def _previous_watch_end(user: User, activity: Activity, device_id: str) -> datetime | None:
+def _previous_watch_end(user: User, activity: Activity, device_id: str, this: SyncEvent) -> datetime | None:
     """When the device's last applied span of this video ended (its clock)."""
     rows = db.session.scalars(select(SyncEvent).where(
         SyncEvent.user_id == user.id, SyncEvent.activity_id == activity.id, SyncEvent.type == "watch",
-        SyncEvent.device_id == device_id).order_by(SyncEvent.occurred_at.desc()).limit(1)).all()
+        SyncEvent.device_id == device_id, SyncEvent.id != this.id).order_by(SyncEvent.occurred_at.desc()).limit(1)).all()
     return rows[0].occurred_at if rows else None
 
 
-def _apply_watch(user: User, activity: Activity, at: datetime, data: dict, device_id: str) -> None:
+def _apply_watch(user: User, activity: Activity, at: datetime, data: dict, device_id: str, this: SyncEvent) -> None:
     """A span played offline: `from`/`to` in the video, `started_at` on the device's clock (the
     event's `at` is when it ended). Spans of one device must follow each other, and a span may not
     be longer than the device's clock allows at the player's fastest speed."""
@@ -182,7 +182,7 @@ def _apply_watch(user: User, activity: Activity, at: datetime, data: dict, devic
     started_at = parse_time(data.get("started_at"))
     if started_at > at:
         raise Refused(_("'started_at' sesudah waktu akhir tontonan."), "invalid_interval")
-    previous_end = _previous_watch_end(user, activity, device_id)
+    previous_end = _previous_watch_end(user, activity, device_id, this)
     if previous_end is not None and started_at < previous_end:
         raise Refused(_("Rentang tontonan ini tumpang tindih dengan rentang sebelumnya dari perangkat yang sama."),
                       "spans_not_sequential")
@@ -275,7 +275,7 @@ def _apply_one(user: User, device_id: str, event: Any, now: datetime, result: Sy
             if etype == "view":
                 _apply_view(user, activity, at, data)
             elif etype == "watch":
-                _apply_watch(user, activity, at, data, device_id)
+                _apply_watch(user, activity, at, data, device_id, row)
             elif etype == "answer":
                 _apply_answer(user, activity, at, data)
             else:
