@@ -237,6 +237,17 @@
       if (page && page.activity_id && page.completion === "view" && page.type !== "file") {
         record({type: "view", activity_id: page.activity_id});
       }
+      if (page && page.attempt_url && (page.type === "quiz" || page.type === "quiz_page")) {
+        // the quiz's "start" button needs the server; its attempt was started when it was stored
+        var main = document.querySelector("main");
+        var p = document.createElement("p");
+        var a = document.createElement("a");
+        a.className = "button offline-quiz-link";
+        a.href = page.attempt_url;
+        a.textContent = cfg.msgQuiz || "";
+        p.appendChild(a);
+        if (main) main.insertBefore(p, main.firstChild);
+      }
     });
   }
   // A stored file opened without a signal is read, as its download is online.
@@ -267,4 +278,5 @@
     courses: courses, storedPage: storedPage, storedVideo: storedVideo, isOfflineCopy: isOfflineCopy,
     tx: tx, user: user, uuid: uuid
   };
+  Object.defineProperty(window.LenteraOffline, "syncing", {get: function () { return !!syncing; }});
 })();
