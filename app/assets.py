@@ -199,9 +199,9 @@ def init_app(app: Flask) -> None:
 
     # `/s/<hash>/<path>` for the app's static files and `/v/<hash>/<name>` for npm libraries, the
     # rules url_for() builds; the plain addresses stay, served by the same functions.
-    _first(app, Rule("/s/<h>/<path:filename>", endpoint="static"))
+    _first(app, Rule("/s/<h>/<path:filename>", endpoint="static", methods=["GET"]))
     app.view_functions["static"] = _serve_static
-    _first(app, Rule("/v/<h>/<name>", endpoint="web.vendor"))
+    _first(app, Rule("/v/<h>/<name>", endpoint="web.vendor", methods=["GET"]))
     app.view_functions["web.vendor"] = _serve_vendor
 
     @app.url_defaults

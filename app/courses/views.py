@@ -150,7 +150,9 @@ def _activity_for_viewer(activity_id: int):
 def activity(activity_id: int):
     a, c, enrolment, editor = _activity_for_viewer(activity_id)
     t = REGISTRY.get(a.type)
-    if enrolment is not None:
+    # A device storing the page for offline learning (app/sync) is not the learner reading it:
+    # the device records the visit when the page is opened.
+    if enrolment is not None and request.headers.get("X-Lentera-Offline-Copy") != "1":
         ops.touch_enrolment(enrolment, a)
         if a.type == "lesson" and a.visible and a.section.visible:
             ops.complete_activity(current_user, a, source="view")

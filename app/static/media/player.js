@@ -11,7 +11,7 @@
       method: "POST", credentials: "same-origin", keepalive: !!keepalive,
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
       body: JSON.stringify(body)
-    }).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+    }).then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return {offline: true}; });
   }
 
   function formatBytes(n) {
@@ -71,27 +71,44 @@
     showCost();
 
     // --- what was played: [spanStart, lastTime] while playing without a jump
-    var spanStart = null, lastTime = 0;
+    // spanAt: when the span began on this device's clock (an offline span is checked against it)
+    var spanStart = null, lastTime = 0, spanAt = null;
+    var LO = null, activityId = parseInt(box.getAttribute("data-activity"), 10);
+    function keepOffline() { return LO && (!navigator.onLine || LO.isOfflineCopy()); }
     function flush(keepalive) {
       if (spanStart === null) return;
-      var from = spanStart, to = lastTime;
+      var from = spanStart, to = lastTime, startedAt = spanAt || new Date();
       spanStart = video.paused ? null : lastTime;
+      spanAt = spanStart === null ? null : new Date();
       if (to - from < 0.1) return;
-      post(watchUrl, {from: Math.round(from * 10) / 10, to: Math.round(to * 10) / 10,
-                      position: Math.round(video.currentTime * 10) / 10}, keepalive).then(show);
+      var span = {from: Math.round(from * 10) / 10, to: Math.round(to * 10) / 10,
+                  position: Math.round(video.currentTime * 10) / 10};
+      function onDevice() {
+        // no signal: the span waits on the device with its own times, and is synced later
+        span.started_at = startedAt.toISOString();
+        LO.record({type: "watch", activity_id: activityId, data: span});
+      }
+      if (keepOffline()) { onDevice(); return; }
+      post(watchUrl, span, keepalive).then(function (res) {
+        if (res && res.offline) { if (LO) onDevice(); return; }
+        show(res);
+      });
     }
     function show(res) {
-      if (!res) return;
+      if (!res || res.offline) return;
       if (percentEl) percentEl.textContent = res.percent;
       if (doneEl && res.completed) doneEl.hidden = false;
     }
-    video.addEventListener("playing", function () { lastTime = video.currentTime; spanStart = lastTime; });
+    video.addEventListener("playing", function () { lastTime = video.currentTime; spanStart = lastTime; spanAt = new Date(); });
     video.addEventListener("timeupdate", function () {
       if (spanStart !== null && !video.seeking) lastTime = video.currentTime;
     });
     // A seek ends the span at the last time actually played; jumping ahead is never counted.
     video.addEventListener("seeking", function () { flush(false); spanStart = null; });
-    video.addEventListener("seeked", function () { lastTime = video.currentTime; if (!video.paused) spanStart = lastTime; });
+    video.addEventListener("seeked", function () {
+      lastTime = video.currentTime;
+      if (!video.paused) { spanStart = lastTime; spanAt = new Date(); }
+    });
     video.addEventListener("pause", function () { lastTime = video.currentTime; flush(false); spanStart = null; });
     video.addEventListener("ended", function () { lastTime = video.currentTime; flush(false); spanStart = null; });
     setInterval(function () { if (spanStart !== null) { lastTime = video.currentTime; flush(false); } }, HEARTBEAT_MS);
@@ -160,12 +177,21 @@
       started = true;
       if (playBtn) playBtn.hidden = true;
       video.controls = true;
+      LO = window.LenteraOffline || null;
+      function go(src) {
+        needHls(function () {
+          load(src, start);
+          video.play().catch(function () {});
+        });
+      }
+      if (keepOffline()) {
+        // no signal: the form of the video stored on this device (240p or audio only)
+        LO.storedVideo(activityId).then(function (stored) { go(stored || (mode === "audio" ? audio : master)); });
+        return;
+      }
       // An empty heartbeat says "the player is open": the first one starts the server's clock.
       post(watchUrl, {from: start, to: start, position: start}, false).then(show);
-      needHls(function () {
-        load(mode === "audio" ? audio : master, start);
-        video.play().catch(function () {});
-      });
+      go(mode === "audio" ? audio : master);
     }
     var playBtn = box.querySelector(".video-play");
     if (playBtn) playBtn.addEventListener("click", begin);

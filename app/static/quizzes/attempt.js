@@ -64,8 +64,27 @@
     }
   }
 
+  // A quiz stored for offline learning (app/sync): without a signal its answers go to the device's
+  // queue, which sends them to the server in order when the signal returns.
+  var LO = null, storedOffline = false;
+  function offlineReady() {
+    LO = window.LenteraOffline;
+    if (!LO) return Promise.resolve(false);
+    return LO.storedPage(location.pathname).then(function (p) { storedOffline = !!(p && p.offline_allowed); return storedOffline; });
+  }
+  function keepOnDevice(qid, value) {
+    return LO.record({type: "answer", activity_id: parseInt(form.dataset.activity, 10),
+                      data: {attempt_id: parseInt(attemptId, 10), question_id: parseInt(qid, 10), response: value}})
+      .then(function () {
+        if (JSON.stringify(pending[qid]) === JSON.stringify(value)) { delete pending[qid]; persist(); }
+        status(form.dataset.msgDevice);
+      });
+  }
+  function offlineNow() { return !navigator.onLine || (LO && LO.isOfflineCopy()); }
+
   function send(qid) {
     if (closed || !(qid in pending)) return Promise.resolve();
+    if (storedOffline && offlineNow()) return keepOnDevice(qid, pending[qid]);
     var value = pending[qid];
     status(form.dataset.msgSaving);
     return fetch(api + qid, {
@@ -86,7 +105,10 @@
       } else {
         status(form.dataset.msgOffline);
       }
-    }).catch(function () { status(form.dataset.msgOffline); });
+    }).catch(function () {
+      if (storedOffline) return keepOnDevice(qid, value);
+      status(form.dataset.msgOffline);
+    });
   }
 
   function flush() {
@@ -119,7 +141,7 @@
     var fs = fieldsetFor(qid);
     if (fs) writeResponse(fs, pending[qid]);
   });
-  flush();
+  document.addEventListener("DOMContentLoaded", function () { offlineReady().then(flush); });
 
   form.addEventListener("change", changed);
   form.addEventListener("input", changed);
@@ -130,6 +152,38 @@
     var submitter = ev.submitter;
     if (submitter && submitter.value === "submit" && !submitting) {
       if (!window.confirm(form.dataset.msgConfirm)) { ev.preventDefault(); return; }
+    }
+    if (storedOffline && offlineNow()) {
+      // no signal: this page's answers (and the submission) go to the device's queue in order
+      ev.preventDefault();
+      var go = submitter ? submitter.value : "";
+      var answers = Array.prototype.map.call(form.querySelectorAll("fieldset.question"), function (fs) {
+        pending[fs.dataset.qid] = readResponse(fs);
+        return fs.dataset.qid;
+      });
+      answers.reduce(function (p, qid) {
+        return p.then(function () { return qid in pending ? keepOnDevice(qid, pending[qid]) : null; });
+      }, Promise.resolve()).then(function () {
+        if (go === "submit" || submitting) {
+          return LO.record({type: "submit", activity_id: parseInt(form.dataset.activity, 10),
+                            data: {attempt_id: parseInt(attemptId, 10)}}).then(function () {
+            closed = true;
+            try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+            status(form.dataset.msgSubmittedDevice);
+            form.querySelectorAll("input, select, textarea, button").forEach(function (el) { el.disabled = true; });
+            var done = document.createElement("p");
+            done.className = "flash flash-success offline-submitted";
+            done.textContent = form.dataset.msgSubmittedDevice;
+            var back = document.createElement("a");
+            back.href = form.dataset.courseUrl;
+            back.textContent = " ‹ " + (document.querySelector("h1") || {textContent: ""}).textContent;
+            done.appendChild(back);
+            form.parentNode.insertBefore(done, form);
+          });
+        }
+        if (/^\d+$/.test(go)) location.href = location.pathname + "?hal=" + go;
+      });
+      return;
     }
     // the form carries this page's answers itself; what it carries no longer needs the queue
     form.querySelectorAll("fieldset.question").forEach(function (fs) { delete pending[fs.dataset.qid]; });
