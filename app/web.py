@@ -215,6 +215,9 @@ VENDOR_FILES = {
     # the rich-text editor (Quill 2: BSD, no build step, tables and a clean semantic-HTML export)
     "quill.js": "quill/dist/quill.js",
     "quill.snow.css": "quill/dist/quill.snow.css",
+    # the SCORM 1.2 run-time (scorm-again: maintained, MIT, full 1.2 data-model checks); the SCORM
+    # module serves it again under its sandboxed content path, where a SCO can load it
+    "scorm12.min.js": "scorm-again/dist/scorm12.min.js",
 }
 
 
