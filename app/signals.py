@@ -35,7 +35,8 @@ ledger_entry_recorded = _signals.signal("ledger-entry-recorded")
 #: sender=the User (employee); kwargs: created (bool). An employee row was created or changed by import.
 employee_imported = _signals.signal("employee-imported")
 
-#: sender=the User; kwargs: verb ("launched", or the SCO's new lesson_status: "passed", "failed",
+#: sender=the User; kwargs: verb ("launched", "answered" (with kwarg interaction: {id, type,
+#: student_response, result}), or the SCO's new lesson_status: "passed", "failed",
 #: "completed", "incomplete", "browsed"), sco (ScormSco), attempt (ScormAttempt), state (ScormScoState
 #: or None). Sent by the SCORM module inside the transaction that stored the change.
 scorm_event = _signals.signal("scorm-event")

@@ -250,6 +250,7 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
     if state is None:
         state = state_for(attempt, sco)
     was_status = state.lesson_status
+    had_interactions = cmimod.interaction_count(state.cmi or {})
     new = checked.values
     cmi_data = dict(state.cmi or {})
     # Time: session_time is the running time of one launch; the total grows only by whole sessions.
@@ -284,6 +285,9 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
     state.commits += 1
     state.updated_at = attempt.updated_at = at or utcnow()
     db.session.flush()
+    for i in range(had_interactions, state.interactions):
+        scorm_event.send(user, verb="answered", sco=sco, attempt=attempt, state=state, interaction={
+            k: cmi_data.get(f"cmi.interactions.{i}.{k}", "") for k in ("id", "type", "student_response", "result")})
     if was_status != status:
         scorm_event.send(user, verb=status, sco=sco, attempt=attempt, state=state)
     _check_attempt_done(user, pkg, activity, attempt, at=at)
