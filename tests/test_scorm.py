@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from app.extensions import db
 from tests.scorm_packages import SVG, build_zip, manifest, multi_sco, sco_page, single_sco
 
 
@@ -329,3 +330,74 @@ def test_the_activity_page_shows_the_toc_and_the_sandboxed_frame(client, org, au
     assert 'sandbox="allow-scripts' in html and "allow-same-origin" not in html
     assert "Pengantar" in html and "Belum selesai" in html and "/scorm-konten/" in html
     assert "🔒 Tes" in html  # its prerequisites are not met yet
+
+
+def test_course_export_carries_the_package_and_imports_again(client, org, auth, login):
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    scorm_id = _add_scorm(client, h, cid, sid, multi_sco(), spec={"max_attempts": 4}).json["scorm_id"]
+    login(org.instructor)
+    exported = client.get(f"/mengajar/kursus/{cid}/ekspor")
+    assert exported.status_code == 200
+    zf = zipfile.ZipFile(io.BytesIO(exported.data))
+    import yaml
+
+    course_yaml = yaml.safe_load(zf.read(next(n for n in zf.namelist() if n.endswith("course.yaml"))))
+    entry = course_yaml["sections"][0]["activities"][0]
+    assert entry["type"] == "scorm" and entry["max_attempts"] == 4
+    inner = next(n for n in zf.namelist() if n.endswith(entry["package"]))
+    assert zipfile.ZipFile(io.BytesIO(zf.read(inner))).read("imsmanifest.xml")
+    course_yaml["code"] = "SALINAN-SCORM"
+    root = inner[: -len(entry["package"])]
+    again = build_zip({"course.yaml": yaml.safe_dump(course_yaml), entry["package"]: zf.read(inner)})
+    resp = client.post("/api/v1/courses/import", headers=h, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(again), "salinan.zip")})
+    assert resp.status_code == 201, resp.json
+    doc = client.get(f"/api/v1/courses/{resp.json['id']}", headers=h).json
+    new_id = doc["sections"][0]["activities"][0]["scorm_id"]
+    assert new_id != scorm_id and root is not None
+    assert [s["title"] for s in client.get(f"/api/v1/scorm/{new_id}", headers=h).json["scos"]] == [
+        "Bab 1", "Pengantar", "Inti", "Tes"]
+
+
+def test_manifests_as_authoring_tools_write_them(client, org, auth):
+    """Variations seen in packages from authoring tools: no namespace prefix on scormtype, camel
+    case `scormType`, `xml:base` on resources, item parameters, a dependency, an asset item, and
+    the whole package zipped inside a top folder."""
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    xml = """<?xml version="1.0" encoding="utf-8"?>
+<manifest identifier="ALAT-1" version="1.3" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2" xmlns:xml="http://www.w3.org/XML/1998/namespace">
+ <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+ <organizations default="B"><organization identifier="A"><title>Bukan ini</title></organization>
+  <organization identifier="B"><title>Kursus &amp; Alat</title>
+   <item identifier="i1" identifierref="r1" parameters="?mulai=awal" isvisible="true"><title>Pembuka</title>
+     <adlcp:masteryscore>80</adlcp:masteryscore><adlcp:maxtimeallowed>00:30:00</adlcp:maxtimeallowed>
+     <adlcp:timelimitaction>continue,no message</adlcp:timelimitaction></item>
+   <item identifier="i2" identifierref="r2"><title>Lampiran</title></item>
+  </organization></organizations>
+ <resources xml:base="konten/">
+  <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="story.html">
+    <file href="story.html"/><dependency identifierref="umum"/></resource>
+  <resource identifier="r2" type="webcontent" scormtype="asset" xml:base="lampiran/" href="baca.html"/>
+  <resource identifier="umum" type="webcontent" adlcp:scormtype="asset"><file href="js/umum.js"/></resource>
+ </resources>
+</manifest>"""
+    data = build_zip({"paket/imsmanifest.xml": xml, "paket/konten/story.html": sco_page("Pembuka"),
+                      "paket/konten/js/umum.js": "var x=1;", "paket/konten/lampiran/baca.html": "<p>baca</p>"})
+    act = _add_scorm(client, h, cid, sid, data)
+    assert act.status_code == 201, act.json
+    me = _publish_and_enrol(client, h, cid, org.learner_a1, auth)
+    doc = client.get(f"/api/v1/scorm/{act.json['scorm_id']}", headers=me).json
+    assert [(s["title"], s["launch_url"].split("/", 3)[3]) for s in doc["scos"]] == [
+        ("Pembuka", "konten/story.html?mulai=awal"), ("Lampiran", "konten/lampiran/baca.html")]
+    from app.scorm.models import ScormSco
+
+    first = db.session.get(ScormSco, doc["scos"][0]["id"])
+    assert (first.mastery_score, first.max_time_allowed, first.time_limit_action) == (80, "00:30:00", "continue,no message")
+    assert db.session.get(ScormSco, doc["scos"][1]["id"]).scorm_type == "asset"
+    # An asset is complete once opened; the SCO still needs its own status.
+    assert client.get(doc["scos"][1]["launch_url"].split("?")[0]).status_code == 200
+    after = client.get(f"/api/v1/scorm/{act.json['scorm_id']}", headers=me).json
+    assert [s["status"] for s in after["scos"]] == ["not attempted", "completed"]

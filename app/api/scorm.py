@@ -57,7 +57,8 @@ class CmiOut(BaseModel):
 def scorm_dict(pkg, user) -> dict:
     activity = queries.activity_of(pkg)
     enrolled = course_q.enrolment_of(user, activity.course_id) is not None
-    attempt = queries.latest_attempt(pkg, user) if enrolled else None
+    # The launch addresses carry the attempt: an enrolled learner's first look starts attempt 1.
+    attempt = ops.current_attempt(pkg, user) if enrolled else None
     states = queries.states_of(attempt)
     status_map = {s.identifier: states[s.id].lesson_status for s in pkg.scos if s.id in states}
     key = ops.launch_key()
@@ -87,7 +88,9 @@ def scorm_dict(pkg, user) -> dict:
 def scorm_get(scorm_id: int):
     user = user_ctx()
     pkg = queries.visible_package(user, scorm_id)
-    return scorm_dict(pkg, user)
+    out = scorm_dict(pkg, user)
+    db.session.commit()
+    return out
 
 
 @route("/scorm/<int:scorm_id>/scos/<int:sco_id>/cmi", "PUT", summary="Store SCORM 1.2 CMI values of a SCO",
