@@ -45,3 +45,9 @@ grade_changed = _signals.signal("grade-changed")
 #: for this person. Certificates subscribe and issue it if the course is complete and no other
 #: hold remains. The JP are never held: only the certificate waits.
 certificate_hold_released = _signals.signal("certificate-hold-released")
+
+#: sender=the User; kwargs: verb ("launched", "answered" (with kwarg interaction: {id, type,
+#: student_response, result}), or the SCO's new lesson_status: "passed", "failed",
+#: "completed", "incomplete", "browsed"), sco (ScormSco), attempt (ScormAttempt), state (ScormScoState
+#: or None). Sent by the SCORM module inside the transaction that stored the change.
+scorm_event = _signals.signal("scorm-event")

@@ -251,6 +251,9 @@ VENDOR_FILES = {
     "katex.min.js": "katex/dist/katex.min.js",
     "katex.min.css": "katex/dist/katex.min.css",
     "katex-auto-render.min.js": "katex/dist/contrib/auto-render.min.js",
+    # the SCORM 1.2 run-time (scorm-again: maintained, MIT, full 1.2 data-model checks); the SCORM
+    # module serves it again under its sandboxed content path, where a SCO can load it
+    "scorm12.min.js": "scorm-again/dist/scorm12.min.js",
 }
 # Folders whose files a vendored stylesheet asks for by relative URL (KaTeX's fonts/…).
 VENDOR_DIRS = {"fonts": "katex/dist/fonts"}
