@@ -42,9 +42,9 @@ def setup(app) -> None:
     from app.assignments.models import Submission, SubmissionFile
     from app.courses.models import Activity, Course, Enrolment, Section
     from app.extensions import db
-    from app.media.storage import get_storage
     from app.quizzes import operations as qops
     from app.quizzes.models import Attempt
+    from app.storage import get_storage
 
     seed_demo(app)
     owner = db.session.scalar(db.select(User).where(User.username == "instruktur"))

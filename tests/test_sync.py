@@ -236,7 +236,7 @@ def test_offline_package_lists_pages_and_files_with_size_and_hash(app, client, o
     import hashlib
 
     from app.courses import operations as cops
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     activity = _ready_video(org, video_course, videos)
     section = video_course.sections[0]

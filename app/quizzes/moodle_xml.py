@@ -179,8 +179,8 @@ _FILE_LINK = re.compile(r"/kursus/(\d+)/bank-soal/berkas/([0-9a-f]{32})/([^\"'<>
 def _embed_files(el, q, data: dict) -> dict:
     """Point the question's links to stored files back at `@@PLUGINFILE@@/name` and put the files
     themselves in the XML (base64), so the export carries its pictures to another site."""
-    from app.media.storage import StorageError, get_storage
     from app.quizzes.operations import file_key
+    from app.storage import StorageError, get_storage
 
     found: dict[str, str] = {}
 

@@ -291,7 +291,7 @@ def _store_files(course: Course, pq: ParsedQuestion) -> None:
     import posixpath
     from urllib.parse import quote
 
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     store = get_storage()
     replacements: dict[str, str] = {}

@@ -206,7 +206,7 @@ def bank_file(course_id: int, digest: str, name: str):
     """A picture or file that came embedded in an imported question: for the course's staff and
     its enrolled learners (who see it in their quiz)."""
     from app.courses.operations import get_enrolment
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     course = db.session.get(Course, course_id)
     if course is None:

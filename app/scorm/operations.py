@@ -18,12 +18,12 @@ from app.courses import operations as course_ops
 from app.courses.models import Activity
 from app.errors import Conflict, LenteraError, RuleViolation
 from app.extensions import db
-from app.media.storage import get_storage
 from app.scorm import cmi as cmimod
 from app.scorm.manifest import evaluate_prerequisites
 from app.scorm.models import DONE_STATUSES, ScormAttempt, ScormPackage, ScormSco, ScormScoState
 from app.scorm.package import PackageError, ScormZip, open_scorm_zip
 from app.signals import scorm_event
+from app.storage import get_storage
 
 log = logging.getLogger(__name__)
 

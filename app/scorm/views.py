@@ -27,12 +27,11 @@ from app.courses import queries as course_q
 from app.courses.models import Activity
 from app.errors import Forbidden, LenteraError, NotFound, RuleViolation
 from app.extensions import csrf, db
-from app.media.serving import send_stored
-from app.media.storage import StorageError, get_storage
 from app.scorm import operations as ops
 from app.scorm import queries
 from app.scorm.launch import Launch, read_token
 from app.scorm.models import ScormAttempt, ScormPackage, ScormSco
+from app.storage import StorageError, get_storage, send_stored
 from app.web import flash_error, run_operation
 
 bp = Blueprint("scorm", __name__)

@@ -25,7 +25,7 @@ _sha_cache: dict[tuple[str, int], str] = {}  # (storage key, size) -> sha256: st
 
 def _stored(key: str) -> tuple[int, str] | None:
     """Size and SHA-256 of a stored file, or None when it is missing."""
-    from app.media.storage import StorageError, get_storage
+    from app.storage import StorageError, get_storage
 
     store = get_storage()
     try:
@@ -53,7 +53,7 @@ def _video_files(activity: Activity, video: str) -> list[dict[str, Any]]:
     """The smallest form of a video the learner chose: the lowest rendition's playlist and its
     segments, or the audio-only one."""
     from app.media.queries import asset_for
-    from app.media.storage import StorageError, get_storage
+    from app.storage import StorageError, get_storage
 
     asset = asset_for(activity)
     if asset is None or asset.state != "ready":

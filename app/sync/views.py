@@ -104,7 +104,7 @@ def offline_home():
 def stored_file(activity_id: int):
     """A file activity's file for a device to store. Unlike the learner's own download, it does
     not mark the file as read: the device records that when the learner opens it."""
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     a = cq.get_activity(activity_id)
     c = a.course
