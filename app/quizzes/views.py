@@ -415,8 +415,10 @@ def attempt_post(attempt_id: int):
     """The no-JavaScript path: save this page's answers, then go to another page or submit."""
     attempt = ops.get_own_attempt(attempt_id, current_user)
     go = request.form.get("go", "")
+    refused_on_page = None
     if attempt.state == "open":
         items = queries.attempt_questions(attempt)
+        numbers = {item["id"]: item["number"] for item in items}
         late = False
         for qid, response in responses_from_form(items, request.form).items():
             try:
@@ -425,17 +427,44 @@ def attempt_post(attempt_id: int):
                 late = True
                 break
             except LenteraError as exc:
-                flash(exc.message, "error")
+                # Named, and the attempt is not submitted over it: the learner fixes it first.
+                flash(_("Soal %(n)d: %(msg)s", n=numbers.get(qid, 0), msg=exc.message), "error")
+                refused_on_page = refused_on_page or _page_of(attempt.quiz, items, qid)
         db.session.commit()
         if late:
             flash(_("Waktu habis: jawaban terakhir tidak tersimpan."), "error")
             go = "submit"
+        elif refused_on_page and not is_digits(go):
+            go = str(refused_on_page)
+    if go == "summary":
+        return redirect(url_for("quizzes.attempt_summary", attempt_id=attempt.id))
     if go == "submit":
         ops.submit_attempt(attempt.id, current_user)
         db.session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     page = int(go) if is_digits(go) else 1
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=page))
+
+
+def _page_of(quiz: Quiz, items: list[dict], question_id: int) -> int:
+    for number, page_items in enumerate(_pages(quiz, items), 1):
+        if any(item["id"] == question_id for item in page_items):
+            return number
+    return 1
+
+
+@bp.get("/percobaan/<int:attempt_id>/ringkasan")
+@login_required
+def attempt_summary(attempt_id: int):
+    """Moodle's summary before the final submit: every question, answered or not, with a way back."""
+    attempt = ops.get_own_attempt(attempt_id, current_user)
+    if attempt.state != "open":
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    items = queries.attempt_questions(attempt)
+    rows = [(item, _page_of(attempt.quiz, items, item["id"]), item["response"] not in (None, "", [], {}))
+            for item in items if item["graded"]]
+    return render_template("quizzes/attempt_summary.html", attempt=attempt, quiz=attempt.quiz, rows=rows,
+                           unanswered=sum(1 for _i, _p, answered in rows if not answered))
 
 
 @bp.get("/percobaan/<int:attempt_id>/tinjau")

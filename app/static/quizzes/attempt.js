@@ -94,6 +94,7 @@
     }).then(function (resp) {
       if (resp.ok) {
         if (JSON.stringify(pending[qid]) === JSON.stringify(value)) { delete pending[qid]; persist(); }
+        fieldError(qid, "");
         status(form.dataset.msgSaved);
       } else if (resp.status === 409) {
         closed = true;
@@ -101,7 +102,10 @@
         submitNow();
       } else if (resp.status >= 400 && resp.status < 500) {
         // the server refused this value (e.g. not a number): keep it visible, do not retry
-        return resp.json().then(function (body) { delete pending[qid]; persist(); status(body.error.message); });
+        return resp.json().then(function (body) {
+          delete pending[qid]; persist();
+          status(fieldError(qid, body.error.message));
+        });
       } else {
         status(form.dataset.msgOffline);
       }
@@ -109,6 +113,29 @@
       if (storedOffline) return keepOnDevice(qid, value);
       status(form.dataset.msgOffline);
     });
+  }
+
+  // A refused answer is said beside its question, named, while the learner is still on it.
+  function fieldError(qid, message) {
+    var fs = fieldsetFor(qid);
+    if (!fs) return message;
+    var box = fs.querySelector(".field-error");
+    if (!message) {
+      if (box) box.remove();
+      fs.removeAttribute("aria-invalid");
+      return "";
+    }
+    if (!box) {
+      box = document.createElement("p");
+      box.className = "field-error";
+      box.setAttribute("role", "alert");
+      fs.appendChild(box);
+    }
+    var legend = fs.querySelector("legend");
+    var named = (legend ? legend.firstChild.textContent.trim() + ": " : "") + message;
+    box.textContent = named;
+    fs.setAttribute("aria-invalid", "true");
+    return named;
   }
 
   function flush() {
@@ -150,13 +177,15 @@
 
   form.addEventListener("submit", function (ev) {
     var submitter = ev.submitter;
-    if (submitter && submitter.value === "submit" && !submitting) {
+    var offlineSubmit = storedOffline && offlineNow() && submitter && submitter.value === "summary";
+    if (offlineSubmit && !submitting) {
+      // without a signal the summary page cannot be fetched: ask here instead
       if (!window.confirm(form.dataset.msgConfirm)) { ev.preventDefault(); return; }
     }
     if (storedOffline && offlineNow()) {
       // no signal: this page's answers (and the submission) go to the device's queue in order
       ev.preventDefault();
-      var go = submitter ? submitter.value : "";
+      var go = offlineSubmit ? "submit" : (submitter ? submitter.value : "");
       var answers = Array.prototype.map.call(form.querySelectorAll("fieldset.question"), function (fs) {
         pending[fs.dataset.qid] = readResponse(fs);
         return fs.dataset.qid;
