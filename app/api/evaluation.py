@@ -252,9 +252,9 @@ def survey_report_xlsx(survey_id: int):
 def instructor_report(nip: str):
     viewer = user_ctx()
     person = user_by_nip(nip)
-    if person is None:
-        if not viewer.has_role("admin", "bpsdm"):
-            raise Forbidden(_("Pengajar ini di luar jangkauan Anda."))
+    # As for every NIP route: a learner gets the same 404 for an unknown NIP and one out of reach,
+    # so no one learns which NIPs exist; staff are told it is out of their reach.
+    if person is None or (person.id != viewer.id and not viewer.has_role("admin", "bpsdm")):
         raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip))
     return q.instructor_document(q.instructor_report(person, q.instructor_reach(viewer, person)))
 
