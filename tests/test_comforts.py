@@ -355,7 +355,7 @@ def test_planned_jp_in_words_says_it_is_not_a_number_and_rupiah_with_dots_are_ta
     client.post("/keluar")
     course = make_course(title="APKD", code="APKD-9")
     db.session.commit()
-    login(org.bpsdm_a)
+    login(org.admin)  # course costs are organisation-wide (issue 14, finding 2)
     assert client.post("/kebutuhan-pelatihan/biaya", data={"course_id": course.id, "cost": "Rp 1.500.000"}).status_code == 302
     assert db.session.scalar(db.select(CourseCost.cost_per_participant)) == 1500000
     resp = client.post("/kebutuhan-pelatihan/biaya", data={"course_id": course.id, "cost": "NaN"}, follow_redirects=True)
