@@ -74,6 +74,10 @@ def test_upload_transcode_play_and_complete(live_server, browser, page, browser_
         lp.wait_for_url(lambda u: "/masuk" not in u)
         fetched: list[str] = []
         lp.on("request", lambda r: fetched.append(r.url))
+        # hls.js's worker is allowed by the page's CSP: no "Refused to create a worker" in the console
+        csp_errors: list[str] = []
+        lp.on("console", lambda m: csp_errors.append(m.text)
+              if m.type == "error" and "Content Security Policy" in m.text else None)
         lp.goto(f"/media/aktivitas/{activity_id}")
         assert lp.is_hidden(".video-done")
         lp.wait_for_load_state("networkidle")
@@ -86,6 +90,7 @@ def test_upload_transcode_play_and_complete(live_server, browser, page, browser_
         lp.wait_for_selector(".video-done", state="visible")
         percent = float(lp.text_content(".video-percent"))
         assert percent >= 80
+        assert not csp_errors, csp_errors
         # "Hemat data: audio saja" switches to the audio-only rendition.
         with lp.expect_request(lambda r: r.url.endswith("/video/hls/audio/index.m3u8")):
             lp.select_option("select.video-quality", "audio")

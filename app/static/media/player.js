@@ -137,7 +137,9 @@
       var wasPlaying = !video.paused;
       if (window.Hls && window.Hls.isSupported()) {
         if (hls) hls.destroy();
-        hls = new window.Hls({startPosition: at || -1, capLevelToPlayerSize: true});
+        // enableWorker off: hls.js would make its worker from a blob: URL, which the site's CSP
+        // (worker-src 'self') refuses with a console error before falling back to this thread.
+        hls = new window.Hls({startPosition: at || -1, capLevelToPlayerSize: true, enableWorker: false});
         hls.on(window.Hls.Events.MANIFEST_PARSED, function () {
           applyLevel();
           if (wasPlaying) video.play().catch(function () {});
