@@ -242,3 +242,15 @@ def test_limited_admin_cannot_change_the_competency_dictionary_or_standards(app,
     resp = app.test_client().post("/api/v1/competencies/import", data=data, headers=headers,
                                   content_type="multipart/form-data")
     assert resp.status_code == 403
+
+
+def test_limited_bpsdm_cannot_make_or_change_a_course_certificate_template(app, objects):
+    from app.certificates import operations as cert_ops
+
+    tpl = cert_ops.save_template(None, unit=None, course_id=objects.course_a.id, heading="SERTIFIKAT KURSUS")
+    db.session.commit()
+    c = _client_for(app, "bpsdm_a")
+    assert c.get(f"/sertifikat/templat/{tpl.id}").status_code == 403
+    assert c.post(f"/sertifikat/templat/{tpl.id}", data={"heading": "Diganti"}).status_code == 403
+    assert c.get(f"/sertifikat/templat/baru?course_id={objects.course_b.id}").status_code == 403
+    assert _client_for(app, "bpsdm_wide").get(f"/sertifikat/templat/{tpl.id}").status_code == 200
