@@ -254,3 +254,11 @@ def test_limited_bpsdm_cannot_make_or_change_a_course_certificate_template(app, 
     assert c.post(f"/sertifikat/templat/{tpl.id}", data={"heading": "Diganti"}).status_code == 403
     assert c.get(f"/sertifikat/templat/baru?course_id={objects.course_b.id}").status_code == 403
     assert _client_for(app, "bpsdm_wide").get(f"/sertifikat/templat/{tpl.id}").status_code == 200
+
+
+def test_the_operation_refuses_a_reset_beyond_the_actors_rights(app, limited):
+    from app.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        ops.reset_password(limited.site_admin_in_a1, by=limited.admin_a)
+    assert ops.reset_password(limited.instructor_a1, by=limited.admin_a)

@@ -26,8 +26,8 @@ from app.accounts.models import (
     utcnow,
 )
 from app.accounts.nip import InvalidNIP, validate_nip
-from app.accounts.queries import Reach, find_unit_by_name, user_by_nip, user_by_username
-from app.errors import BadInput, Conflict, NotFound, RuleViolation, Throttled, Unauthorized
+from app.accounts.queries import Reach, find_unit_by_name, rights_within, user_by_nip, user_by_username
+from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
 from app.signals import employee_imported
@@ -304,9 +304,21 @@ def temporary_password(length: int = 12) -> str:
     return "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(length))
 
 
-def reset_password(user: User) -> str:
+def require_rights_over(actor: User, target: User, roles: tuple[str, ...] = ("admin",)) -> None:
+    """Refuse acting on another person's account (password, deactivation, roles, temporary
+    password) unless their every role and reach is within the actor's (`queries.rights_within`):
+    whoever resets a password can become that person. Pages and the API call this alike."""
+    if actor.id == target.id or not rights_within(actor, target, roles):
+        raise Forbidden(_("Pengguna ini memiliki hak di luar hak Anda sendiri, atau akun Anda sendiri."),
+                        code="rights_beyond_yours")
+
+
+def reset_password(user: User, by: User | None = None) -> str:
     """An administrator's reset: a new temporary password (returned once, stored hashed) that the
-    person must change at their next login; their sessions and tokens end."""
+    person must change at their next login; their sessions and tokens end. With `by`, refused
+    unless the person's rights are within `by`'s."""
+    if by is not None:
+        require_rights_over(by, user)
     password = temporary_password()
     set_password(user, password, by_admin=True)
     return password

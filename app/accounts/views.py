@@ -388,7 +388,7 @@ def reset_password(user_id: int):
     user = ops.get_user_or_404(user_id)
     if user.id == current_user.id or not rights_within(current_user, user, ("admin",)):
         abort(403)  # one's own password is changed on the account page, with the current one
-    password = ops.reset_password(user)
+    password = ops.reset_password(user, by=current_user)
     db.session.commit()
     resp = Response(render_template("accounts/password_issued.html", person=user, password=password))
     resp.headers["Cache-Control"] = "no-store"
