@@ -251,6 +251,23 @@ def end_session(user: User) -> None:
         db.session.flush()
 
 
+def end_other_sessions(user: User) -> int:
+    """"Keluar dari perangkat lain": every signed-in browser of the account but this one (a lost
+    phone, a shared computer). Returns how many ended."""
+    key = getattr(user, "login_session_key", None)
+    stmt = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if key:
+        stmt = stmt.where(LoginSession.key_hash != _session_hash(key))
+    ended = db.session.execute(stmt).rowcount or 0
+    db.session.flush()
+    return ended
+
+
+def is_current_session(user: User, row: LoginSession) -> bool:
+    key = getattr(user, "login_session_key", None)
+    return bool(key) and row.key_hash == _session_hash(key)
+
+
 def user_for_session(user_id: int, version: int, key: str) -> User | None:
     """The signed-in person of a session cookie (or remember-me cookie), or None when the session
     was ended, has expired, or the account was deactivated or its password changed since.
