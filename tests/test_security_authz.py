@@ -262,3 +262,13 @@ def test_the_operation_refuses_a_reset_beyond_the_actors_rights(app, limited):
     with pytest.raises(Forbidden):
         ops.reset_password(limited.site_admin_in_a1, by=limited.admin_a)
     assert ops.reset_password(limited.instructor_a1, by=limited.admin_a)
+
+
+def test_limited_admin_lists_only_the_courses_they_administer(app, objects):
+    page = _client_for(app, "admin_a").get("/mengajar").get_data(as_text=True)
+    assert "Kursus Dinas A" in page and "Kursus Dinas B" not in page
+    page = _client_for(app, "admin").get("/mengajar").get_data(as_text=True)
+    assert "Kursus Dinas A" in page and "Kursus Dinas B" in page
+    # unpublished courses of other units are not in their catalogue either
+    catalogue = _client_for(app, "admin_a").get("/katalog").get_data(as_text=True)
+    assert "Kursus Dinas B" not in catalogue
