@@ -191,6 +191,9 @@ def create_app(config: dict | None = None) -> Flask:
     from app import web
 
     web.init_app(app)
+    from app import inputs
+
+    inputs.init_app(app)  # JSON depth and NaN refused, per-route body limits (after web: its hook goes first)
     core_cli.register(app)
     from app.api import docs as api_docs
 

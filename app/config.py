@@ -66,6 +66,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # One text field of a form (a lesson's HTML): Werkzeug's default of 500 KB is too small for a
         # long lesson; larger still means pictures pasted in, which belong in storage.
         "MAX_FORM_MEMORY_SIZE": int(env.get("LENTERA_MAX_FIELD_KB", "2048")) * 1024,
+        # Whole bodies other than uploads (see app/inputs.py): JSON and other raw bodies, and plain forms.
+        "MAX_JSON_BODY": int(env.get("LENTERA_MAX_JSON_KB", "1024")) * 1024,
+        "MAX_FORM_BODY": int(env.get("LENTERA_MAX_FORM_KB", "8192")) * 1024,
+        "JSON_MAX_DEPTH": int(env.get("LENTERA_JSON_MAX_DEPTH", "64")),
         "API_TOKEN_HOURS": int(env.get("LENTERA_API_TOKEN_HOURS", "24")),
         # Throttling of wrong passwords: failures in a sliding window, per account and per address.
         "LOGIN_WINDOW_SECONDS": int(env.get("LENTERA_LOGIN_WINDOW_SECONDS", "900")),
@@ -99,6 +103,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # (Flask checks it), so a forged Host header reaches no link or certificate.
         "TRUSTED_HOSTS": [h.strip() for h in env["LENTERA_TRUSTED_HOSTS"].split(",") if h.strip()]
         if env.get("LENTERA_TRUSTED_HOSTS") else None,
+        # Social learning (issue 18): how long an author may edit a forum post; a BigBlueButton server.
+        "FORUM_EDIT_MINUTES": int(env.get("LENTERA_FORUM_EDIT_MINUTES", "30")),
+        "LIVE_BBB_URL": env.get("LENTERA_BBB_URL"),
+        "LIVE_BBB_SECRET": env.get("LENTERA_BBB_SECRET"),
     }
     if overrides:
         cfg.update(overrides)

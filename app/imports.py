@@ -134,7 +134,10 @@ def _read_csv(data: bytes) -> list[list[str]]:
         text = data.decode("cp1252", errors="replace")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:  # a cell beyond the csv module's 128 KB field limit, a NUL byte, …
+        raise BadInput(_("Berkas CSV tidak dapat dibaca: %(reason)s.", reason=str(exc)), code="invalid_file") from None
 
 
 def _read_xlsx(data: bytes) -> list[list[Any]]:

@@ -74,6 +74,27 @@ def paginate(stmt, serialize: Callable[[Any], Any]) -> dict[str, Any]:
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 
+@dataclass
+class PageOf:
+    """One page of a listing for a template: its rows, the total and where we are."""
+
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+
+def page_of(stmt, per_page: int) -> PageOf:
+    """The `?page=` of a select() statement for a page (a page number out of range is page 1 or
+    the last rows, never an error: people follow old links)."""
+    from sqlalchemy import func, select
+
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return PageOf(rows, total, page, per_page)
+
+
 #: The menus that group pages, in the order they appear. A page with no group stands on its own.
 MENU_GROUPS = {
     "development": _l("Pengembangan saya"),
@@ -115,14 +136,27 @@ class MenuEntry:
 def menu_for(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
     """The bar's entries for `user` (groups placed where their first page would be) and the header
     links with their badge counts."""
+    if hasattr(user, "_get_current_object"):
+        user = user._get_current_object()  # one proxy lookup, not two per menu item
+    # The layout is the same for everyone with the same roles (labels translate when shown), so
+    # it is worked out once per role set and application; only the badges are per person.
+    menus = current_app.extensions.setdefault("lentera_menus", {})
+    key = (len(items), user.is_authenticated, tuple(user.role_names) if user.is_authenticated else ())
+    if key not in menus:
+        menus[key] = _menu_layout(user, items)
+    entries, header_items = menus[key]
+    return entries, [(item, item.badge(user) if item.badge else 0) for item in header_items]
+
+
+def _menu_layout(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[NavItem]]:
     entries: list[MenuEntry] = []
     groups: dict[str, MenuEntry] = {}
-    header: list[tuple[NavItem, int]] = []
+    header: list[NavItem] = []
     for item in sorted(items, key=lambda i: i.order):
         if not item.visible_to(user):
             continue
         if item.place == "header":
-            header.append((item, item.badge(user) if item.badge else 0))
+            header.append(item)
         elif item.group in MENU_GROUPS:
             if item.group not in groups:
                 groups[item.group] = MenuEntry(MENU_GROUPS[item.group], key=item.group)
@@ -173,23 +207,21 @@ def set_language(code: str):
 
         update_user(current_user, locale=code)
         db.session.commit()
-    target = request.args.get("next") or request.referrer or url_for("web.home")
-    if not target.startswith("/") or target.startswith("//"):
-        from urllib.parse import urlparse
+    from app.redirects import safe_local_path
 
-        parsed = urlparse(target)
-        target = parsed.path + (f"?{parsed.query}" if parsed.query else "") if parsed.netloc == request.host else "/"
-    return redirect(target)
+    return redirect(safe_local_path(request.args.get("next") or request.referrer))
 
 
 #: Front-end libraries installed from npm (`make assets`) and served by the app itself: no CDN.
 def _too_large_message() -> str:
     """Say what was too large, with the limit: the whole upload, or one text field of a form (a
     long lesson pasted from a word processor with its pictures embedded)."""
-    max_body = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    max_body = request.max_content_length or 0  # this route's limit (app/inputs.py)
     max_field = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0
     if max_body and (request.content_length or 0) > max_body:
-        return _("Berkas terlalu besar: paling besar %(n)d MB per unggahan.", n=max_body // (1024 * 1024))
+        if request.mimetype == "multipart/form-data" and max_body >= 1024 * 1024:
+            return _("Berkas terlalu besar: paling besar %(n)d MB per unggahan.", n=max_body // (1024 * 1024))
+        return _("Permintaan terlalu besar: paling besar %(n)d KB.", n=max(1, max_body // 1024))
     if max_field and request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return _("Teks yang diisikan terlalu panjang: paling banyak %(n)d KB per isian. Gambar yang ditempel ke "
                  "dalam teks membuatnya besar; unggah gambar lewat tombol Gambar di penyunting.", n=max_field // 1024)
@@ -214,7 +246,17 @@ VENDOR_FILES = {
     # the rich-text editor (Quill 2: BSD, no build step, tables and a clean semantic-HTML export)
     "quill.js": "quill/dist/quill.js",
     "quill.snow.css": "quill/dist/quill.snow.css",
+    # TeX in questions and lessons (KaTeX: fast, synchronous, MIT; loaded by static/math.js only
+    # on pages with a \( \), \[ \] or $$ delimiter)
+    "katex.min.js": "katex/dist/katex.min.js",
+    "katex.min.css": "katex/dist/katex.min.css",
+    "katex-auto-render.min.js": "katex/dist/contrib/auto-render.min.js",
+    # the SCORM 1.2 run-time (scorm-again: maintained, MIT, full 1.2 data-model checks); the SCORM
+    # module serves it again under its sandboxed content path, where a SCO can load it
+    "scorm12.min.js": "scorm-again/dist/scorm12.min.js",
 }
+# Folders whose files a vendored stylesheet asks for by relative URL (KaTeX's fonts/…).
+VENDOR_DIRS = {"fonts": "katex/dist/fonts"}
 
 
 @bp.get("/vendor/<name>")
@@ -233,6 +275,22 @@ def vendor(name: str):
     return send_file(path, mimetype=mimetype, max_age=7 * 24 * 3600, conditional=True)
 
 
+@bp.get("/vendor/<folder>/<name>")
+def vendor_dir(folder: str, name: str):
+    from pathlib import Path
+
+    from flask import send_file
+
+    rel = VENDOR_DIRS.get(folder)
+    if rel is None or "/" in name or name.startswith(".") or not name.endswith((".woff2", ".woff", ".ttf")):
+        abort(404)
+    path = Path(current_app.root_path).parent / "node_modules" / rel / name
+    if not path.is_file():
+        abort(404)
+    mimetype = {"woff2": "font/woff2", "woff": "font/woff", "ttf": "font/ttf"}[name.rsplit(".", 1)[1]]
+    return send_file(path, mimetype=mimetype, max_age=7 * 24 * 3600, conditional=True)
+
+
 @bp.get("/healthz")
 def healthz():
     """Database, storage and scheduler, for load balancers and operators."""
@@ -240,7 +298,7 @@ def healthz():
 
     from app.accounts.models import utcnow
     from app.jobs.operations import scheduler_holder
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     report: dict[str, Any] = {}
     ok = True
@@ -275,6 +333,9 @@ def init_app(app: Flask) -> None:
     # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
     FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
+    from app import assets
+
+    assets.init_app(app)  # compression and content-hashed static addresses (issue 20)
 
     @login_manager.user_loader
     def load_user(user_id: str):

@@ -102,7 +102,8 @@ def _page_rules(app):
 def test_every_page_as_every_role(app, client, org, login):
     """Pages: anonymous is sent to the login page (or sees a public page); nobody gets a 5xx."""
     failures = []
-    public = ("accounts.login", "accounts.login_alias", "accounts.forgot_password", "web.healthz")
+    public = ("accounts.login", "accounts.login_alias", "accounts.forgot_password", "web.healthz",
+              "sync.service_worker", "sync.web_manifest", "sync.offline_fallback")  # the installable app's shell
     for who in ROLES:
         if who != "anonymous":
             login(getattr(org, who))

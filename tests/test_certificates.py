@@ -130,16 +130,17 @@ def test_list_api_scoping(app, org, client, auth):
     completed_course(org.learner_a1, org.learner_b)
     assert client.get("/api/v1/certificates").status_code == 401
     mine = client.get("/api/v1/certificates", headers=auth(org.learner_a1)).get_json()
-    assert [c["holder"] for c in mine] == [org.learner_a1.name]
+    assert mine["total"] == 1 and mine["page"] == 1
+    assert [c["holder"] for c in mine["items"]] == [org.learner_a1.name]
     # a learner cannot list someone else's
     assert client.get(f"/api/v1/certificates?nip={org.learner_b.nip}", headers=auth(org.learner_a1)).status_code == 404
     # bpsdm of unit A: A1 yes, B no
     h = auth(org.bpsdm_a)
-    assert len(client.get(f"/api/v1/certificates?nip={org.learner_a1.nip}", headers=h).get_json()) == 1
+    assert len(client.get(f"/api/v1/certificates?nip={org.learner_a1.nip}", headers=h).get_json()["items"]) == 1
     assert client.get(f"/api/v1/certificates?nip={org.learner_b.nip}", headers=h).status_code == 403
     # the head of unit A sees his staff elsewhere, but certificates are for admin/bpsdm only
     assert client.get(f"/api/v1/certificates?nip={org.learner_a1.nip}", headers=auth(org.head_a)).status_code == 403
-    assert len(client.get(f"/api/v1/certificates?nip={org.learner_b.nip}", headers=auth(org.admin)).get_json()) == 1
+    assert len(client.get(f"/api/v1/certificates?nip={org.learner_b.nip}", headers=auth(org.admin)).get_json()["items"]) == 1
 
 
 def test_pdf_download_scoping(app, org, client, login):

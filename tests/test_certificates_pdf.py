@@ -139,7 +139,7 @@ def test_signature_validates_and_tampering_is_detected(app, org, client, login, 
 
 
 def test_signing_key_kept_in_storage(app, org, signer_dir):
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     store = get_storage()
     for name in ("signing-key.pem", "signing-cert.pem", "ca-cert.pem"):

@@ -197,11 +197,11 @@ def test_program_certificate_in_my_certificates_staff_search_and_api(app, org, c
     assert client.get(f"/sertifikat/{theirs.id}").status_code == 403
 
     listed = client.get("/api/v1/certificates", headers=auth(org.learner_a1)).get_json()
-    [item] = [c for c in listed if c["source"] == "program"]
+    [item] = [c for c in listed["items"] if c["source"] == "program"]
     assert item["serial"] == mine.serial and item["program_id"] == program.id and item["course_id"] is None
     assert item["course"] == "Program Literasi Digital ASN" and item["jp"] == "10"
     assert item["training_type"] == "program" and item["status"] == "valid"
-    assert len(listed) == 3
+    assert len(listed["items"]) == 3 and listed["total"] == 3
     body = client.get(f"/api/v1/certificates/{mine.public_id}").get_json()  # public, no login
     for field in ("serial", "valid", "revoked", "holder", "course", "jp", "issued_on"):
         assert field in body, field

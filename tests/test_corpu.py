@@ -182,14 +182,14 @@ def test_gap_and_recommendation_api_shapes_and_scoping(app, org, client, auth):
     for viewer in (org.learner_a1, org.head_a, org.bpsdm_a, org.admin):
         resp = client.get(f"/api/v1/employees/{nip}/gaps", headers=auth(viewer))
         assert resp.status_code == 200
-        assert resp.json == [{"competency": "MJ-INT", "name": "Integritas", "kind": "manajerial",
+        assert resp.json["items"] == [{"competency": "MJ-INT", "name": "Integritas", "kind": "manajerial",
                               "required_level": 3, "current_level": 1, "gap": 2}]
-    recs = client.get(f"/api/v1/employees/{nip}/recommendations", headers=auth(org.learner_a1)).json
+    recs = client.get(f"/api/v1/employees/{nip}/recommendations", headers=auth(org.learner_a1)).json["items"]
     assert recs == [{"course_id": course.id, "title": "Integritas ASN", "jp": 4.0, "closes": ["MJ-INT"],
                      "levels_closed": 2, "enrolled": False}]
     assert client.get(f"/api/v1/employees/{nip}/gaps", headers=auth(org.learner_b)).status_code == 404
     assert client.get("/api/v1/employees/199901012020011999/gaps", headers=auth(org.admin)).status_code == 404
-    dictionary = client.get("/api/v1/competencies", headers=auth(org.learner_b)).json
+    dictionary = client.get("/api/v1/competencies?per_page=200", headers=auth(org.learner_b)).json["items"]
     integritas = next(c for c in dictionary if c["code"] == "MJ-INT")
     assert integritas["group"] == "manajerial" and len(integritas["levels"]) == 5
     assert set(integritas["levels"][0]) == {"level", "description", "indicators"}

@@ -165,7 +165,7 @@ def test_training_needs_api_and_xlsx(app, org, needs_case, client, auth, login):
     c1, *_ = needs_case
     resp = client.get(f"/api/v1/training-needs?unit={org.a.id}&year=2026", headers=auth(org.bpsdm_a))
     assert resp.status_code == 200
-    first = resp.json[0]
+    first = resp.json["items"][0]
     assert {k: first[k] for k in ("competency", "employees_with_gap", "estimated_cost")} == \
         {"competency": "MJ-INT", "employees_with_gap": 3, "estimated_cost": 3000000.0}
     assert first["suggested_courses"][0] == {"course_id": c1.id, "title": "Integritas Lanjut", "level": 3,

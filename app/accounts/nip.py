@@ -6,6 +6,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from app.inputs import is_digits
+
 
 class InvalidNIP(ValueError):
     """Raised with a reason a person can act on (in the active language)."""
@@ -14,7 +16,7 @@ class InvalidNIP(ValueError):
 def validate_nip(value: str) -> str:
     """Return the NIP stripped of spaces, or raise InvalidNIP saying what is wrong."""
     nip = (value or "").replace(" ", "").strip()
-    if len(nip) != 18 or not nip.isdigit():
+    if len(nip) != 18 or not is_digits(nip):
         raise InvalidNIP(str(_l("NIP harus terdiri dari 18 angka.")))
     try:
         birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))

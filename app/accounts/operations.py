@@ -30,6 +30,7 @@ from app.accounts.queries import Reach, find_unit_by_name, rights_within, user_b
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.inputs import is_digits
 from app.signals import employee_imported
 
 MIN_PASSWORD_LENGTH = 8
@@ -411,7 +412,7 @@ def _record_failure(user: User | None, identifier: str, address: str) -> None:
 
 def _find_account(identifier: str) -> User | None:
     user = user_by_username(identifier)
-    if user is None and identifier.isdigit():
+    if user is None and is_digits(identifier):
         user = user_by_nip(identifier)  # employees may log in with their NIP
     return user
 
@@ -471,7 +472,7 @@ PICTURE_SIDE = 256  # shown at 32–96 px; twice that for sharp phone screens, s
 def set_picture(user: User, stream) -> str:
     """A square picture of the person, cleaned and shrunk (app.images); the old one is removed."""
     from app.images import prepare_image
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     image = prepare_image(stream, square=PICTURE_SIDE)
     name = f"{user.id}-{image.digest[:16]}.{image.extension}"
@@ -485,7 +486,7 @@ def set_picture(user: User, stream) -> str:
 
 
 def remove_picture(user: User) -> None:
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if user.picture:
         get_storage().delete(f"accounts/pictures/{user.picture}")
@@ -534,7 +535,7 @@ def request_password_reset(identifier: str, address: str, link_for) -> None:
         raise Throttled(_("Terlalu banyak permintaan. Coba lagi dalam %(m)d menit.", m=minutes))
     db.session.add(LoginAttempt(username=key, address=address))
     user = user_by_username(identifier)
-    if user is None and identifier.isdigit():
+    if user is None and is_digits(identifier):
         user = user_by_nip(identifier)
     if user is None and "@" in identifier:
         user = db.session.scalar(select(User).where(func.lower(User.email) == identifier.lower()))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Query
 
 from app.accounts.models import Unit, User, UserRole
+from app.errors import Forbidden, NotFound
 from app.extensions import db
 
 
@@ -116,6 +118,18 @@ def unit_subtree_ids(unit: Unit) -> list[int]:
 
 def user_by_nip(nip: str) -> User | None:
     return db.session.scalar(select(User).where(User.nip == nip))
+
+
+def person_in_reach(viewer: User, nip: str) -> User:
+    """The employee with this NIP if `viewer` may see them (pages show the message, the API
+    answers its envelope). NotFound for an unknown NIP, and for one out of reach too unless the
+    viewer is staff: a learner must not learn which NIPs exist; staff are told it is out of reach."""
+    person = user_by_nip(nip)
+    if person is None or (not can_see_person(viewer, person) and not viewer.has_role("admin", "bpsdm")):
+        raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip))
+    if not can_see_person(viewer, person):
+        raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))
+    return person
 
 
 def user_by_username(username: str) -> User | None:

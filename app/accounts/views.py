@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
 
+from app import spreadsheets
 from app.accounts import operations as ops
 from app.accounts.forms import (
     ChangePasswordForm,
@@ -26,7 +26,9 @@ from app.accounts.models import Unit, User, UserRole
 from app.accounts.queries import login_sessions_of, people_query, reach, rights_within, units_in_reach
 from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
-from app.web import HomePanel, NavItem, flash_error, public_url, run_operation, staff_required
+from app.inputs import is_digits
+from app.redirects import safe_local_path
+from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
 
 bp = Blueprint("accounts", __name__)
 
@@ -59,9 +61,7 @@ def require_own_password():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    return safe_local_path(target)
 
 
 @bp.get("/login")
@@ -241,7 +241,7 @@ def picture(name: str):
 
     if not re.fullmatch(r"\d+-[0-9a-f]{16}\.(?:png|jpg|gif|webp)", name):
         abort(404)
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     return send_stored(f"accounts/pictures/{name}", filename=name, max_age=30 * 24 * 3600, allow_redirect=False)
 
@@ -256,9 +256,7 @@ def _unit_choices(units: list[Unit], none_label: str | None = None) -> list[tupl
 
 
 def _unit_in_reach(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = db.get_or_404(Unit, unit_id)
     if not reach(current_user, ("admin",)).covers_unit(unit):
         abort(403)
     return unit
@@ -313,7 +311,7 @@ def unit_edit(unit_id: int):
         head = db.session.get(User, form.head_id.data) if form.head_id.data else None
         target = form.jp_target.data.strip() if form.jp_target.data else ""
         try:
-            if target and not target.isdigit():
+            if target and not is_digits(target):
                 raise RuleViolation(_("Target JP harus bilangan bulat."))
             ops.update_unit(unit, name=form.name.data, code=form.code.data or "", parent=parent, head=head,
                             jp_target=int(target) if target else None)
@@ -346,8 +344,6 @@ def users():
     r = reach(current_user, ("admin",))
     q = (request.args.get("q") or "").strip()
     role = request.args.get("role") or ""
-    page = max(1, request.args.get("page", 1, type=int))
-    per_page = 50
     stmt = people_query(current_user, r).order_by(User.name)
     if q:
         like = f"%{q.lower()}%"
@@ -359,9 +355,9 @@ def users():
     if unit_id:
         unit = _unit_in_reach(unit_id)
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return render_template("accounts/users.html", rows=rows, total=total, page=page, per_page=per_page, q=q,
+    listing = page_of(stmt, per_page=50)
+    return render_template("accounts/users.html", rows=listing.rows, total=listing.total, page=listing.page,
+                           per_page=listing.per_page, q=q,
                            role=role, role_labels=ROLE_LABELS, unit_id=unit_id,
                            unit_choices=_unit_choices(units_in_reach(current_user, r), _("Semua")))
 
@@ -369,7 +365,7 @@ def users():
 def _password_sheet(issued: list[tuple[User, str]]) -> Response:
     """The temporary passwords as a CSV download: shown once, never stored in clear."""
     buf = io.StringIO()
-    out = csv.writer(buf)
+    out = spreadsheets.writer(buf)
     out.writerow(["nama_pengguna", "nip", "nama", "unit_kerja", "kata_sandi_sementara"])
     for user, password in issued:
         out.writerow([user.username, user.nip or "", user.name, user.unit.name if user.unit else "", password])

@@ -10,11 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 
 from app.accounts import operations as ops
+from app.accounts import queries as accounts_q
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, people_query, reach, user_by_nip
+from app.accounts.queries import people_query, reach
 from app.api.core import paginate, route, user_ctx
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.inputs import is_digits
 from app.web import MAX_PER_PAGE
 
 MULTIPART_FILE = {"multipart/form-data": {"type": "object", "required": ["file"],
@@ -88,15 +90,7 @@ def employee_dict(user: User) -> dict:
 
 
 def person_in_reach(nip: str) -> User:
-    """The employee with this NIP, if the caller may see them: 404 for an unknown NIP, and for one
-    out of reach too unless the caller is staff (a learner must not learn which NIPs exist)."""
-    viewer = user_ctx()
-    person = user_by_nip(nip)
-    if person is None or (not can_see_person(viewer, person) and not viewer.has_role("admin", "bpsdm")):
-        raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip))
-    if not can_see_person(viewer, person):
-        raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))
-    return person
+    return accounts_q.person_in_reach(user_ctx(), nip)
 
 
 def uploaded_file() -> tuple[str, bytes]:
@@ -147,7 +141,7 @@ def employees(params: EmployeeListParams):
     stmt = people_query(viewer, r).order_by(User.name, User.id)
     if params.unit:
         key = params.unit.strip()
-        unit = db.session.get(Unit, int(key)) if key.isdigit() else \
+        unit = db.session.get(Unit, int(key)) if is_digits(key) else \
             db.session.scalar(select(Unit).where(Unit.code == key))
         if unit is None:
             raise NotFound(_("Unit %(u)s tidak ditemukan.", u=key))

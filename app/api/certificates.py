@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.accounts.models import utcnow
 from app.api.accounts import person_in_reach
-from app.api.core import route, user_ctx
+from app.api.core import Page, PageQuery, page_of, route, user_ctx
 from app.certificates import queries as q
 from app.certificates.models import Certificate
 from app.certificates.operations import throttle_public_verify
@@ -47,7 +47,7 @@ class CertificateOut(BaseModel):
     verify_url: str
 
 
-class ListQuery(BaseModel):
+class ListQuery(PageQuery):
     nip: str | None = Field(default=None, max_length=18)
 
 
@@ -79,7 +79,7 @@ def cert_dict(cert: Certificate) -> dict:
 
 
 @route("/certificates", summary="A holder's certificates (yourself, or by NIP for staff in reach)",
-       tag="certificates", query=ListQuery, response=list[CertificateOut])
+       tag="certificates", query=ListQuery, response=Page[CertificateOut])
 def list_certificates(params: ListQuery):
     me = user_ctx()
     person = me if not params.nip or params.nip == me.nip else person_in_reach(params.nip)
@@ -87,7 +87,7 @@ def list_certificates(params: ListQuery):
         from app.errors import Forbidden
 
         raise Forbidden(_("Hanya admin dan BPSDM yang dapat melihat sertifikat orang lain."))
-    return [cert_dict(c) for c in q.certificates_of(person)]
+    return page_of([cert_dict(c) for c in q.certificates_of(person)])
 
 
 @route("/certificates/<path:serial>",

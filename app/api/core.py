@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app.errors import API_PREFIX, BadInput, Forbidden, LenteraError, Unauthorized, error_response, is_api_request
 from app.web import page_args, paginate
@@ -45,6 +45,36 @@ class RouteSpec:
 
 SPECS: list[RouteSpec] = []
 
+T = TypeVar("T")
+
+
+class PageQuery(BaseModel):
+    """`page` and `per_page` of a list route (the envelope of API.md)."""
+
+    page: int = Field(default=1, ge=1, le=2**31 - 1)
+    per_page: int = Field(default=50, ge=1, le=200)
+
+
+class Page(BaseModel, Generic[T]):
+    """Every list answers `{"items", "page", "per_page", "total"}`."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+        # OpenAPI component names allow only [A-Za-z0-9._-]: "CertificateOutPage", not "Page[CertificateOut]".
+        return "".join(getattr(p, "__name__", "Item") for p in params) + "Page"
+
+
+def page_of(items: Sequence[Any]) -> dict[str, Any]:
+    """A list already in memory (computed, not a query) answered in the envelope, one page of it."""
+    page, per_page = page_args()
+    start = (page - 1) * per_page
+    return {"items": list(items[start:start + per_page]), "page": page, "per_page": per_page, "total": len(items)}
+
 
 def _pydantic_details(exc: ValidationError) -> list[dict[str, Any]]:
     messages = {
@@ -56,6 +86,7 @@ def _pydantic_details(exc: ValidationError) -> list[dict[str, Any]]:
         "float_parsing": _("harus berupa angka"),
         "decimal_parsing": _("harus berupa angka"),
         "decimal_type": _("harus berupa angka"),
+        "finite_number": _("harus berupa angka biasa (bukan NaN atau tak hingga)"),
         "bool_type": _("harus true atau false"),
         "bool_parsing": _("harus true atau false"),
         "date_type": _("harus berupa tanggal YYYY-MM-DD"),
@@ -298,5 +329,5 @@ def user_ctx():
     return current_user._get_current_object()
 
 
-__all__ = ["api", "route", "paginate", "page_args", "require_role", "error_response", "is_api_request",
-           "openapi_document", "user_ctx", "g"]
+__all__ = ["api", "route", "paginate", "page_args", "page_of", "Page", "PageQuery", "require_role", "error_response",
+           "is_api_request", "openapi_document", "user_ctx", "g"]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from app.accounts.models import Unit
 from app.accounts.queries import organisation_wide, reach
 from app.api.accounts import MULTIPART_FILE, ImportResult, person_in_reach, uploaded_file
-from app.api.core import route, user_ctx
+from app.api.core import Page, PageQuery, page_of, route, user_ctx
 from app.corpu import operations as ops
 from app.corpu.gaps import employee_gaps
 from app.corpu.needs import training_needs
@@ -18,6 +18,7 @@ from app.corpu.queries import all_competencies
 from app.corpu.recommend import recommendations
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.inputs import is_digits
 
 
 class LevelOut(BaseModel):
@@ -74,7 +75,7 @@ class NeedOut(BaseModel):
     uncovered: int = Field(description="people in gap whom no published course reaches")
 
 
-class NeedsQuery(BaseModel):
+class NeedsQuery(PageQuery):
     unit: str | None = Field(default=None, description="unit id or code; default: everything in reach")
     year: int = Field(default_factory=lambda: date.today().year, ge=2000, le=2100)
 
@@ -87,11 +88,12 @@ def _require_organisation_wide() -> None:
                           "seluruh organisasi yang boleh mengubahnya."))
 
 
-@route("/competencies", summary="The competency dictionary", tag="cmb", response=list[CompetencyOut])
-def competencies():
-    return [{"code": c.code, "name": c.name, "group": c.group, "description": c.description,
+@route("/competencies", summary="The competency dictionary", tag="cmb", query=PageQuery,
+       response=Page[CompetencyOut])
+def competencies(params: PageQuery):
+    return page_of([{"code": c.code, "name": c.name, "group": c.group, "description": c.description,
              "levels": [{"level": lv.level, "description": lv.description, "indicators": lv.indicator_list}
-                        for lv in c.levels]} for c in all_competencies()]
+                        for lv in c.levels]} for c in all_competencies()])
 
 
 @route("/competencies/import", "POST", summary="Import dictionary rows (code,name,group,level,description), all or nothing",
@@ -124,21 +126,22 @@ def assessments_import():
     return result
 
 
-@route("/employees/<nip>/gaps", summary="An employee's competency gaps", tag="cmb", response=list[GapOut])
-def employee_gaps_api(nip: str):
-    return [g.as_dict() for g in employee_gaps(person_in_reach(nip))]
+@route("/employees/<nip>/gaps", summary="An employee's competency gaps", tag="cmb", query=PageQuery,
+       response=Page[GapOut])
+def employee_gaps_api(nip: str, params: PageQuery):
+    return page_of([g.as_dict() for g in employee_gaps(person_in_reach(nip))])
 
 
 @route("/employees/<nip>/recommendations", summary="Courses that close an employee's gaps, best first", tag="cmb",
-       response=list[RecommendationOut])
-def employee_recommendations(nip: str):
-    return [r.as_dict() for r in recommendations(person_in_reach(nip))]
+       query=PageQuery, response=Page[RecommendationOut])
+def employee_recommendations(nip: str, params: PageQuery):
+    return page_of([r.as_dict() for r in recommendations(person_in_reach(nip))])
 
 
 def unit_param(value: str | None) -> Unit | None:
     if not value:
         return None
-    unit = db.session.get(Unit, int(value)) if value.isdigit() else \
+    unit = db.session.get(Unit, int(value)) if is_digits(value) else \
         db.session.scalar(db.select(Unit).where(Unit.code == value))
     if unit is None:
         raise NotFound(_("Unit %(u)s tidak ditemukan.", u=value))
@@ -146,7 +149,7 @@ def unit_param(value: str | None) -> Unit | None:
 
 
 @route("/training-needs", summary="Training-needs map of a unit (subtree) for a year", tag="cmb",
-       roles=("admin", "bpsdm"), query=NeedsQuery, response=list[NeedOut])
+       roles=("admin", "bpsdm"), query=NeedsQuery, response=Page[NeedOut])
 def training_needs_api(params: NeedsQuery):
     me = user_ctx()
     r = reach(me)
@@ -155,7 +158,7 @@ def training_needs_api(params: NeedsQuery):
         raise Forbidden(_("Unit ini di luar jangkauan Anda."))
     if unit is None and not r.everything and not r.unit_paths:
         raise BadInput(_("Anda tidak memiliki unit dalam jangkauan."))
-    return [n.as_dict() for n in training_needs(unit, params.year, r).needs]
+    return page_of([n.as_dict() for n in training_needs(unit, params.year, r).needs])
 
 
 # --- development plans -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.courses.models import Activity, Course, Section
 from app.courses.package import UploadReader, add_activity_from_spec, import_package
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.inputs import is_digits
 
 
 class CompetencyOut(BaseModel):
@@ -335,7 +336,7 @@ def _multipart_spec() -> dict[str, Any]:
             continue
         if value in ("true", "false"):
             spec[key] = value == "true"
-        elif value.isascii() and value.lstrip("-").isdigit() and len(value) < 12:
+        elif value.isascii() and is_digits(value.lstrip("-")) and len(value) < 12:
             spec[key] = int(value)
         else:
             spec[key] = value

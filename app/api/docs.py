@@ -55,6 +55,17 @@ def api_markdown() -> str:
         "`/api/v1/openapi.json` (rendered at `/api/v1/docs`). Do not edit by hand: a test fails when",
         "this file and the routes differ. Errors answer `{\"error\": {\"code\", \"message\", \"details\"}}`.",
         "",
+        "Every list answers the envelope `{\"items\", \"page\", \"per_page\", \"total\"}` and takes `page` and",
+        "`per_page` (1–200, default 50). **Transition note (issue 14):** `GET /api/v1/certificates`,",
+        "`/competencies`, `/employees/{nip}/gaps`, `/employees/{nip}/recommendations` and `/training-needs`",
+        "answered a bare JSON array before; they now answer the envelope like every other list. A client",
+        "reads `items` instead of the array, and asks for the next `page` while `page * per_page < total`.",
+        "",
+        "Request bodies are limited by what they are (413 before the body is read): JSON and other raw",
+        "bodies 1 MB (`LENTERA_MAX_JSON_KB`), forms 8 MB (`LENTERA_MAX_FORM_KB`), multipart uploads of a",
+        "signed-in caller and tus chunks `LENTERA_MAX_UPLOAD_MB`. JSON nested deeper than 64 levels",
+        "(`LENTERA_JSON_MAX_DEPTH`) and the non-JSON constants `NaN`/`Infinity` are invalid JSON (400).",
+        "",
     ]
     by_tag: dict[str, list[tuple[str, str, dict]]] = {}
     for path, methods in doc["paths"].items():

@@ -14,6 +14,7 @@ from app.api.core import route, user_ctx
 from app.courses.models import Activity
 from app.errors import BadInput, NotFound
 from app.extensions import db
+from app.inputs import body_limit, is_digits
 from app.media import operations as ops
 from app.media import queries
 from app.media.activity_type import view_context
@@ -107,7 +108,7 @@ def _filename_from_metadata(header: str) -> str:
 
 def _int_header(name: str) -> int:
     raw = request.headers.get(name, "")
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise BadInput(_("Header %(h)s wajib berupa bilangan bulat tak negatif.", h=name), code="invalid_header")
     return int(raw)
 
@@ -137,6 +138,7 @@ def upload_head(upload_id: str):
     return _tus(Response(UploadOut(**_upload_out(session)).model_dump_json(), mimetype="application/json"), session)
 
 
+@body_limit("upload")  # a tus chunk: streamed to storage as it arrives
 @route("/uploads/<upload_id>", "PATCH", summary="Kirim potongan unggahan pada Upload-Offset", tag="video",
        status=204, body_content=OCTETS)
 def upload_patch(upload_id: str):

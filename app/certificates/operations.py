@@ -6,8 +6,10 @@ import io
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
@@ -18,9 +20,9 @@ from app.certificates import pdf as pdfmod
 from app.certificates import signing
 from app.certificates.models import DEFAULT_LAYOUT, DEFAULT_SERIAL_FORMAT, Certificate, CertificateTemplate
 from app.certificates.serials import allocate_serial, check_format
-from app.errors import BadInput, Conflict, LenteraError, NotFound, RuleViolation
+from app.errors import BadInput, Conflict, LenteraError, NotFound, RuleViolation, TooLarge
 from app.extensions import db
-from app.media.storage import get_storage
+from app.storage import get_storage
 
 IMAGE_KINDS = ("background", "logo", "signature")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -147,15 +149,24 @@ def store_image(tpl: CertificateTemplate, kind: str, filename: str, data: bytes)
 
     if len(data) > MAX_IMAGE_BYTES:
         raise BadInput(_("Gambar terlalu besar (maks. 5 MB)."), code="image_too_large")
+    from app.images import MAX_PIXELS
+
     try:
-        img = Image.open(io.BytesIO(data))
-        img.verify()
-        fmt = img.format
-    except (UnidentifiedImageError, OSError, SyntaxError):
+        with Image.open(io.BytesIO(data)) as img:
+            fmt, (width, height) = img.format, img.size
+            img.verify()
+    except Image.DecompressionBombError:
+        raise TooLarge(_("Gambar terlalu besar; perkecil dulu (paling banyak 40 megapiksel)."),
+                       code="image_too_large") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise BadInput(_("Berkas %(name)s bukan gambar PNG atau JPEG.", name=filename or kind),
                        code="image_invalid") from None
     if fmt not in ("PNG", "JPEG"):
         raise BadInput(_("Gambar harus PNG atau JPEG."), code="image_invalid")
+    # A few kilobytes of PNG can declare 40000×40000 pixels: the PDF would decode them all.
+    if width * height > MAX_PIXELS:
+        raise TooLarge(_("Gambar %(w)s×%(h)s piksel terlalu besar; perkecil dulu (paling banyak 40 megapiksel).",
+                         w=width, h=height), code="image_too_large")
     key = f"certificates/templates/{tpl.id}/{kind}.{'png' if fmt == 'PNG' else 'jpg'}"
     get_storage().put_bytes(key, data, content_type="image/png" if fmt == "PNG" else "image/jpeg")
     return key
@@ -240,9 +251,23 @@ def _new_serial(numbering: CertificateTemplate, on: date) -> str:
                    code="serial_exhausted")
 
 
+#: Functions (user, course) -> a reason (str) the course's certificate must wait, or None. Other
+#: domains register here (the evaluation domain: "answer the evaluation first") so that this
+#: package never imports them; `certificate_hold_released` says when to ask again.
+COURSE_CERTIFICATE_HOLDS: list[Callable[[User, Any], str | None]] = []
+
+
+def certificate_holds(user: User, course) -> list[str]:
+    """Why the course's certificate waits for this person (empty: it may be issued)."""
+    return [reason for hold in COURSE_CERTIFICATE_HOLDS if (reason := hold(user, course))]
+
+
 def issue_for_course(user: User, course, at: datetime | None = None) -> Certificate | None:
-    """The certificate of a completed course (None when the course gives none)."""
+    """The certificate of a completed course (None when the course gives none, or while a hold
+    such as a required evaluation makes it wait)."""
     if not course.certificate:
+        return None
+    if certificate_holds(user, course):
         return None
     start, end = training_period(course.start_date, course.end_date, (at or utcnow()).date())
     return issue(user, source="course", ref=str(course.id), title=course.title, jp=course.jp,

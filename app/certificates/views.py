@@ -22,8 +22,8 @@ from app.certificates.operations import throttle_public_verify
 from app.errors import LenteraError
 from app.extensions import db
 from app.jobs.models import Job
-from app.media.serving import send_stored
-from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
+from app.storage import send_stored
+from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required
 
 bp = Blueprint("certificates", __name__)
 
@@ -142,25 +142,20 @@ def _unit_choices():
 @staff_required("admin", "bpsdm")
 def staff_list():
     filters = _filters_from(request.args)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    per_page = 50
-    stmt = q.search_stmt(current_user, **filters)
-    total = db.session.scalar(select(db.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    listing = page_of(q.search_stmt(current_user, **filters), per_page=50)
     zip_form = ZipForm(formdata=None, course_id=filters["course_id"] or 0, unit_id=filters["unit_id"] or 0,
                        date_from=filters["date_from"], date_to=filters["date_to"])
     zip_form.course_id.choices = _course_choices()
     zip_form.unit_id.choices = _unit_choices()
     args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v}
-    return render_template("certificates/staff_list.html", rows=rows, total=total, page=page, per_page=per_page,
+    return render_template("certificates/staff_list.html", rows=listing.rows, total=listing.total,
+                           page=listing.page, per_page=listing.per_page,
                            filters=filters, args=args, zip_form=zip_form, today=_today(),
                            courses=_course_choices(), units=_unit_choices())
 
 
 def _managed(cert_id: int) -> Certificate:
-    cert = db.session.get(Certificate, cert_id)
-    if cert is None:
-        abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not q.can_manage(current_user, cert):
         abort(403)
     return cert
@@ -399,9 +394,7 @@ def attendance_batches():
 def attendance_issue(batch_id: int):
     from app.ledger.models import AttendanceBatch
 
-    batch = db.session.get(AttendanceBatch, batch_id)
-    if batch is None:
-        abort(404)
+    batch = db.get_or_404(AttendanceBatch, batch_id)
     try:
         result = ops.issue_for_attendance(current_user, batch)
         db.session.commit()

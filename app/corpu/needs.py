@@ -193,10 +193,12 @@ def needs_xlsx(m: NeedsMap) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from app import spreadsheets
+
     wb = Workbook()
     ws = wb.active
     ws.title = _("Kebutuhan pelatihan")[:31]
-    ws.append([_("Peta kebutuhan pelatihan"), m.unit.name if m.unit else _("Semua unit"), m.year])
+    spreadsheets.append(ws, [_("Peta kebutuhan pelatihan"), m.unit.name if m.unit else _("Semua unit"), m.year])
     ws.append([])
     header = [_("Kode"), _("Kompetensi"), _("Pegawai dengan kesenjangan"), _("Kursus yang disarankan"), _("Level"),
               _("Peserta"), _("Biaya per peserta"), _("Biaya"), _("Perkiraan biaya kompetensi")]
@@ -205,10 +207,10 @@ def needs_xlsx(m: NeedsMap) -> bytes:
         cell.font = Font(bold=True)
     for need in m.needs:
         if not need.suggested:
-            ws.append([need.competency, need.name, need.employees_with_gap, "", None, None, None, None,
+            spreadsheets.append(ws, [need.competency, need.name, need.employees_with_gap, "", None, None, None, None,
                        float(need.estimated_cost)])
         for i, s in enumerate(need.suggested):
-            ws.append([need.competency, need.name, need.employees_with_gap, s.title, s.level, s.participants,
+            spreadsheets.append(ws, [need.competency, need.name, need.employees_with_gap, s.title, s.level, s.participants,
                        float(s.cost_per_participant) if s.cost_per_participant is not None else None,
                        float(s.cost), float(need.estimated_cost) if i == 0 else None])
     ws.append([])

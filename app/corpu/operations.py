@@ -35,6 +35,7 @@ from app.courses.models import Course, CourseCompletion
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.numbers import parse_number
 from app.signals import program_completed
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
@@ -373,9 +374,9 @@ def add_plan_item(plan: DevelopmentPlan, actor: User, *, kind: str, course: Cour
     if kind not in PLAN_ITEM_KINDS:
         raise BadInput(_("Jenis kegiatan tidak dikenal."))
     try:
-        jp = Decimal(str(planned_jp)).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise BadInput(_("JP harus angka.")) from None
+        jp = parse_number(planned_jp).quantize(Decimal("0.01"))
+    except (ValueError, InvalidOperation):
+        raise BadInput(_("JP harus angka, mis. 1,5.")) from None
     if kind == "course":
         if course is None or not course.published:
             raise BadInput(_("Pilih kursus yang tersedia."))
@@ -465,9 +466,9 @@ def mark_item_done(item: PlanItem, actor: User, on: date | None = None) -> PlanI
 
 def _money(value) -> Decimal:
     try:
-        amount = Decimal(str(value).replace(" ", "")).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise BadInput(_("Jumlah uang harus angka (rupiah).")) from None
+        amount = parse_number(value, money=True).quantize(Decimal("0.01"))
+    except (ValueError, InvalidOperation):
+        raise BadInput(_("Jumlah uang harus angka rupiah, mis. 1.500.000.")) from None
     if amount < 0:
         raise BadInput(_("Jumlah uang tidak boleh negatif."))
     return amount

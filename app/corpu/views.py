@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.accounts.forms import ImportForm
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, organisation_wide, reach, units_in_reach, user_by_nip
+from app.accounts.queries import can_see_person, organisation_wide, person_in_reach, reach, units_in_reach, user_by_nip
 from app.corpu import operations as ops
 from app.corpu import queries as q
 from app.corpu.forms import (
@@ -38,6 +38,7 @@ from app.corpu.recommend import recommendations
 from app.courses.models import Course
 from app.errors import LenteraError
 from app.extensions import db
+from app.inputs import is_digits
 from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
 bp = Blueprint("corpu", __name__)
@@ -115,11 +116,7 @@ def mine():
 @bp.get("/kompetensi/pegawai/<nip>")
 @login_required
 def person(nip: str):
-    who = user_by_nip(nip)
-    if who is None:
-        abort(404)
-    if not can_see_person(current_user, who):
-        abort(403 if current_user.has_role(*STAFF) else 404)  # no NIP existence told to learners
+    who = person_in_reach(current_user, nip)
     return _profile(who, who.id == current_user.id)
 
 
@@ -129,9 +126,7 @@ def enrol(course_id: int):
     """Enrol oneself in a recommended course, through the course engine's own self-enrolment rule."""
     from app.courses.operations import self_enrol
 
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     run_operation(lambda: self_enrol(course, current_user), _("Anda terdaftar di kursus %(t)s.", t=course.title))
     return redirect(url_for("corpu.mine"))
 
@@ -140,7 +135,9 @@ def enrol(course_id: int):
 @login_required
 def notice_read(notice_id: int):
     run_operation(lambda: ops.mark_notice_read(notice_id, current_user))
-    return redirect(request.referrer or url_for("web.home"))
+    from app.redirects import safe_local_path
+
+    return redirect(safe_local_path(request.referrer))
 
 
 # --- dictionary --------------------------------------------------------------------------------
@@ -265,9 +262,7 @@ def standards():
 @staff_required("admin")
 def standard_delete(std_id: int):
     require_organisation_wide("admin")
-    std = db.session.get(PositionStandard, std_id)
-    if std is None:
-        abort(404)
+    std = db.get_or_404(PositionStandard, std_id)
     ops.delete_standard(std)
     db.session.commit()
     flash(_("Standar dihapus."), "success")
@@ -333,9 +328,7 @@ def plan():
 @bp.post("/rencana/<int:year>/kursus/<int:course_id>")
 @login_required
 def plan_add_course(year: int, course_id: int):
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     codes = next((r.closes for r in recommendations(current_user) if r.course.id == course_id), [])
     run_operation(lambda: ops.add_plan_item(ops.plan_for(current_user, year), current_user, kind="course",
                                             course=course, competency_code=codes[0] if codes else None),
@@ -354,9 +347,9 @@ def plan_add_activity(year: int):
                                                 competency_code=form.competency.data or None),
                       _("Kegiatan ditambahkan ke rencana."))
     else:
-        for field_errors in form.errors.values():
+        for name, field_errors in form.errors.items():
             for e in field_errors:
-                flash(str(e), "error")
+                flash(f"{form[name].label.text}: {e}", "error")
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -405,9 +398,7 @@ def staff_plans():
 
 
 def _visible_plan(plan_id: int) -> DevelopmentPlan:
-    plan = db.session.get(DevelopmentPlan, plan_id)
-    if plan is None:
-        abort(404)
+    plan = db.get_or_404(DevelopmentPlan, plan_id)
     if not can_see_person(current_user, plan.user):
         abort(403)
     return plan
@@ -485,9 +476,7 @@ def needs_export():
 @bp.post("/kebutuhan-pelatihan/anggaran/<int:unit_id>/<int:year>")
 @staff_required(*STAFF)
 def budget(unit_id: int, year: int):
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = db.get_or_404(Unit, unit_id)
     if not reach(current_user).covers_unit(instansi_of(unit)):
         abort(403)  # the APBD is the whole instansi's, not one OPD's
     form = BudgetForm()
@@ -509,7 +498,7 @@ def costs():
         if not FlaskForm().validate_on_submit():  # the CSRF token
             abort(400)
         course_id = request.form.get("course_id", "")
-        course = db.session.get(Course, int(course_id)) if course_id.isdigit() else None
+        course = db.session.get(Course, int(course_id)) if is_digits(course_id) else None
         if course is None:
             abort(404)
         run_operation(lambda: ops.set_course_cost(course, request.form.get("cost", "")),
@@ -530,9 +519,7 @@ def programs():
 @bp.route("/program/<int:program_id>", methods=["GET", "POST"])
 @login_required
 def program(program_id: int):
-    prog = db.session.get(Program, program_id)
-    if prog is None:
-        abort(404)
+    prog = db.get_or_404(Program, program_id)
     form = RecertifyForm()
     status = 200
     if request.method == "POST":
@@ -570,6 +557,9 @@ def program_edit(program_id: int | None = None):
     form = ProgramForm(obj=prog)
     if request.method == "GET" and prog is not None:
         form.courses.data = "\n".join(pc.course.code for pc in prog.courses)
+    elif request.method == "POST":
+        # Without a `courses` field WTForms falls back to the program's own `courses` (a list of rows).
+        form.courses.data = request.form.get("courses", "")
     status = 200
     if form.validate_on_submit():
         codes = [c.strip() for c in form.courses.data.splitlines() if c.strip()]

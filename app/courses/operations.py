@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Unit, User, utcnow
 from app.accounts.queries import Reach
-from app.courses.activity_types import COMPETENCY_CHECKERS, REGISTRY
+from app.courses.activity_types import COMPETENCY_CHECKERS, COMPLETION_GATES, REGISTRY
 from app.courses.html import sanitize_html
 from app.courses.models import (
     COURSE_MODES,
@@ -186,6 +186,8 @@ def check_course_completion(user: User, course: Course, *, at: datetime | None =
     done = db.session.scalar(select(func.count()).select_from(ActivityCompletion).where(
         ActivityCompletion.user_id == user.id, ActivityCompletion.activity_id.in_(required)))
     if done < len(required):
+        return False
+    if any(not gate(user, course) for gate in COMPLETION_GATES):
         return False
     if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.course_id == course.id,
                                                            CourseCompletion.user_id == user.id)) is not None:
@@ -534,7 +536,7 @@ def refuse_executable(filename: str, data: bytes) -> None:
 
 def store_activity_file(activity: Activity, filename: str, data: bytes) -> None:
     """Put an uploaded resource in storage (local disk or S3) under the course's prefix."""
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", filename or "berkas").strip("-.") or "berkas"
     if not data:
@@ -552,7 +554,7 @@ def store_course_image(course: Course, upload) -> str:
     course's prefix; answers its file name, which `courses.course_image` serves to the course's readers.
     The name is the content's hash, so the same picture pasted twice is stored once."""
     from app.images import prepare_image
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     image = prepare_image(upload)
     name = f"{image.digest[:24]}.{image.extension}"
@@ -594,7 +596,7 @@ def duplicate_course(course: Course, owner: User) -> Course:
             new_section.activities.append(b)
             pairs.append((a, b))
     db.session.flush()
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     for a, b in pairs:
         if a.file_key:

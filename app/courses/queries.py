@@ -106,7 +106,10 @@ def editable_course(user: User, course_id: int) -> Course:
 
 
 def get_activity(activity_id: int) -> Activity:
-    activity = db.session.get(Activity, activity_id)
+    # With its section and course (and the course's competencies, which get_course would load) in
+    # the same statement: the activity page needs all three, and this runs on every one.
+    activity = db.session.get(Activity, activity_id, options=[
+        joinedload(Activity.section), joinedload(Activity.course).joinedload(Course.competencies)])
     if activity is None:
         from flask_babel import gettext as _
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app import spreadsheets
 from app.accounts.models import Position, Unit
 from app.accounts.queries import units_in_reach, user_by_nip, user_by_username
 from app.courses import operations as ops
@@ -35,7 +36,8 @@ from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
-from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
+from app.inputs import is_digits
+from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required
 
 bp = Blueprint("courses", __name__)
 
@@ -72,9 +74,10 @@ def _decimal_arg(name: str) -> Decimal | None:
     if not raw:
         return None
     try:
-        return Decimal(raw)
+        value = Decimal(raw)
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None  # ?jp_min=NaN filters nothing rather than crashing
 
 
 # --- learners -------------------------------------------------------------------------------------------
@@ -85,16 +88,11 @@ def catalogue():
     f = q.CatalogueFilters(q=(request.args.get("q") or "").strip(), competency=(request.args.get("competency") or "").strip(),
                            mode=request.args.get("mode") if request.args.get("mode") in COURSE_MODES else "",
                            jp_min=_decimal_arg("jp_min"), jp_max=_decimal_arg("jp_max"))
-    page = max(1, request.args.get("page", 1, type=int))
-    per_page = 24
-    stmt = q.catalogue_stmt(current_user, f)
-    from sqlalchemy import func
-
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    courses = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    enrolled = q.enrolled_course_ids(current_user, [c.id for c in courses])
-    return render_template("courses/catalogue.html", courses=courses, f=f, enrolled=enrolled, total=total, page=page,
-                           per_page=per_page, codes=q.competency_codes_in_use(), modes=COURSE_MODES,
+    listing = page_of(q.catalogue_stmt(current_user, f), per_page=24)
+    enrolled = q.enrolled_course_ids(current_user, [c.id for c in listing.rows])
+    return render_template("courses/catalogue.html", courses=listing.rows, f=f, enrolled=enrolled,
+                           total=listing.total, page=listing.page, per_page=listing.per_page,
+                           codes=q.competency_codes_in_use(), modes=COURSE_MODES,
                            jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""))
 
 
@@ -152,7 +150,9 @@ def _activity_for_viewer(activity_id: int):
 def activity(activity_id: int):
     a, c, enrolment, editor = _activity_for_viewer(activity_id)
     t = REGISTRY.get(a.type)
-    if enrolment is not None:
+    # A device storing the page for offline learning (app/sync) is not the learner reading it:
+    # the device records the visit when the page is opened.
+    if enrolment is not None and request.headers.get("X-Lentera-Offline-Copy") != "1":
         ops.touch_enrolment(enrolment, a)
         if a.type == "lesson" and a.visible and a.section.visible:
             ops.complete_activity(current_user, a, source="view")
@@ -180,7 +180,7 @@ def activity_file(activity_id: int):
     if enrolment is not None:
         ops.record_view(current_user, a)
         db.session.commit()
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
 
@@ -212,7 +212,7 @@ def course_image(course_id: int, name: str):
     c = q.get_course(course_id)
     if not q.can_view(current_user, c) or not re.fullmatch(_IMAGE_NAME, name):
         abort(404)
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     # The name is the content's hash: it never changes, so the browser may keep it.
     return send_stored(f"courses/{c.id}/images/{name}", filename=name, max_age=30 * 24 * 3600)
@@ -541,7 +541,7 @@ def participants(course_id: int):
 def _report_unit(r) -> Unit | None:
     """The unit a report is filtered to (`?unit=`), only within the viewer's reach."""
     raw = request.args.get("unit") or ""
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and is_digits(raw)):
         return None
     unit = db.session.get(Unit, int(raw))
     if unit is None or not r.covers_unit(unit):
@@ -569,12 +569,13 @@ def completion_report_xlsx(course_id: int):
     wb = Workbook()
     ws = wb.active
     ws.title = _("Penyelesaian")[:31]
-    ws.append([_("NIP"), _("Nama"), _("Unit kerja")] + [a.title + (" *" if a.required else "") for a in report.activities]
-              + [_("Kemajuan (%)"), _("Kursus selesai")])
+    spreadsheets.append(ws, [_("NIP"), _("Nama"), _("Unit kerja")]
+                        + [a.title + (" *" if a.required else "") for a in report.activities]
+                        + [_("Kemajuan (%)"), _("Kursus selesai")])
     for p in report.rows:
         cells = [report.done.get((p.user.id, a.id)) for a in report.activities]
-        ws.append([p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else ""]
-                  + [_local(at, zone) for at in cells] + [round(p.percent), _local(p.completed_at, zone)])
+        spreadsheets.append(ws, [p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else ""]
+                                + [_local(at, zone) for at in cells] + [round(p.percent), _local(p.completed_at, zone)])
     buf = io.BytesIO()
     wb.save(buf)
     return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -599,7 +600,7 @@ def participants_xlsx(course_id: int):
     ws.append([_("NIP"), _("Nama"), _("Unit kerja"), _("Jabatan"), _("Terdaftar"), _("Aktivitas selesai"),
                _("Aktivitas wajib"), _("Kemajuan (%)"), _("Selesai pada")])
     for p in q.participants(c, r):
-        ws.append([p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else "",
+        spreadsheets.append(ws, [p.user.nip or p.user.username, p.user.name, p.user.unit.name if p.user.unit else "",
                    p.user.position.name if p.user.position else "", _local(p.enrolment.enrolled_at, zone), p.done,
                    p.total, round(p.percent), _local(p.completed_at, zone)])
     buf = io.BytesIO()
@@ -618,7 +619,7 @@ def attendance(activity_id: int):
     rows = q.attendance_list(a, r)
     if request.method == "POST":
         allowed = {u.id: u for u, _at in rows}
-        chosen = [allowed[int(x)] for x in request.form.getlist("user_id") if x.isdigit() and int(x) in allowed]
+        chosen = [allowed[int(x)] for x in request.form.getlist("user_id") if is_digits(x) and int(x) in allowed]
         nips = [n.strip() for n in (request.form.get("nips") or "").replace(",", "\n").splitlines() if n.strip()]
         by_nip = {u.nip: u for u in allowed.values() if u.nip}
         unknown = [n for n in nips if n not in by_nip]

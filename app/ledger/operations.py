@@ -16,6 +16,7 @@ from app.accounts.queries import organisation_wide, reach, user_by_nip
 from app.errors import BadInput, Conflict, Forbidden, RuleViolation
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.inputs import finite_decimal
 from app.ledger import chain, rules
 from app.ledger.models import SIASN_TYPES, AttendanceBatch, Claim, JpRule, LedgerEntry
 from app.notifications.operations import notify
@@ -192,6 +193,8 @@ def update_rule(staff: User, rule: JpRule, *, name: str, category: str, unit: st
         raise RuleViolation(_("Aturan per hari membutuhkan JP per hari nasional dan internasional."),
                             code="rule_incomplete")
     for v in (jp_national, jp_international):
+        if v is not None and not Decimal(v).is_finite():
+            raise BadInput(_("JP per hari harus angka."), code="jp_not_a_number")
         if v is not None and Decimal(v) < 0:
             raise RuleViolation(_("JP tidak boleh negatif."), code="jp_negative")
     if not 0 <= international_bonus_pct <= 500:
@@ -233,7 +236,7 @@ def sniff_evidence(data: bytes) -> tuple[str, str]:
 
 def _length_fields(rule: JpRule, days, minutes, stated_jp, international) -> rules.Computed:
     return rules.compute(rule, days=days, minutes=minutes,
-                         stated_jp=Decimal(stated_jp) if stated_jp not in (None, "") else None,
+                         stated_jp=finite_decimal(stated_jp, "stated_jp") if stated_jp not in (None, "") else None,
                          international=international)
 
 
@@ -244,7 +247,7 @@ def submit_claim(user: User, *, rule: JpRule, title: str, organiser: str, start_
     """A learner claims external learning with evidence; it waits for BPSDM's verification."""
     import uuid
 
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if not rule.active:
         raise RuleViolation(_("Jenis kegiatan ini tidak aktif."), code="rule_inactive")

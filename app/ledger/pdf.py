@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -37,6 +38,12 @@ def _jp(value: Decimal) -> str:
     return f"{d:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
+def text(value: object) -> str:
+    """A value as ReportLab Paragraph text: Paragraph reads `<…>` and `&` as markup (`<img src>` loads
+    a server file, an unclosed tag breaks the document), so every person's text is escaped."""
+    return escape("" if value is None else str(value))
+
+
 def transcript_pdf(person: User, year: int, entries: list[LedgerEntry], total: Decimal, target: int,
                    reversed_ids: set[int]) -> bytes:
     from reportlab.lib import colors
@@ -53,11 +60,12 @@ def transcript_pdf(person: User, year: int, entries: list[LedgerEntry], total: D
     h1 = ParagraphStyle("h1", fontName=bold, fontSize=15, leading=19, spaceAfter=4)
     body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=12)
     small = ParagraphStyle("small", fontName=font, fontSize=8, leading=10)
-    story = [Paragraph(_("Transkrip Jam Pelajaran (JP) Pengembangan Kompetensi — %(year)d", year=year), h1),
-             Paragraph(f"{_('Nama')}: {person.name}", body),
-             Paragraph(f"NIP: {person.nip or '-'}", body),
-             Paragraph(f"{_('Unit kerja')}: {person.unit.name if person.unit else '-'}", body),
-             Paragraph(_("Jumlah JP: %(total)s dari target %(target)d JP", total=_jp(total), target=target), body),
+    story = [Paragraph(text(_("Transkrip Jam Pelajaran (JP) Pengembangan Kompetensi — %(year)d", year=year)), h1),
+             Paragraph(text(f"{_('Nama')}: {person.name}"), body),
+             Paragraph(text(f"NIP: {person.nip or '-'}"), body),
+             Paragraph(text(f"{_('Unit kerja')}: {person.unit.name if person.unit else '-'}"), body),
+             Paragraph(text(_("Jumlah JP: %(total)s dari target %(target)d JP", total=_jp(total), target=target)),
+                       body),
              Spacer(1, 6 * mm)]
     head = [_("No"), _("Tanggal"), _("Kegiatan"), _("Penyelenggara"), _("Jenis SIASN"), "JP"]
     rows = [head]
@@ -67,9 +75,9 @@ def transcript_pdf(person: User, year: int, entries: list[LedgerEntry], total: D
             title = _("Pembatalan: %(title)s (%(reason)s)", title=e.title, reason=e.reason or "")
         elif e.id in reversed_ids:
             title = _("%(title)s (dibatalkan)", title=e.title)
-        rows.append([str(i), e.occurred_on.strftime("%d-%m-%Y"), Paragraph(title, small),
-                     Paragraph(e.organiser or "", small), SIASN_TYPES.get(e.jenis_diklat_id, "") or "", _jp(e.jp)])
-    rows.append(["", "", Paragraph(f"<b>{_('Jumlah')}</b>", small), "", "", _jp(total)])
+        rows.append([str(i), e.occurred_on.strftime("%d-%m-%Y"), Paragraph(text(title), small),
+                     Paragraph(text(e.organiser), small), SIASN_TYPES.get(e.jenis_diklat_id, "") or "", _jp(e.jp)])
+    rows.append(["", "", Paragraph(f"<b>{text(_('Jumlah'))}</b>", small), "", "", _jp(total)])
     table = Table(rows, colWidths=[9 * mm, 21 * mm, 70 * mm, 42 * mm, 22 * mm, 14 * mm], repeatRows=1)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), font, 8.5), ("FONT", (0, 0), (-1, 0), bold, 8.5),
@@ -78,7 +86,8 @@ def transcript_pdf(person: User, year: int, entries: list[LedgerEntry], total: D
         ("ALIGN", (-1, 0), (-1, -1), "RIGHT"), ("FONT", (-1, -1), (-1, -1), bold, 8.5)]))
     story.append(table)
     story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph(_("Dicetak dari %(site)s. Setiap entri tercatat dalam buku besar JP berantai hash; "
-                             "koreksi dicatat sebagai entri pembatalan, bukan dengan mengubah entri.", site=site), small))
+    story.append(Paragraph(text(_("Dicetak dari %(site)s. Setiap entri tercatat dalam buku besar JP berantai hash; "
+                                  "koreksi dicatat sebagai entri pembatalan, bukan dengan mengubah entri.",
+                                  site=site)), small))
     doc.build(story)
     return buf.getvalue()

@@ -149,11 +149,12 @@ def export_rows(viewer: User, unit: Unit, year: int):
 
 
 def export_csv(viewer: User, unit: Unit, year: int) -> str:
-    import csv
     import io
 
+    from app.spreadsheets import SafeDictWriter
+
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=SIASN_COLUMNS, lineterminator="\r\n")
+    writer = SafeDictWriter(buf, fieldnames=SIASN_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in export_rows(viewer, unit, year):
         writer.writerow(row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from app import spreadsheets
 from app.errors import BadInput
 from app.ledger.models import LedgerEntry
 from app.monitoring.queries import Dashboard, PersonRow
@@ -42,7 +42,7 @@ def xlsx_bytes(*tables: Table) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in t.rows:
-            ws.append([float(v) if isinstance(v, Decimal) and v != v.to_integral_value() else
+            spreadsheets.append(ws, [float(v) if isinstance(v, Decimal) and v != v.to_integral_value() else
                        (int(v) if isinstance(v, Decimal) else v) for v in row])
         for i, h in enumerate(t.headers, start=1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = max(10, min(50, len(str(h)) + 4))
@@ -54,7 +54,7 @@ def xlsx_bytes(*tables: Table) -> bytes:
 
 def csv_bytes(table: Table) -> bytes:
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = spreadsheets.writer(buf)
     w.writerow(table.headers)
     for row in table.rows:
         w.writerow(["" if v is None else v for v in row])

@@ -21,6 +21,7 @@ from app.accounts.models import Position, Unit, User
 from app.accounts.queries import Reach, reach
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
+from app.inputs import is_digits
 from app.ledger.models import CATEGORIES, LedgerEntry
 from app.monitoring.models import MONTHS, JpYearTotal
 from app.monitoring.totals import hundredths, to_jp
@@ -164,7 +165,7 @@ def resolve_unit(viewer: User, value) -> Unit | None:
         root_id = int(r.unit_paths[0].strip("/").split("/")[-1])
         return db.session.get(Unit, root_id)
     unit = None
-    if str(value).isdigit():
+    if is_digits(str(value)):
         unit = db.session.get(Unit, int(value))
     if unit is None:
         unit = db.session.scalar(select(Unit).where(Unit.code == str(value)))
