@@ -140,3 +140,10 @@ def test_a_mail_link_is_never_built_from_an_unchecked_host(app, config):
         assert "evil" not in site_link("/atur-ulang-sandi/x")
     with app.test_request_context("/", base_url="http://localhost:5000"):
         assert site_link("/atur-ulang-sandi/x") == "http://localhost:5000/atur-ulang-sandi/x"
+
+
+def test_the_open_badges_routes_are_found_by_the_public_id_too(app, org, cert):
+    c = app.test_client()
+    for path in ("/api/v1/certificates/{}/credential", "/sertifikat/{}/badge.json"):
+        assert c.get(path.format(cert.serial)).status_code == 404, path
+        assert c.get(path.format(cert.public_id)).status_code == 200, path
