@@ -52,12 +52,27 @@ def _send_job(job) -> None:
     send_mail(job.payload["to"], job.payload["subject"], job.payload["body"])
 
 
-def site_link(path: str) -> str:
-    """A site path as a link for mail: absolute from PUBLIC_BASE_URL (or the current request's own
-    address); in a job without that setting, the path alone (better than a guessed host)."""
+def trusted_request_root() -> str | None:
+    """This request's own address, when it can be trusted: the host was checked against
+    TRUSTED_HOSTS (Flask refuses others), or it is a development machine (loopback). Otherwise
+    None: a Host header is whatever the client sent, and a link built from it (a password reset
+    link, a certificate's QR code) could point at an attacker's site."""
     from flask import has_request_context, request
 
+    if not has_request_context():
+        return None
+    host = request.host
+    name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+    if current_app.config.get("TRUSTED_HOSTS") or name.strip("[]") in ("localhost", "127.0.0.1", "::1"):
+        return request.url_root
+    return None
+
+
+def site_link(path: str) -> str:
+    """A site path as a link for mail: absolute from PUBLIC_BASE_URL (or the current request's own
+    address when trusted, see `trusted_request_root`); else the path alone (better than a guessed
+    or forged host)."""
     base = current_app.config.get("PUBLIC_BASE_URL") or current_app.config.get("CERT_PUBLIC_BASE_URL")
-    if not base and has_request_context():
-        base = request.url_root
+    if not base:
+        base = trusted_request_root()
     return (base or "").rstrip("/") + path

@@ -187,6 +187,7 @@ def _object_routes(org, o) -> list[tuple[str, str, dict]]:
         ("POST", "/kompetensi/standar", {"position": "Analis", "competency": "MJ-INT", "required_level": "3"}),
         ("GET", "/kompetensi/impor/kamus", {}),
         ("GET", "/kompetensi/impor/standar", {}),
+        ("GET", f"/sertifikat/templat/baru?course_id={c}", {}),
         ("POST", f"/admin/pengguna/{o.site_admin_in_a1.id}/reset-sandi", {}),
         ("GET", f"/admin/pengguna/{o.site_admin_in_a1.id}", {}),
         ("POST", f"/admin/pengguna/{o.bpsdm_wide_in_a1.id}/reset-sandi", {}),

@@ -64,7 +64,7 @@ def two_certs(org):
 
 def test_the_credential_is_an_open_badge_signed_by_the_organisation(client, two_certs, org):
     cert = two_certs[0]
-    resp = client.get(f"/api/v1/certificates/{cert.serial}/credential")
+    resp = client.get(f"/api/v1/certificates/{cert.public_id}/credential")
     assert resp.status_code == 200
     cred = resp.get_json()
     assert cred["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
@@ -80,8 +80,8 @@ def test_the_credential_is_an_open_badge_signed_by_the_organisation(client, two_
     tampered = {**cred, "credentialSubject": {**subject, "creditsEarned": 60}}
     assert not independent_verify(tampered)
     # Issued once: asked again it is the same credential; another certificate, another one, same issuer.
-    assert client.get(f"/api/v1/certificates/{cert.serial}/credential").get_json() == cred
-    other = client.get(f"/api/v1/certificates/{two_certs[1].serial}/credential").get_json()
+    assert client.get(f"/api/v1/certificates/{cert.public_id}/credential").get_json() == cred
+    other = client.get(f"/api/v1/certificates/{two_certs[1].public_id}/credential").get_json()
     assert other["id"] != cred["id"] and other["issuer"]["id"] == cred["issuer"]["id"]
     assert other["credentialStatus"]["statusListIndex"] != cred["credentialStatus"]["statusListIndex"]
     missing = client.get("/api/v1/certificates/TIDAK-ADA-123/credential")
@@ -90,8 +90,8 @@ def test_the_credential_is_an_open_badge_signed_by_the_organisation(client, two_
 
 def test_revoking_the_certificate_flips_its_bit_in_the_status_list(client, two_certs, org):
     a, b = two_certs
-    cred_a = client.get(f"/api/v1/certificates/{a.serial}/credential").get_json()
-    cred_b = client.get(f"/api/v1/certificates/{b.serial}/credential").get_json()
+    cred_a = client.get(f"/api/v1/certificates/{a.public_id}/credential").get_json()
+    cred_b = client.get(f"/api/v1/certificates/{b.public_id}/credential").get_json()
     status = cred_a["credentialStatus"]
     assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
     path = status["statusListCredential"].split("//", 1)[1].split("/", 1)[1]
@@ -106,23 +106,23 @@ def test_revoking_the_certificate_flips_its_bit_in_the_status_list(client, two_c
     assert _bit(doc["credentialSubject"]["encodedList"], int(status["statusListIndex"])) == 1
     assert _bit(doc["credentialSubject"]["encodedList"], int(cred_b["credentialStatus"]["statusListIndex"])) == 0
     # The credential itself is unchanged (still a valid signature); the list says it is revoked.
-    assert client.get(f"/api/v1/certificates/{a.serial}/credential").get_json() == cred_a
-    page = client.get(f"/verify/{a.serial}").get_data(as_text=True)
+    assert client.get(f"/api/v1/certificates/{a.public_id}/credential").get_json() == cred_a
+    page = client.get(f"/verify/{a.public_id}").get_data(as_text=True)
     assert "Dicabut (daftar status)" in page
 
 
 def test_json_download_baked_png_and_verify_page(client, two_certs):
     cert = two_certs[0]
-    page = client.get(f"/verify/{cert.serial}")
+    page = client.get(f"/verify/{cert.public_id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Open Badges 3.0" in html and "Tanda tangan sah" in html and "did:key:zDn" in html
-    cred = client.get(f"/api/v1/certificates/{cert.serial}/credential").get_json()
+    cred = client.get(f"/api/v1/certificates/{cert.public_id}/credential").get_json()
     assert cred["id"] in html
-    js = client.get(f"/sertifikat/{cert.serial}/badge.json")
+    js = client.get(f"/sertifikat/{cert.public_id}/badge.json")
     assert js.status_code == 200 and "attachment" in js.headers["Content-Disposition"]
     assert js.get_json() == cred
-    png = client.get(f"/sertifikat/{cert.serial}/badge.png")
+    png = client.get(f"/sertifikat/{cert.public_id}/badge.png")
     assert png.status_code == 200 and png.mimetype == "image/png"
     Image.open(io.BytesIO(png.data)).verify()  # still a valid picture
     baked = _itxt(png.data, b"openbadgecredential")

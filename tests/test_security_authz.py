@@ -242,3 +242,33 @@ def test_limited_admin_cannot_change_the_competency_dictionary_or_standards(app,
     resp = app.test_client().post("/api/v1/competencies/import", data=data, headers=headers,
                                   content_type="multipart/form-data")
     assert resp.status_code == 403
+
+
+def test_limited_bpsdm_cannot_make_or_change_a_course_certificate_template(app, objects):
+    from app.certificates import operations as cert_ops
+
+    tpl = cert_ops.save_template(None, unit=None, course_id=objects.course_a.id, heading="SERTIFIKAT KURSUS")
+    db.session.commit()
+    c = _client_for(app, "bpsdm_a")
+    assert c.get(f"/sertifikat/templat/{tpl.id}").status_code == 403
+    assert c.post(f"/sertifikat/templat/{tpl.id}", data={"heading": "Diganti"}).status_code == 403
+    assert c.get(f"/sertifikat/templat/baru?course_id={objects.course_b.id}").status_code == 403
+    assert _client_for(app, "bpsdm_wide").get(f"/sertifikat/templat/{tpl.id}").status_code == 200
+
+
+def test_the_operation_refuses_a_reset_beyond_the_actors_rights(app, limited):
+    from app.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        ops.reset_password(limited.site_admin_in_a1, by=limited.admin_a)
+    assert ops.reset_password(limited.instructor_a1, by=limited.admin_a)
+
+
+def test_limited_admin_lists_only_the_courses_they_administer(app, objects):
+    page = _client_for(app, "admin_a").get("/mengajar").get_data(as_text=True)
+    assert "Kursus Dinas A" in page and "Kursus Dinas B" not in page
+    page = _client_for(app, "admin").get("/mengajar").get_data(as_text=True)
+    assert "Kursus Dinas A" in page and "Kursus Dinas B" in page
+    # unpublished courses of other units are not in their catalogue either
+    catalogue = _client_for(app, "admin_a").get("/katalog").get_data(as_text=True)
+    assert "Kursus Dinas B" not in catalogue

@@ -130,3 +130,20 @@ def test_public_verify_routes_are_rate_limited(app, org, cert, config):
         assert int(resp.headers["Retry-After"]) > 0
     # someone else scanning a QR code is not held up
     assert c.get(f"/verify/{cert.public_id}", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 200
+
+
+def test_a_mail_link_is_never_built_from_an_unchecked_host(app, config):
+    from app.mail import site_link
+
+    config["CERT_PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"] = None
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert "evil" not in site_link("/atur-ulang-sandi/x")
+    with app.test_request_context("/", base_url="http://localhost:5000"):
+        assert site_link("/atur-ulang-sandi/x") == "http://localhost:5000/atur-ulang-sandi/x"
+
+
+def test_the_open_badges_routes_are_found_by_the_public_id_too(app, org, cert):
+    c = app.test_client()
+    for path in ("/api/v1/certificates/{}/credential", "/sertifikat/{}/badge.json"):
+        assert c.get(path.format(cert.serial)).status_code == 404, path
+        assert c.get(path.format(cert.public_id)).status_code == 200, path

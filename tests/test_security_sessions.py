@@ -106,3 +106,16 @@ def test_password_change_and_deactivation_end_every_session(app, org):
     assert here.get("/").status_code == 302
     assert db.session.scalar(db.select(db.func.count()).select_from(LoginSession)
                              .where(LoginSession.user_id == person.id)) == 0
+
+
+def test_the_account_page_lists_devices_and_ends_the_others(app, org):
+    phone, _ = _login(app, remember=True)
+    laptop, _ = _login(app)
+    page = laptop.get("/akun").get_data(as_text=True)
+    assert "Perangkat yang masuk" in page and page.count("perangkat ini") == 1
+    resp = laptop.post("/akun/sesi/keluar-lainnya")
+    assert resp.status_code == 302
+    assert laptop.get("/").status_code == 200
+    assert phone.get("/").status_code == 302
+    later = _copy(app, phone, "remember_token")
+    assert later.get("/").status_code == 302

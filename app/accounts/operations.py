@@ -26,8 +26,8 @@ from app.accounts.models import (
     utcnow,
 )
 from app.accounts.nip import InvalidNIP, validate_nip
-from app.accounts.queries import Reach, find_unit_by_name, user_by_nip, user_by_username
-from app.errors import BadInput, Conflict, NotFound, RuleViolation, Throttled, Unauthorized
+from app.accounts.queries import Reach, find_unit_by_name, rights_within, user_by_nip, user_by_username
+from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
 from app.inputs import is_digits
@@ -252,6 +252,23 @@ def end_session(user: User) -> None:
         db.session.flush()
 
 
+def end_other_sessions(user: User) -> int:
+    """"Keluar dari perangkat lain": every signed-in browser of the account but this one (a lost
+    phone, a shared computer). Returns how many ended."""
+    key = getattr(user, "login_session_key", None)
+    stmt = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if key:
+        stmt = stmt.where(LoginSession.key_hash != _session_hash(key))
+    ended = db.session.execute(stmt).rowcount or 0
+    db.session.flush()
+    return ended
+
+
+def is_current_session(user: User, row: LoginSession) -> bool:
+    key = getattr(user, "login_session_key", None)
+    return bool(key) and row.key_hash == _session_hash(key)
+
+
 def user_for_session(user_id: int, version: int, key: str) -> User | None:
     """The signed-in person of a session cookie (or remember-me cookie), or None when the session
     was ended, has expired, or the account was deactivated or its password changed since.
@@ -305,9 +322,21 @@ def temporary_password(length: int = 12) -> str:
     return "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(length))
 
 
-def reset_password(user: User) -> str:
+def require_rights_over(actor: User, target: User, roles: tuple[str, ...] = ("admin",)) -> None:
+    """Refuse acting on another person's account (password, deactivation, roles, temporary
+    password) unless their every role and reach is within the actor's (`queries.rights_within`):
+    whoever resets a password can become that person. Pages and the API call this alike."""
+    if actor.id == target.id or not rights_within(actor, target, roles):
+        raise Forbidden(_("Pengguna ini memiliki hak di luar hak Anda sendiri, atau akun Anda sendiri."),
+                        code="rights_beyond_yours")
+
+
+def reset_password(user: User, by: User | None = None) -> str:
     """An administrator's reset: a new temporary password (returned once, stored hashed) that the
-    person must change at their next login; their sessions and tokens end."""
+    person must change at their next login; their sessions and tokens end. With `by`, refused
+    unless the person's rights are within `by`'s."""
+    if by is not None:
+        require_rights_over(by, user)
     password = temporary_password()
     set_password(user, password, by_admin=True)
     return password

@@ -151,6 +151,14 @@ def find_unit_by_name(name: str, parent: Unit | None) -> Unit | None:
     return db.session.scalar(stmt)
 
 
+def login_sessions_of(user: User) -> list:
+    """The account's signed-in browsers still in force, newest first (the account page lists them)."""
+    from app.accounts.models import LoginSession, utcnow
+
+    return list(db.session.scalars(select(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.expires_at > utcnow()).order_by(LoginSession.created_at.desc())))
+
+
 # --- rights over other people -------------------------------------------------------------------
 
 #: The roles a holder of each staff role stands over. A BPSDM officer monitors and records but

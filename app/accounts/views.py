@@ -23,7 +23,7 @@ from app.accounts.forms import (
     UserForm,
 )
 from app.accounts.models import Unit, User, UserRole
-from app.accounts.queries import people_query, reach, rights_within, units_in_reach
+from app.accounts.queries import login_sessions_of, people_query, reach, rights_within, units_in_reach
 from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
 from app.inputs import is_digits
@@ -164,7 +164,26 @@ def profile():
             db.session.commit()
             flash(_("Profil disimpan."), "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, pw=pw), 422 if form.errors else 200
+    return _profile_page(form, pw, 422 if form.errors else 200)
+
+
+def _profile_page(form: ProfileForm, pw: ChangePasswordForm, status: int):
+    me = current_user._get_current_object()
+    sessions = [(row, ops.is_current_session(me, row)) for row in login_sessions_of(me)]
+    return render_template("accounts/profile.html", form=form, pw=pw, sessions=sessions), status
+
+
+@bp.post("/akun/sesi/keluar-lainnya")
+@login_required
+def end_other_sessions():
+    from flask_wtf import FlaskForm
+
+    if not FlaskForm().validate_on_submit():  # the CSRF token
+        abort(400)
+    ended = ops.end_other_sessions(current_user._get_current_object())
+    db.session.commit()
+    flash(_("%(n)d sesi di perangkat lain diakhiri.", n=ended), "success")
+    return redirect(url_for("accounts.profile") + "#sesi")
 
 
 @bp.post("/akun/sandi")
@@ -176,8 +195,7 @@ def change_password():
             ops.change_password(current_user, pw.current.data, pw.new.data, request.remote_addr)
         except Throttled as exc:
             pw.current.errors.append(exc.message)
-            form = ProfileForm(obj=current_user, prefix="p")
-            return render_template("accounts/profile.html", form=form, pw=pw), 429
+            return _profile_page(ProfileForm(obj=current_user, prefix="p"), pw, 429)
         except LenteraError as exc:
             (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
         else:
@@ -189,8 +207,7 @@ def change_password():
             login_user(me, remember=remember)
             flash(_("Kata sandi diganti. Sesi lain akun ini telah diakhiri."), "success")
             return redirect(url_for("accounts.profile"))
-    form = ProfileForm(obj=current_user, prefix="p")
-    return render_template("accounts/profile.html", form=form, pw=pw), 422
+    return _profile_page(ProfileForm(obj=current_user, prefix="p"), pw, 422)
 
 
 @bp.post("/akun/foto")
@@ -384,7 +401,7 @@ def reset_password(user_id: int):
     user = ops.get_user_or_404(user_id)
     if user.id == current_user.id or not rights_within(current_user, user, ("admin",)):
         abort(403)  # one's own password is changed on the account page, with the current one
-    password = ops.reset_password(user)
+    password = ops.reset_password(user, by=current_user)
     db.session.commit()
     resp = Response(render_template("accounts/password_issued.html", person=user, password=password))
     resp.headers["Cache-Control"] = "no-store"

@@ -18,7 +18,10 @@ def certificate_credential(serial: str):
     """An OpenBadgeCredential (W3C VC 2.0) signed with a DataIntegrityProof `ecdsa-jcs-2019` by the
     organisation's did:key; `credentialStatus` points at the BitstringStatusList that marks it
     revoked when the certificate is."""
-    cert = cert_q.by_serial(serial)
+    from app.certificates.operations import throttle_public_verify
+
+    throttle_public_verify()  # public: found by the public id, rate-limited, as the verify page
+    cert = cert_q.by_public_id(serial)
     if cert is None:
         raise NotFound(_("Sertifikat bernomor %(s)s tidak ditemukan.", s=serial), code="certificate_not_found")
     row = ops.credential_for(cert)

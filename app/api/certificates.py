@@ -90,8 +90,9 @@ def list_certificates(params: ListQuery):
     return page_of([cert_dict(c) for c in q.certificates_of(person)])
 
 
-@route("/certificates/<path:serial>", summary="Check a certificate by its serial (public)", tag="certificates",
-       response=CertificateCheck, auth=False)
+@route("/certificates/<path:serial>",
+       summary="Check a certificate by its public id (serial-verifycode, as in the QR code; public)",
+       tag="certificates", response=CertificateCheck, auth=False)
 def check_certificate(serial: str):
     throttle_public_verify()
     cert = q.by_public_id(serial)

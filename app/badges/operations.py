@@ -122,7 +122,7 @@ def _build(cert: Certificate, row: BadgeCredential) -> dict:
         "description": f"{cert.title} — {_number(cert.jp)} JP" + (f", {cert.organiser}" if cert.organiser else ""),
         "criteria": {"narrative": "Menyelesaikan seluruh persyaratan pelatihan dan tercatat di buku JP."},
         "creditsAvailable": _number(cert.jp),
-        "image": {"id": _base() + url_for("badges.image", serial=cert.serial), "type": "Image"},
+        "image": {"id": _base() + url_for("badges.image", serial=cert.public_id), "type": "Image"},
     }
     if cert.organiser:
         achievement["creator"] = {"id": issuer_did(), "type": ["Profile"], "name": cert.organiser}
@@ -153,7 +153,7 @@ def _build(cert: Certificate, row: BadgeCredential) -> dict:
         "credentialStatus": {"id": f"{status_url}#{index}", "type": "BitstringStatusListEntry",
                              "statusPurpose": "revocation", "statusListIndex": str(index),
                              "statusListCredential": status_url},
-        "evidence": [{"id": _base() + url_for("certificates.verify", serial=cert.serial), "type": ["Evidence"],
+        "evidence": [{"id": _base() + url_for("certificates.verify", serial=cert.public_id), "type": ["Evidence"],
                       "name": f"Verifikasi sertifikat {cert.serial}"}],
     }
     if cert.expires_on:

@@ -19,7 +19,12 @@ bp = Blueprint("badges", __name__)
 
 
 def _cert_or_404(serial: str):
-    cert = cert_q.by_serial(serial)
+    # Public like the verify page, so found the same way: by the public id (the serial and its
+    # random code), never the bare sequential serial, and rate-limited (issue 14, finding 10).
+    from app.certificates.operations import throttle_public_verify
+
+    throttle_public_verify()
+    cert = cert_q.by_public_id(serial)
     if cert is None:
         abort(404)
     return cert
@@ -74,8 +79,8 @@ def badge_for(cert) -> dict:
     cred = row.credential
     return {"credential": cred, "json": json.dumps(cred, ensure_ascii=False, indent=2),
             "proof_ok": dataintegrity.verify(cred), "revoked": ops.revoked(row), "issuer": cred["issuer"]["id"],
-            "json_url": url_for("badges.credential_json", serial=cert.serial),
-            "png_url": url_for("badges.baked_png", serial=cert.serial),
-            "api_url": url_for("api.badges_certificate_credential", serial=cert.serial),
+            "json_url": url_for("badges.credential_json", serial=cert.public_id),
+            "png_url": url_for("badges.baked_png", serial=cert.public_id),
+            "api_url": url_for("api.badges_certificate_credential", serial=cert.public_id),
             "status_url": cred["credentialStatus"]["statusListCredential"],
             "label": _("Open Badges 3.0 (W3C Verifiable Credential)")}

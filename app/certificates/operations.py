@@ -399,11 +399,6 @@ def reissue(cert: Certificate, by: User, *, holder_name: str | None = None) -> C
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def _loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return name.strip("[]") in ("localhost", "127.0.0.1", "::1")
-
-
 def public_base_url(base_url: str | None = None) -> str:
     """The address certificates' QR codes point to: CERT_PUBLIC_BASE_URL, else the site's
     PUBLIC_BASE_URL, else (a job passes the one its request computed here) the request's host only
@@ -419,8 +414,11 @@ def public_base_url(base_url: str | None = None) -> str:
     if base_url:
         return base_url.rstrip("/")
     if has_request_context():
-        if cfg.get("TRUSTED_HOSTS") or _loopback(request.host):
-            return request.url_root.rstrip("/")
+        from app.mail import trusted_request_root
+
+        root = trusted_request_root()
+        if root:
+            return root.rstrip("/")
         raise LenteraError(_("Alamat publik situs belum diatur, sehingga kode QR sertifikat belum dapat dibuat. "
                              "Administrator perlu mengisi CERT_PUBLIC_BASE_URL atau LENTERA_PUBLIC_BASE_URL."),
                            code="public_address_unset", status=503)

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.accounts.models import Unit, utcnow
-from app.accounts.queries import reach, units_in_reach
+from app.accounts.queries import organisation_wide, reach, units_in_reach
 from app.certificates import operations as ops
 from app.certificates import queries as q
 from app.certificates.forms import ReissueForm, RevokeForm, TemplateForm, ZipForm
@@ -275,6 +275,8 @@ def templates():
 def _editable(tpl: CertificateTemplate) -> CertificateTemplate:
     if tpl.unit_id is not None and not reach(current_user).covers_unit(tpl.unit):
         abort(403)
+    if tpl.unit_id is None and not organisation_wide(current_user):
+        abort(403)  # a course's template is printed on every holder's certificate, whatever their unit
     return tpl
 
 
@@ -312,6 +314,8 @@ def template_new():
         abort(404)
     if unit is not None and not reach(current_user).covers_unit(unit):
         abort(403)
+    if unit is None and not organisation_wide(current_user):
+        abort(403)  # see _editable
     form = TemplateForm()
     if request.method == "GET":
         base = ops.default_template(unit)
