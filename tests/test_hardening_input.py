@@ -267,3 +267,37 @@ def test_json_is_small_forms_moderate_uploads_only_for_people_signed_in(app, org
     # a long lesson still fits a plain form (2 MB per field)
     form = client.post("/akun", data={"name": "x" * (1024 * 1024)})
     assert form.status_code != 413
+
+
+# --- finding 9: course.yaml cannot expand itself ----------------------------------------------------
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_aliases_and_anchors_are_refused_before_expansion(app, org, client, auth, tmp_path):
+    import time
+
+    from app.courses.package import PackageRefused, import_package
+    from tests.courses_fixtures import COURSE_YAML, package_files, zip_package
+
+    bomb = COURSE_YAML + _alias_bomb()
+    started = time.monotonic()
+    with pytest.raises(PackageRefused) as exc:
+        import_package(zip_package(package_files(**{"course.yaml": bomb})), org.instructor)
+    assert time.monotonic() - started < 5
+    [problem] = exc.value.details
+    assert problem["file"] == "course.yaml" and "alias" in problem["message"]
+    assert problem["line"] == len(COURSE_YAML.splitlines()) + 1  # the first anchor
+    # a harmless-looking anchor is refused too: the manifest is plain data
+    merged = COURSE_YAML + "defaults: &d {required: true}\nother:\n  <<: *d\n"
+    with pytest.raises(PackageRefused):
+        import_package(zip_package(package_files(**{"course.yaml": merged})), org.instructor)
+    # through the API: a 4xx with the reason, quickly
+    resp = client.post("/api/v1/courses/import", headers=auth(org.instructor),
+                       data={"file": (io.BytesIO(zip_package(package_files(**{"course.yaml": bomb}))), "p.zip")},
+                       content_type="multipart/form-data")
+    assert 400 <= resp.status_code < 500 and "alias" in str(resp.get_json()["error"])
