@@ -115,7 +115,7 @@ def test_entries_from_before_the_key_stay_verifiable_and_are_sealed_by_the_first
     # no key, no checkpoints
     _rechain_without_the_key(a, version=seal.UNKEYED)
     get_storage().delete(seal.CHECKPOINTS_KEY)
-    app.extensions.pop("ledger_keyed_marked", None)
+    get_storage()._ledger_keyed_marked = False
     os.remove(os.path.join(app.instance_path, seal.KEY_FILE))
     app.extensions.pop("ledger_hmac_key", None)
     assert chain.verify().ok

@@ -150,9 +150,8 @@ def write_checkpoint(kind: str, last_entry_id: int | None, last_hash: str | None
 def mark_keyed(last_unkeyed_id: int | None) -> None:
     """Record, once, that entries after `last_unkeyed_id` are keyed (called under the chain lock)."""
     store = _storage()
-    done = current_app.extensions.setdefault("ledger_keyed_marked", set())
-    if id(store) in done:  # once per process and storage: appends stay one read away from the lock
+    if getattr(store, "_ledger_keyed_marked", False):  # once per process and storage: no read per append
         return
     if not any(raw.get("kind") == "keyed" for raw in read_checkpoints()):
         write_checkpoint("keyed", last_unkeyed_id, None, None)
-    done.add(id(store))
+    store._ledger_keyed_marked = True
