@@ -301,3 +301,31 @@ def test_yaml_aliases_and_anchors_are_refused_before_expansion(app, org, client,
                        data={"file": (io.BytesIO(zip_package(package_files(**{"course.yaml": bomb}))), "p.zip")},
                        content_type="multipart/form-data")
     assert 400 <= resp.status_code < 500 and "alias" in str(resp.get_json()["error"])
+
+
+def test_a_chunked_body_without_length_is_cut_off_at_the_limit(app):
+    """Without Content-Length (chunked, behind a server that terminates the stream) Werkzeug reads
+    at most the limit: the rest is never read, and the cut body is refused as bad input."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    sent = {"bytes": 0}
+
+    class Counting(io.BytesIO):
+        def read(self, *args):
+            chunk = super().read(*args)
+            sent["bytes"] += len(chunk)
+            return chunk
+
+        def readinto(self, b):
+            n = super().readinto(b)
+            sent["bytes"] += n or 0
+            return n
+
+    body = Counting(b'{"username": "' + b"a" * (8 * 1024 * 1024) + b'", "password": "x"}')
+    environ = EnvironBuilder("/api/v1/auth/token", method="POST", input_stream=body,
+                             content_type="application/json").get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input_terminated"] = True
+    _it, status, _headers = run_wsgi_app(app, environ)
+    assert status.startswith(("400", "413"))
+    assert sent["bytes"] <= app.config["MAX_JSON_BODY"] + 64 * 1024
