@@ -140,3 +140,17 @@ def test_without_the_key_keyed_entries_cannot_be_verified(app, org):
     finally:
         app.config["LEDGER_HMAC_KEY"] = None
     assert not result.ok
+
+
+def test_the_scheduler_seals_an_intact_chain_and_not_a_broken_one(app, org):
+    from app.ledger.subscribers import seal_the_chain_daily
+
+    a, b, c = _three(org)
+    seal_the_chain_daily()
+    kinds = [json.loads(x)["kind"] for x in get_storage().read_bytes(seal.CHECKPOINTS_KEY).decode().splitlines()]
+    assert kinds == ["keyed", "head"]
+    db.session.execute(text("UPDATE ledger_entries SET jp = 40 WHERE id = :id"), {"id": b})
+    db.session.commit()
+    seal_the_chain_daily()
+    kinds = [json.loads(x)["kind"] for x in get_storage().read_bytes(seal.CHECKPOINTS_KEY).decode().splitlines()]
+    assert kinds == ["keyed", "head"]

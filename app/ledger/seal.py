@@ -12,8 +12,8 @@ close that:
   recorded before the key existed keep their SHA-256 hash (`hash_version` 1) and stay verifiable;
   the first keyed entry seals them, since its MAC covers the last unkeyed hash.
 - **Checkpoints.** Signed (HMAC) records of the chain head — entry count, last id, last hash, time —
-  kept in file storage (`ledger/checkpoints.jsonl`, local or S3), written by `flask ledger
-  checkpoint` (run it daily from cron) and by every successful `flask ledger verify`. A tail cut
+  kept in file storage (`ledger/checkpoints.jsonl`, local or S3), written once a day by the
+  scheduler, by `flask ledger checkpoint` (for cron) and by every successful `flask ledger verify`. A tail cut
   off together with the head row, or keyed entries rewritten as unkeyed ones (a downgrade), no
   longer match a checkpoint. The first keyed append records `keyed_after`: every later entry must
   carry a MAC.
