@@ -111,7 +111,7 @@ def insert_rows(rows_by_table: dict[str, list[dict]]) -> None:
 
 def backup(path: str | Path) -> dict[str, int]:
     """Write the archive: manifest.json, db/<table>.jsonl, storage/<key>. Returns counts."""
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     path = Path(path)
     counts: dict[str, int] = {}
@@ -149,7 +149,7 @@ def backup(path: str | Path) -> dict[str, int]:
 def restore(path: str | Path) -> dict[str, int]:
     """Replace everything with the archive's content. The schema must be migrated to the same
     revision first (`flask db upgrade`); a different revision is refused."""
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     store = get_storage()
     with tarfile.open(Path(path), "r:gz") as tar:

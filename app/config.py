@@ -50,7 +50,16 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+        # Behind HTTPS this turns on HSTS and Secure cookies, and gives the login throttle the
+        # person's own address instead of the proxy's.
+        "TRUSTED_PROXIES": int(env.get("LENTERA_TRUSTED_PROXIES", "0")),
+        "HSTS_SECONDS": int(env.get("LENTERA_HSTS_SECONDS", str(365 * 24 * 3600))),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # "Ingat saya" keeps a browser signed in this many days at most (the cookie and, whatever the
+        # browser keeps, the server-side session); without it a session ends after SESSION_HOURS.
+        "REMEMBER_DAYS": int(env.get("LENTERA_REMEMBER_DAYS", "30")),
+        "SESSION_HOURS": int(env.get("LENTERA_SESSION_HOURS", "12")),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("LENTERA_MAX_UPLOAD_MB", "512")) * 1024 * 1024,
@@ -66,6 +75,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_WINDOW_SECONDS": int(env.get("LENTERA_LOGIN_WINDOW_SECONDS", "900")),
         "LOGIN_MAX_FAILURES_ACCOUNT": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ACCOUNT", "5")),
         "LOGIN_MAX_FAILURES_ADDRESS": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ADDRESS", "20")),
+        # Wrong passwords for one account from one address: this many are free, then each try waits
+        # LOGIN_DELAY_SECONDS, doubled with every further failure (at most the window). Failures
+        # from all addresses past LOGIN_MAX_FAILURES_ACCOUNT slow down addresses the account has
+        # not signed in from in LOGIN_KNOWN_DAYS, never the owner's own: nobody can lock them out.
+        "LOGIN_FREE_FAILURES": int(env.get("LENTERA_LOGIN_FREE_FAILURES", "3")),
+        "LOGIN_DELAY_SECONDS": int(env.get("LENTERA_LOGIN_DELAY_SECONDS", "2")),
+        "LOGIN_KNOWN_DAYS": int(env.get("LENTERA_LOGIN_KNOWN_DAYS", "90")),
         # DOMAIN.md settings with their defaults.
         "JP_MINUTES": int(env.get("LENTERA_JP_MINUTES", "45")),
         "JP_TARGET_DEFAULT": int(env.get("LENTERA_JP_TARGET", "20")),
@@ -82,9 +98,22 @@ def load_config(overrides: dict | None = None) -> dict:
         "CERT_SIGNING_CHAIN": env.get("CERT_SIGNING_CHAIN"),
         "CERT_SIGNING_PASSPHRASE": env.get("CERT_SIGNING_PASSPHRASE"),
         "CERT_PUBLIC_BASE_URL": env.get("CERT_PUBLIC_BASE_URL"),
+        # Public certificate checks (verify page, form, API) per address and minute, per worker.
+        "VERIFY_RATE_LIMIT": int(env.get("LENTERA_VERIFY_RATE_PER_MINUTE", "30")),
         # The site's public address (https://lentera.example.go.id) for links in mail.
         "PUBLIC_BASE_URL": env.get("LENTERA_PUBLIC_BASE_URL"),
+        # Host names the site answers to (comma-separated); a request for any other host gets 400
+        # (Flask checks it), so a forged Host header reaches no link or certificate.
+        "TRUSTED_HOSTS": [h.strip() for h in env["LENTERA_TRUSTED_HOSTS"].split(",") if h.strip()]
+        if env.get("LENTERA_TRUSTED_HOSTS") else None,
+        # Social learning (issue 18): how long an author may edit a forum post; a BigBlueButton server.
+        "FORUM_EDIT_MINUTES": int(env.get("LENTERA_FORUM_EDIT_MINUTES", "30")),
+        "LIVE_BBB_URL": env.get("LENTERA_BBB_URL"),
+        "LIVE_BBB_SECRET": env.get("LENTERA_BBB_SECRET"),
     }
     if overrides:
         cfg.update(overrides)
+    from datetime import timedelta
+
+    cfg.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=cfg["REMEMBER_DAYS"]))
     return cfg

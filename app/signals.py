@@ -34,3 +34,20 @@ ledger_entry_recorded = _signals.signal("ledger-entry-recorded")
 
 #: sender=the User (employee); kwargs: created (bool). An employee row was created or changed by import.
 employee_imported = _signals.signal("employee-imported")
+
+#: sender=the User (learner); kwargs: course, activity. A grade of theirs in the course was given or
+#: changed (an assignment graded or released). The grade book listens, for the "course grade ≥ pass
+#: mark" completion rule.
+grade_changed = _signals.signal("grade-changed")
+
+#: sender=the User; kwargs: course. Something that held back the course's certificate (a
+#: required evaluation, see `certificates.operations.COURSE_CERTIFICATE_HOLDS`) no longer does
+#: for this person. Certificates subscribe and issue it if the course is complete and no other
+#: hold remains. The JP are never held: only the certificate waits.
+certificate_hold_released = _signals.signal("certificate-hold-released")
+
+#: sender=the User; kwargs: verb ("launched", "answered" (with kwarg interaction: {id, type,
+#: student_response, result}), or the SCO's new lesson_status: "passed", "failed",
+#: "completed", "incomplete", "browsed"), sco (ScormSco), attempt (ScormAttempt), state (ScormScoState
+#: or None). Sent by the SCORM module inside the transaction that stored the change.
+scorm_event = _signals.signal("scorm-event")

@@ -27,7 +27,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -75,6 +74,27 @@ def paginate(stmt, serialize: Callable[[Any], Any]) -> dict[str, Any]:
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 
+@dataclass
+class PageOf:
+    """One page of a listing for a template: its rows, the total and where we are."""
+
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+
+def page_of(stmt, per_page: int) -> PageOf:
+    """The `?page=` of a select() statement for a page (a page number out of range is page 1 or
+    the last rows, never an error: people follow old links)."""
+    from sqlalchemy import func, select
+
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return PageOf(rows, total, page, per_page)
+
+
 #: The menus that group pages, in the order they appear. A page with no group stands on its own.
 MENU_GROUPS = {
     "development": _l("Pengembangan saya"),
@@ -116,14 +136,27 @@ class MenuEntry:
 def menu_for(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
     """The bar's entries for `user` (groups placed where their first page would be) and the header
     links with their badge counts."""
+    if hasattr(user, "_get_current_object"):
+        user = user._get_current_object()  # one proxy lookup, not two per menu item
+    # The layout is the same for everyone with the same roles (labels translate when shown), so
+    # it is worked out once per role set and application; only the badges are per person.
+    menus = current_app.extensions.setdefault("lentera_menus", {})
+    key = (len(items), user.is_authenticated, tuple(user.role_names) if user.is_authenticated else ())
+    if key not in menus:
+        menus[key] = _menu_layout(user, items)
+    entries, header_items = menus[key]
+    return entries, [(item, item.badge(user) if item.badge else 0) for item in header_items]
+
+
+def _menu_layout(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[NavItem]]:
     entries: list[MenuEntry] = []
     groups: dict[str, MenuEntry] = {}
-    header: list[tuple[NavItem, int]] = []
+    header: list[NavItem] = []
     for item in sorted(items, key=lambda i: i.order):
         if not item.visible_to(user):
             continue
         if item.place == "header":
-            header.append((item, item.badge(user) if item.badge else 0))
+            header.append(item)
         elif item.group in MENU_GROUPS:
             if item.group not in groups:
                 groups[item.group] = MenuEntry(MENU_GROUPS[item.group], key=item.group)
@@ -213,7 +246,17 @@ VENDOR_FILES = {
     # the rich-text editor (Quill 2: BSD, no build step, tables and a clean semantic-HTML export)
     "quill.js": "quill/dist/quill.js",
     "quill.snow.css": "quill/dist/quill.snow.css",
+    # TeX in questions and lessons (KaTeX: fast, synchronous, MIT; loaded by static/math.js only
+    # on pages with a \( \), \[ \] or $$ delimiter)
+    "katex.min.js": "katex/dist/katex.min.js",
+    "katex.min.css": "katex/dist/katex.min.css",
+    "katex-auto-render.min.js": "katex/dist/contrib/auto-render.min.js",
+    # the SCORM 1.2 run-time (scorm-again: maintained, MIT, full 1.2 data-model checks); the SCORM
+    # module serves it again under its sandboxed content path, where a SCO can load it
+    "scorm12.min.js": "scorm-again/dist/scorm12.min.js",
 }
+# Folders whose files a vendored stylesheet asks for by relative URL (KaTeX's fonts/…).
+VENDOR_DIRS = {"fonts": "katex/dist/fonts"}
 
 
 @bp.get("/vendor/<name>")
@@ -232,6 +275,22 @@ def vendor(name: str):
     return send_file(path, mimetype=mimetype, max_age=7 * 24 * 3600, conditional=True)
 
 
+@bp.get("/vendor/<folder>/<name>")
+def vendor_dir(folder: str, name: str):
+    from pathlib import Path
+
+    from flask import send_file
+
+    rel = VENDOR_DIRS.get(folder)
+    if rel is None or "/" in name or name.startswith(".") or not name.endswith((".woff2", ".woff", ".ttf")):
+        abort(404)
+    path = Path(current_app.root_path).parent / "node_modules" / rel / name
+    if not path.is_file():
+        abort(404)
+    mimetype = {"woff2": "font/woff2", "woff": "font/woff", "ttf": "font/ttf"}[name.rsplit(".", 1)[1]]
+    return send_file(path, mimetype=mimetype, max_age=7 * 24 * 3600, conditional=True)
+
+
 @bp.get("/healthz")
 def healthz():
     """Database, storage and scheduler, for load balancers and operators."""
@@ -239,7 +298,7 @@ def healthz():
 
     from app.accounts.models import utcnow
     from app.jobs.operations import scheduler_holder
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     report: dict[str, Any] = {}
     ok = True
@@ -274,24 +333,21 @@ def init_app(app: Flask) -> None:
     # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
     FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
+    from app import assets
+
+    assets.init_app(app)  # compression and content-hashed static addresses (issue 20)
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from app.accounts.models import User
+        # The id is "<user id>:<session version>:<session key>": the key names a server-side
+        # login session (ended by logout, for every copy of the cookie); a session made before
+        # the account was deactivated or its password changed carries an old version and is refused.
+        from app.accounts.operations import user_for_session
 
-        # The id is "<user id>:<session version>": a session made before the account was
-        # deactivated or its password changed carries an old version and is refused.
-        uid, _sep, version = (user_id or "").partition(":")
-        try:
-            # One query for the person, their unit (every page shows it) and their roles (every menu
-            # asks): this runs on every request.
-            user = db.session.get(User, int(uid), options=[joinedload(User.unit), joinedload(User.roles)])
-            version_no = int(version)
-        except (TypeError, ValueError):
+        parts = (user_id or "").split(":")
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or not parts[2]:
             return None
-        if user is None or not user.active or user.session_version != version_no:
-            return None
-        return user
+        return user_for_session(int(parts[0]), int(parts[1]), parts[2])
 
     def forget_previous_user() -> None:
         # Flask-Login keeps the request's user in g, which lives on the app context. A request
@@ -299,9 +355,20 @@ def init_app(app: Flask) -> None:
         # so a user loaded by an earlier request (another client, another person) would carry
         # over. Each request starts from its own session cookie or token.
         g.pop("_login_user", None)
+        g.pop("retry_after", None)
+
+    def refuse_untrusted_host():
+        # A Host outside TRUSTED_HOSTS: Flask leaves the request without a URL adapter, so no page
+        # (nor its links) can be built; answer plainly before anything else runs.
+        from werkzeug.exceptions import SecurityError
+
+        if isinstance(request.routing_exception, SecurityError):
+            return app.response_class(_("Alamat host ini tidak dilayani oleh situs ini."), 400, mimetype="text/plain")
+        return None
 
     # First of all before-request hooks, blueprints' included (they were registered earlier).
     app.before_request_funcs.setdefault(None, []).insert(0, forget_previous_user)
+    app.before_request_funcs[None].insert(0, refuse_untrusted_host)
 
     @app.before_request
     def bearer_token_user():
@@ -393,6 +460,25 @@ def init_app(app: Flask) -> None:
             return error_response(500, "server_error", _("Terjadi kesalahan pada server. Tim teknis sudah dicatat."))
         return render_template("error.html", code=500, message=_("Terjadi kesalahan pada server.")), 500
 
+    app.wsgi_app = TrustedProxies(app)
+
+    @app.after_request
+    def https_and_privacy(resp):
+        if resp.status_code == 429 and g.get("retry_after"):  # a rate limit says when to come back
+            resp.headers["Retry-After"] = str(g.retry_after)
+        if request.is_secure:
+            # Served over HTTPS (directly, or behind a trusted proxy): keep browsers on HTTPS (the
+            # cookies are made Secure by TrustedProxies, after every hook has set its own).
+            resp.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
+        # A signed-in person's pages, data and files are theirs: no shared or browser cache keeps
+        # them (a shared computer in an office, a proxy). Files meant to be cached say so.
+        login_user = g.get("_login_user")
+        if login_user is not None and login_user.is_authenticated:
+            cache = resp.headers.get("Cache-Control", "")
+            if not cache or cache == "private, max-age=0":
+                resp.headers["Cache-Control"] = "no-store"
+        return resp
+
     @app.after_request
     def security_headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -483,6 +569,36 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+class TrustedProxies:
+    """WSGI middleware: believe X-Forwarded-For and X-Forwarded-Proto from TRUSTED_PROXIES
+    proxies (read per request, so the setting can change without rebuilding the app); with none,
+    the headers of whoever connects are ignored. A request served over HTTPS gets every cookie
+    marked Secure (the session's, remember-me's), so none ever travels over plain HTTP."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self._fixes: dict[int, Any] = {}
+
+    def __call__(self, environ, start_response):
+        def secure_cookies(status, headers, exc_info=None):
+            # ProxyFix has set the scheme in `environ` by the time the response starts.
+            if environ.get("wsgi.url_scheme") == "https":
+                headers = [(k, v + "; Secure" if k.lower() == "set-cookie" and "; secure" not in v.lower() else v)
+                           for k, v in headers]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        n = int(self.app.config.get("TRUSTED_PROXIES") or 0)
+        if n <= 0:
+            return self.wsgi_app(environ, secure_cookies)
+        fix = self._fixes.get(n)
+        if fix is None:
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            fix = self._fixes[n] = ProxyFix(self.wsgi_app, x_for=n, x_proto=n)
+        return fix(environ, secure_cookies)
 
 
 class FormTranslations:

@@ -194,7 +194,7 @@ def measure(n: int, zip_n: int) -> dict:
         elapsed = time.perf_counter() - start
         rss_after = _proc_status("VmHWM")  # peak since the reset: the job's own high-water mark
         from app.jobs.models import Job
-        from app.media.storage import get_storage
+        from app.storage import get_storage
 
         job = db.session.get(Job, job.id)
         assert job.state == "done", job.message

@@ -677,7 +677,7 @@ def transcode_kill(database: Database) -> Check:
     from app.jobs import operations as jobs
     from app.jobs.models import Job
     from app.media.models import VideoAsset
-    from app.media.storage import get_storage
+    from app.storage import get_storage
     from tests.media_fixtures import make_video
 
     activity_id = STATE["video"]["activity_id"]

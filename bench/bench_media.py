@@ -120,7 +120,7 @@ def bench_pipeline(seconds: int, rounds: int) -> Figure:
 def bench_ranges(size_mb: int) -> Figure:
     from app.extensions import db
     from app.media.models import VideoAsset
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     with Database("sqlite") as database:
         state: dict = {}

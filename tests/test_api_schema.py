@@ -29,7 +29,8 @@ EXAMPLES = 6
 
 def test_api_conforms_to_its_schema(app, org, auth):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    headers = auth(org.admin)
+    # Schemathesis' WSGI client asks for gzip but does not undo it: the bodies are checked as sent plainly.
+    headers = {**auth(org.admin), "Accept-Encoding": "identity"}
     failures: list[str] = []
     operations = 0
     calls: list[int] = []

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.accounts.models import Unit, User
 from app.courses.models import Course
 from app.extensions import db
-from app.media.storage import get_storage
+from app.storage import get_storage
 from tests.conftest import count
 from tests.factories import enrol_all, make_course
 

@@ -66,7 +66,7 @@ def test_bad_serial_formats_are_refused(fmt):
 def test_verify_page_states(app, org, client):
     completed_course(org.learner_a1, org.learner_b, title="Pengelolaan Keuangan Daerah", jp=8)
     a, b = certs_of(org.learner_a1)[0], certs_of(org.learner_b)[0]
-    page = client.get(f"/verify/{a.serial}")
+    page = client.get(f"/verify/{a.public_id}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Sah" in text and a.holder_name in text and "Pengelolaan Keuangan Daerah" in text
@@ -76,28 +76,28 @@ def test_verify_page_states(app, org, client):
 
     ops.revoke(a, org.admin, "Data kehadiran tidak sah")
     db.session.commit()
-    text = client.get(f"/verify/{a.serial}").get_data(as_text=True)
+    text = client.get(f"/verify/{a.public_id}").get_data(as_text=True)
     assert "Dicabut" in text and "telah dicabut" in text
     assert "Data kehadiran tidak sah" not in text  # the reason is internal
 
     new = ops.reissue(b, org.admin, holder_name="Learner B. Koreksi")
     db.session.commit()
-    text = client.get(f"/verify/{b.serial}").get_data(as_text=True)
+    text = client.get(f"/verify/{b.public_id}").get_data(as_text=True)
     assert "Diganti" in text and new.serial in text
-    text = client.get(f"/verify/{new.serial}").get_data(as_text=True)
+    text = client.get(f"/verify/{new.public_id}").get_data(as_text=True)
     assert "Sah" in text and "Learner B. Koreksi" in text
     assert new.serial != b.serial
 
     new.expires_on = utcnow().date() - timedelta(days=1)
     db.session.commit()
-    assert "Kedaluwarsa" in client.get(f"/verify/{new.serial}").get_data(as_text=True)
+    assert "Kedaluwarsa" in client.get(f"/verify/{new.public_id}").get_data(as_text=True)
     assert client.get("/verify/TIDAK/ADA/1").status_code == 404
 
 
 def test_api_check_is_public_and_minimal(app, org, client):
     completed_course(org.learner_a1, jp="4.5")
     cert = certs_of(org.learner_a1)[0]
-    resp = client.get(f"/api/v1/certificates/{cert.serial}")
+    resp = client.get(f"/api/v1/certificates/{cert.public_id}")
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["serial"] == cert.serial and body["valid"] is True and body["revoked"] is False
@@ -106,7 +106,7 @@ def test_api_check_is_public_and_minimal(app, org, client):
     assert "nip" not in body and org.learner_a1.nip not in resp.get_data(as_text=True)
     ops.revoke(cert, org.admin, "salah")
     db.session.commit()
-    body = client.get(f"/api/v1/certificates/{cert.serial}").get_json()
+    body = client.get(f"/api/v1/certificates/{cert.public_id}").get_json()
     assert body["valid"] is False and body["revoked"] is True
     resp = client.get("/api/v1/certificates/UJI/1900/999999")
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "certificate_not_found"
@@ -133,7 +133,7 @@ def test_list_api_scoping(app, org, client, auth):
     assert mine["total"] == 1 and mine["page"] == 1
     assert [c["holder"] for c in mine["items"]] == [org.learner_a1.name]
     # a learner cannot list someone else's
-    assert client.get(f"/api/v1/certificates?nip={org.learner_b.nip}", headers=auth(org.learner_a1)).status_code == 403
+    assert client.get(f"/api/v1/certificates?nip={org.learner_b.nip}", headers=auth(org.learner_a1)).status_code == 404
     # bpsdm of unit A: A1 yes, B no
     h = auth(org.bpsdm_a)
     assert len(client.get(f"/api/v1/certificates?nip={org.learner_a1.nip}", headers=h).get_json()["items"]) == 1
@@ -162,7 +162,7 @@ def test_pdf_is_cached_and_carries_the_text(app, org, client, login):
     assert client.get(f"/certificates/{cert.serial}.pdf").data == first  # served from storage
     text = PdfReader(io.BytesIO(first)).pages[0].extract_text()
     for expected in (cert.serial, org.learner_a1.name, org.learner_a1.nip, "Tata Kelola Keuangan Elektronik",
-                     "12 JP", "BPSDM Provinsi Uji", f"http://localhost/verify/{cert.serial}"):
+                     "12 JP", "BPSDM Provinsi Uji", f"http://localhost/verify/{cert.public_id}"):
         assert expected in text, expected
 
 

@@ -48,7 +48,7 @@ def test_issue_certificates_for_an_attendance_batch(app, org, client, login):
     assert len(list(db.session.scalars(select(Certificate)))) == 2
     # the certificate renders and verifies like a course certificate
     assert client.get(f"/certificates/{c.serial}.pdf").data.startswith(b"%PDF")
-    body = client.get(f"/api/v1/certificates/{c.serial}").get_json()
+    body = client.get(f"/api/v1/certificates/{c.public_id}").get_json()
     assert body["course"] == "Bimtek Pengelolaan Keuangan Daerah" and body["jp"] == f"{batch.jp.normalize():f}"
 
 

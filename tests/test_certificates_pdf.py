@@ -109,7 +109,7 @@ def test_qr_code_decodes_to_the_verify_url(app, org, client):
     finally:
         app.config["CERT_PUBLIC_BASE_URL"] = None
     results = zxingcpp.read_barcodes(render_png(data, scale=3))
-    assert [r.text for r in results] == [f"https://sertifikat.malutprov.go.id/verify/{cert.serial}"]
+    assert [r.text for r in results] == [f"https://sertifikat.malutprov.go.id/verify/{cert.public_id}"]
     path = results[0].text.split("malutprov.go.id", 1)[1]
     page = client.get(path)
     assert page.status_code == 200 and cert.holder_name in page.get_data(as_text=True)
@@ -139,7 +139,7 @@ def test_signature_validates_and_tampering_is_detected(app, org, client, login, 
 
 
 def test_signing_key_kept_in_storage(app, org, signer_dir):
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     store = get_storage()
     for name in ("signing-key.pem", "signing-cert.pem", "ca-cert.pem"):

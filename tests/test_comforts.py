@@ -24,8 +24,8 @@ def test_verify_form_takes_a_typed_pasted_or_scanned_number(app, org, client):
     cert = db.session.query(Certificate).one()
     form = client.get("/verify")
     assert form.status_code == 200 and 'name="serial"' in form.get_data(as_text=True)
-    for typed in (cert.serial, f"  {cert.serial}\t", f"https://lentera.example.go.id/verify/{cert.serial}",
-                  f"http://127.0.0.1:5000/verify/{cert.serial}?utm=qr"):
+    for typed in (cert.public_id, f"  {cert.public_id}\t", f"https://lentera.example.go.id/verify/{cert.public_id}",
+                  f"http://127.0.0.1:5000/verify/{cert.public_id}?utm=qr"):
         resp = client.get("/verify", query_string={"serial": typed})
         assert resp.status_code == 302, typed
         page = client.get(resp.headers["Location"])
@@ -320,3 +320,44 @@ def test_a_too_long_lesson_says_the_text_is_too_long_not_a_file(client, org, log
     page = resp.get_data(as_text=True)
     assert resp.status_code == 413 and "Teks yang diisikan terlalu panjang" in page and "2048 KB" in page
     assert "Berkas terlalu besar" not in page
+
+
+def test_numbers_are_read_as_indonesians_write_them():
+    from decimal import Decimal
+
+    import pytest
+
+    from app.numbers import parse_number
+
+    assert parse_number("1,5") == Decimal("1.5") and parse_number("1.5") == Decimal("1.5")
+    assert parse_number("Rp 1.500.000", money=True) == parse_number("1500000", money=True) == Decimal(1500000)
+    assert parse_number("1.500", money=True) == Decimal(1500)
+    assert parse_number("1.500.000,50", money=True) == Decimal("1500000.50")
+    assert parse_number("1,500,000.50", money=True) == Decimal("1500000.50")
+    for bad in ("abc", "NaN", "sNaN", "Infinity", "1e9", "²", "1,5,5", "", "1.50.0"):
+        with pytest.raises(ValueError):
+            parse_number(bad, money=True)
+
+
+def test_planned_jp_in_words_says_it_is_not_a_number_and_rupiah_with_dots_are_taken(app, org, client, login):
+    from app.corpu.models import CourseCost, DevelopmentPlan
+    from tests.factories import make_course
+
+    login(org.learner_a1)
+    year = 2026
+    resp = client.post(f"/rencana/{year}/kegiatan", data={"kind": "coaching", "title": "Coaching", "planned_jp": "abc"},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "JP yang direncanakan: Tulis angka" in page and "Wajib diisi" not in page
+    client.post(f"/rencana/{year}/kegiatan", data={"kind": "coaching", "title": "Coaching", "planned_jp": "2,5"})
+    plan = db.session.scalar(db.select(DevelopmentPlan))
+    assert [str(i.planned_jp) for i in plan.items] == ["2.50"]
+    client.post("/keluar")
+    course = make_course(title="APKD", code="APKD-9")
+    db.session.commit()
+    login(org.bpsdm_a)
+    assert client.post("/kebutuhan-pelatihan/biaya", data={"course_id": course.id, "cost": "Rp 1.500.000"}).status_code == 302
+    assert db.session.scalar(db.select(CourseCost.cost_per_participant)) == 1500000
+    resp = client.post("/kebutuhan-pelatihan/biaya", data={"course_id": course.id, "cost": "NaN"}, follow_redirects=True)
+    assert "mis. 1.500.000" in resp.get_data(as_text=True)
+    assert db.session.scalar(db.select(CourseCost.cost_per_participant)) == 1500000

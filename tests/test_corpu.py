@@ -187,7 +187,7 @@ def test_gap_and_recommendation_api_shapes_and_scoping(app, org, client, auth):
     recs = client.get(f"/api/v1/employees/{nip}/recommendations", headers=auth(org.learner_a1)).json["items"]
     assert recs == [{"course_id": course.id, "title": "Integritas ASN", "jp": 4.0, "closes": ["MJ-INT"],
                      "levels_closed": 2, "enrolled": False}]
-    assert client.get(f"/api/v1/employees/{nip}/gaps", headers=auth(org.learner_b)).status_code == 403
+    assert client.get(f"/api/v1/employees/{nip}/gaps", headers=auth(org.learner_b)).status_code == 404
     assert client.get("/api/v1/employees/199901012020011999/gaps", headers=auth(org.admin)).status_code == 404
     dictionary = client.get("/api/v1/competencies?per_page=200", headers=auth(org.learner_b)).json["items"]
     integritas = next(c for c in dictionary if c["code"] == "MJ-INT")

@@ -258,5 +258,5 @@ def test_plan_api_flow_and_scoping(app, org, client, auth):
     assert resp.status_code == 200 and resp.json["status"] == "approved"
     nip = org.learner_a1.nip
     assert client.get(f"/api/v1/employees/{nip}/plans/2026", headers=auth(org.head_a)).json["comment"] == "Setuju"
-    assert client.get(f"/api/v1/employees/{nip}/plans/2026", headers=auth(org.learner_b)).status_code == 403
+    assert client.get(f"/api/v1/employees/{nip}/plans/2026", headers=auth(org.learner_b)).status_code == 404
     assert client.get(f"/api/v1/employees/{nip}/plans/2025", headers=me).json["items"] == []

@@ -89,7 +89,7 @@ def test_a_client_authors_publishes_and_a_learner_completes(client, org, auth):
 def test_the_lesson_body_is_sanitised_and_the_file_stored(client, org, auth, app):
     from app.courses.models import Activity
     from app.extensions import db
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     h = auth(org.instructor)
     cid = _new_course(client, h)

@@ -41,7 +41,7 @@ def test_a_good_package_imports_every_activity_type(org, tmp_path):
     assert [a.type for a in acts] == ["lesson", "file", "link", "classroom"]
     lesson, file_, link, classroom = acts
     assert "<strong>kuat</strong>" in lesson.body and "<li>satu</li>" in lesson.body and "script" not in lesson.body
-    from app.media.storage import get_storage
+    from app.storage import get_storage
     assert get_storage().read_bytes(file_.file_key) == b"Panduan ringkas keamanan informasi.\n"
     assert link.settings["url"] == "https://jdih.example.go.id/uu-27-2022"
     assert classroom.settings == {"minutes": 90, "date": "2026-12-01T09:00", "place": "Aula BPSDM"}

@@ -34,7 +34,7 @@ def test_markup_in_names_is_escaped_everywhere_it_is_shown(app, org, client, log
         assert "<script>alert" not in html and "<img src=x" not in html, url
         assert "&lt;script&gt;" in html, url  # it is there, as text
     client.post("/keluar")
-    html = client.get(f"/verify/{cert.serial}").get_data(as_text=True)
+    html = client.get(f"/verify/{cert.public_id}").get_data(as_text=True)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
-    body = client.get(f"/api/v1/certificates/{cert.serial}").get_json()
+    body = client.get(f"/api/v1/certificates/{cert.public_id}").get_json()
     assert EVIL in body["course"]  # JSON carries the text as it is; the client escapes it

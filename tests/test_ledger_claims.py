@@ -13,8 +13,8 @@ from app.ledger import operations as ops
 from app.ledger import queries
 from app.ledger.models import AttendanceBatch, Claim, LedgerEntry
 from app.ledger.rules import rule_by_code
-from app.media.storage import get_storage
 from app.notifications.models import Notification
+from app.storage import get_storage
 from tests.conftest import count, nip_for
 from tests.ledger_fixtures import tiny_pdf, xlsx_bytes
 

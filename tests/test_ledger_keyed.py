@@ -17,7 +17,7 @@ from app.extensions import db
 from app.ledger import chain, seal
 from app.ledger import operations as ops
 from app.ledger.models import LedgerEntry
-from app.media.storage import get_storage
+from app.storage import get_storage
 
 
 def _three(org) -> list[int]:

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.operations import run_pending
 from app.media.models import VideoAsset
-from app.media.storage import get_storage
+from app.storage import get_storage
 from tests.conftest import count
 from tests.media_fixtures import video_activity
 

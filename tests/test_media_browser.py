@@ -54,7 +54,7 @@ def test_upload_transcode_play_and_complete(live_server, browser, page, browser_
         app.config["VIDEO_UPLOAD_CHUNK_BYTES"] = old_chunk
     with app.app_context():
         from app.media.models import VideoAsset
-        from app.media.storage import get_storage
+        from app.storage import get_storage
 
         asset = db.session.scalar(select(VideoAsset).order_by(VideoAsset.id.desc()))
         assert get_storage().read_bytes(asset.source_key) == source.read_bytes()  # nothing lost, nothing twice
@@ -72,10 +72,16 @@ def test_upload_transcode_play_and_complete(live_server, browser, page, browser_
         lp.fill("input[name=password]", "lentera123")
         lp.click("button[type=submit]")
         lp.wait_for_url(lambda u: "/masuk" not in u)
+        fetched: list[str] = []
+        lp.on("request", lambda r: fetched.append(r.url))
         lp.goto(f"/media/aktivitas/{activity_id}")
         assert lp.is_hidden(".video-done")
-        lp.wait_for_function("() => document.querySelector('video.video-player').readyState >= 1")
-        lp.evaluate("(() => { const v = document.querySelector('video.video-player'); v.muted = true; return v.play(); })()")
+        lp.wait_for_load_state("networkidle")
+        # Nothing of the video before "play": no hls.js, no playlist, no segment, no poster.
+        assert not [u for u in fetched if "/video/" in u or "hls" in u], fetched
+        assert "MB" in lp.text_content(".video-cost") or "KB" in lp.text_content(".video-cost")
+        lp.evaluate("document.querySelector('video.video-player').muted = true")
+        lp.click(".video-play")
         lp.wait_for_function("() => document.querySelector('video.video-player').ended", timeout=20000)
         lp.wait_for_selector(".video-done", state="visible")
         percent = float(lp.text_content(".video-percent"))

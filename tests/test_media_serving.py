@@ -14,7 +14,7 @@ from app.jobs.operations import run_pending
 from app.media import operations as ops
 from app.media.models import VideoAsset
 from app.media.serving import rewrite_playlist
-from app.media.storage import get_storage
+from app.storage import get_storage
 from tests.conftest import base_config
 from tests.media_fixtures import video_activity
 

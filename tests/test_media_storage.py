@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from app.media.storage import LocalStorage, S3Storage, StorageError
+from app.storage import LocalStorage, S3Storage, StorageError
 
 
 @pytest.fixture(params=["local", "s3"])

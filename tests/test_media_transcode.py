@@ -15,8 +15,8 @@ from app.jobs.models import Job
 from app.jobs.operations import run_pending
 from app.media import operations as ops
 from app.media.models import VideoAsset
-from app.media.storage import get_storage
 from app.media.transcode import build_command, ladder_for, probe, run_with_progress
+from app.storage import get_storage
 from tests.media_fixtures import ffprobe, video_activity
 
 

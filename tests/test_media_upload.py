@@ -14,7 +14,7 @@ from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.operations import run_pending
 from app.media.models import UploadSession, VideoAsset
-from app.media.storage import get_storage
+from app.storage import get_storage
 from tests.conftest import count
 from tests.media_fixtures import tus_create, tus_patch, upload_file, video_activity
 from tests.services import free_port

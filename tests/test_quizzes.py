@@ -33,7 +33,7 @@ def test_import_gift_through_api(client, org, auth):
     resp = client.post(f"/api/v1/courses/{course.id}/questions/import", data=(FIXTURES / "sample.gift").read_bytes(),
                         headers={**auth(org.instructor), "Content-Type": "text/plain"})
     assert resp.status_code == 201, resp.json
-    assert resp.json == {"imported": 13, "category": "Etika/Dasar"}
+    assert resp.json == {"imported": 13, "category": "Etika/Dasar", "skipped": []}
     paths = set(db.session.scalars(select(QuestionCategory.path)))
     assert {"Etika", "Etika/Dasar", "Etika/Hitungan"} <= paths
 
@@ -54,7 +54,7 @@ def test_import_moodle_xml_and_bad_xml(client, org, auth):
     db.session.commit()
     h = {**auth(org.instructor), "Content-Type": "application/xml"}
     ok = client.post(f"/api/v1/courses/{course.id}/questions/import", data=(FIXTURES / "sample.xml").read_bytes(), headers=h)
-    assert ok.status_code == 201 and ok.json == {"imported": 6, "category": "Impor/XML"}
+    assert ok.status_code == 201 and ok.json == {"imported": 6, "category": "Impor/XML", "skipped": []}
     bad = client.post(f"/api/v1/courses/{course.id}/questions/import", data=(FIXTURES / "broken.xml").read_bytes(), headers=h)
     assert bad.status_code == 422
     assert bad.json["error"]["details"][0] == {"line": 13, "element": "quiz/question[2]/answer[2]/@fraction",

@@ -172,3 +172,34 @@ def test_categories_nest_rename_and_refuse_deleting_used(client, org, login):
     client.post(f"/kursus/{course_id}/bank-soal/kategori/{sub.id}", data={"action": "delete"})
     db.session.expire_all()
     assert db.session.get(QuestionCategory, sub.id) is None
+
+
+def test_number_in_words_is_named_and_not_submitted_over_and_summary_lists_unanswered(client, org, login):
+    """Issue 22, rough edge 1: 'dua belas' for a number question names its question and keeps the
+    attempt open; the summary before the final submit lists what is still unanswered."""
+    quiz, qs = make_quiz(org.instructor, org.learner_a1, questions_per_page=0)
+    login(org.learner_a1)
+    client.post(f"/kuis/{quiz.id}/mulai")
+    attempt = db.session.scalar(select(Attempt))
+    numerical = next(db.session.get(Question, e["q"]) for e in attempt.layout
+                     if db.session.get(Question, e["q"]).type == "numerical")
+    number = next(i for i, e in enumerate(attempt.layout, 1) if e["q"] == numerical.id)
+    resp = client.post(f"/percobaan/{attempt.id}", data={f"present-{numerical.id}": "1",
+                                                          f"q-{numerical.id}": "dua belas", "go": "submit"},
+                       follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert f"Soal {number}:" in html and "/tinjau" not in resp.request.path
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).state == "open"  # not submitted over the refused answer
+
+    resp = client.post(f"/percobaan/{attempt.id}", data={"go": "summary"})
+    assert resp.headers["Location"].endswith(f"/percobaan/{attempt.id}/ringkasan")
+    summary = client.get(f"/percobaan/{attempt.id}/ringkasan").get_data(as_text=True)
+    graded = len(attempt.layout)
+    assert f"{graded} soal belum dijawab" in summary and summary.count('class="unanswered"') == graded
+    assert "Kumpulkan semua dan selesai" in summary
+    resp = client.post(f"/percobaan/{attempt.id}", data={f"present-{numerical.id}": "1",
+                                                          f"q-{numerical.id}": "12", "go": "summary"})
+    summary = client.get(f"/percobaan/{attempt.id}/ringkasan").get_data(as_text=True)
+    assert f"{graded - 1} soal belum dijawab" in summary
+    assert client.post(f"/percobaan/{attempt.id}", data={"go": "submit"}).headers["Location"].endswith("/tinjau")

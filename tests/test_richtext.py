@@ -114,7 +114,7 @@ def test_lesson_html_from_the_editor_is_kept_and_cleaned(client, app, org, login
 def test_profile_picture_is_squared_shown_in_lists_and_replaced(client, org, login):
     """Issue 22: a small profile picture, resized on upload, shown in the participants list."""
     from app.extensions import db
-    from app.media.storage import get_storage
+    from app.storage import get_storage
     from tests.factories import enrol_all, make_course
 
     course = make_course(org.instructor, title="Pelayanan Prima")

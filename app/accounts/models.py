@@ -97,8 +97,11 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """Flask-Login's session id: "<id>:<session_version>" (see `app.web.load_user`)."""
-        return f"{self.id}:{self.session_version or 0}"
+        """Flask-Login's session id: "<id>:<session_version>:<login session key>" (see
+        `app.web.load_user`). The key is set by `accounts.operations.start_session` on login and by
+        the loader on every request; it names the server-side `LoginSession` row."""
+        key = getattr(self, "login_session_key", None)
+        return f"{self.id}:{self.session_version or 0}" + (f":{key}" if key else "")
 
     @property
     def role_names(self) -> list[str]:
@@ -139,6 +142,23 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column()
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(db.Model):
+    """A signed-in browser. The cookie carries a random key whose SHA-256 names this row: logging
+    out deletes the row, so every copy of the cookie (a stolen one, a synced browser, a remember-me
+    cookie) stops working at once, in every worker; a new password or a deactivation deletes them all."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The server's end of the session whatever the browser keeps: REMEMBER_DAYS with "Ingat saya",
+    # SESSION_HOURS without.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginAttempt(db.Model):

@@ -18,6 +18,7 @@ from app.accounts.models import (
     UNIT_KINDS,
     ApiToken,
     LoginAttempt,
+    LoginSession,
     Position,
     Unit,
     User,
@@ -256,8 +257,59 @@ def normalised_email(value: str | None) -> str | None:
 def end_sessions(user: User) -> None:
     """End every login session, remember-me cookie and API token of the account."""
     user.session_version = (user.session_version or 0) + 1
+    user.login_session_key = None
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     db.session.flush()
+
+
+def _session_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start_session(user: User, *, remember: bool = False, address: str | None = None) -> str:
+    """A server-side session for a browser that just signed in; its key goes into the cookie
+    through `user.get_id()` (call before Flask-Login's `login_user`). Returns the key."""
+    cfg = current_app.config
+    key = secrets.token_urlsafe(32)
+    lifetime = timedelta(days=cfg["REMEMBER_DAYS"]) if remember else timedelta(hours=cfg["SESSION_HOURS"])
+    now = utcnow()
+    # Ended sessions are dropped as new ones start, so the table does not grow without end.
+    db.session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+    db.session.add(LoginSession(user_id=user.id, key_hash=_session_hash(key), remember=remember,
+                                created_at=now, expires_at=now + lifetime, address=(address or None) and address[:64]))
+    user.login_session_key = key
+    db.session.flush()
+    return key
+
+
+def end_session(user: User) -> None:
+    """Logout: this browser's session ends on the server, for every copy of its cookie."""
+    key = getattr(user, "login_session_key", None)
+    if key:
+        db.session.execute(delete(LoginSession).where(LoginSession.key_hash == _session_hash(key)))
+        user.login_session_key = None
+        db.session.flush()
+
+
+def user_for_session(user_id: int, version: int, key: str) -> User | None:
+    """The signed-in person of a session cookie (or remember-me cookie), or None when the session
+    was ended, has expired, or the account was deactivated or its password changed since.
+
+    One query for the session, the person, their unit and their roles: this runs on every request."""
+    row = db.session.execute(
+        select(User, LoginSession.remember).join(LoginSession, LoginSession.user_id == User.id)
+        .options(joinedload(User.unit), joinedload(User.roles))
+        .where(User.id == user_id, LoginSession.key_hash == _session_hash(key), LoginSession.expires_at > utcnow())
+    ).unique().first()
+    if row is None:
+        return None
+    user, remember = row
+    if not user.active or (user.session_version or 0) != version:
+        return None
+    user.login_session_key = key
+    user.login_session_remember = remember
+    return user
 
 
 def set_password(user: User, new_password: str, *, by_admin: bool = False) -> None:
@@ -272,8 +324,13 @@ def set_password(user: User, new_password: str, *, by_admin: bool = False) -> No
     end_sessions(user)
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(user: User, current_password: str, new_password: str, address: str | None = None) -> None:
+    """Change one's own password. The current-password check is throttled like a login (it is one:
+    a stolen session must not become a way to guess the password)."""
+    address = (address or "unknown")[:64]
+    _throttle_check(user, "", address)
     if not user.password_hash or not check_password_hash(user.password_hash, current_password or ""):
+        _record_failure(user, "", address)
         raise RuleViolation(_("Kata sandi saat ini salah."), code="wrong_password")
     if current_password == new_password:
         raise RuleViolation(_("Kata sandi baru harus berbeda dari yang lama."))
@@ -308,18 +365,67 @@ def set_initial_passwords(users: list[User]) -> list[tuple[User, str]]:
 
 # --- authentication -----------------------------------------------------------------------
 
-def _throttle_check(username: str, address: str) -> None:
+# Keys of `LoginAttempt.username`: a failure against an account ("#<id>", whichever identifier was
+# typed: username, NIP), against a name that is no account ("?<name>"), and a success ("+<id>",
+# which makes the address known for the account). Password-reset requests use "reset:…".
+def _failure_key(user: User | None, identifier: str) -> str:
+    return f"#{user.id}" if user is not None else f"?{identifier.lower()}"[:80]
+
+
+def _wait(failures: int, free: int, last, now) -> float:
+    """Seconds still to wait after `failures` (the last at `last`): none for the first `free`, then
+    LOGIN_DELAY_SECONDS doubling with each further one, at most the throttle window."""
     cfg = current_app.config
-    since = utcnow() - timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
-    by_account = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt)
-        .where(LoginAttempt.username == username, LoginAttempt.at >= since))
-    by_address = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt)
-        .where(LoginAttempt.address == address, LoginAttempt.at >= since))
-    if by_account >= cfg["LOGIN_MAX_FAILURES_ACCOUNT"] or by_address >= cfg["LOGIN_MAX_FAILURES_ADDRESS"]:
+    if failures < free or last is None:
+        return 0
+    delay = min(cfg["LOGIN_DELAY_SECONDS"] * 2 ** min(failures - free, 30), cfg["LOGIN_WINDOW_SECONDS"])
+    return delay - (now - last).total_seconds()
+
+
+def _throttle_check(user: User | None, identifier: str, address: str) -> None:
+    cfg = current_app.config
+    now = utcnow()
+    since = now - timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
+    key = _failure_key(user, identifier)
+    failed = (LoginAttempt.at >= since) & ~LoginAttempt.username.like("reset:%") & \
+        ~LoginAttempt.username.like("+%")
+    by_address = db.session.scalar(select(func.count()).select_from(LoginAttempt)
+                                   .where(failed, LoginAttempt.address == address))
+    if by_address >= cfg["LOGIN_MAX_FAILURES_ADDRESS"]:
         minutes = max(1, cfg["LOGIN_WINDOW_SECONDS"] // 60)
         raise Throttled(_("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(m)d menit.", m=minutes))
+    pair_n, pair_last = db.session.execute(select(func.count(), func.max(LoginAttempt.at)).where(
+        failed, LoginAttempt.username == key, LoginAttempt.address == address)).one()
+    wait = _wait(pair_n, cfg["LOGIN_FREE_FAILURES"], pair_last, now)
+    if user is not None and wait <= 0:
+        # Many addresses against one account (a spread-out guessing run) slow down the addresses
+        # it has not signed in from; the owner's own stay open, so nobody can lock the owner out.
+        known = db.session.scalar(select(LoginAttempt.id).where(
+            LoginAttempt.username == f"+{user.id}", LoginAttempt.address == address,
+            LoginAttempt.at >= now - timedelta(days=cfg["LOGIN_KNOWN_DAYS"])).limit(1))
+        if known is None:
+            acct_n, acct_last = db.session.execute(select(func.count(), func.max(LoginAttempt.at)).where(
+                failed, LoginAttempt.username == key)).one()
+            wait = _wait(acct_n, cfg["LOGIN_MAX_FAILURES_ACCOUNT"], acct_last, now)
+    if wait > 0:
+        seconds = int(wait) + 1
+        if seconds >= 120:
+            raise Throttled(_("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(m)d menit.",
+                              m=(seconds + 59) // 60))
+        raise Throttled(_("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(s)d detik.", s=seconds))
+
+
+def _record_failure(user: User | None, identifier: str, address: str) -> None:
+    # Committed at once: it must survive the request's rollback, and count in every worker.
+    db.session.add(LoginAttempt(username=_failure_key(user, identifier), address=address))
+    db.session.commit()
+
+
+def _find_account(identifier: str) -> User | None:
+    user = user_by_username(identifier)
+    if user is None and is_digits(identifier):
+        user = user_by_nip(identifier)  # employees may log in with their NIP
+    return user
 
 
 def authenticate(username: str, password: str, address: str) -> User:
@@ -330,17 +436,21 @@ def authenticate(username: str, password: str, address: str) -> User:
     """
     username = (username or "").strip()
     address = (address or "unknown")[:64]
-    _throttle_check(username, address)
-    user = user_by_username(username)
-    if user is None and is_digits(username):
-        user = user_by_nip(username)  # employees may log in with their NIP
+    # Counted per account whichever identifier is typed (username or NIP): one budget, not two.
+    user = _find_account(username)
+    _throttle_check(user, username, address)
     ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
     if not ok or user is None or not user.password_hash or not user.active:
-        db.session.add(LoginAttempt(username=username, address=address))
-        db.session.commit()
+        _record_failure(user, username, address)
         raise Unauthorized(_("Nama pengguna atau kata sandi salah."), code="invalid_credentials")
-    # A successful login clears this account's failures.
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    # A success clears this address's failures for the account and makes the address known (see
+    # _throttle_check); an address not used for LOGIN_KNOWN_DAYS is forgotten.
+    known_since = utcnow() - timedelta(days=current_app.config["LOGIN_KNOWN_DAYS"])
+    db.session.execute(delete(LoginAttempt).where(
+        LoginAttempt.username.in_([f"#{user.id}", f"+{user.id}"]), LoginAttempt.address == address))
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == f"+{user.id}",
+                                                  LoginAttempt.at < known_since))
+    db.session.add(LoginAttempt(username=f"+{user.id}", address=address))
     db.session.flush()
     return user
 
@@ -373,7 +483,7 @@ PICTURE_SIDE = 256  # shown at 32–96 px; twice that for sharp phone screens, s
 def set_picture(user: User, stream) -> str:
     """A square picture of the person, cleaned and shrunk (app.images); the old one is removed."""
     from app.images import prepare_image
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     image = prepare_image(stream, square=PICTURE_SIDE)
     name = f"{user.id}-{image.digest[:16]}.{image.extension}"
@@ -387,7 +497,7 @@ def set_picture(user: User, stream) -> str:
 
 
 def remove_picture(user: User) -> None:
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if user.picture:
         get_storage().delete(f"accounts/pictures/{user.picture}")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Query
 
 from app.accounts.models import Unit, User, UserRole
+from app.errors import Forbidden, NotFound
 from app.extensions import db
 
 
@@ -118,6 +120,18 @@ def user_by_nip(nip: str) -> User | None:
     return db.session.scalar(select(User).where(User.nip == nip))
 
 
+def person_in_reach(viewer: User, nip: str) -> User:
+    """The employee with this NIP if `viewer` may see them (pages show the message, the API
+    answers its envelope). NotFound for an unknown NIP, and for one out of reach too unless the
+    viewer is staff: a learner must not learn which NIPs exist; staff are told it is out of reach."""
+    person = user_by_nip(nip)
+    if person is None or (not can_see_person(viewer, person) and not viewer.has_role("admin", "bpsdm")):
+        raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip))
+    if not can_see_person(viewer, person):
+        raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))
+    return person
+
+
 def user_by_username(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
@@ -135,3 +149,72 @@ def find_unit_by_name(name: str, parent: Unit | None) -> Unit | None:
     stmt = select(Unit).where(db.func.lower(Unit.name) == name.strip().lower())
     stmt = stmt.where(Unit.parent_id.is_(None) if parent is None else Unit.parent_id == parent.id)
     return db.session.scalar(stmt)
+
+
+# --- rights over other people -------------------------------------------------------------------
+
+#: The roles a holder of each staff role stands over. A BPSDM officer monitors and records but
+#: does not author courses or administer the site, so an instructor or admin is beyond them.
+ROLES_WITHIN = {"admin": frozenset({"admin", "bpsdm", "instructor", "learner"}),
+                "bpsdm": frozenset({"bpsdm", "learner"})}
+
+
+def _reach_within(inner: Reach, outer: Reach) -> bool:
+    if outer.everything:
+        return True
+    if inner.everything:
+        return False
+    return all(any(p.startswith(q) for q in outer.unit_paths) for p in inner.unit_paths)
+
+
+def rights_within(actor: User, target: User, roles: tuple[str, ...] = ("admin", "bpsdm")) -> bool:
+    """Whether every role of `target`, with its reach, is within `actor`'s own (through `roles`).
+
+    The rule for acting on a person's account (reset or set a password, deactivate, edit roles,
+    issue a temporary password): whoever could do so could become that person, so a unit-limited
+    admin must not reach a site-wide admin who merely sits in their unit.
+    """
+    held = [r for r in roles if r in ROLES_WITHIN and actor.has_role(r)]
+    reaches = {r: reach(actor, (r,)) for r in held}
+    if not any(reaches[r].covers_unit(target.unit) for r in held):
+        return False
+    for role in target.role_names:
+        inner = reach(target, (role,)) if role in ("admin", "bpsdm") else None
+        if not any(role in ROLES_WITHIN[r] and (inner is None or _reach_within(inner, reaches[r]))
+                   and reaches[r].covers_unit(target.unit) for r in held):
+            return False
+    return True
+
+
+# --- organisation-wide objects ---------------------------------------------------------------------
+
+def organisation_wide(user: User, roles: tuple[str, ...] = ("admin", "bpsdm")) -> bool:
+    """Whether `user`'s reach through `roles` is the whole organisation: a site-wide admin, or staff
+    whose units cover every instansi.
+
+    Objects that belong to no unit (JP rules, programs, the competency dictionary and position
+    standards, course costs) change for everyone, so only such a person may change them.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.has_role(*roles):
+        return False
+    r = reach(user, roles)
+    if r.everything:
+        return True
+    if not r.unit_paths:
+        return False
+    roots = db.session.scalars(select(Unit.path).where(Unit.parent_id.is_(None))).all()
+    return bool(roots) and all(any(p.startswith(q) for q in r.unit_paths) for p in roots)
+
+
+def administers_owner(user: User, owner: User | None) -> bool:
+    """An admin's say over an object that belongs to whoever made it (a course belongs to its
+    owner's unit): organisation-wide admins over all; a unit-limited admin over the objects of
+    people in their reach. An object without an owner is organisation-wide."""
+    if not getattr(user, "is_authenticated", False) or not user.has_role("admin"):
+        return False
+    r = reach(user, ("admin",))
+    if r.everything:
+        return True
+    if owner is not None and r.covers(owner):
+        return True
+    return organisation_wide(user, ("admin",))

@@ -23,12 +23,12 @@ from app.accounts.forms import (
     UserForm,
 )
 from app.accounts.models import Unit, User, UserRole
-from app.accounts.queries import people_query, reach, units_in_reach
-from app.errors import LenteraError, RuleViolation, Throttled
+from app.accounts.queries import people_query, reach, rights_within, units_in_reach
+from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
 from app.inputs import is_digits
 from app.redirects import safe_local_path
-from app.web import HomePanel, NavItem, flash_error, public_url, run_operation, staff_required
+from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
 
 bp = Blueprint("accounts", __name__)
 
@@ -86,6 +86,7 @@ def login():
             flash(exc.message, "error")
             status = 401
         else:
+            ops.start_session(user, remember=bool(form.remember.data), address=request.remote_addr)
             login_user(user, remember=form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
@@ -141,6 +142,8 @@ def reset_password_by_link(token: str):
 @bp.post("/keluar")
 @login_required
 def logout():
+    ops.end_session(current_user._get_current_object())  # every copy of this cookie ends with it
+    db.session.commit()
     logout_user()
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("accounts.login"))
@@ -170,13 +173,20 @@ def change_password():
     pw = ChangePasswordForm(prefix="pw")
     if pw.validate():
         try:
-            ops.change_password(current_user, pw.current.data, pw.new.data)
+            ops.change_password(current_user, pw.current.data, pw.new.data, request.remote_addr)
+        except Throttled as exc:
+            pw.current.errors.append(exc.message)
+            form = ProfileForm(obj=current_user, prefix="p")
+            return render_template("accounts/profile.html", form=form, pw=pw), 429
         except LenteraError as exc:
             (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
         else:
-            db.session.commit()
             # The new password ended every session of the account, this one included: renew it.
-            login_user(current_user._get_current_object())
+            me = current_user._get_current_object()
+            remember = bool(getattr(me, "login_session_remember", False))
+            ops.start_session(me, remember=remember, address=request.remote_addr)
+            db.session.commit()
+            login_user(me, remember=remember)
             flash(_("Kata sandi diganti. Sesi lain akun ini telah diakhiri."), "success")
             return redirect(url_for("accounts.profile"))
     form = ProfileForm(obj=current_user, prefix="p")
@@ -214,7 +224,7 @@ def picture(name: str):
 
     if not re.fullmatch(r"\d+-[0-9a-f]{16}\.(?:png|jpg|gif|webp)", name):
         abort(404)
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     return send_stored(f"accounts/pictures/{name}", filename=name, max_age=30 * 24 * 3600, allow_redirect=False)
 
@@ -229,9 +239,7 @@ def _unit_choices(units: list[Unit], none_label: str | None = None) -> list[tupl
 
 
 def _unit_in_reach(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = db.get_or_404(Unit, unit_id)
     if not reach(current_user, ("admin",)).covers_unit(unit):
         abort(403)
     return unit
@@ -319,8 +327,6 @@ def users():
     r = reach(current_user, ("admin",))
     q = (request.args.get("q") or "").strip()
     role = request.args.get("role") or ""
-    page = max(1, request.args.get("page", 1, type=int))
-    per_page = 50
     stmt = people_query(current_user, r).order_by(User.name)
     if q:
         like = f"%{q.lower()}%"
@@ -332,9 +338,9 @@ def users():
     if unit_id:
         unit = _unit_in_reach(unit_id)
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return render_template("accounts/users.html", rows=rows, total=total, page=page, per_page=per_page, q=q,
+    listing = page_of(stmt, per_page=50)
+    return render_template("accounts/users.html", rows=listing.rows, total=listing.total, page=listing.page,
+                           per_page=listing.per_page, q=q,
                            role=role, role_labels=ROLE_LABELS, unit_id=unit_id,
                            unit_choices=_unit_choices(units_in_reach(current_user, r), _("Semua")))
 
@@ -362,7 +368,9 @@ def initial_passwords():
     stmt = people_query(current_user, r).where(User.password_hash.is_(None), User.active.is_(True))
     if unit is not None:
         stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
-    issued = ops.set_initial_passwords(list(db.session.scalars(stmt.order_by(User.name))))
+    # Only people whose every right is within the actor's: a temporary password is a takeover.
+    people = [p for p in db.session.scalars(stmt.order_by(User.name)) if rights_within(current_user, p, ("admin",))]
+    issued = ops.set_initial_passwords(people)
     if not issued:
         flash(_("Semua pegawai di unit ini sudah memiliki kata sandi."), "info")
         return redirect(url_for("accounts.users", unit=unit.id if unit else None))
@@ -374,7 +382,7 @@ def initial_passwords():
 @staff_required("admin")
 def reset_password(user_id: int):
     user = ops.get_user_or_404(user_id)
-    if not reach(current_user, ("admin",)).covers(user) or user.id == current_user.id:
+    if user.id == current_user.id or not rights_within(current_user, user, ("admin",)):
         abort(403)  # one's own password is changed on the account page, with the current one
     password = ops.reset_password(user)
     db.session.commit()
@@ -406,6 +414,10 @@ def _save_user(form: UserForm, user: User | None) -> User:
             ops.set_password(user, form.password.data, by_admin=user.id != current_user.id)
     scopes = {r: scope for r in ("admin", "bpsdm") if r in form.roles.data}
     ops.set_roles(user, list(form.roles.data), scopes)
+    if not rights_within(current_user, user, ("admin",)):
+        # Rights granted must be within the granter's own (no admin of a sibling unit, no BPSDM
+        # reach over the whole instansi from an admin of one dinas).
+        raise Forbidden(_("Peran atau jangkauan ini melebihi hak Anda sendiri."))
     return user
 
 
@@ -419,6 +431,9 @@ def user_new():
         try:
             user = _save_user(form, None)
             db.session.commit()
+        except Forbidden:
+            db.session.rollback()
+            abort(403)
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -432,8 +447,8 @@ def user_new():
 def user_edit(user_id: int):
     user = ops.get_user_or_404(user_id)
     r = reach(current_user, ("admin",))
-    if not r.covers(user):
-        abort(403)
+    if user.id != current_user.id and not rights_within(current_user, user, ("admin",)):
+        abort(403)  # someone with rights beyond the actor's: editing them would be a takeover
     units = units_in_reach(current_user, r)
     scope_row = next((x for x in user.roles if x.role in ("admin", "bpsdm")), None)
     data = None
@@ -449,9 +464,15 @@ def user_edit(user_id: int):
         form.username.data = user.username
         try:
             _save_user(form, user)
-            db.session.commit()
             if user.id == current_user.id and form.password.data:
-                login_user(user)  # a new own password ended this session too: renew it
+                # a new own password ended this session too: renew it
+                ops.start_session(user, address=request.remote_addr)
+                db.session.commit()
+                login_user(user)
+            db.session.commit()
+        except Forbidden:
+            db.session.rollback()
+            abort(403)
         except LenteraError as exc:
             flash_error(exc)
         else:

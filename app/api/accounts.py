@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
 from app.accounts import operations as ops
+from app.accounts import queries as accounts_q
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, people_query, reach, user_by_nip
+from app.accounts.queries import people_query, reach
 from app.api.core import PageQuery, paginate, route, user_ctx
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
@@ -89,13 +90,7 @@ def employee_dict(user: User) -> dict:
 
 
 def person_in_reach(nip: str) -> User:
-    """The employee with this NIP, if the caller may see them (404 for unknown, 403 out of reach)."""
-    person = user_by_nip(nip)
-    if person is None:
-        raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip))
-    if not can_see_person(user_ctx(), person):
-        raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))
-    return person
+    return accounts_q.person_in_reach(user_ctx(), nip)
 
 
 def uploaded_file() -> tuple[str, bytes]:

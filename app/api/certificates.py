@@ -10,6 +10,7 @@ from app.api.accounts import person_in_reach
 from app.api.core import Page, PageQuery, page_of, route, user_ctx
 from app.certificates import queries as q
 from app.certificates.models import Certificate
+from app.certificates.operations import throttle_public_verify
 from app.errors import NotFound
 
 
@@ -74,7 +75,7 @@ def cert_dict(cert: Certificate) -> dict:
             "training_type": cert.training_type, "organiser": cert.organiser, "jp": _jp(cert),
             "issued_on": cert.issued_on.isoformat(), "expires_on": cert.expires_on.isoformat() if cert.expires_on else None,
             "pdf_url": url_for("certificates.pdf", serial=cert.serial, _external=True),
-            "verify_url": verify_url(cert.serial)}
+            "verify_url": verify_url(cert)}
 
 
 @route("/certificates", summary="A holder's certificates (yourself, or by NIP for staff in reach)",
@@ -92,7 +93,8 @@ def list_certificates(params: ListQuery):
 @route("/certificates/<path:serial>", summary="Check a certificate by its serial (public)", tag="certificates",
        response=CertificateCheck, auth=False)
 def check_certificate(serial: str):
-    cert = q.by_serial(serial)
+    throttle_public_verify()
+    cert = q.by_public_id(serial)
     if cert is None:
         raise NotFound(_("Sertifikat bernomor %(s)s tidak ditemukan.", s=serial), code="certificate_not_found")
     return check_dict(cert)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
 from app.accounts.models import Unit
-from app.accounts.queries import reach
+from app.accounts.queries import organisation_wide, reach
 from app.api.accounts import MULTIPART_FILE, ImportResult, person_in_reach, uploaded_file
 from app.api.core import Page, PageQuery, page_of, route, user_ctx
 from app.corpu import operations as ops
@@ -80,6 +80,14 @@ class NeedsQuery(PageQuery):
     year: int = Field(default_factory=lambda: date.today().year, ge=2000, le=2100)
 
 
+def _require_organisation_wide() -> None:
+    # The dictionary and the position standards belong to no unit: a unit-limited admin would be
+    # changing them for everyone.
+    if not organisation_wide(user_ctx(), ("admin",)):
+        raise Forbidden(_("Kamus kompetensi dan standar jabatan berlaku untuk seluruh organisasi: hanya admin "
+                          "seluruh organisasi yang boleh mengubahnya."))
+
+
 @route("/competencies", summary="The competency dictionary", tag="cmb", query=PageQuery,
        response=Page[CompetencyOut])
 def competencies(params: PageQuery):
@@ -91,6 +99,7 @@ def competencies(params: PageQuery):
 @route("/competencies/import", "POST", summary="Import dictionary rows (code,name,group,level,description), all or nothing",
        tag="cmb", roles=("admin",), response=ImportResult, body_content=MULTIPART_FILE)
 def competencies_import():
+    _require_organisation_wide()
     name, data = uploaded_file()
     result = ops.import_competencies(name, data)
     db.session.commit()
@@ -100,6 +109,7 @@ def competencies_import():
 @route("/positions/standards/import", "POST", summary="Import position standards (jabatan,competency,required_level)",
        tag="cmb", roles=("admin",), response=ImportResult, body_content=MULTIPART_FILE)
 def standards_import():
+    _require_organisation_wide()
     name, data = uploaded_file()
     result = ops.import_standards(name, data)
     db.session.commit()

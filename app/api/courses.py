@@ -255,6 +255,9 @@ def course_enrol(course_id: int, body: EnrolIn):
     user = user_ctx()
     c = q.visible_course(user, course_id)
     person = user_by_nip(body.nip.strip())
+    if q.staff_reach(user, c) is None and (person is None or person.id != user.id):
+        # The same answer for an unknown NIP and another person's: a learner learns no NIP exists.
+        raise Forbidden(_("Anda hanya dapat mendaftarkan diri sendiri."))
     if person is None:
         raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=body.nip))
     if person.id == user.id and q.staff_reach(user, c) is None:
@@ -276,12 +279,14 @@ def course_progress(course_id: int, params: ProgressQuery):
     user = user_ctx()
     c = q.visible_course(user, course_id)
     person = user if not params.nip else user_by_nip(params.nip.strip())
+    r = q.staff_reach(user, c) if person is None or person.id != user.id else None
+    if person is not user and r is None and (person is None or person.id != user.id):
+        # A learner asking for another NIP: one answer whether it exists or not.
+        raise Forbidden(_("Anda tidak boleh melihat kemajuan pegawai ini."))
     if person is None:
         raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=params.nip))
-    if person.id != user.id:
-        r = q.staff_reach(user, c)
-        if r is None or not r.covers(person):
-            raise Forbidden(_("Anda tidak boleh melihat kemajuan pegawai ini."))
+    if person.id != user.id and not r.covers(person):
+        raise Forbidden(_("Anda tidak boleh melihat kemajuan pegawai ini."))
     outline = q.course_outline(c, person)
     if outline.enrolment is None:
         raise NotFound(_("%(n)s tidak terdaftar di kursus ini.", n=person.name), code="not_enrolled")

@@ -4,7 +4,7 @@ activity id; an attempt's `{id}` is the attempt id returned when it starts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from flask import Response, request
 from flask_babel import gettext as _
@@ -17,15 +17,28 @@ from app.extensions import db
 from app.inputs import body_limit
 from app.quizzes import operations as ops
 from app.quizzes import queries
+from app.quizzes.gift import export_gift
 from app.quizzes.models import Attempt, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
+class SkippedOut(BaseModel):
+    line: int | None
+    message: str
+    element: str | None = None
+
+
 class ImportOut(BaseModel):
     imported: int
     category: str
+    skipped: list[SkippedOut] = []
+
+
+class ImportQuery(BaseModel):
+    on_error: Literal["stop", "skip"] = "stop"
+    category: str | None = None
 
 
 class ChoiceOut(BaseModel):
@@ -105,10 +118,13 @@ def managed_course(course_id: int) -> Course:
 
 @body_limit(MAX_IMPORT_BYTES)
 @route("/courses/<int:course_id>/questions/import", "POST", tag="Kuis", status=201, response=ImportOut,
-       summary="Impor soal GIFT (text/plain) atau Moodle XML (application/xml) ke bank soal kursus; "
-               "semua atau tidak sama sekali. Query `category` = kategori bawaan.",
+       query=ImportQuery,
+       summary="Impor soal GIFT (text/plain) atau Moodle XML (application/xml) ke bank soal kursus. "
+               "`on_error=stop` (bawaan): satu soal salah menolak seluruh berkas; `on_error=skip`: soal yang "
+               "baik disimpan, yang salah didaftar di `skipped` dengan baris/elemen dan alasannya. "
+               "Query `category` = kategori bawaan.",
        body_content={"text/plain": {"type": "string"}, "application/xml": {"type": "string"}})
-def import_questions(course_id: int):
+def import_questions(course_id: int, params: ImportQuery):
     course = managed_course(course_id)
     if request.content_length and request.content_length > MAX_IMPORT_BYTES:
         raise TooLarge(_("Berkas soal terlalu besar (maks. 5 MB)."))
@@ -116,16 +132,25 @@ def import_questions(course_id: int):
     if not data.strip():
         raise BadInput(_("Badan permintaan kosong: kirim teks GIFT atau Moodle XML."), code="empty_body")
     fmt = ops.detect_format(request.content_type, None, data)
-    saved, category = ops.import_questions(course, data, fmt, category=request.args.get("category"))
+    report = ops.import_bank(course, data, fmt, category=params.category, on_error=params.on_error)
     db.session.commit()
-    return {"imported": len(saved), "category": category}
+    return report.as_dict()
+
+
+class ExportQuery(BaseModel):
+    format: Literal["xml", "gift"] = "xml"
 
 
 @route("/courses/<int:course_id>/questions/export", "GET", tag="Kuis", response_content="application/xml",
-       summary="Ekspor seluruh bank soal kursus sebagai Moodle XML")
-def export_questions(course_id: int):
+       query=ExportQuery,
+       summary="Ekspor seluruh bank soal kursus sebagai Moodle XML (`format=xml`, bawaan) atau GIFT (`format=gift`)")
+def export_questions(course_id: int, params: ExportQuery):
     course = managed_course(course_id)
-    body = export_moodle_xml(queries.bank_for_export(course))
+    rows = queries.bank_for_export(course)
+    if params.format == "gift":
+        return Response(export_gift(rows), mimetype="text/plain",
+                        headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.gift.txt"'})
+    body = export_moodle_xml(rows)
     return Response(body, mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.xml"'})
 

@@ -11,6 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import Unit, User, utcnow
 from app.extensions import db
 
+#: Letters and digits of a verify code: no 0/O, 1/I/L, so it can be typed from paper.
+VERIFY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+VERIFY_CODE_LENGTH = 10
+
+
+def new_verify_code() -> str:
+    import secrets
+
+    return "".join(secrets.choice(VERIFY_ALPHABET) for _ in range(VERIFY_CODE_LENGTH))
+
 DEFAULT_SERIAL_FORMAT = "{code}/{year}/{seq:06d}"
 
 #: Placement of each field on an A4 landscape page (842 x 595 pt): x is the centre of the text
@@ -79,6 +89,10 @@ class Certificate(db.Model):
     __tablename__ = "certificates"
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(120), unique=True)
+    #: The random part of the public identifier ("<serial>-<code>", in the QR code and on the
+    #: verify page): serials are sequential, so the serial alone would let anyone list who
+    #: trained in what. NULL on certificates issued before, whose printed QR has the serial alone.
+    verify_code: Mapped[str | None] = mapped_column(String(16), default=new_verify_code)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"), index=True)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_templates.id", ondelete="SET NULL"))
@@ -118,6 +132,11 @@ class Certificate(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     template: Mapped[CertificateTemplate | None] = relationship()
     replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])
+
+    @property
+    def public_id(self) -> str:
+        """What verifies the certificate publicly: the human-readable serial and the random code."""
+        return f"{self.serial}-{self.verify_code}" if self.verify_code else self.serial
 
     def status(self, today: date) -> str:
         """valid | revoked | replaced | expired, in that order of precedence."""

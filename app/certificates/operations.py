@@ -6,8 +6,10 @@ import io
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
@@ -18,9 +20,9 @@ from app.certificates import pdf as pdfmod
 from app.certificates import signing
 from app.certificates.models import DEFAULT_LAYOUT, DEFAULT_SERIAL_FORMAT, Certificate, CertificateTemplate
 from app.certificates.serials import allocate_serial, check_format
-from app.errors import BadInput, Conflict, NotFound, RuleViolation, TooLarge
+from app.errors import BadInput, Conflict, LenteraError, NotFound, RuleViolation, TooLarge
 from app.extensions import db
-from app.media.storage import get_storage
+from app.storage import get_storage
 
 IMAGE_KINDS = ("background", "logo", "signature")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -249,9 +251,23 @@ def _new_serial(numbering: CertificateTemplate, on: date) -> str:
                    code="serial_exhausted")
 
 
+#: Functions (user, course) -> a reason (str) the course's certificate must wait, or None. Other
+#: domains register here (the evaluation domain: "answer the evaluation first") so that this
+#: package never imports them; `certificate_hold_released` says when to ask again.
+COURSE_CERTIFICATE_HOLDS: list[Callable[[User, Any], str | None]] = []
+
+
+def certificate_holds(user: User, course) -> list[str]:
+    """Why the course's certificate waits for this person (empty: it may be issued)."""
+    return [reason for hold in COURSE_CERTIFICATE_HOLDS if (reason := hold(user, course))]
+
+
 def issue_for_course(user: User, course, at: datetime | None = None) -> Certificate | None:
-    """The certificate of a completed course (None when the course gives none)."""
+    """The certificate of a completed course (None when the course gives none, or while a hold
+    such as a required evaluation makes it wait)."""
     if not course.certificate:
+        return None
+    if certificate_holds(user, course):
         return None
     start, end = training_period(course.start_date, course.end_date, (at or utcnow()).date())
     return issue(user, source="course", ref=str(course.id), title=course.title, jp=course.jp,
@@ -383,22 +399,59 @@ def reissue(cert: Certificate, by: User, *, holder_name: str | None = None) -> C
 
 # --- rendering ---------------------------------------------------------------------------------
 
+def _loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.strip("[]") in ("localhost", "127.0.0.1", "::1")
+
+
 def public_base_url(base_url: str | None = None) -> str:
-    """CERT_PUBLIC_BASE_URL when set, else the current request's host (a job passes its own)."""
-    configured = current_app.config.get("CERT_PUBLIC_BASE_URL")
+    """The address certificates' QR codes point to: CERT_PUBLIC_BASE_URL, else the site's
+    PUBLIC_BASE_URL, else (a job passes the one its request computed here) the request's host only
+    when Flask has checked it against TRUSTED_HOSTS, or on a development machine (loopback).
+
+    Never an unchecked Host header: the first download renders the PDF, which is signed and kept,
+    so a forged host would be baked into the certificate's QR code for good.
+    """
+    cfg = current_app.config
+    configured = cfg.get("CERT_PUBLIC_BASE_URL") or cfg.get("PUBLIC_BASE_URL")
     if configured:
         return configured.rstrip("/")
     if base_url:
         return base_url.rstrip("/")
     if has_request_context():
-        return request.url_root.rstrip("/")
+        if cfg.get("TRUSTED_HOSTS") or _loopback(request.host):
+            return request.url_root.rstrip("/")
+        raise LenteraError(_("Alamat publik situs belum diatur, sehingga kode QR sertifikat belum dapat dibuat. "
+                             "Administrator perlu mengisi CERT_PUBLIC_BASE_URL atau LENTERA_PUBLIC_BASE_URL."),
+                           code="public_address_unset", status=503)
     return "http://localhost:5000"
 
 
-def verify_url(serial: str, base_url: str | None = None) -> str:
+def throttle_public_verify() -> None:
+    """At most VERIFY_RATE_LIMIT public verifications a minute per address (page, form, API): a
+    person scanning QR codes never reaches it; a script walking through serials does."""
+    from app.errors import Throttled
+    from app.ratelimit import LIMITER
+
+    limit = current_app.config.get("VERIFY_RATE_LIMIT") or 0
+    if limit <= 0 or not has_request_context():
+        return
+    wait = LIMITER.hit("verify", request.remote_addr or "unknown", limit, 60)
+    if wait:
+        from flask import g
+
+        g.retry_after = int(wait) + 1  # sent as Retry-After (app.web)
+        raise Throttled(_("Terlalu banyak pemeriksaan sertifikat dari alamat ini. Coba lagi dalam %(s)d detik.",
+                          s=g.retry_after))
+
+
+def verify_url(cert: Certificate | str, base_url: str | None = None) -> str:
+    """The verify page's address: for a certificate, its public id (serial and random code); a
+    string is used as it is (a template's preview)."""
     from urllib.parse import quote
 
-    return f"{public_base_url(base_url)}/verify/{quote(serial, safe='/')}"
+    public_id = cert.public_id if isinstance(cert, Certificate) else cert
+    return f"{public_base_url(base_url)}/verify/{quote(public_id, safe='/')}"
 
 
 def look_of(cert: Certificate) -> CertificateTemplate:
@@ -414,12 +467,16 @@ def page_data(cert: Certificate, base_url: str | None = None,
         holder_nip=cert.holder_nip, title=cert.title, training_type=cert.training_type, organiser=cert.organiser,
         start_date=cert.start_date, end_date=cert.end_date, jp=cert.jp, place_of_issue=cert.place_of_issue,
         issued_on=cert.issued_on, signatory_name=cert.signatory_name, signatory_position=cert.signatory_position,
-        verify_url=verify_url(cert.serial, base_url), expires_on=cert.expires_on)
+        verify_url=verify_url(cert, base_url), expires_on=cert.expires_on)
 
 
 def render_certificate(cert: Certificate, base_url: str | None = None, *, sign: bool = True) -> bytes:
+    """The certificate's PDF; a revoked one is stamped DICABUT across the page (and signed, so the
+    stamp cannot be removed without breaking the signature)."""
     tpl = look_of(cert)
-    data = pdfmod.render_pdf(page_data(cert, base_url, tpl), tpl, template_images(tpl))
+    revoked = cert.revoked_at is not None
+    data = pdfmod.render_pdf(page_data(cert, base_url, tpl), tpl, template_images(tpl), revoked=revoked,
+                             revoked_on=cert.revoked_at.date() if revoked else None)
     if sign:
         data = signing.sign_pdf(data, location=cert.place_of_issue or None)
     return data
@@ -431,8 +488,14 @@ def _pdf_key(cert: Certificate) -> str:
 
 
 def ensure_pdf(cert: Certificate, base_url: str | None = None) -> str:
-    """The storage key of the certificate's PDF, rendered and signed on first request, then cached."""
+    """The storage key of the certificate's PDF, rendered and signed on first request, then cached.
+    Once revoked, the PDF served (to its holder, in a bulk ZIP) is a stamped one, kept beside it."""
     store = get_storage()
+    if cert.revoked_at is not None:
+        key = _pdf_key(cert).removesuffix(".pdf") + "-dicabut.pdf"
+        if not store.exists(key):
+            store.put_bytes(key, render_certificate(cert, base_url), content_type="application/pdf")
+        return key
     if cert.pdf_key and store.exists(cert.pdf_key):
         return cert.pdf_key
     key = _pdf_key(cert)

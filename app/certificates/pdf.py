@@ -306,13 +306,33 @@ def render_page(c: canvas.Canvas, data: CertificateData, template, images: dict[
     c.drawString(p["x"] + p["size"] + 8, p["y"] + 6, data.verify_url)
 
 
-def render_pdf(data: CertificateData, template, images: dict[str, bytes | None]) -> bytes:
+def stamp_revoked(c: canvas.Canvas, revoked_on: date | None) -> None:
+    """Across the page, in red: the certificate was revoked (and when), so a printed or forwarded
+    copy cannot pass for a valid one."""
+    width, height = PAGE
+    c.saveState()
+    c.setFillColorRGB(0.8, 0.05, 0.05, alpha=0.35)
+    c.setStrokeColorRGB(0.8, 0.05, 0.05, alpha=0.6)
+    c.translate(width / 2, height / 2)
+    c.rotate(28)
+    c.setFont(font_name("latin-bold"), 120)
+    c.drawCentredString(0, -20, "DICABUT")
+    if revoked_on is not None:
+        c.setFont(font_name("latin-bold"), 18)
+        c.drawCentredString(0, -60, f"Sertifikat ini dicabut pada {date_id(revoked_on)}")
+    c.restoreState()
+
+
+def render_pdf(data: CertificateData, template, images: dict[str, bytes | None], *,
+               revoked_on: date | None = None, revoked: bool = False) -> bytes:
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=PAGE, pageCompression=1)
-    c.setTitle(f"Sertifikat {data.serial}")
+    c.setTitle(f"Sertifikat {data.serial}" + (" (DICABUT)" if revoked else ""))
     c.setAuthor(data.organiser or "Lentera")
     c.setSubject(data.title)
     render_page(c, data, template, images)
+    if revoked:
+        stamp_revoked(c, revoked_on)
     c.showPage()
     c.save()
     return buf.getvalue()

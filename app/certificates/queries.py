@@ -13,7 +13,25 @@ from app.extensions import db
 
 
 def by_serial(serial: str) -> Certificate | None:
+    """By the serial alone: for the holder and staff, who are signed in and checked. Public routes
+    use `by_public_id`."""
     return db.session.scalar(select(Certificate).where(Certificate.serial == serial.strip()))
+
+
+def by_public_id(public_id: str) -> Certificate | None:
+    """The certificate a public identifier ("<serial>-<verify code>") names; a bare serial only for
+    certificates issued before verify codes (their printed QR codes must keep working)."""
+    from app.certificates.models import VERIFY_ALPHABET, VERIFY_CODE_LENGTH
+
+    value = (public_id or "").strip()
+    serial, _sep, code = value.rpartition("-")
+    if serial and len(code) == VERIFY_CODE_LENGTH and all(ch in VERIFY_ALPHABET for ch in code.upper()):
+        found = db.session.scalar(select(Certificate).where(Certificate.serial == serial,
+                                                            Certificate.verify_code == code.upper()))
+        if found is not None:
+            return found
+    return db.session.scalar(select(Certificate).where(Certificate.serial == value,
+                                                       Certificate.verify_code.is_(None)))
 
 
 def certificates_of(user: User) -> list[Certificate]:
@@ -86,4 +104,4 @@ def serial_from_input(text: str) -> str | None:
     if "/verify/" in text:
         text = text.split("/verify/", 1)[1].split("?", 1)[0].split("#", 1)[0]
     text = text.strip().strip("/")
-    return text[:120] or None
+    return text[:140] or None

@@ -31,7 +31,7 @@ def _local(value: str) -> Path:
     value = value.strip()
     if not value.startswith("storage:"):
         return Path(value)
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     key = value[len("storage:"):]
     local = Path(current_app.instance_path) / DEMO_DIR / "from-storage" / key.replace("/", "_")

@@ -18,11 +18,12 @@ from app.certificates import operations as ops
 from app.certificates import queries as q
 from app.certificates.forms import ReissueForm, RevokeForm, TemplateForm, ZipForm
 from app.certificates.models import Certificate, CertificateTemplate
+from app.certificates.operations import throttle_public_verify
 from app.errors import LenteraError
 from app.extensions import db
 from app.jobs.models import Job
-from app.media.serving import send_stored
-from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
+from app.storage import send_stored
+from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required
 
 bp = Blueprint("certificates", __name__)
 
@@ -87,6 +88,7 @@ def pdf(serial: str):
 @bp.get("/verify")
 def verify_form():
     """The public form: type (or paste, or scan) a certificate's number and open its verify page."""
+    throttle_public_verify()
     raw = (request.args.get("serial") or "").strip()
     serial = q.serial_from_input(raw)
     if serial:
@@ -96,7 +98,8 @@ def verify_form():
 
 @bp.get("/verify/<path:serial>")
 def verify(serial: str):
-    cert = q.by_serial(serial)
+    throttle_public_verify()
+    cert = q.by_public_id(serial)
     if cert is None:
         return render_template("certificates/verify.html", cert=None, serial=serial), 404
     return render_template("certificates/verify.html", cert=cert, serial=cert.serial, status=cert.status(_today()),
@@ -139,25 +142,20 @@ def _unit_choices():
 @staff_required("admin", "bpsdm")
 def staff_list():
     filters = _filters_from(request.args)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    per_page = 50
-    stmt = q.search_stmt(current_user, **filters)
-    total = db.session.scalar(select(db.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    listing = page_of(q.search_stmt(current_user, **filters), per_page=50)
     zip_form = ZipForm(formdata=None, course_id=filters["course_id"] or 0, unit_id=filters["unit_id"] or 0,
                        date_from=filters["date_from"], date_to=filters["date_to"])
     zip_form.course_id.choices = _course_choices()
     zip_form.unit_id.choices = _unit_choices()
     args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v}
-    return render_template("certificates/staff_list.html", rows=rows, total=total, page=page, per_page=per_page,
+    return render_template("certificates/staff_list.html", rows=listing.rows, total=listing.total,
+                           page=listing.page, per_page=listing.per_page,
                            filters=filters, args=args, zip_form=zip_form, today=_today(),
                            courses=_course_choices(), units=_unit_choices())
 
 
 def _managed(cert_id: int) -> Certificate:
-    cert = db.session.get(Certificate, cert_id)
-    if cert is None:
-        abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
     if not q.can_manage(current_user, cert):
         abort(403)
     return cert
@@ -392,9 +390,7 @@ def attendance_batches():
 def attendance_issue(batch_id: int):
     from app.ledger.models import AttendanceBatch
 
-    batch = db.session.get(AttendanceBatch, batch_id)
-    if batch is None:
-        abort(404)
+    batch = db.get_or_404(AttendanceBatch, batch_id)
     try:
         result = ops.issue_for_attendance(current_user, batch)
         db.session.commit()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.corpu.models import GROUPS
-from app.inputs import FiniteDecimalField
+from app.numbers import NumberField
 
 REQUIRED = _l("Wajib diisi.")
 LEVEL_CHOICES = [(i, str(i)) for i in range(1, 6)]
@@ -55,8 +55,8 @@ class AssessmentForm(FlaskForm):
 class PlanItemForm(FlaskForm):
     kind = SelectField(_l("Jenis kegiatan"), choices=[(k, v) for k, v in KIND_LABELS.items() if k != "course"])
     title = StringField(_l("Nama kegiatan"), validators=[DataRequired(REQUIRED), Length(max=250)])
-    planned_jp = FiniteDecimalField(_l("JP yang direncanakan"), places=2,
-                              validators=[DataRequired(REQUIRED), NumberRange(min=0.25, max=1000)])
+    planned_jp = NumberField(_l("JP yang direncanakan"), places=2,
+                             validators=[InputRequired(REQUIRED), NumberRange(min=0.25, max=1000)])
     competency = SelectField(_l("Kompetensi yang dikembangkan"), validators=[Optional()])
 
 
@@ -65,7 +65,8 @@ class DecisionForm(FlaskForm):
 
 
 class BudgetForm(FlaskForm):
-    apbd = FiniteDecimalField(_l("APBD tahun ini (Rp)"), places=2, validators=[DataRequired(REQUIRED), NumberRange(min=0)])
+    apbd = NumberField(_l("APBD tahun ini (Rp)"), places=2, money=True,
+                       validators=[InputRequired(REQUIRED), NumberRange(min=0)])
 
 
 class ProgramForm(FlaskForm):

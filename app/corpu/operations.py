@@ -35,6 +35,7 @@ from app.courses.models import Course, CourseCompletion
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation
 from app.extensions import db
 from app.imports import RowErrors, read_table
+from app.numbers import parse_number
 from app.signals import program_completed
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
@@ -373,11 +374,9 @@ def add_plan_item(plan: DevelopmentPlan, actor: User, *, kind: str, course: Cour
     if kind not in PLAN_ITEM_KINDS:
         raise BadInput(_("Jenis kegiatan tidak dikenal."))
     try:
-        jp = Decimal(str(planned_jp)).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise BadInput(_("JP harus angka.")) from None
-    if not jp.is_finite():  # NaN and Infinity parse, then break every comparison
-        raise BadInput(_("JP harus angka biasa (bukan NaN atau tak hingga)."), code="not_a_number")
+        jp = parse_number(planned_jp).quantize(Decimal("0.01"))
+    except (ValueError, InvalidOperation):
+        raise BadInput(_("JP harus angka, mis. 1,5.")) from None
     if kind == "course":
         if course is None or not course.published:
             raise BadInput(_("Pilih kursus yang tersedia."))
@@ -467,11 +466,9 @@ def mark_item_done(item: PlanItem, actor: User, on: date | None = None) -> PlanI
 
 def _money(value) -> Decimal:
     try:
-        amount = Decimal(str(value).replace(" ", "")).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise BadInput(_("Jumlah uang harus angka (rupiah).")) from None
-    if not amount.is_finite():  # "NaN" quantizes to NaN, which no comparison accepts
-        raise BadInput(_("Jumlah uang harus angka (rupiah)."), code="not_a_number")
+        amount = parse_number(value, money=True).quantize(Decimal("0.01"))
+    except (ValueError, InvalidOperation):
+        raise BadInput(_("Jumlah uang harus angka rupiah, mis. 1.500.000.")) from None
     if amount < 0:
         raise BadInput(_("Jumlah uang tidak boleh negatif."))
     return amount
@@ -490,6 +487,12 @@ def set_course_cost(course: Course, amount) -> CourseCost:
 def set_budget(instansi: Unit, year: int, apbd, by: User | None = None) -> TrainingBudget:
     if instansi.parent_id is not None:
         raise BadInput(_("Anggaran dicatat per instansi (unit teratas)."))
+    if by is not None:
+        from app.accounts.queries import reach
+
+        if not reach(by).covers_unit(instansi):  # an OPD's officer does not set the whole instansi's APBD
+            raise Forbidden(_("APBD dicatat untuk seluruh instansi: hanya staf yang jangkauannya seluruh instansi "
+                              "yang boleh mengubahnya."))
     if not 2000 <= year <= 2100:
         raise BadInput(_("Tahun tidak valid."))
     row = db.session.scalar(select(TrainingBudget).where(TrainingBudget.unit_id == instansi.id,

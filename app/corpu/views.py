@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.accounts.forms import ImportForm
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, reach, units_in_reach, user_by_nip
+from app.accounts.queries import can_see_person, organisation_wide, person_in_reach, reach, units_in_reach, user_by_nip
 from app.corpu import operations as ops
 from app.corpu import queries as q
 from app.corpu.forms import (
@@ -44,6 +44,14 @@ from app.web import HomePanel, NavItem, flash_error, run_operation, staff_requir
 bp = Blueprint("corpu", __name__)
 
 STAFF = ("admin", "bpsdm")
+
+
+def require_organisation_wide(*roles: str) -> None:
+    """403 unless the person's reach is the whole organisation: the dictionary, position standards,
+    programs and course costs belong to no unit, so a unit-limited admin or BPSDM officer would be
+    changing them for everyone."""
+    if not organisation_wide(current_user, roles or STAFF):
+        abort(403)
 
 
 def _top_gaps(user):
@@ -108,11 +116,7 @@ def mine():
 @bp.get("/kompetensi/pegawai/<nip>")
 @login_required
 def person(nip: str):
-    who = user_by_nip(nip)
-    if who is None:
-        abort(404)
-    if not can_see_person(current_user, who):
-        abort(403)
+    who = person_in_reach(current_user, nip)
     return _profile(who, who.id == current_user.id)
 
 
@@ -122,9 +126,7 @@ def enrol(course_id: int):
     """Enrol oneself in a recommended course, through the course engine's own self-enrolment rule."""
     from app.courses.operations import self_enrol
 
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     run_operation(lambda: self_enrol(course, current_user), _("Anda terdaftar di kursus %(t)s.", t=course.title))
     return redirect(url_for("corpu.mine"))
 
@@ -160,6 +162,7 @@ def _competency_levels(form: CompetencyForm) -> dict[int, tuple[str, str]]:
 @bp.route("/kompetensi/kamus/<code>/ubah", methods=["GET", "POST"])
 @staff_required("admin")
 def competency_edit(code: str | None = None):
+    require_organisation_wide("admin")
     comp = ops.get_competency(code) if code else None
     form = CompetencyForm(obj=comp)
     if request.method == "GET" and comp is not None:
@@ -202,6 +205,8 @@ def import_page(kind: str):
     title, columns, hint, roles = IMPORTS[kind]
     if not current_user.has_role(*roles):
         abort(403)
+    if kind in ("kamus", "standar"):
+        require_organisation_wide("admin")
     form = ImportForm()
     details, status, result = [], 200, None
     if form.validate_on_submit():
@@ -234,8 +239,7 @@ def standards():
     form.competency.choices = _competency_choices()
     status = 200
     if request.method == "POST":
-        if not current_user.has_role("admin"):
-            abort(403)
+        require_organisation_wide("admin")
         if form.validate_on_submit():
             from app.accounts.operations import get_or_create_position
 
@@ -257,9 +261,8 @@ def standards():
 @bp.post("/kompetensi/standar/<int:std_id>/hapus")
 @staff_required("admin")
 def standard_delete(std_id: int):
-    std = db.session.get(PositionStandard, std_id)
-    if std is None:
-        abort(404)
+    require_organisation_wide("admin")
+    std = db.get_or_404(PositionStandard, std_id)
     ops.delete_standard(std)
     db.session.commit()
     flash(_("Standar dihapus."), "success")
@@ -325,9 +328,7 @@ def plan():
 @bp.post("/rencana/<int:year>/kursus/<int:course_id>")
 @login_required
 def plan_add_course(year: int, course_id: int):
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     codes = next((r.closes for r in recommendations(current_user) if r.course.id == course_id), [])
     run_operation(lambda: ops.add_plan_item(ops.plan_for(current_user, year), current_user, kind="course",
                                             course=course, competency_code=codes[0] if codes else None),
@@ -346,9 +347,9 @@ def plan_add_activity(year: int):
                                                 competency_code=form.competency.data or None),
                       _("Kegiatan ditambahkan ke rencana."))
     else:
-        for field_errors in form.errors.values():
+        for name, field_errors in form.errors.items():
             for e in field_errors:
-                flash(str(e), "error")
+                flash(f"{form[name].label.text}: {e}", "error")
     return redirect(url_for("corpu.plan", tahun=year))
 
 
@@ -397,9 +398,7 @@ def staff_plans():
 
 
 def _visible_plan(plan_id: int) -> DevelopmentPlan:
-    plan = db.session.get(DevelopmentPlan, plan_id)
-    if plan is None:
-        abort(404)
+    plan = db.get_or_404(DevelopmentPlan, plan_id)
     if not can_see_person(current_user, plan.user):
         abort(403)
     return plan
@@ -477,11 +476,9 @@ def needs_export():
 @bp.post("/kebutuhan-pelatihan/anggaran/<int:unit_id>/<int:year>")
 @staff_required(*STAFF)
 def budget(unit_id: int, year: int):
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    if not reach(current_user).covers_unit(unit):
-        abort(403)
+    unit = db.get_or_404(Unit, unit_id)
+    if not reach(current_user).covers_unit(instansi_of(unit)):
+        abort(403)  # the APBD is the whole instansi's, not one OPD's
     form = BudgetForm()
     if form.validate_on_submit():
         run_operation(lambda: ops.set_budget(instansi_of(unit), year, form.apbd.data, by=current_user),
@@ -497,6 +494,7 @@ def costs():
     if request.method == "POST":
         from flask_wtf import FlaskForm
 
+        require_organisation_wide()  # a course's cost is the same for every unit that sends people
         if not FlaskForm().validate_on_submit():  # the CSRF token
             abort(400)
         course_id = request.form.get("course_id", "")
@@ -521,9 +519,7 @@ def programs():
 @bp.route("/program/<int:program_id>", methods=["GET", "POST"])
 @login_required
 def program(program_id: int):
-    prog = db.session.get(Program, program_id)
-    if prog is None:
-        abort(404)
+    prog = db.get_or_404(Program, program_id)
     form = RecertifyForm()
     status = 200
     if request.method == "POST":
@@ -554,6 +550,7 @@ def program(program_id: int):
 @bp.route("/program/<int:program_id>/ubah", methods=["GET", "POST"])
 @staff_required(*STAFF)
 def program_edit(program_id: int | None = None):
+    require_organisation_wide()
     prog = db.session.get(Program, program_id) if program_id else None
     if program_id and prog is None:
         abort(404)

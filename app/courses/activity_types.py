@@ -92,6 +92,12 @@ LABELS = {
 }
 
 
+#: Conditions a course's completion carries beyond its activities, registered by other modules
+#: (the grade book's "course grade ≥ pass mark"). Each takes (user, course) and answers whether it
+#: is met; every one must be for the course to complete. The engine knows none of them by name.
+COMPLETION_GATES: list[Callable[[Any, Any], bool]] = []
+
+
 #: Functions that check competency codes named by courses (a package's `competencies:`).
 #: Each takes a list of codes and returns the set of codes it does not know. The CMB layer
 #: registers one; with none registered, codes are not checked.

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Unit, User, utcnow
 from app.accounts.queries import Reach
-from app.courses.activity_types import COMPETENCY_CHECKERS, REGISTRY
+from app.courses.activity_types import COMPETENCY_CHECKERS, COMPLETION_GATES, REGISTRY
 from app.courses.html import sanitize_html
 from app.courses.models import (
     COURSE_MODES,
@@ -186,6 +186,8 @@ def check_course_completion(user: User, course: Course, *, at: datetime | None =
     done = db.session.scalar(select(func.count()).select_from(ActivityCompletion).where(
         ActivityCompletion.user_id == user.id, ActivityCompletion.activity_id.in_(required)))
     if done < len(required):
+        return False
+    if any(not gate(user, course) for gate in COMPLETION_GATES):
         return False
     if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.course_id == course.id,
                                                            CourseCompletion.user_id == user.id)) is not None:
@@ -512,13 +514,34 @@ def update_activity(activity: Activity, *, title: str | None = None, body: str |
     return activity
 
 
+#: The first bytes of programs: Windows (MZ: .exe, .dll, .scr), Linux (ELF), macOS (Mach-O, fat
+#: binaries, which share CAFEBABE with Java classes), and scripts with an interpreter line.
+_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
+                     b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
+#: Names that Windows, Android or a desktop run when opened, whatever they contain.
+_EXECUTABLE_SUFFIXES = {"exe", "dll", "scr", "com", "msi", "msp", "bat", "cmd", "ps1", "psm1", "vbs", "vbe",
+                        "wsf", "wsh", "hta", "cpl", "jar", "apk", "app", "sh", "run", "bin", "lnk", "reg", "pif",
+                        "gadget", "appx", "msix", "dmg", "pkg", "deb", "rpm"}
+
+
+def refuse_executable(filename: str, data: bytes) -> None:
+    """A course file is for reading: a program (by its content, whatever its name, or by a name a
+    computer runs) is refused, so a course can never hand learners malware."""
+    suffix = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if data[:4].startswith(_EXECUTABLE_MAGIC) or suffix in _EXECUTABLE_SUFFIXES:
+        raise RuleViolation(_("Berkas %(n)s adalah program atau skrip yang dapat dijalankan; berkas seperti ini "
+                              "tidak diterima. Unggah dokumen (PDF, Office, gambar) atau arsip berisi dokumen.",
+                              n=filename or ""), code="executable_file")
+
+
 def store_activity_file(activity: Activity, filename: str, data: bytes) -> None:
     """Put an uploaded resource in storage (local disk or S3) under the course's prefix."""
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", filename or "berkas").strip("-.") or "berkas"
     if not data:
         raise RuleViolation(_("Berkas kosong."), code="empty_file")
+    refuse_executable(filename, data)
     key = f"courses/{activity.course_id}/files/{uuid.uuid4().hex[:12]}-{name}"
     get_storage().put_bytes(key, data)
     activity.file_key = key
@@ -531,7 +554,7 @@ def store_course_image(course: Course, upload) -> str:
     course's prefix; answers its file name, which `courses.course_image` serves to the course's readers.
     The name is the content's hash, so the same picture pasted twice is stored once."""
     from app.images import prepare_image
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     image = prepare_image(upload)
     name = f"{image.digest[:24]}.{image.extension}"
@@ -573,7 +596,7 @@ def duplicate_course(course: Course, owner: User) -> Course:
             new_section.activities.append(b)
             pairs.append((a, b))
     db.session.flush()
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     for a, b in pairs:
         if a.file_key:

@@ -642,7 +642,7 @@ def _fill_activity(activity: Activity, aspec: ActivitySpec, plan: PackagePlan, r
 
 
 def _stored(key: str) -> bytes | None:
-    from app.media.storage import StorageError, get_storage
+    from app.storage import StorageError, get_storage
 
     try:
         return get_storage().read_bytes(key)
@@ -671,7 +671,7 @@ class ZipWriter:
         self.write_bytes(relpath, text.encode("utf-8"))
 
     def write_from_storage(self, relpath: str, storage_key: str) -> None:
-        from app.media.storage import get_storage
+        from app.storage import get_storage
 
         self.write_bytes(relpath, get_storage().read_bytes(storage_key))
 

@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Unit, User
-from app.accounts.queries import Reach, reach
+from app.accounts.queries import Reach, administers_owner, reach
 from app.courses.models import (
     Activity,
     ActivityCompletion,
@@ -45,9 +45,16 @@ def teaches(user: User, course: Course) -> bool:
                                                                CourseInstructor.user_id == user.id)) is not None
 
 
+def administers(user: User, course: Course) -> bool:
+    """An admin's say over a course: a course belongs to its owner's unit, so a unit-limited admin
+    administers the courses of the people they reach, an organisation-wide admin every course."""
+    # The role first: a learner's course page must not load the owner (one query per page).
+    return user.is_authenticated and user.has_role("admin") and administers_owner(user, course.owner)
+
+
 def can_edit(user: User, course: Course) -> bool:
-    """Authoring: the course's instructors and site administrators."""
-    return user.is_authenticated and (user.has_role("admin") or (user.has_role("instructor") and teaches(user, course)))
+    """Authoring: the course's instructors and the admins who administer it."""
+    return user.is_authenticated and ((user.has_role("instructor") and teaches(user, course)) or administers(user, course))
 
 
 def can_view(user: User, course: Course) -> bool:
@@ -137,7 +144,12 @@ def catalogue_stmt(user: User, f: CatalogueFilters):
     """Courses the user may see, filtered; instructors and admins also see their unpublished ones."""
     stmt = select(Course).options(selectinload(Course.competencies)).order_by(Course.title, Course.id)
     if user.is_authenticated and user.has_role("admin"):
-        pass
+        r = reach(user, ("admin",))
+        if not r.everything:  # a unit-limited admin sees the unpublished courses of people in reach
+            mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
+            owners = select(User.id).outerjoin(Unit, User.unit_id == Unit.id).where(r.unit_filter(Unit.path))
+            stmt = stmt.where(or_(Course.published.is_(True), Course.owner_id == user.id, Course.id.in_(mine),
+                                  Course.owner_id.in_(owners)))
     elif user.is_authenticated and user.has_role("instructor"):
         mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
         stmt = stmt.where(or_(Course.published.is_(True), Course.owner_id == user.id, Course.id.in_(mine)))
@@ -313,11 +325,17 @@ def user_progress(course: Course, user: User) -> tuple[bool, list[tuple[Activity
 # --- teaching -------------------------------------------------------------------------------------------
 
 def teaching_courses(user: User) -> list[Course]:
-    """Courses the user authors or teaches; an admin sees every course."""
+    """Courses the user authors or teaches; an admin also those they administer (every course for
+    an organisation-wide admin, the courses of people in reach for a unit-limited one)."""
     stmt = select(Course).order_by(Course.updated_at.desc(), Course.id.desc())
-    if not user.has_role("admin"):
+    r = reach(user, ("admin",)) if user.has_role("admin") else None
+    if r is None or not r.everything:
         mine = select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)
-        stmt = stmt.where(or_(Course.owner_id == user.id, Course.id.in_(mine)))
+        cond = or_(Course.owner_id == user.id, Course.id.in_(mine))
+        if r is not None:
+            owners = select(User.id).outerjoin(Unit, User.unit_id == Unit.id).where(r.unit_filter(Unit.path))
+            cond = or_(cond, Course.owner_id.in_(owners))
+        stmt = stmt.where(cond)
     return list(db.session.scalars(stmt))
 
 

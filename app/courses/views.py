@@ -37,7 +37,7 @@ from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
 from app.inputs import is_digits
-from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
+from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required
 
 bp = Blueprint("courses", __name__)
 
@@ -88,16 +88,11 @@ def catalogue():
     f = q.CatalogueFilters(q=(request.args.get("q") or "").strip(), competency=(request.args.get("competency") or "").strip(),
                            mode=request.args.get("mode") if request.args.get("mode") in COURSE_MODES else "",
                            jp_min=_decimal_arg("jp_min"), jp_max=_decimal_arg("jp_max"))
-    page = max(1, request.args.get("page", 1, type=int))
-    per_page = 24
-    stmt = q.catalogue_stmt(current_user, f)
-    from sqlalchemy import func
-
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    courses = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    enrolled = q.enrolled_course_ids(current_user, [c.id for c in courses])
-    return render_template("courses/catalogue.html", courses=courses, f=f, enrolled=enrolled, total=total, page=page,
-                           per_page=per_page, codes=q.competency_codes_in_use(), modes=COURSE_MODES,
+    listing = page_of(q.catalogue_stmt(current_user, f), per_page=24)
+    enrolled = q.enrolled_course_ids(current_user, [c.id for c in listing.rows])
+    return render_template("courses/catalogue.html", courses=listing.rows, f=f, enrolled=enrolled,
+                           total=listing.total, page=listing.page, per_page=listing.per_page,
+                           codes=q.competency_codes_in_use(), modes=COURSE_MODES,
                            jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""))
 
 
@@ -155,7 +150,9 @@ def _activity_for_viewer(activity_id: int):
 def activity(activity_id: int):
     a, c, enrolment, editor = _activity_for_viewer(activity_id)
     t = REGISTRY.get(a.type)
-    if enrolment is not None:
+    # A device storing the page for offline learning (app/sync) is not the learner reading it:
+    # the device records the visit when the page is opened.
+    if enrolment is not None and request.headers.get("X-Lentera-Offline-Copy") != "1":
         ops.touch_enrolment(enrolment, a)
         if a.type == "lesson" and a.visible and a.section.visible:
             ops.complete_activity(current_user, a, source="view")
@@ -183,7 +180,7 @@ def activity_file(activity_id: int):
     if enrolment is not None:
         ops.record_view(current_user, a)
         db.session.commit()
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
 
@@ -215,7 +212,7 @@ def course_image(course_id: int, name: str):
     c = q.get_course(course_id)
     if not q.can_view(current_user, c) or not re.fullmatch(_IMAGE_NAME, name):
         abort(404)
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
     # The name is the content's hash: it never changes, so the browser may keep it.
     return send_stored(f"courses/{c.id}/images/{name}", filename=name, max_age=30 * 24 * 3600)

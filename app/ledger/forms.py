@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.inputs import FiniteDecimalField
+from app.numbers import NumberField
 
 REQUIRED = _l("Wajib diisi.")
 
@@ -16,7 +16,7 @@ class LengthMixin:
                         validators=[Optional(), NumberRange(min=1, max=366, message=_l("1 sampai 366."))])
     minutes = IntegerField(_l("Lama kegiatan dalam menit (coaching, mentoring, e-learning, …)"),
                            validators=[Optional(), NumberRange(min=1, max=1_000_000, message=_l("Minimal 1."))])
-    stated_jp = FiniteDecimalField(_l("JP menurut kurikulum / sertifikat"), places=2,
+    stated_jp = NumberField(_l("JP menurut kurikulum / sertifikat"), places=2,
                              validators=[Optional(), NumberRange(min=0.01, max=10000, message=_l("Lebih dari 0."))])
     international = BooleanField(_l("Kegiatan internasional"))
 
@@ -57,8 +57,8 @@ class RuleForm(FlaskForm):
         ("classical", _l("Klasikal / formal")), ("social", _l("Sosial")), ("experiential", _l("Pengalaman kerja"))])
     unit = SelectField(_l("Satuan"), choices=[("per_day", _l("Per hari")), ("minutes", _l("Menit ÷ menit per JP")),
                                               ("per_curriculum", _l("Menurut kurikulum"))])
-    jp_national = FiniteDecimalField(_l("JP per hari (nasional)"), places=2, validators=[Optional()])
-    jp_international = FiniteDecimalField(_l("JP per hari (internasional)"), places=2, validators=[Optional()])
+    jp_national = NumberField(_l("JP per hari (nasional)"), places=2, validators=[Optional()])
+    jp_international = NumberField(_l("JP per hari (internasional)"), places=2, validators=[Optional()])
     international_bonus_pct = IntegerField(_l("Tambahan internasional (%)"), default=0,
                                            validators=[NumberRange(min=0, max=500, message=_l("0 sampai 500."))])
     jenis_diklat_id = SelectField(_l("Jenis diklat SIASN"), coerce=int)
@@ -71,7 +71,7 @@ class ManualEntryForm(FlaskForm):
     title = StringField(_l("Nama kegiatan"), validators=[DataRequired(REQUIRED), Length(max=250)])
     organiser = StringField(_l("Penyelenggara"), validators=[Optional(), Length(max=250)])
     occurred_on = DateField(_l("Tanggal"), validators=[DataRequired(_l("Isi tanggal (YYYY-MM-DD)."))])
-    jp = FiniteDecimalField(_l("JP"), places=2, validators=[Optional(), NumberRange(min=0.01, message=_l("Lebih dari 0."))])
+    jp = NumberField(_l("JP"), places=2, validators=[Optional(), NumberRange(min=0.01, message=_l("Lebih dari 0."))])
     minutes = IntegerField(_l("atau menit"), validators=[Optional(), NumberRange(min=1, message=_l("Minimal 1."))])
     certificate_number = StringField(_l("Nomor sertifikat"), validators=[Optional(), Length(max=100)])
     reason = TextAreaField(_l("Keterangan (mis. koreksi dari entri yang dibatalkan)"),

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User, utcnow
-from app.accounts.queries import reach, user_by_nip
+from app.accounts.queries import organisation_wide, reach, user_by_nip
 from app.errors import BadInput, Conflict, Forbidden, RuleViolation
 from app.extensions import db
 from app.imports import RowErrors, read_table
@@ -177,9 +177,14 @@ def reverse_entry(staff: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
 def update_rule(staff: User, rule: JpRule, *, name: str, category: str, unit: str, jp_national: Decimal | None,
                 jp_international: Decimal | None, international_bonus_pct: int, jenis_diklat_id: int | None,
                 active: bool) -> JpRule:
-    """BPSDM edits a conversion rule. Entries already recorded keep the JP they were given."""
+    """BPSDM edits a conversion rule. Entries already recorded keep the JP they were given.
+
+    The rules hold for every unit, so only staff whose reach is the whole organisation change them."""
     if not staff.has_role("bpsdm", "admin"):
         raise Forbidden(_("Hanya staf BPSDM atau admin yang boleh mengubah aturan JP."))
+    if not organisation_wide(staff):
+        raise Forbidden(_("Aturan JP berlaku untuk seluruh organisasi: hanya staf yang jangkauannya seluruh "
+                          "organisasi yang boleh mengubahnya."))
     from app.ledger.models import CATEGORIES, RULE_UNITS
 
     if category not in CATEGORIES or unit not in RULE_UNITS:
@@ -189,7 +194,7 @@ def update_rule(staff: User, rule: JpRule, *, name: str, category: str, unit: st
                             code="rule_incomplete")
     for v in (jp_national, jp_international):
         if v is not None and not Decimal(v).is_finite():
-            raise BadInput(_("JP harus angka biasa (bukan NaN atau tak hingga)."), code="not_a_number")
+            raise BadInput(_("JP per hari harus angka."), code="jp_not_a_number")
         if v is not None and Decimal(v) < 0:
             raise RuleViolation(_("JP tidak boleh negatif."), code="jp_negative")
     if not 0 <= international_bonus_pct <= 500:
@@ -242,7 +247,7 @@ def submit_claim(user: User, *, rule: JpRule, title: str, organiser: str, start_
     """A learner claims external learning with evidence; it waits for BPSDM's verification."""
     import uuid
 
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if not rule.active:
         raise RuleViolation(_("Jenis kegiatan ini tidak aktif."), code="rule_inactive")
@@ -358,7 +363,8 @@ def record_attendance(staff: User, batch: AttendanceBatch, rows: list[tuple[int,
     naming every bad row. Someone already credited by this batch is skipped (re-upload is safe)."""
     if not staff.has_role("bpsdm", "admin"):
         raise Forbidden(_("Hanya staf BPSDM atau admin yang boleh mencatat kehadiran."))
-    if batch.created_by_id != staff.id and not staff.has_role("admin") and not _batch_in_reach(staff, batch):
+    if batch.created_by_id != staff.id and not organisation_wide(staff, ("admin",)) and \
+            not _batch_in_reach(staff, batch):
         raise Forbidden(_("Daftar hadir ini di luar jangkauan Anda."))
     from app.accounts.nip import InvalidNIP, validate_nip
 

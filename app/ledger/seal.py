@@ -102,7 +102,7 @@ def _canon(body: dict[str, Any]) -> bytes:
 
 
 def _storage():
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     return get_storage()
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.accounts.models import Unit, User
-from app.accounts.queries import can_see_person, reach, units_in_reach, user_by_nip
+from app.accounts.queries import can_see_person, organisation_wide, person_in_reach, reach, units_in_reach, user_by_nip
 from app.errors import LenteraError, NotFound
 from app.extensions import db
 from app.ledger import chain, queries, rules
@@ -143,11 +143,9 @@ def new_claim():
 @bp.get("/jp/klaim/<int:claim_id>/bukti")
 @login_required
 def claim_evidence(claim_id: int):
-    from app.media.serving import send_stored
+    from app.storage import send_stored
 
-    claim = db.session.get(Claim, claim_id)
-    if claim is None:
-        abort(404)
+    claim = db.get_or_404(Claim, claim_id)
     if claim.user_id != current_user.id and not ops.can_review(current_user, claim) and not (
             current_user.has_role(*STAFF) and reach(current_user).covers(claim.user)):
         abort(403)
@@ -167,9 +165,7 @@ def queue():
 
 
 def _claim_for_review(claim_id: int) -> Claim:
-    claim = db.session.get(Claim, claim_id)
-    if claim is None:
-        abort(404)
+    claim = db.get_or_404(Claim, claim_id)
     if not (current_user.has_role(*STAFF) and claim.user_id != current_user.id
             and reach(current_user).covers(claim.user)):
         abort(403)
@@ -248,19 +244,10 @@ def integrity():
     return render_template("ledger/integrity.html", result=chain.verify())
 
 
-def _person_in_reach(nip: str) -> User:
-    person = user_by_nip(nip)
-    if person is None:
-        abort(404)
-    if not can_see_person(current_user, person):
-        abort(403)
-    return person
-
-
 @bp.get("/jp/pegawai/<nip>")
 @login_required
 def person(nip: str):
-    p = _person_in_reach(nip)
+    p = person_in_reach(current_user, nip)
     ctx = _ledger_context(p, _year_arg())
     ctx["can_reverse"] = current_user.has_role(*STAFF) and reach(current_user).covers_unit(p.unit)
     ctx["reverse_form"] = ReverseForm()
@@ -270,15 +257,13 @@ def person(nip: str):
 @bp.get("/jp/pegawai/<nip>/transkrip/<int:year>.pdf")
 @login_required
 def person_transcript(nip: str, year: int):
-    return _transcript(_person_in_reach(nip), year)
+    return _transcript(person_in_reach(current_user, nip), year)
 
 
 @bp.post("/jp/entri/<int:entry_id>/batal")
 @staff_required(*STAFF)
 def reverse(entry_id: int):
-    entry = db.session.get(LedgerEntry, entry_id)
-    if entry is None:
-        abort(404)
+    entry = db.get_or_404(LedgerEntry, entry_id)
     person = db.session.get(User, entry.user_id)
     form = ReverseForm()
     if not form.validate_on_submit():
@@ -348,9 +333,7 @@ def batches():
 
 
 def _batch(batch_id: int) -> AttendanceBatch:
-    batch = db.session.get(AttendanceBatch, batch_id)
-    if batch is None:
-        abort(404)
+    batch = db.get_or_404(AttendanceBatch, batch_id)
     r = reach(current_user)
     if not (r.everything or batch.created_by_id == current_user.id or (batch.unit and r.covers_unit(batch.unit))):
         abort(403)
@@ -410,7 +393,7 @@ def _record(b: AttendanceBatch, action):
 @staff_required(*STAFF)
 def rules_list():
     return render_template("ledger/rules.html", rules=rules.all_rules(), siasn=SIASN_TYPES,
-                           jp_minutes=rules.jp_minutes())
+                           jp_minutes=rules.jp_minutes(), can_edit=organisation_wide(current_user))
 
 
 @bp.route("/jp/aturan/<code>", methods=["GET", "POST"])
@@ -419,6 +402,8 @@ def rule_edit(code: str):
     rule = db.session.scalar(select(JpRule).where(JpRule.code == code))
     if rule is None:
         abort(404)
+    if not organisation_wide(current_user):
+        abort(403)  # the rules hold for every unit: see ledger.operations.update_rule
     form = RuleForm(obj=rule)
     form.jenis_diklat_id.choices = [(0, "—")] + [(k, f"{k} · {v}") for k, v in SIASN_TYPES.items()]
     if request.method == "GET":

@@ -22,10 +22,10 @@ from app.extensions import db
 from app.jobs import operations as jobs
 from app.media import queries
 from app.media.models import UploadSession, VideoAsset, WatchProgress
-from app.media.storage import get_storage
 from app.media.transcode import probe, video_available
 from app.media.upload import append, max_video_bytes, read_body, temp_path
 from app.media.watch import clip_span, covered, merge, to_tenths
+from app.storage import get_storage
 
 log = logging.getLogger(__name__)
 
@@ -230,9 +230,15 @@ def _elapsed_tenths(since: datetime | None, now: datetime) -> int | None:
 
 
 def record_watch(user: User, activity: Activity, start: Decimal, end: Decimal,
-                 position: Decimal | None = None, *, now: datetime | None = None) -> dict:
+                 position: Decimal | None = None, *, now: datetime | None = None,
+                 device_elapsed_tenths: int | None = None) -> dict:
     """Merge a heartbeat's played span into the learner's intervals; complete the activity when
-    enough is covered. Spans are clipped to what the wall clock allows at up to 2x speed."""
+    enough is covered. Spans are clipped to what the wall clock allows at up to 2x speed.
+
+    `device_elapsed_tenths`: a span played offline, timed by the device's own clock (app.sync
+    checked that the device's spans are sequential): clip to that time instead of the server's
+    clock, which it leaves alone; `now` is then the device's time of the span, and a completion
+    is dated by it."""
     if get_enrolment(activity.course, user) is None:
         raise Forbidden(_("Anda belum terdaftar di kursus ini."), code="not_enrolled")
     asset = _ready_asset(activity)
@@ -241,17 +247,18 @@ def record_watch(user: User, activity: Activity, start: Decimal, end: Decimal,
     now = now or utcnow()
     row = _progress_row(user, activity, lock=True)
     claimed = to_tenths(end) > to_tenths(start)
+    offline = device_elapsed_tenths is not None
     s, e = clip_span(to_tenths(start), to_tenths(end), duration=asset.duration_tenths,
-                     elapsed_tenths=_elapsed_tenths(row.clock_at, now))
+                     elapsed_tenths=device_elapsed_tenths if offline else _elapsed_tenths(row.clock_at, now))
     row.intervals = merge(row.intervals or [], (s, e))
     row.watched_tenths = covered(row.intervals)
     pos = to_tenths(position) if position is not None else to_tenths(end)
     row.position_tenths = max(0, min(pos, asset.duration_tenths))
     # An empty heartbeat (the player opening, or a position only) claims nothing, so it does not
     # restart the clock, except the very first one, which starts it.
-    if claimed or row.clock_at is None:
+    if not offline and (claimed or row.clock_at is None):
         row.clock_at = now
-    row.updated_at = now
+    row.updated_at = utcnow() if offline else now
     db.session.flush()
     percent = queries.percent_of(row.watched_tenths, asset.duration_tenths)
     completed = False

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.courses.models import Activity, Course, CourseInstructor
 from app.courses.operations import get_enrolment
+from app.courses.queries import administers
 from app.extensions import db
 from app.jobs.models import Job
 from app.media.models import UploadSession, VideoAsset, WatchProgress
@@ -21,7 +22,7 @@ def is_course_staff(user: User, course: Course) -> bool:
     """Admins, the course's owner and its instructors may manage its videos."""
     if not user or not user.is_authenticated:
         return False
-    if user.has_role("admin") or course.owner_id == user.id:
+    if course.owner_id == user.id or administers(user, course):
         return True
     return db.session.scalar(select(CourseInstructor.id).where(
         CourseInstructor.course_id == course.id, CourseInstructor.user_id == user.id)) is not None

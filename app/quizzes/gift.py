@@ -1,42 +1,62 @@
-"""GIFT, Moodle's text format for questions, as Moodle documents it.
+"""GIFT, Moodle's text format for questions, read the way Moodle's own reader
+(`question/format/gift/format.php` in moodle/moodle) reads it, and written the way it writes it.
 
-Questions are separated by blank lines; `//` starts a comment line; `::title::` names a
-question; `$CATEGORY: a/b` sets the category of the questions after it; `[html]`,
-`[markdown]`, `[plain]`, `[moodle]` set the text format; answers sit in `{...}`:
-`=right ~wrong` (multichoice), `~%50%a ~%50%b ~%-100%c` (several right, weights),
-`{T}`/`{FALSE}` (true/false, then `#wrong feedback#right feedback`), `{=a =%50%b}` (short
-answer), `{#3.14:0.01}` / `{#1..5}` / `{#=%100%2:0 =%50%2:1}` (numerical), `{=x -> y ...}`
-(matching), `{}` (essay). `#` after an answer is its feedback, `####` the general feedback,
+Questions are separated by blank lines; a line starting `//` is a comment and does not end a
+question (a comment may carry `[id:…]` and `[tag:…]`, the question's idnumber and tags);
+`::title::` names a question; `$CATEGORY: a/b` sets the category of the questions after it.
+A text without `{…}` is a description. In the answer part: `{}` essay; `#…` numerical
+(`3.14:0.01`, `1..5`, several `=%50%…` rows, `~#feedback` the "any other answer" row);
+any `~` makes a multiple choice (`=` marks the right answer, also written `~=`; `%50%` weights;
+no `=` at all means several answers may be chosen); `=` with `->` matching; `T`/`TRUE`/`F`/
+`FALSE` true/false; anything else a short answer (`=` optional). `#` after an answer is its
+feedback, `####` the general feedback. `[html]`, `[moodle]`, `[plain]`, `[markdown]` at the start
+of the question text, an answer, a stem or a feedback set its format and are removed. Escapes
 `\\~ \\= \\# \\{ \\} \\:` are literal characters and `\\n` a line break. Answers placed in the middle
-of the text make a missing-word question.
+of the text make a missing-word question (the text gets `_____`).
 
-Every problem is reported with its line; a file with any problem yields no question.
+Weights must be ones Moodle offers (100, 90, 83.33333, … 5, and their negatives): Moodle refuses
+a question with another weight (e.g. 33 %), and so do we, with the weight named.
+
+Every problem is reported with its line; the questions that could be read are returned beside
+the problems, and the import decides (stop on error, or skip the bad ones).
 """
 
 from __future__ import annotations
 
 import re
 
-from app.quizzes.parsed import ParsedQuestion, ParseProblem, ParseResult, to_html
+from app.quizzes.parsed import (
+    ParsedQuestion,
+    ParseProblem,
+    ParseResult,
+    check_types,
+    clean_category_path,
+    moodle_fraction,
+    to_html,
+)
 
-_ESCAPES = {"\\~": "\ue000", "\\=": "\ue001", "\\#": "\ue002", "\\{": "\ue003", "\\}": "\ue004", "\\:": "\ue005"}
+# Placeholders (private-use characters) for escaped control characters while parsing.
+_ESCAPES = {"\\:": "\ue005", "\\#": "\ue002", "\\=": "\ue001", "\\{": "\ue003", "\\}": "\ue004", "\\~": "\ue000",
+            "\\n": "\ue007"}
+_BACK = {"\ue005": ":", "\ue002": "#", "\ue001": "=", "\ue003": "{", "\ue004": "}", "\ue000": "~", "\ue007": "\n"}
 _FORMATS = ("html", "markdown", "plain", "moodle")
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_WEIGHT = re.compile(r"^%(-*)([0-9]{1,2}\.?[0-9]*)%")  # Moodle's: %50%, %-33.33333%, %100%
+_ID = re.compile(r"\[id:((?:\\.|[^\]\\])+)\]")
+_TAG = re.compile(r"\[tag:((?:\\.|[^\]\\])+)\]")
 
 
 def _protect(s: str) -> str:
     s = s.replace("\\\\", "\ue006")
     for k, v in _ESCAPES.items():
         s = s.replace(k, v)
-    return s
+    return s.replace("\ue006", "\\")
 
 
 def _plain(s: str) -> str:
     """Protected text back to what the author meant."""
-    s = s.replace("\\n", "\n")
-    for k, v in _ESCAPES.items():
-        s = s.replace(v, k[1])
-    return s.replace("\ue006", "\\").strip()
+    for k, v in _BACK.items():
+        s = s.replace(k, v)
+    return s.strip()
 
 
 class _Fail(Exception):
@@ -45,14 +65,27 @@ class _Fail(Exception):
         self.pos, self.message = pos, message
 
 
+def _with_format(text: str, default: str) -> tuple[str, str]:
+    """(text, format) of a piece that may start with `[format]`; an unknown name stays text."""
+    text = text.strip()
+    if text.startswith("["):
+        end = text.find("]")
+        if end > 0 and text[1:end] in _FORMATS:
+            return _plain(text[end + 1:]), text[1:end]
+    return _plain(text), default
+
+
+def _html(text: str, default: str) -> str:
+    body, fmt = _with_format(text, default)
+    return to_html(body, fmt) if body else ""
+
+
 def parse_gift(source: str) -> ParseResult:
     result = ParseResult()
     source = source.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     blocks: list[list[tuple[int, str]]] = []
     current: list[tuple[int, str]] = []
     for lineno, line in enumerate(source.split("\n"), 1):
-        if line.lstrip().startswith("//"):
-            continue  # a comment line; it does not end a question
         if not line.strip():
             if current:
                 blocks.append(current)
@@ -63,190 +96,232 @@ def parse_gift(source: str) -> ParseResult:
         blocks.append(current)
 
     category: str | None = None
+    seen_any = False
     for block in blocks:
-        if block[0][1].strip().startswith("$CATEGORY:"):
-            from app.quizzes.parsed import clean_category_path
-
-            category = clean_category_path(block[0][1].strip()[len("$CATEGORY:"):]) or None
-            block = block[1:]
-            if not block:
+        comments = "\n".join(line.strip() for _, line in block if line.strip().startswith("//"))
+        lines = [(n, line) for n, line in block if not line.strip().startswith("//")]
+        if not lines:
+            continue  # a block of comments only
+        seen_any = True
+        if lines[0][1].strip().startswith("$CATEGORY:"):
+            category = clean_category_path(lines[0][1].strip()[len("$CATEGORY:"):]) or None
+            lines = lines[1:]
+            if not lines:
                 continue
-        text = _protect("\n".join(line for _, line in block))
+        text = _protect("\n".join(line for _, line in lines).strip())
+        first = lines[0][0]
 
-        def line_at(pos: int | None, block=block, text=text) -> int:
+        def line_at(pos: int | None, lines=lines, text=text) -> int:
             if pos is None:
-                return block[0][0]
-            return block[min(text.count("\n", 0, pos), len(block) - 1)][0]
+                return lines[0][0]
+            return lines[min(text.count("\n", 0, pos), len(lines) - 1)][0]
 
         try:
             q = _parse_question(text)
         except _Fail as fail:
             result.problems.append(ParseProblem(line_at(fail.pos), fail.message))
             continue
+        m = _ID.search(comments)
+        if m:
+            q.idnumber = m.group(1).replace("\\]", "]").strip()[:100] or None
+        q.tags = [t.group(1).replace("\\]", "]").strip() for t in _TAG.finditer(comments) if t.group(1).strip()]
         q.category = category
-        q.line = block[0][0]
+        q.line = first
         result.questions.append(q)
-    if not blocks:
+    if not seen_any:
         result.problems.append(ParseProblem(1, "Berkas tidak berisi soal."))
-    if result.problems:
+        result.fatal = True
+    elif not any("{" in "".join(line for _, line in b) for b in blocks):
+        # Moodle would read every paragraph of any text file as a description; a file without a
+        # single answer part is almost certainly not a GIFT file, so say so instead.
         result.questions = []
-    return result
+        result.problems = [ParseProblem(1, "Berkas ini bukan GIFT: tidak ada satu pun bagian jawaban {…}.")]
+        result.fatal = True
+    return check_types(result)
 
 
-def _parse_question(s: str) -> ParsedQuestion:
-    pos = len(s) - len(s.lstrip())
+def _parse_question(text: str) -> ParsedQuestion:
     name = None
-    if s.startswith("::", pos):
-        end = s.find("::", pos + 2)
-        if end < 0:
-            raise _Fail(pos, "Judul soal diawali :: tetapi tidak ditutup dengan ::.")
-        name = _plain(s[pos + 2:end])
-        pos = end + 2
-    opening = s.find("{", pos)
-    if opening < 0:
-        raise _Fail(None, "Soal tidak punya bagian jawaban {…}.")
-    closing = s.find("}", opening + 1)
-    if closing < 0:
-        raise _Fail(opening, "Kurung kurawal { tidak ditutup dengan }.")
-    nested = s.find("{", opening + 1, closing)
-    if nested >= 0:
-        raise _Fail(nested, "Kurung kurawal { di dalam bagian jawaban; tulis \\{ bila maksudnya karakter {.")
-    stray = re.search(r"[{}]", s[closing + 1:])
-    if stray:
-        raise _Fail(closing + 1 + stray.start(),
-                    "Satu soal hanya boleh punya satu bagian jawaban {…}; tulis \\{ atau \\} untuk karakternya.")
-    stray = s.find("}", pos, opening)
-    if stray >= 0:
-        raise _Fail(stray, "Kurung kurawal } tanpa pembuka {.")
+    offset = 0  # how far `text` is into the block, for line numbers
+    if text.startswith("::"):
+        end = text.find("::", 2)
+        if end >= 0:
+            name = _plain(text[2:end])
+            rest = text[end + 2:]
+            offset = end + 2 + len(rest) - len(rest.lstrip())
+            text = rest.strip()
+        else:
+            text, offset = text[2:], 2  # Moodle: an unclosed title is no title; the text goes on
+    start, finish = text.find("{"), text.find("}")
+    description = start < 0 and finish < 0
+    if not description and (start < 0 or finish < 0):
+        pos = start if start >= 0 else finish
+        raise _Fail(offset + pos, "Kurung kurawal { … } tidak berpasangan; tulis \\{ atau \\} untuk karakternya.")
+    if not description and finish < start:
+        raise _Fail(offset + finish, "Kurung kurawal } sebelum {; tulis \\} untuk karakternya.")
 
-    before, answer, after = s[pos:opening], s[opening + 1:closing], s[closing + 1:]
-    fmt = "moodle"
-    m = re.match(r"\s*\[(\w+)\]", before)
-    if m:
-        if m.group(1).lower() not in _FORMATS:
-            raise _Fail(pos, f"Format teks [{m.group(1)}] tidak dikenal (html, markdown, plain, moodle).")
-        fmt = m.group(1).lower()
-        before = before[m.end():]
-    if after.strip():
-        stem = _plain(before).rstrip() + " _____ " + _plain(after).lstrip()
+    if description:
+        answer, stem = "", text
     else:
-        stem = _plain(before)
-    if not stem.strip():
-        raise _Fail(opening, "Teks soal kosong.")
-
-    def small(t: str) -> str:  # answers and feedback: HTML kept only when the format is HTML
-        return to_html(_plain(t), "html" if fmt == "html" else "plain")
-
+        answer = text[start + 1:finish].strip()
+        after = text[finish + 1:]
+        stem = text[:start] + ("_____" + after if after.strip() else "")
     general_feedback = ""
-    gf = answer.find("####")
+    gf = answer.rfind("####")
     if gf >= 0:
-        general_feedback = to_html(_plain(answer[gf + 4:]), fmt)
-        answer = answer[:gf]
-    a = answer.strip()
-    base = opening + 1 + (len(answer) - len(answer.lstrip()))
-    plain_name = name or re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", stem)).strip()[:80]
-    q = ParsedQuestion(type="", name=plain_name, text=to_html(stem, fmt), data={}, general_feedback=general_feedback)
+        general_feedback, answer = answer[gf + 4:], answer[:gf].strip()
 
-    if not a:
-        q.type, q.data = "essay", {"response_format": "editor", "lines": 10, "grader_info": ""}
+    body, fmt = _with_format(stem, "moodle")
+    if not body.strip():
+        raise _Fail(offset + start if start >= 0 else None, "Teks soal kosong.")
+    q = ParsedQuestion(type="", name=name or _default_name(body), text=to_html(body, fmt), data={},
+                       general_feedback=_html(general_feedback, fmt))
+    q.text_format = fmt
+    at = offset + start + 1
+
+    if description:
+        q.type, q.default_mark = "description", 0.0
         return q
-    if a.startswith("#"):
-        q.type, q.data = "numerical", {"answers": _numerical(a[1:], base + 1, small)}
+    if answer == "":
+        q.type = "essay"
+        q.data = {"response_format": "editor", "required": True, "lines": 15, "attachments": 0,
+                  "attachments_required": 0, "file_types": "", "template": "", "grader_info": ""}
         return q
-    head = a.split("#", 1)[0].strip().upper()
-    if head in ("T", "F", "TRUE", "FALSE"):
-        parts = a.split("#")
-        if len(parts) > 3:
-            raise _Fail(base, "Soal benar/salah hanya punya dua umpan balik: {T#jika salah#jika benar}.")
-        right = head in ("T", "TRUE")
-        wrong_fb = small(parts[1]) if len(parts) > 1 else ""
-        right_fb = small(parts[2]) if len(parts) > 2 else ""
+    if answer.startswith("#"):
+        q.type, q.data = "numerical", {"answers": _numerical(answer[1:], at, fmt)}
+        return q
+    if "~" in answer:
+        q.type, q.data = "multichoice", _multichoice(answer, at, fmt)
+        return q
+    if "=" in answer and "->" in answer:
+        q.type, q.data = "matching", _matching(answer, at, fmt)
+        return q
+    head = (answer[:answer.find("#")] if answer.find("#") > 0 else answer).strip()
+    if head in ("T", "TRUE", "F", "FALSE"):
+        bits = answer.split("#", 2)
+        right = bits[0].strip() in ("T", "TRUE")
+        wrong_fb = _html(bits[1], fmt) if len(bits) > 1 else ""
+        right_fb = _html(bits[2], fmt) if len(bits) > 2 else ""
         q.type = "truefalse"
         q.data = {"answer": right, "feedback_true": right_fb if right else wrong_fb,
                   "feedback_false": wrong_fb if right else right_fb}
         return q
-
-    tokens = list(re.finditer(r"[=~][^=~]*", a))
-    if not tokens or a[:tokens[0].start()].strip():
-        raise _Fail(base, "Setiap jawaban harus diawali = (benar) atau ~ (salah); "
-                          "untuk benar/salah tulis T atau F, untuk angka awali dengan #.")
-    parsed = [_answer(t.group(0), base + t.start()) for t in tokens]
-
-    if "->" in a and all(mark == "=" for mark, *_ in parsed):
-        pairs = []
-        for i, (_mark, _weight, body, _fb, at) in enumerate(parsed, 1):
-            if "->" not in body:
-                raise _Fail(at, "Pasangan menjodohkan harus ditulis =pernyataan -> jawaban.")
-            stem_t, ans_t = body.split("->", 1)
-            if not _plain(ans_t):
-                raise _Fail(at, "Jawaban pasangan kosong.")
-            pairs.append({"id": str(i), "stem": to_html(_plain(stem_t), "html" if fmt == "html" else "plain")
-                          if _plain(stem_t) else "", "answer": _plain(ans_t)})
-        if sum(1 for p in pairs if p["stem"]) < 2:
-            raise _Fail(base, "Soal menjodohkan butuh sedikitnya dua pasangan.")
-        q.type, q.data = "matching", {"shuffle": True, "pairs": pairs}
-        return q
-    if "~" in a:
-        choices = []
-        for i, (mark, weight, body, fb, at) in enumerate(parsed, 1):
-            if "->" in body:
-                raise _Fail(at, "Tanda -> hanya untuk soal menjodohkan (semua jawaban diawali =).")
-            if not _plain(body):
-                raise _Fail(at, "Pilihan jawaban kosong.")
-            fraction = weight if weight is not None else (1.0 if mark == "=" else 0.0)
-            choices.append({"id": str(i), "text": small(body), "fraction": fraction, "feedback": small(fb)})
-        if not any(c["fraction"] > 0 for c in choices):
-            raise _Fail(base, "Soal pilihan ganda tidak punya jawaban benar (= atau bobot positif).")
-        single = not any(mark == "~" and (weight or 0) > 0 for mark, weight, *_ in parsed)
-        q.type, q.data = "multichoice", {"single": single, "shuffle": True, "choices": choices}
-        return q
-    answers = []
-    for _mark, weight, body, fb, at in parsed:
-        if not _plain(body):
-            raise _Fail(at, "Jawaban isian kosong.")
-        answers.append({"text": _plain(body), "fraction": 1.0 if weight is None else weight, "feedback": small(fb)})
-    q.type, q.data = "shortanswer", {"case_sensitive": False, "answers": answers}
+    q.type, q.data = "shortanswer", _shortanswer(answer, at, fmt)
     return q
 
 
-def _answer(token: str, at: int) -> tuple[str, float | None, str, str, int]:
-    mark, body = token[0], token[1:]
-    weight = None
-    stripped = body.lstrip()
-    if stripped.startswith("%"):
-        m = re.match(r"%\s*(" + _NUMBER + r")\s*%", stripped)
-        if not m:
-            raise _Fail(at, "Bobot jawaban harus ditulis %angka%, misalnya %50% atau %-25%.")
-        weight = float(m.group(1)) / 100
-        if not -1 <= weight <= 1:
-            raise _Fail(at, "Bobot jawaban harus antara -100% dan 100%.")
-        body = stripped[m.end():]
-    text, _, feedback = body.partition("#")
-    return mark, weight, text, feedback, at
+def _default_name(body: str) -> str:
+    words = re.sub(r"<[^>]+>", " ", body)
+    return " ".join(words.split())[:80]
 
 
-def _numerical(body: str, at: int, small) -> list[dict]:
+def _weight(piece: str, at: int, default: float) -> tuple[float, str]:
+    """A leading `%n%` weight (checked against Moodle's list) and the rest; `%` that is not a
+    weight is part of the answer, as in Moodle."""
+    m = _WEIGHT.match(piece)
+    if not m:
+        return default, piece
+    raw = ("-" if m.group(1) else "") + m.group(2)
+    value = moodle_fraction(float(raw.rstrip(".")) / 100)
+    if value is None:
+        raise _Fail(at, f"Bobot {raw}% tidak termasuk bobot yang diterima Moodle "
+                        "(100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, "
+                        "16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0, atau negatifnya); soal dilewati.")
+    return value, piece[m.end():]
+
+
+def _split(answer: str, mark: str) -> list[tuple[str, int]]:
+    """Split on `mark`, keeping where each piece starts; the empty first piece is dropped."""
+    out, pos = [], 0
+    for piece in answer.split(mark):
+        out.append((piece, pos))
+        pos += len(piece) + 1
+    if out and not out[0][0].strip():
+        out.pop(0)
+    return out
+
+
+def _multichoice(answer: str, at: int, fmt: str) -> dict:
+    single = "=" in answer  # Moodle: one answer to pick when any is marked =, else several
+    choices = []
+    # `=` starts an answer as `~` does (`{=a ~b}` and `{~=a ~b}` are the same)
+    for piece, pos in _split(answer.replace("=", "~="), "~"):
+        piece = piece.strip()
+        if not piece:
+            continue
+        where = at + max(0, pos - answer[:pos].count("=") - 1)
+        if piece.startswith("="):
+            weight, piece = 1.0, piece[1:]
+        else:
+            weight, piece = _weight(piece, where, 0.0)
+        text, _, feedback = piece.partition("#")
+        body = _html(text, fmt)
+        if not body:
+            raise _Fail(where, "Pilihan jawaban kosong.")
+        choices.append({"id": str(len(choices) + 1), "text": body, "fraction": weight, "feedback": _html(feedback, fmt)})
+    if len(choices) < 2:
+        raise _Fail(at, "Soal pilihan ganda butuh sedikitnya dua pilihan.")
+    return {"single": single, "shuffle": True, "numbering": "abc", "choices": choices}
+
+
+def _matching(answer: str, at: int, fmt: str) -> dict:
+    pairs = []
+    for piece, pos in _split(answer, "="):
+        if "->" not in piece:
+            raise _Fail(at + pos, "Pasangan menjodohkan harus ditulis =pernyataan -> jawaban.")
+        stem_t, ans_t = piece.split("->", 1)
+        if not _plain(ans_t):
+            raise _Fail(at + pos, "Jawaban pasangan kosong.")
+        pairs.append({"id": str(len(pairs) + 1), "stem": _html(stem_t, fmt), "answer": _plain(ans_t)})
+    if sum(1 for p in pairs if p["stem"]) < 2:
+        raise _Fail(at, "Soal menjodohkan butuh sedikitnya dua pasangan.")
+    return {"shuffle": True, "pairs": pairs}
+
+
+def _shortanswer(answer: str, at: int, fmt: str) -> dict:
     answers = []
-    if "=" in body:
-        tokens = list(re.finditer(r"[=~][^=~]*", body))
-        if body[:tokens[0].start()].strip():
-            raise _Fail(at, "Jawaban angka ganda harus masing-masing diawali =.")
-        for t in tokens:
-            mark, weight, text, fb, pos = _answer(t.group(0), at + t.start())
-            if mark != "=":
-                raise _Fail(pos, "Jawaban angka diawali =, bukan ~.")
-            value, tol = _number_spec(text, pos)
-            answers.append({"value": value, "tolerance": tol, "fraction": 1.0 if weight is None else weight,
-                            "feedback": small(fb)})
-    else:
-        text, _, fb = body.partition("#")
-        value, tol = _number_spec(text, at)
-        answers.append({"value": value, "tolerance": tol, "fraction": 1.0, "feedback": small(fb)})
+    for piece, pos in _split(answer, "="):
+        piece = piece.strip()
+        weight, piece = _weight(piece, at + pos, 1.0)
+        text, _, feedback = piece.partition("#")
+        body, _fmt = _with_format(text, fmt)
+        if not body:
+            raise _Fail(at + pos, "Jawaban isian kosong.")
+        answers.append({"text": body, "fraction": weight, "feedback": _html(feedback, fmt)})
+    if not answers:
+        raise _Fail(at, "Soal isian butuh sedikitnya satu jawaban.")
+    return {"case_sensitive": False, "answers": answers}
+
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def _numerical(body: str, at: int, fmt: str) -> list[dict]:
+    wrong = ""
+    tilde = body.find("~")
+    if tilde >= 0:
+        body, wrong = body[:tilde], body[tilde:]
+    answers = []
+    for piece, pos in _split(body, "="):
+        piece = piece.strip()
+        if not piece:
+            continue
+        weight, piece = _weight(piece, at + pos, 1.0)
+        text, _, feedback = piece.partition("#")
+        value, tol = _number_spec(_with_format(text, fmt)[0], at + pos)
+        answers.append({"value": value, "tolerance": tol, "fraction": weight, "feedback": _html(feedback, fmt)})
+    if not answers:
+        raise _Fail(at, "Soal angka tidak punya jawaban: tulis misalnya {#3.14:0.01}.")
+    if wrong:
+        # `~#feedback`: Moodle's "any other answer" row, which earns nothing but says something
+        answers.append({"value": "*", "tolerance": 0.0, "fraction": 0.0,
+                        "feedback": _html(wrong[1:].partition("#")[2], fmt)})
     return answers
 
 
-def _number_spec(text: str, at: int) -> tuple[float, float]:
-    t = _plain(text).replace("\ue005", ":")
+def _number_spec(t: str, at: int) -> tuple[float | str, float]:
+    if t.strip() == "*":
+        return "*", 0.0
     m = re.fullmatch(rf"\s*({_NUMBER})\s*\.\.\s*({_NUMBER})\s*", t)
     if m:
         lo, hi = float(m.group(1)), float(m.group(2))
@@ -257,3 +332,42 @@ def _number_spec(text: str, at: int) -> tuple[float, float]:
     if not m:
         raise _Fail(at, f"Jawaban angka '{t.strip()}' tidak valid: tulis 3.14, 3.14:0.01 atau 1..5.")
     return float(m.group(1)), abs(float(m.group(2) or 0))
+
+
+# --- export -------------------------------------------------------------------------------------
+
+def export_gift(questions: list[tuple[str, object]]) -> str:
+    """[(category path, Question), ...] → GIFT text that `parse_gift` (and Moodle) read back to the
+    same questions. Texts are written as `[html]`; a question GIFT cannot hold (a case-sensitive
+    short answer, numerical units) is left out with a comment saying why."""
+    from app.quizzes import qtypes
+    from app.quizzes.qtypes.base import gift_escape
+
+    out: list[str] = ["// Bank soal Lentera, format GIFT", ""]
+    last_category = None
+    for cat_path, q in questions:
+        if cat_path != last_category:
+            out += [f"$CATEGORY: $course$/top/{cat_path}" if cat_path else "$CATEGORY: $course$/top", ""]
+            last_category = cat_path
+        kind = qtypes.get(q.type)
+        inner = kind.write_gift(q.data or {})
+        if inner is None:
+            out += [f"// Soal '{q.name}' ({q.type}) tidak dapat ditulis dalam GIFT; pakai ekspor Moodle XML.", ""]
+            continue
+        meta = []
+        if getattr(q, "idnumber", None):
+            meta.append(f"[id:{q.idnumber.replace(']', chr(92) + ']')}]")
+        meta += [f"[tag:{t.replace(']', chr(92) + ']')}]" for t in (getattr(q, "tags", None) or [])]
+        if meta:
+            out.append("// " + " ".join(meta))
+        head = f"::{gift_escape(q.name)}::[html]{gift_escape(q.text)}"
+        if q.type == "description":
+            out += [head, ""]
+            continue
+        general = f"####{gift_escape(q.general_feedback)}" if q.general_feedback else ""
+        if inner.endswith("\n"):
+            body = inner + (f"\t{general}\n" if general else "")
+        else:
+            body = inner + general
+        out += [head + "{" + body + "}", ""]
+    return "\n".join(out)

@@ -2,8 +2,8 @@
 attempts and the answers given in them.
 
 A question's type-specific part (choices, accepted answers, pairs) lives in `Question.data`
-(JSON); its shape per type is documented in `app/quizzes/grading.py`, which is the only code
-that interprets it for marking.
+(JSON); its shape per type is documented in that type's module in `app/quizzes/qtypes/`, the
+only code that interprets it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from app.accounts.models import User, utcnow
 from app.courses.models import Activity, Course
 from app.extensions import db
 
-QUESTION_TYPES = ("multichoice", "truefalse", "shortanswer", "numerical", "matching", "essay")
 ATTEMPT_STATES = ("open", "finished")
 REVIEW_OPTIONS = ("submit", "close", "never")
 
@@ -47,6 +46,8 @@ class Question(db.Model):
     general_feedback: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
     default_mark: Mapped[float] = mapped_column(Float, default=1.0)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    idnumber: Mapped[str | None] = mapped_column(String(100))  # Moodle's "ID number", unique per course bank
+    tags: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     category: Mapped[QuestionCategory] = relationship()
@@ -131,6 +132,3 @@ class AttemptAnswer(db.Model):
     question: Mapped[Question] = relationship()
     __table_args__ = (UniqueConstraint("attempt_id", "question_id", name="uq_quiz_attempt_answers_attempt_question"),)
 
-
-# The quiz activity type plugs into the course engine's registry when this module is imported.
-from app.quizzes import activity as _activity  # noqa: E402,F401

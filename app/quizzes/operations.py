@@ -13,7 +13,9 @@ Attempts are the part that must be trustworthy:
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import nh3
 from flask_babel import gettext as _
@@ -25,10 +27,9 @@ from app.courses.models import Activity, Course
 from app.courses.operations import complete_activity, get_enrolment
 from app.errors import BadInput, Conflict, NotFound, RuleViolation
 from app.extensions import db
-from app.quizzes import grading
+from app.quizzes import grading, qtypes
 from app.quizzes.gift import parse_gift
 from app.quizzes.models import (
-    QUESTION_TYPES,
     REVIEW_OPTIONS,
     Attempt,
     AttemptAnswer,
@@ -39,6 +40,7 @@ from app.quizzes.models import (
 )
 from app.quizzes.moodle_xml import parse_moodle_xml
 from app.quizzes.parsed import ParsedQuestion, ParseResult, clean_category_path
+from app.quizzes.qtypes.base import exact
 
 DEFAULT_CATEGORY = "Bawaan"
 
@@ -118,69 +120,25 @@ def delete_category(category: QuestionCategory) -> None:
     db.session.flush()
 
 
-def _check_data(qtype: str, data: dict) -> list[str]:
-    """What is wrong with a question's data (empty = fine)."""
-    errors = []
-    if qtype == "multichoice":
-        choices = data.get("choices", [])
-        if len(choices) < 2:
-            errors.append(_("Pilihan ganda butuh sedikitnya dua pilihan."))
-        if not any(float(c.get("fraction", 0)) > 0 for c in choices):
-            errors.append(_("Tandai sedikitnya satu pilihan sebagai benar (bobot positif)."))
-        if any(not -1 <= float(c.get("fraction", 0)) <= 1 for c in choices):
-            errors.append(_("Bobot pilihan harus antara -100 dan 100 persen."))
-        if len({c["id"] for c in choices}) != len(choices):
-            errors.append(_("Id pilihan harus unik."))
-    elif qtype == "truefalse":
-        if not isinstance(data.get("answer"), bool):
-            errors.append(_("Pilih jawaban yang benar: Benar atau Salah."))
-    elif qtype == "shortanswer":
-        answers = data.get("answers", [])
-        if not any(float(a.get("fraction", 0)) > 0 and a.get("text", "").strip() for a in answers):
-            errors.append(_("Isi sedikitnya satu jawaban yang diterima dengan bobot positif."))
-    elif qtype == "numerical":
-        answers = data.get("answers", [])
-        if not any(float(a.get("fraction", 0)) > 0 for a in answers):
-            errors.append(_("Isi sedikitnya satu jawaban angka dengan bobot positif."))
-    elif qtype == "matching":
-        pairs = data.get("pairs", [])
-        if sum(1 for p in pairs if p.get("stem", "").strip()) < 2:
-            errors.append(_("Menjodohkan butuh sedikitnya dua pasangan."))
-        if any(not p.get("answer", "").strip() for p in pairs):
-            errors.append(_("Setiap pasangan harus punya jawaban."))
-    return errors
-
-
-def _clean_data(qtype: str, data: dict) -> dict:
-    """Sanitise the HTML inside a question's data."""
-    data = dict(data)
-    if qtype == "multichoice":
-        data["choices"] = [{**c, "id": str(c["id"]), "text": sanitize(c.get("text")),
-                            "feedback": sanitize(c.get("feedback")), "fraction": float(c.get("fraction", 0))}
-                           for c in data.get("choices", [])]
-    elif qtype == "truefalse":
-        data["feedback_true"] = sanitize(data.get("feedback_true"))
-        data["feedback_false"] = sanitize(data.get("feedback_false"))
-    elif qtype in ("shortanswer", "numerical"):
-        data["answers"] = [{**a, "feedback": sanitize(a.get("feedback")), "fraction": float(a.get("fraction", 0))}
-                           for a in data.get("answers", [])]
-    elif qtype == "matching":
-        data["pairs"] = [{**p, "id": str(p["id"]), "stem": sanitize(p.get("stem"))} for p in data.get("pairs", [])]
-    elif qtype == "essay":
-        data["grader_info"] = sanitize(data.get("grader_info"))
-    return data
-
-
 def save_question(course: Course, *, qtype: str, name: str, text: str, data: dict, category: str | None = None,
-                  general_feedback: str = "", default_mark: float = 1.0, question: Question | None = None) -> Question:
-    """Create (or, given `question`, update) a question after checking it."""
-    if qtype not in QUESTION_TYPES:
+                  general_feedback: str = "", default_mark: float = 1.0, question: Question | None = None,
+                  idnumber: str | None = None, tags: list[str] | None = None) -> Question:
+    """Create (or, given `question`, update) a question after checking it with its type."""
+    if not qtypes.known(qtype):
         raise RuleViolation(_("Jenis soal tidak dikenal."), code="invalid_question")
-    problems = _check_data(qtype, data)
+    kind = qtypes.get(qtype)
+    problems = kind.validate(data)
     if not sanitize(text):
         problems.insert(0, _("Teks soal wajib diisi."))
-    if default_mark is None or default_mark <= 0:
+    default_mark = kind.default_mark(default_mark) if default_mark is not None else None
+    if kind.graded and (default_mark is None or default_mark <= 0):
         problems.append(_("Nilai soal harus lebih dari 0."))
+    idnumber = (idnumber or "").strip()[:100] or None
+    if idnumber and db.session.scalar(select(Question.id).where(
+            Question.course_id == course.id, Question.idnumber == idnumber,
+            Question.id != (question.id if question is not None and question.id else -1))) is not None:
+        # Moodle keeps an ID number unique in its bank context; so does a course's bank here
+        problems.append(_("ID number %(i)s sudah dipakai soal lain di bank soal ini.", i=idnumber))
     if problems:
         raise RuleViolation(" ".join(problems), code="invalid_question",
                             details=[{"field": "question", "message": p} for p in problems])
@@ -196,8 +154,11 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     question.name = ((name or "").strip() or re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()[:80])[:250]
     question.text = sanitize(text)
     question.general_feedback = sanitize(general_feedback)
-    question.default_mark = float(default_mark)
-    question.data = _clean_data(qtype, data)
+    question.default_mark = float(default_mark or 0.0)
+    question.data = kind.clean(data, sanitize)
+    question.idnumber = idnumber
+    if tags is not None:
+        question.tags = sorted({t.strip()[:100] for t in tags if t and t.strip()})
     db.session.flush()
     return question
 
@@ -233,40 +194,124 @@ def parse_questions(data: bytes | str, fmt: str) -> ParseResult:
         except UnicodeDecodeError:
             from app.quizzes.parsed import ParseProblem
 
-            return ParseResult(problems=[ParseProblem(None, _("Berkas GIFT harus berkodekan UTF-8."))])
+            return ParseResult(problems=[ParseProblem(None, _("Berkas GIFT harus berkodekan UTF-8."))], fatal=True)
     return parse_gift(data)
 
 
-def import_questions(course: Course, data: bytes | str, fmt: str, *, category: str | None = None) -> tuple[list[Question], str]:
-    """Import a GIFT or Moodle XML text into the course's bank, all or nothing.
+ON_ERROR = ("stop", "skip")
 
+
+@dataclass
+class ImportReport:
+    """What an import did: the saved questions, the category they (first) went to, and, when
+    the bad ones were skipped, each with its line (GIFT) or element (XML) and the reason."""
+
+    questions: list[Question]
+    category: str
+    skipped: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"imported": len(self.questions), "category": self.category, "skipped": self.skipped}
+
+
+def import_bank(course: Course, data: bytes | str, fmt: str, *, category: str | None = None,
+                on_error: str = "stop") -> ImportReport:
+    """Import a GIFT or Moodle XML text into the course's bank.
+
+    `on_error="stop"` (Moodle's default "stop on error: yes"): any bad question refuses the whole
+    file and nothing is saved. `on_error="skip"`: the good questions are saved and the bad ones
+    listed. A file that cannot be read at all is refused either way.
     Questions without a `$CATEGORY`/category element go to `category` (default "Bawaan").
-    Returns the questions and the category path they (first) went to.
     """
+    if on_error not in ON_ERROR:
+        raise BadInput(_("Pilihan on_error harus stop atau skip."), code="invalid_on_error",
+                       details=[{"field": "on_error", "message": _("stop atau skip")}])
     result = parse_questions(data, fmt)
-    if result.problems:
-        what = "GIFT" if fmt == "gift" else "Moodle XML"
+    what = "GIFT" if fmt == "gift" else "Moodle XML"
+    if result.fatal or (result.problems and on_error == "stop"):
         raise RuleViolation(_("Berkas %(f)s ditolak: %(n)d masalah ditemukan, tidak ada soal yang disimpan.",
                               f=what, n=len(result.problems)), code="invalid_questions",
                             details=[p.as_detail() for p in result.problems])
-    return save_parsed(course, result.questions, default_category=category)
+    saved, path, skipped = _save_parsed(course, result.questions, default_category=category,
+                                        skip=on_error == "skip")
+    skipped = sorted([p.as_detail() for p in result.problems] + skipped, key=lambda d: d.get("line") or 0)
+    return ImportReport(saved, path, skipped)
+
+
+def import_questions(course: Course, data: bytes | str, fmt: str, *, category: str | None = None
+                     ) -> tuple[list[Question], str]:
+    """All-or-nothing import (the older call): the questions and the category path they went to."""
+    report = import_bank(course, data, fmt, category=category)
+    return report.questions, report.category
 
 
 def save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_category: str | None = None
                 ) -> tuple[list[Question], str]:
+    saved, path, _skipped = _save_parsed(course, parsed, default_category=default_category, skip=False)
+    return saved, path
+
+
+def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_category: str | None, skip: bool
+                 ) -> tuple[list[Question], str, list[dict]]:
     default = clean_category_path(default_category or "") or DEFAULT_CATEGORY
-    saved = []
+    saved: list[Question] = []
+    skipped: list[dict] = []
     first_path = None
     for pq in parsed:
         path = pq.category or default
-        first_path = first_path or path
+        if pq.files:
+            _store_files(course, pq)
         try:
+            # a question refused by the checks writes nothing (they run before any write)
             saved.append(save_question(course, qtype=pq.type, name=pq.name, text=pq.text, data=pq.data, category=path,
-                                       general_feedback=pq.general_feedback, default_mark=pq.default_mark))
+                                       general_feedback=pq.general_feedback, default_mark=pq.default_mark,
+                                       idnumber=pq.idnumber, tags=pq.tags))
         except RuleViolation as exc:
-            raise RuleViolation(exc.message, code="invalid_questions",
-                                details=[{"line": pq.line, "message": exc.message}]) from None
-    return saved, clean_category_path(first_path or default)
+            if not skip:
+                raise RuleViolation(exc.message, code="invalid_questions",
+                                    details=[{"line": pq.line, "message": exc.message}]) from None
+            skipped.append({"line": pq.line, "message": exc.message})
+            continue
+        first_path = first_path or path
+    return saved, clean_category_path(first_path or default), skipped
+
+
+FILE_URL = "/kursus/{course_id}/bank-soal/berkas/{digest}/{name}"
+
+
+def file_key(course_id: int, digest: str, name: str) -> str:
+    return f"quizzes/{course_id}/files/{digest}/{name}"
+
+
+def _store_files(course: Course, pq: ParsedQuestion) -> None:
+    """Put a question's embedded files in the course's storage (named by their content, so the
+    same picture in many questions is stored once) and point its `@@PLUGINFILE@@` links at them."""
+    import hashlib
+    import json
+    import posixpath
+    from urllib.parse import quote
+
+    from app.storage import get_storage
+
+    store = get_storage()
+    replacements: dict[str, str] = {}
+    for name, body in pq.files.items():
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        base = posixpath.basename(name) or "berkas"
+        key = file_key(course.id, digest, base)
+        if not store.exists(key):
+            store.put_bytes(key, body)
+        url = FILE_URL.format(course_id=course.id, digest=digest, name=quote(base))
+        for form in {name, quote(name), quote(name, safe="/")}:
+            replacements["@@PLUGINFILE@@/" + form] = url
+
+    def swap(html: str) -> str:
+        for old, new in sorted(replacements.items(), key=lambda kv: -len(kv[0])):
+            html = html.replace(old, new)
+        return html
+
+    pq.text, pq.general_feedback = swap(pq.text), swap(pq.general_feedback)
+    pq.data = json.loads(swap(json.dumps(pq.data, ensure_ascii=False)))
 
 
 # --- quizzes ------------------------------------------------------------------------------------
@@ -369,16 +414,7 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[Question]:
 
 
 def _layout_entry(q: Question, shuffle: bool, rng: random.Random) -> dict:
-    entry = {"q": q.id, "mark": q.default_mark}
-    choices = [c["id"] for c in grading.choices_of(q.type, q.data)]
-    if q.type == "matching":
-        entry["stems"] = [s["id"] for s in grading.matching_stems(q.data)]
-        if shuffle and q.data.get("shuffle", True):
-            rng.shuffle(choices)
-    elif q.type == "multichoice" and shuffle and q.data.get("shuffle", True):
-        rng.shuffle(choices)
-    entry["choices"] = choices
-    return entry
+    return {"q": q.id, "mark": q.default_mark, **qtypes.get(q.type).layout(q.data, shuffle, rng)}
 
 
 def attempts_of(quiz: Quiz, user: User) -> list[Attempt]:
@@ -417,7 +453,8 @@ def start_attempt(quiz: Quiz, user: User, *, now: datetime | None = None) -> Att
     if quiz.close_at:
         deadline = min(deadline, quiz.close_at) if deadline else quiz.close_at
     attempt = Attempt(quiz_id=quiz.id, user_id=user.id, number=previous + 1, state="open", started_at=now,
-                      deadline=deadline, layout=layout, max_score=round(sum(e["mark"] for e in layout), 6))
+                      deadline=deadline, layout=layout,
+                      max_score=float(sum((exact(e["mark"]) for e in layout), Decimal(0))))
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
@@ -515,15 +552,20 @@ def _grade(attempt: Attempt) -> None:
         try:
             outcome = grading.grade(q.type, q.data, grading.check_response(q.type, q.data, ans.response))
         except grading.BadResponse:
-            outcome = grading.Outcome(0.0)  # the question changed so that the old response no longer fits
+            outcome = grading.Outcome(0)  # the question changed so that the old response no longer fits
+        if not qtypes.get(q.type).graded:
+            ans.fraction, ans.mark = 0.0, 0.0  # nothing to mark (a description): not waiting for anyone
+            continue
         ans.fraction = outcome.fraction
-        ans.mark = None if outcome.fraction is None else round(outcome.fraction * entry["mark"], 6)
+        # exact: the fraction is a Decimal, the mark multiplied as decimals, rounded once
+        ans.mark = None if outcome.exact is None else float(
+            (outcome.exact * exact(entry["mark"])).quantize(Decimal("0.000001")))
     _total(attempt, answers.values())
 
 
 def _total(attempt: Attempt, answers) -> None:
     answers = list(answers)
-    attempt.score = round(sum(a.mark or 0.0 for a in answers), 6)
+    attempt.score = float(sum((exact(a.mark or 0) for a in answers), Decimal(0)).quantize(Decimal("0.000001")))
     attempt.needs_grading = any(a.fraction is None for a in answers)
     percent = attempt.score / attempt.max_score * 100 if attempt.max_score else 0.0
     was_passed = bool(attempt.passed)

@@ -10,15 +10,18 @@ from sqlalchemy import select
 from app.accounts.models import User, utcnow
 from app.courses.models import Activity, Course, CourseInstructor
 from app.extensions import db
-from app.quizzes import grading
+from app.quizzes import grading, qtypes
 from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
 
 
 def can_manage_course(user: User, course: Course) -> bool:
-    """Admins, the course owner and its instructors manage its question bank and quizzes."""
+    """The admins who administer the course, its owner and its instructors manage its question
+    bank and quizzes (a unit-limited admin only the courses of their units: the bank holds answers)."""
+    from app.courses.queries import administers
+
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.has_role("admin") or course.owner_id == user.id:
+    if course.owner_id == user.id or administers(user, course):
         return True
     return db.session.scalar(select(CourseInstructor.id).where(CourseInstructor.course_id == course.id,
                                                                CourseInstructor.user_id == user.id)) is not None
@@ -75,33 +78,42 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
     qs = {q.id: q for q, _a in rows}
     answers = {a.question_id: a for _q, a in rows if a is not None}
     out = []
-    for number, entry in enumerate(attempt.layout, 1):
+    number = 0
+    for entry in attempt.layout:
         q = qs.get(entry["q"])
         if q is None:
             continue
-        by_id = {c["id"]: c for c in grading.choices_of(q.type, q.data)}
+        kind = qtypes.get(q.type)
+        number += kind.graded  # a description is not numbered, as in Moodle
+        by_id = {c["id"]: c for c in kind.choices(q.data)}
         item: dict[str, Any] = {
             "id": q.id, "number": number, "type": q.type, "text": q.text, "mark": entry["mark"],
             "choices": [by_id[c] for c in entry.get("choices", []) if c in by_id],
-            "multiple": q.type == "multichoice" and not q.data.get("single", True),
+            "multiple": False, "graded": kind.graded,
         }
-        if q.type == "matching":
-            stems = {s["id"]: s for s in grading.matching_stems(q.data)}
-            item["stems"] = [stems[s] for s in entry.get("stems", []) if s in stems]
-        if q.type == "essay":
-            item["lines"] = q.data.get("lines", 10)
+        stems = kind.stems(q.data)
+        if stems is not None:
+            by_stem = {s["id"]: s for s in stems}
+            item["stems"] = [by_stem[s] for s in entry.get("stems", []) if s in by_stem]
+        item.update(kind.item(q.data, entry))
         ans = answers.get(q.id)
         item["response"] = ans.response if ans else None
         if with_answers:
             fb = ""
-            if ans is not None and ans.response is not None and q.type != "essay":
+            if ans is not None and ans.response is not None and not kind.manual:
                 try:
-                    fb = grading.grade(q.type, q.data, ans.response).feedback
+                    fb = kind.grade(q.data, ans.response).feedback
                 except grading.BadResponse:
                     fb = ""
+            given = ""
+            if ans is not None and ans.response not in (None, "", [], {}):
+                try:
+                    given = kind.response_text(item, ans.response)
+                except (grading.BadResponse, AttributeError, TypeError, ValueError):
+                    given = str(ans.response)  # a response from before the question changed
             item.update({"fraction": ans.fraction if ans else 0.0, "awarded": ans.mark if ans else 0.0,
-                         "feedback": fb, "comment": ans.feedback if ans else "",
-                         "general_feedback": q.general_feedback, "right_answer": grading.right_answer_text(q.type, q.data)})
+                         "feedback": fb, "comment": ans.feedback if ans else "", "given": given,
+                         "general_feedback": q.general_feedback, "right_answer": kind.right_answer(q.data)})
         out.append(item)
     return out
 
@@ -116,7 +128,7 @@ def essays_to_grade(quiz: Quiz) -> list[tuple[AttemptAnswer, Attempt, Question]]
                               .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
                               .join(Question, Question.id == AttemptAnswer.question_id)
                               .where(Attempt.quiz_id == quiz.id, Attempt.state == "finished",
-                                     Question.type == "essay")
+                                     Question.type.in_([t.name for t in qtypes.all_types() if t.manual]))
                               .order_by(AttemptAnswer.graded_by_id.is_not(None), Attempt.finished_at)).all()
     return [tuple(r) for r in rows]
 

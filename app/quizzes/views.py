@@ -4,6 +4,7 @@ and review."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ from app.quizzes.forms import (
     question_data_from_form,
     responses_from_form,
 )
-from app.quizzes.models import QUESTION_TYPES, Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
+from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
 from app.web import flash_error, run_operation
 
@@ -37,18 +38,14 @@ bp = Blueprint("quizzes", __name__)
 
 
 def _course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
+    course = db.get_or_404(Course, course_id)
     if not queries.can_manage_course(current_user, course):
         abort(403)
     return course
 
 
 def _quiz(quiz_id: int, *, manage: bool = False) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
+    quiz = db.get_or_404(Quiz, quiz_id)
     if manage and not queries.can_manage_course(current_user, quiz.course):
         abort(403)
     return quiz
@@ -136,7 +133,7 @@ def _question_editor(course: Course, qtype: str, question: Question | None):
 @login_required
 def question_new(course_id: int, qtype: str):
     course = _course(course_id)
-    if qtype not in QUESTION_TYPES:
+    if qtype not in TYPE_LABELS:
         abort(404)
     return _question_editor(course, qtype, None)
 
@@ -144,9 +141,7 @@ def question_new(course_id: int, qtype: str):
 @bp.route("/bank-soal/soal/<int:question_id>", methods=["GET", "POST"])
 @login_required
 def question_edit(question_id: int):
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     course = _course(question.course_id)
     return _question_editor(course, question.type, question)
 
@@ -154,9 +149,7 @@ def question_edit(question_id: int):
 @bp.post("/bank-soal/soal/<int:question_id>/hapus")
 @login_required
 def question_delete(question_id: int):
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     course = _course(question.course_id)
     run_operation(lambda: ops.delete_question(question), _("Soal dihapus."))
     return redirect(url_for("quizzes.bank", course_id=course.id))
@@ -166,9 +159,7 @@ def question_delete(question_id: int):
 @login_required
 def question_regrade_pick(question_id: int):
     """After fixing a question: regrade every quiz whose attempts used it."""
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
+    question = db.get_or_404(Question, question_id)
     course = _course(question.course_id)
     quizzes = list(db.session.scalars(db.select(Quiz).where(Quiz.course_id == course.id)))
     return render_template("quizzes/regrade_pick.html", course=course, question=question, quizzes=quizzes)
@@ -180,6 +171,7 @@ def bank_import(course_id: int):
     course = _course(course_id)
     form = ImportForm()
     details: list[dict] = []
+    skipped: list[dict] = []
     status = 200
     if form.validate_on_submit():
         upload = request.files.get("file")
@@ -190,15 +182,46 @@ def bank_import(course_id: int):
         else:
             fmt = ops.detect_format(None, upload.filename if upload and upload.filename else None, raw)
             try:
-                saved, category = ops.import_questions(course, raw, fmt, category=form.category.data)
+                report = ops.import_bank(course, raw, fmt, category=form.category.data,
+                                         on_error=form.on_error.data or "stop")
             except LenteraError as exc:
                 flash_error(exc)
                 details, status = exc.details, 422
             else:
                 db.session.commit()
-                flash(_("%(n)d soal diimpor ke kategori %(c)s.", n=len(saved), c=category), "success")
-                return redirect(url_for("quizzes.bank", course_id=course.id))
-    return render_template("quizzes/import.html", course=course, form=form, details=details), status
+                flash(_("%(n)d soal diimpor ke kategori %(c)s.", n=len(report.questions), c=report.category),
+                      "success")
+                if not report.skipped:
+                    return redirect(url_for("quizzes.bank", course_id=course.id))
+                # the skipped ones stay on screen with their lines, so the author can fix and re-import them
+                flash(_("%(n)d soal dilewati karena salah; lihat daftar di bawah.", n=len(report.skipped)), "warning")
+                skipped = report.skipped
+    return render_template("quizzes/import.html", course=course, form=form, details=details,
+                           skipped=skipped), status
+
+
+@bp.get("/kursus/<int:course_id>/bank-soal/berkas/<digest>/<name>")
+@login_required
+def bank_file(course_id: int, digest: str, name: str):
+    """A picture or file that came embedded in an imported question: for the course's staff and
+    its enrolled learners (who see it in their quiz)."""
+    from app.courses.operations import get_enrolment
+    from app.storage import send_stored
+
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    if not queries.can_manage_course(current_user, course) and get_enrolment(course, current_user) is None:
+        abort(403)
+    if not re.fullmatch(r"[0-9a-f]{32}", digest) or "/" in name or name.startswith("."):
+        abort(404)
+    import mimetypes
+
+    kind = mimetypes.guess_type(name)[0] or ""
+    # pictures, sound and video show inline; anything else (SVG, HTML: they can carry scripts) downloads
+    inline = kind in ("image/png", "image/jpeg", "image/gif", "image/webp") or kind.startswith(("audio/", "video/"))
+    return send_stored(ops.file_key(course.id, digest, name), filename=name, max_age=86400,
+                       mimetype=kind if inline else "application/octet-stream", as_attachment=not inline)
 
 
 @bp.get("/kursus/<int:course_id>/bank-soal/ekspor.xml")
@@ -207,6 +230,16 @@ def bank_export(course_id: int):
     course = _course(course_id)
     return Response(export_moodle_xml(queries.bank_for_export(course)), mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.xml"'})
+
+
+@bp.get("/kursus/<int:course_id>/bank-soal/ekspor.gift")
+@login_required
+def bank_export_gift(course_id: int):
+    from app.quizzes.gift import export_gift
+
+    course = _course(course_id)
+    return Response(export_gift(queries.bank_for_export(course)), mimetype="text/plain",
+                    headers={"Content-Disposition": f'attachment; filename="bank-soal-{course.code}.gift.txt"'})
 
 
 # --- quiz settings, results, essays, statistics ---------------------------------------------------
@@ -382,8 +415,10 @@ def attempt_post(attempt_id: int):
     """The no-JavaScript path: save this page's answers, then go to another page or submit."""
     attempt = ops.get_own_attempt(attempt_id, current_user)
     go = request.form.get("go", "")
+    refused_on_page = None
     if attempt.state == "open":
         items = queries.attempt_questions(attempt)
+        numbers = {item["id"]: item["number"] for item in items}
         late = False
         for qid, response in responses_from_form(items, request.form).items():
             try:
@@ -392,11 +427,17 @@ def attempt_post(attempt_id: int):
                 late = True
                 break
             except LenteraError as exc:
-                flash(exc.message, "error")
+                # Named, and the attempt is not submitted over it: the learner fixes it first.
+                flash(_("Soal %(n)d: %(msg)s", n=numbers.get(qid, 0), msg=exc.message), "error")
+                refused_on_page = refused_on_page or _page_of(attempt.quiz, items, qid)
         db.session.commit()
         if late:
             flash(_("Waktu habis: jawaban terakhir tidak tersimpan."), "error")
             go = "submit"
+        elif refused_on_page and not is_digits(go):
+            go = str(refused_on_page)
+    if go == "summary":
+        return redirect(url_for("quizzes.attempt_summary", attempt_id=attempt.id))
     if go == "submit":
         ops.submit_attempt(attempt.id, current_user)
         db.session.commit()
@@ -405,12 +446,31 @@ def attempt_post(attempt_id: int):
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=page))
 
 
+def _page_of(quiz: Quiz, items: list[dict], question_id: int) -> int:
+    for number, page_items in enumerate(_pages(quiz, items), 1):
+        if any(item["id"] == question_id for item in page_items):
+            return number
+    return 1
+
+
+@bp.get("/percobaan/<int:attempt_id>/ringkasan")
+@login_required
+def attempt_summary(attempt_id: int):
+    """Moodle's summary before the final submit: every question, answered or not, with a way back."""
+    attempt = ops.get_own_attempt(attempt_id, current_user)
+    if attempt.state != "open":
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    items = queries.attempt_questions(attempt)
+    rows = [(item, _page_of(attempt.quiz, items, item["id"]), item["response"] not in (None, "", [], {}))
+            for item in items if item["graded"]]
+    return render_template("quizzes/attempt_summary.html", attempt=attempt, quiz=attempt.quiz, rows=rows,
+                           unanswered=sum(1 for _i, _p, answered in rows if not answered))
+
+
 @bp.get("/percobaan/<int:attempt_id>/tinjau")
 @login_required
 def review(attempt_id: int):
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None:
-        abort(404)
+    attempt = db.get_or_404(Attempt, attempt_id)
     manage = queries.can_manage_course(current_user, attempt.quiz.course)
     if attempt.user_id != current_user.id and not manage:
         abort(404)

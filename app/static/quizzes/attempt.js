@@ -64,8 +64,27 @@
     }
   }
 
+  // A quiz stored for offline learning (app/sync): without a signal its answers go to the device's
+  // queue, which sends them to the server in order when the signal returns.
+  var LO = null, storedOffline = false;
+  function offlineReady() {
+    LO = window.LenteraOffline;
+    if (!LO) return Promise.resolve(false);
+    return LO.storedPage(location.pathname).then(function (p) { storedOffline = !!(p && p.offline_allowed); return storedOffline; });
+  }
+  function keepOnDevice(qid, value) {
+    return LO.record({type: "answer", activity_id: parseInt(form.dataset.activity, 10),
+                      data: {attempt_id: parseInt(attemptId, 10), question_id: parseInt(qid, 10), response: value}})
+      .then(function () {
+        if (JSON.stringify(pending[qid]) === JSON.stringify(value)) { delete pending[qid]; persist(); }
+        status(form.dataset.msgDevice);
+      });
+  }
+  function offlineNow() { return !navigator.onLine || (LO && LO.isOfflineCopy()); }
+
   function send(qid) {
     if (closed || !(qid in pending)) return Promise.resolve();
+    if (storedOffline && offlineNow()) return keepOnDevice(qid, pending[qid]);
     var value = pending[qid];
     status(form.dataset.msgSaving);
     return fetch(api + qid, {
@@ -75,6 +94,7 @@
     }).then(function (resp) {
       if (resp.ok) {
         if (JSON.stringify(pending[qid]) === JSON.stringify(value)) { delete pending[qid]; persist(); }
+        fieldError(qid, "");
         status(form.dataset.msgSaved);
       } else if (resp.status === 409) {
         closed = true;
@@ -82,11 +102,40 @@
         submitNow();
       } else if (resp.status >= 400 && resp.status < 500) {
         // the server refused this value (e.g. not a number): keep it visible, do not retry
-        return resp.json().then(function (body) { delete pending[qid]; persist(); status(body.error.message); });
+        return resp.json().then(function (body) {
+          delete pending[qid]; persist();
+          status(fieldError(qid, body.error.message));
+        });
       } else {
         status(form.dataset.msgOffline);
       }
-    }).catch(function () { status(form.dataset.msgOffline); });
+    }).catch(function () {
+      if (storedOffline) return keepOnDevice(qid, value);
+      status(form.dataset.msgOffline);
+    });
+  }
+
+  // A refused answer is said beside its question, named, while the learner is still on it.
+  function fieldError(qid, message) {
+    var fs = fieldsetFor(qid);
+    if (!fs) return message;
+    var box = fs.querySelector(".field-error");
+    if (!message) {
+      if (box) box.remove();
+      fs.removeAttribute("aria-invalid");
+      return "";
+    }
+    if (!box) {
+      box = document.createElement("p");
+      box.className = "field-error";
+      box.setAttribute("role", "alert");
+      fs.appendChild(box);
+    }
+    var legend = fs.querySelector("legend");
+    var named = (legend ? legend.firstChild.textContent.trim() + ": " : "") + message;
+    box.textContent = named;
+    fs.setAttribute("aria-invalid", "true");
+    return named;
   }
 
   function flush() {
@@ -119,7 +168,7 @@
     var fs = fieldsetFor(qid);
     if (fs) writeResponse(fs, pending[qid]);
   });
-  flush();
+  document.addEventListener("DOMContentLoaded", function () { offlineReady().then(flush); });
 
   form.addEventListener("change", changed);
   form.addEventListener("input", changed);
@@ -128,8 +177,42 @@
 
   form.addEventListener("submit", function (ev) {
     var submitter = ev.submitter;
-    if (submitter && submitter.value === "submit" && !submitting) {
+    var offlineSubmit = storedOffline && offlineNow() && submitter && submitter.value === "summary";
+    if (offlineSubmit && !submitting) {
+      // without a signal the summary page cannot be fetched: ask here instead
       if (!window.confirm(form.dataset.msgConfirm)) { ev.preventDefault(); return; }
+    }
+    if (storedOffline && offlineNow()) {
+      // no signal: this page's answers (and the submission) go to the device's queue in order
+      ev.preventDefault();
+      var go = offlineSubmit ? "submit" : (submitter ? submitter.value : "");
+      var answers = Array.prototype.map.call(form.querySelectorAll("fieldset.question"), function (fs) {
+        pending[fs.dataset.qid] = readResponse(fs);
+        return fs.dataset.qid;
+      });
+      answers.reduce(function (p, qid) {
+        return p.then(function () { return qid in pending ? keepOnDevice(qid, pending[qid]) : null; });
+      }, Promise.resolve()).then(function () {
+        if (go === "submit" || submitting) {
+          return LO.record({type: "submit", activity_id: parseInt(form.dataset.activity, 10),
+                            data: {attempt_id: parseInt(attemptId, 10)}}).then(function () {
+            closed = true;
+            try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+            status(form.dataset.msgSubmittedDevice);
+            form.querySelectorAll("input, select, textarea, button").forEach(function (el) { el.disabled = true; });
+            var done = document.createElement("p");
+            done.className = "flash flash-success offline-submitted";
+            done.textContent = form.dataset.msgSubmittedDevice;
+            var back = document.createElement("a");
+            back.href = form.dataset.courseUrl;
+            back.textContent = " ‹ " + (document.querySelector("h1") || {textContent: ""}).textContent;
+            done.appendChild(back);
+            form.parentNode.insertBefore(done, form);
+          });
+        }
+        if (/^\d+$/.test(go)) location.href = location.pathname + "?hal=" + go;
+      });
+      return;
     }
     // the form carries this page's answers itself; what it carries no longer needs the queue
     form.querySelectorAll("fieldset.question").forEach(function (fs) { delete pending[fs.dataset.qid]; });

@@ -1,0 +1,1 @@
+"""Coaching and mentoring engagements; confirmed sessions become JP ledger entries (issue 18)."""

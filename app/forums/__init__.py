@@ -1,0 +1,1 @@
+"""Course forums and communities of practice (issue 18)."""

@@ -1,0 +1,146 @@
+"""Open Badges 3.0: each certificate as a signed W3C Verifiable Credential (ecdsa-jcs-2019 under a
+did:key), downloadable as JSON and baked into a PNG, shown on the verify page, and revoked through
+a Bitstring Status List when the certificate is revoked.
+
+The proof is checked here independently of app.badges: JCS, SHA-256 and P-256 as the
+cryptosuite specification describes them, from the did:key alone."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import struct
+
+import base58
+import pytest
+import rfc8785
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from PIL import Image
+from sqlalchemy import select
+
+from app.certificates.models import Certificate
+from app.certificates.operations import revoke
+from app.extensions import db
+from tests.certificates_fixtures import completed_course
+
+
+def independent_verify(doc: dict) -> bool:
+    proof = doc["proof"]
+    assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "ecdsa-jcs-2019"
+    assert proof["proofPurpose"] == "assertionMethod"
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    unsecured = {k: v for k, v in doc.items() if k != "proof"}
+    did = options["verificationMethod"].split("#")[0]
+    raw = base58.b58decode(did.removeprefix("did:key:z"))
+    assert raw[:2] == b"\x80\x24"  # multicodec p256-pub
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
+    sig = base58.b58decode(proof["proofValue"].removeprefix("z"))
+    data = hashlib.sha256(rfc8785.dumps(options)).digest() + hashlib.sha256(rfc8785.dumps(unsecured)).digest()
+    try:
+        key.verify(encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")), data,
+                   ec.ECDSA(hashes.SHA256()))
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _bit(encoded: str, index: int) -> int:
+    bits = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    assert len(bits) * 8 >= 131072
+    return (bits[index // 8] >> (7 - index % 8)) & 1
+
+
+@pytest.fixture
+def two_certs(org):
+    completed_course(org.learner_a1, org.learner_b, owner=org.instructor, title="Pengelolaan Keuangan Daerah", jp=6)
+    certs = list(db.session.scalars(select(Certificate).order_by(Certificate.id)))
+    assert len(certs) == 2
+    return certs
+
+
+def test_the_credential_is_an_open_badge_signed_by_the_organisation(client, two_certs, org):
+    cert = two_certs[0]
+    resp = client.get(f"/api/v1/certificates/{cert.serial}/credential")
+    assert resp.status_code == 200
+    cred = resp.get_json()
+    assert cred["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert cred["@context"][0] == "https://www.w3.org/ns/credentials/v2" and "ob/v3p0" in cred["@context"][1]
+    assert cred["issuer"]["id"].startswith("did:key:zDn")
+    subject = cred["credentialSubject"]
+    assert subject["achievement"]["name"] == "Pengelolaan Keuangan Daerah" and subject["creditsEarned"] == 6
+    ident = subject["identifier"][0]
+    assert ident["hashed"] and ident["identityHash"] == "sha256$" + hashlib.sha256(
+        (org.learner_a1.nip + ident["salt"]).encode()).hexdigest()
+    assert org.learner_a1.nip not in resp.get_data(as_text=True)  # the NIP only hashed
+    assert independent_verify(cred)
+    tampered = {**cred, "credentialSubject": {**subject, "creditsEarned": 60}}
+    assert not independent_verify(tampered)
+    # Issued once: asked again it is the same credential; another certificate, another one, same issuer.
+    assert client.get(f"/api/v1/certificates/{cert.serial}/credential").get_json() == cred
+    other = client.get(f"/api/v1/certificates/{two_certs[1].serial}/credential").get_json()
+    assert other["id"] != cred["id"] and other["issuer"]["id"] == cred["issuer"]["id"]
+    assert other["credentialStatus"]["statusListIndex"] != cred["credentialStatus"]["statusListIndex"]
+    missing = client.get("/api/v1/certificates/TIDAK-ADA-123/credential")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "certificate_not_found"
+
+
+def test_revoking_the_certificate_flips_its_bit_in_the_status_list(client, two_certs, org):
+    a, b = two_certs
+    cred_a = client.get(f"/api/v1/certificates/{a.serial}/credential").get_json()
+    cred_b = client.get(f"/api/v1/certificates/{b.serial}/credential").get_json()
+    status = cred_a["credentialStatus"]
+    assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
+    path = status["statusListCredential"].split("//", 1)[1].split("/", 1)[1]
+    listed = client.get("/" + path)
+    assert listed.status_code == 200
+    doc = listed.get_json()
+    assert doc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"] and independent_verify(doc)
+    assert _bit(doc["credentialSubject"]["encodedList"], int(status["statusListIndex"])) == 0
+    revoke(a, org.admin, "Data pelatihan keliru")
+    db.session.commit()
+    doc = client.get("/" + path).get_json()
+    assert _bit(doc["credentialSubject"]["encodedList"], int(status["statusListIndex"])) == 1
+    assert _bit(doc["credentialSubject"]["encodedList"], int(cred_b["credentialStatus"]["statusListIndex"])) == 0
+    # The credential itself is unchanged (still a valid signature); the list says it is revoked.
+    assert client.get(f"/api/v1/certificates/{a.serial}/credential").get_json() == cred_a
+    page = client.get(f"/verify/{a.serial}").get_data(as_text=True)
+    assert "Dicabut (daftar status)" in page
+
+
+def test_json_download_baked_png_and_verify_page(client, two_certs):
+    cert = two_certs[0]
+    page = client.get(f"/verify/{cert.serial}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Open Badges 3.0" in html and "Tanda tangan sah" in html and "did:key:zDn" in html
+    cred = client.get(f"/api/v1/certificates/{cert.serial}/credential").get_json()
+    assert cred["id"] in html
+    js = client.get(f"/sertifikat/{cert.serial}/badge.json")
+    assert js.status_code == 200 and "attachment" in js.headers["Content-Disposition"]
+    assert js.get_json() == cred
+    png = client.get(f"/sertifikat/{cert.serial}/badge.png")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    Image.open(io.BytesIO(png.data)).verify()  # still a valid picture
+    baked = _itxt(png.data, b"openbadgecredential")
+    assert baked == cred and independent_verify(baked)
+    assert client.get("/sertifikat/TIDAK-ADA/badge.png").status_code == 404
+
+
+def _itxt(png: bytes, keyword: bytes) -> dict | None:
+    import json
+
+    pos = 8
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        data = png[pos + 8:pos + 8 + length]
+        if kind == b"iTXt" and data.split(b"\0", 1)[0] == keyword:
+            parts = data.split(b"\0", 1)[1]
+            assert parts[:2] == b"\0\0"  # not compressed
+            text = parts[2:].split(b"\0", 2)[2]
+            return json.loads(text)
+        pos += 12 + length
+    return None

@@ -1,0 +1,195 @@
+"""Browser journey (issue 20): a learner stores a course on the phone, loses the signal, reads a
+lesson, takes the quiz and plays the video; closes and reopens the page; the signal returns and
+the completion, the JP and the certificate appear. A sync whose answer is lost is sent again and
+changes nothing; the same events sent twice change nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.extensions import db
+from app.jobs.operations import run_pending
+from tests.factories import enrol_all, make_course
+from tests.media_fixtures import make_video
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+GIFT = """
+::tf::Data pribadi boleh dibagikan tanpa izin.{F}
+
+::mc::Kata sandi yang kuat adalah…{=panjang dan acak ~nama sendiri ~tanggal lahir}
+"""
+
+
+def _course(app, tmp_path):
+    from app.media import operations as media_ops
+    from app.quizzes import operations as quiz_ops
+    from app.sync import operations as sync_ops
+
+    with app.app_context():
+        instructor = db.session.scalar(select(User).where(User.username == "instruktur"))
+        learner = db.session.scalar(select(User).where(User.username == "peserta"))
+        course = make_course(instructor, title="Literasi Digital Offline", jp=3, certificate=True, activities=[
+            {"type": "lesson", "title": "Menjaga data pribadi", "body": "<p>Jangan bagikan NIK sembarangan.</p>"},
+            {"type": "quiz", "title": "Kuis keamanan"},
+            {"type": "video", "title": "Kata sandi", "settings": {"complete_at_percent": 80}},
+        ])
+        lesson, quiz_activity, video = course.sections[0].activities
+        questions, _ = quiz_ops.import_questions(course, GIFT, "gift", category="Kuis")
+        quiz = quiz_ops.get_or_create_quiz(quiz_activity)
+        quiz_ops.update_quiz(quiz, pass_percent=50)
+        quiz_ops.set_slots(quiz, question_ids=[q.id for q in questions])
+        sync_ops.set_offline_quiz(quiz_activity, True, by=instructor)
+        media_ops.attach_source(video, make_video(tmp_path / "sandi.mp4", width=320, height=240, seconds=3),
+                                "sandi.mp4", by=instructor)
+        enrol_all(course, learner)
+        db.session.commit()
+        run_pending(kinds=["transcode"])
+        ids = {"course": course.id, "lesson": lesson.id, "quiz": quiz.id, "video": video.id, "learner": learner.id}
+        db.session.remove()
+    return ids
+
+
+class CutFirstSync:
+    """WSGI middleware: the first sync is applied by the server, but its answer never reaches the
+    phone (a 502 from a proxy whose connection dropped). Remembers every sync's body."""
+
+    def __init__(self, wsgi):
+        self.wsgi, self.bodies = wsgi, []
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/api/v1/sync" and environ.get("REQUEST_METHOD") == "POST":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            self.bodies.append(body)
+            if len(self.bodies) == 1:
+                b"".join(self.wsgi(environ, lambda *a, **k: None))
+                start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+                return [b"connection lost"]
+        return self.wsgi(environ, start_response)
+
+
+def _queued(page) -> int:
+    return page.evaluate("window.LenteraOffline.pending().then(r => r.length)")
+
+
+def test_learn_offline_then_sync(live_server, browser, tmp_path):
+    from app.certificates.models import Certificate
+    from app.courses.models import CourseCompletion
+    from app.ledger.models import LedgerEntry
+
+    app = live_server.app
+    ids = _course(app, tmp_path)
+    context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    page.on("dialog", lambda d: d.accept())
+    try:
+        page.goto("/masuk")
+        page.fill("input[name=username]", "peserta")
+        page.fill("input[name=password]", "lentera123")
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda u: "/masuk" not in u)
+
+        # --- store the course: the size is shown first, then progress, then "stored"
+        page.goto(f"/kursus/{ids['course']}")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready")
+        page.wait_for_selector("#offline-download .offline-size:has-text('Ukuran unduhan')")
+        page.click(".offline-download-btn")
+        page.wait_for_selector(".offline-status:has-text('Tersimpan di perangkat ini')", timeout=60000)
+        assert page.is_visible(".offline-remove-btn")
+        page.evaluate("navigator.serviceWorker.ready")
+        page.reload()  # controlled by the service worker from here on
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+        # --- no signal
+        context.set_offline(True)
+        page.goto(f"/aktivitas/{ids['lesson']}")
+        assert page.get_attribute("html", "data-offline-copy") == "1"
+        assert "Jangan bagikan NIK" in page.content()
+        page.wait_for_function("() => window.LenteraOffline.pending().then(r => r.length === 1)")
+        page.wait_for_selector("#offline-bar .offline-queue:has-text('1 kegiatan menunggu sinkronisasi')")
+
+        page.goto(f"/kuis/{ids['quiz']}")
+        page.click(".offline-quiz-link")
+        page.wait_for_selector("#attempt-form")
+        page.check("fieldset.question[data-type=truefalse] input[value=false]")
+        mc = page.locator("fieldset.question[data-type=multichoice] label:has-text('panjang dan acak') input")
+        mc.check()
+        page.click("#submit-attempt")
+        page.wait_for_selector(".offline-submitted")
+
+        page.goto(f"/aktivitas/{ids['video']}")
+        page.evaluate("document.querySelector('video.video-player').muted = true")
+        page.click(".video-play")
+        page.wait_for_function("() => document.querySelector('video.video-player').ended", timeout=30000)
+        page.wait_for_function("() => window.LenteraOffline.pending().then(r => r.some(e => e.type === 'watch'))")
+        queued = _queued(page)
+        assert queued >= 5  # a view, two answers, the submission, the watched span(s)
+
+        # --- the tab is closed and opened again, still without a signal: nothing is lost
+        page.close()
+        page = context.new_page()
+        page.set_default_timeout(20000)
+        page.goto(f"/kursus/{ids['course']}")
+        page.wait_for_function(f"() => window.LenteraOffline.pending().then(r => r.length === {queued})")
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(CourseCompletion).where(
+                CourseCompletion.user_id == ids["learner"], CourseCompletion.course_id == ids["course"])) == 0
+            db.session.remove()
+
+        # --- the signal returns; the first sync's answer is lost on the way back (the server
+        # applied it, the phone never heard): the phone sends it again, and nothing is doubled
+        cut = CutFirstSync(app.wsgi_app)
+        app.wsgi_app = cut
+        try:
+            context.set_offline(False)
+            page.evaluate("window.dispatchEvent(new Event('online'))")
+            # the queue empties only through a sync whose answer arrives: the automatic retry or the button
+            for _ in range(30):
+                if page.evaluate("window.LenteraOffline.pending().then(r => r.length)") == 0:
+                    break
+                if not page.evaluate("window.LenteraOffline.syncing"):
+                    page.click("#offline-bar .offline-sync-now")
+                page.wait_for_timeout(1000)
+            assert _queued(page) == 0
+        finally:
+            app.wsgi_app = cut.wsgi
+        first = json.loads(cut.bodies[0])  # the cut one carried every event
+        assert len(first["events"]) == queued
+
+        with app.app_context():
+            done = db.session.scalar(select(CourseCompletion).where(
+                CourseCompletion.user_id == ids["learner"], CourseCompletion.course_id == ids["course"]))
+            assert done is not None
+            entries = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+                LedgerEntry.user_id == ids["learner"], LedgerEntry.source_id == ids["course"]))
+            assert entries == 1
+            assert db.session.scalar(select(Certificate).where(Certificate.user_id == ids["learner"],
+                                                               Certificate.course_id == ids["course"]))
+            db.session.remove()
+
+        # the person sees the completion, the JP and the certificate
+        page.goto(f"/kursus/{ids['course']}")
+        assert page.is_visible("#course-progress .badge-ok")
+        page.goto("/jp")
+        assert "Literasi Digital Offline" in page.content()
+        page.goto("/sertifikat-saya")
+        assert "Literasi Digital Offline" in page.content()
+        # --- the same events sent twice change nothing
+        body = json.loads(cut.bodies[0])
+        token = page.evaluate("fetch('/api/v1/sync/session').then(r => r.json()).then(s => s.csrf_token)")
+        again = page.request.post("/api/v1/sync", data=body, headers={"X-CSRFToken": token})
+        result = again.json()
+        assert result["applied"] == [] and sorted(result["duplicates"]) == sorted(e["id"] for e in body["events"])
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+                LedgerEntry.user_id == ids["learner"], LedgerEntry.source_id == ids["course"])) == 1
+            db.session.remove()
+    finally:
+        context.close()

@@ -1,0 +1,83 @@
+"""Browser journey: an instructor uploads a SCORM 1.2 zip on the activity's edit page; a learner
+on a phone plays the SCO (scorm-again in the sandboxed frame), pauses, resumes where they left
+off, finishes, sees the activity completed and the course's JP on their JP page."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.extensions import db
+from tests.factories import enrol_all, make_course
+from tests.scorm_packages import single_sco
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.browser
+def test_phone_learner_plays_a_sco_to_completion_and_sees_the_jp(live_server, browser, page, browser_login, tmp_path):
+    app = live_server.app
+    with app.app_context():
+        instructor = db.session.scalar(select(User).where(User.username == "instruktur"))
+        learner = db.session.scalar(select(User).where(User.username == "peserta"))
+        course = make_course(instructor, title="Etika Digital ASN", jp=3, activities=[
+            {"type": "scorm", "title": "Modul interaktif etika"}])
+        enrol_all(course, learner)
+        activity_id = course.sections[0].activities[0].id
+        db.session.commit()
+        db.session.remove()
+    package = tmp_path / "etika.zip"
+    package.write_bytes(single_sco(mastery=70, score=85, interactions=3, title="Etika di Ruang Digital"))
+
+    browser_login("instruktur")
+    page.goto(f"/mengajar/aktivitas/{activity_id}")
+    page.set_input_files("#scorm-package", str(package))
+    page.fill("#scorm-attempts", "2")
+    page.click("text=Simpan paket SCORM")
+    page.wait_for_selector("text=Paket saat ini: Etika di Ruang Digital")
+
+    ctx = browser.new_context(base_url=live_server.url, locale="id-ID", viewport=PHONE, is_mobile=True, has_touch=True)
+    lp = ctx.new_page()
+    lp.set_default_timeout(20000)
+    try:
+        lp.goto("/masuk")
+        lp.fill("input[name=username]", "peserta")
+        lp.fill("input[name=password]", "lentera123")
+        lp.click("button[type=submit]")
+        lp.wait_for_url(lambda u: "/masuk" not in u)
+        lp.goto(f"/aktivitas/{activity_id}")
+        frame = lp.frame_locator("iframe.scorm-frame")
+        frame.locator("#api").filter(has_text="ada").wait_for()
+        assert frame.locator("#entry").inner_text() == "ab-initio"
+        assert frame.locator("#student").inner_text()
+        assert frame.locator("#mastery").inner_text() == "70"
+        # The SCO cannot read the app's cookies: its frame has an opaque origin.
+        assert frame.locator("#cookie").inner_text() == "diblokir"
+        frame.locator("#pause").tap()
+        frame.locator("#state").filter(has_text="dijeda").wait_for()
+
+        # "Another device": a new context of the same learner resumes where they paused.
+        lp.reload()
+        frame = lp.frame_locator("iframe.scorm-frame")
+        frame.locator("#api").filter(has_text="ada").wait_for()
+        assert frame.locator("#entry").inner_text() == "resume"
+        assert frame.locator("#resume").inner_text() == "halaman=2"
+        frame.locator("#finish").tap()
+        frame.locator("#state").filter(has_text="terkirim").wait_for()
+        lp.wait_for_selector(".scorm-status.badge-ok")
+        assert "Lulus" in lp.inner_text(".scorm-toc")
+        lp.wait_for_selector("#activity-done")
+        width = lp.evaluate("() => document.querySelector('iframe.scorm-frame').getBoundingClientRect().width")
+        assert width <= PHONE["width"]
+        lp.goto("/jp")
+        assert "Etika Digital ASN" in lp.inner_text("#jp-entries")
+    finally:
+        ctx.close()
+    with app.app_context():
+        from app.scorm.models import ScormScoState
+
+        state = db.session.scalar(select(ScormScoState))
+        assert state.lesson_status == "passed" and state.interactions == 3
+        assert state.cmi["cmi.interactions.2.id"] == "q2"
+        db.session.remove()

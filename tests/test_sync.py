@@ -1,0 +1,269 @@
+"""Offline sync (issue 20): POST /api/v1/sync applies a device's events exactly once, in order,
+through the usual rules (completion → course_completed → ledger → certificate); forged events are
+refused with a reason and change nothing; late ones are applied and flagged for BPSDM."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.courses.models import ActivityCompletion, CourseCompletion
+from app.extensions import db
+from app.ledger.models import LedgerEntry
+from app.sync.models import SyncEvent
+from tests.factories import enrol_all, make_course
+from tests.quizzes_fixtures import make_quiz, right_responses
+
+
+def iso(dt: datetime) -> str:
+    return dt.replace(tzinfo=UTC).isoformat()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ev(type_: str, activity_id, at: datetime | None = None, **data) -> dict:
+    return {"id": str(uuid.uuid4()), "type": type_, "activity_id": activity_id,
+            "at": iso(at or now_utc() - timedelta(minutes=5)), "data": data}
+
+
+def sync(client, headers, events, device="hp-1"):
+    resp = client.post("/api/v1/sync", json={"device_id": device, "events": events}, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def ledger_count(user) -> int:
+    return db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.user_id == user.id))
+
+
+def test_views_complete_the_course_and_credit_jp_once(app, client, org, auth):
+    course = make_course(org.instructor, jp=3)
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    a1, a2 = course.sections[0].activities
+    headers = auth(org.learner_a1)
+    events = [ev("view", a1.id), ev("view", a2.id)]
+    res = sync(client, headers, events)
+    assert res["applied"] == [e["id"] for e in events] and res["duplicates"] == [] and res["refused"] == []
+    done = db.session.scalar(select(CourseCompletion).where(CourseCompletion.user_id == org.learner_a1.id))
+    assert done is not None
+    # dated by the device, when the learning happened
+    assert abs((done.completed_at - (now_utc() - timedelta(minutes=5))).total_seconds()) < 60
+    assert ledger_count(org.learner_a1) == 1
+    # the same sync again (a retry after a cut connection) changes nothing
+    again = sync(client, headers, events)
+    assert again["applied"] == [] and again["duplicates"] == [e["id"] for e in events]
+    assert ledger_count(org.learner_a1) == 1
+    assert db.session.scalar(select(func.count()).select_from(SyncEvent)) == 2
+    progress = client.get(f"/api/v1/courses/{course.id}/progress", headers=headers).get_json()
+    assert progress["completed"] is True
+
+
+def test_a_sync_cut_half_way_resumes(app, client, org, auth):
+    course = make_course(org.instructor, jp=2, activities=[{"type": "lesson", "title": f"M{i}"} for i in range(4)])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    headers = auth(org.learner_a1)
+    events = [ev("view", a.id) for a in course.sections[0].activities]
+    first = sync(client, headers, events[:2])  # the answer to this one was lost: the device sends everything again
+    assert len(first["applied"]) == 2
+    rest = sync(client, headers, events)
+    assert rest["duplicates"] == [e["id"] for e in events[:2]]
+    assert rest["applied"] == [e["id"] for e in events[2:]]
+    assert ledger_count(org.learner_a1) == 1
+
+
+def test_not_enrolled_unknown_activity_future_and_bad_ids_are_refused(app, client, org, auth):
+    course = make_course(org.instructor)
+    enrol_all(course, org.learner_b)
+    db.session.commit()
+    a1 = course.sections[0].activities[0]
+    headers = auth(org.learner_a1)
+    events = [
+        ev("view", a1.id),  # not enrolled
+        ev("view", 987654),  # no such activity
+        ev("view", a1.id, at=now_utc() + timedelta(hours=2)),  # the device's clock is in the future
+        {"id": "x", "type": "view", "activity_id": a1.id, "at": iso(now_utc())},  # id too short
+        {"id": str(uuid.uuid4()), "type": "teleport", "activity_id": a1.id, "at": iso(now_utc())},
+        {"id": str(uuid.uuid4()), "type": "view", "activity_id": a1.id, "at": "kemarin"},
+        "bukan objek",
+    ]
+    res = sync(client, headers, events)
+    assert res["applied"] == []
+    codes = [r["code"] for r in res["refused"]]
+    assert codes == ["not_enrolled", "unknown_activity", "future_time", "invalid_id", "unknown_type", "invalid_time",
+                     "invalid_event"]
+    assert all(r["message"] for r in res["refused"])
+    assert db.session.scalar(select(func.count()).select_from(ActivityCompletion)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SyncEvent)) == 0
+
+
+def test_bad_requests_get_a_clear_4xx(app, client, org, auth):
+    headers = auth(org.learner_a1)
+    assert client.post("/api/v1/sync", json={"events": []}).status_code == 401
+    bad = client.post("/api/v1/sync", data="{", headers={**headers, "Content-Type": "application/json"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_json"
+    assert client.post("/api/v1/sync", json={"events": "x"}, headers=headers).status_code == 400
+    many = client.post("/api/v1/sync", json={"events": [{}] * 501}, headers=headers)
+    assert many.status_code == 400 and many.get_json()["error"]["code"] == "too_many_events"
+
+
+def test_offline_quiz_answers_and_submit_complete_the_quiz(app, client, org, auth):
+    quiz, questions = make_quiz(org.instructor, org.learner_a1)
+    headers = auth(org.learner_a1)
+    staff = auth(org.instructor)
+    activity_id = quiz.activity_id
+    # not allowed offline yet: answers are refused
+    attempt = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=headers).get_json()
+    rights = right_responses(questions)
+    qid = attempt["questions"][0]["id"]
+    res = sync(client, headers, [ev("answer", activity_id, attempt_id=attempt["id"], question_id=qid,
+                                    response=rights[qid])])
+    assert res["refused"][0]["code"] == "quiz_not_offline"
+    assert client.put(f"/api/v1/activities/{activity_id}/offline", json={"allowed": True},
+                      headers=headers).status_code == 403
+    assert client.put(f"/api/v1/activities/{activity_id}/offline", json={"allowed": True},
+                      headers=staff).get_json() == {"activity_id": activity_id, "allowed": True}
+    t0 = now_utc() - timedelta(minutes=1)
+    events = [ev("answer", activity_id, at=t0 + timedelta(seconds=i), attempt_id=attempt["id"], question_id=q["id"],
+                 response=rights[q["id"]]) for i, q in enumerate(attempt["questions"])]
+    events.append(ev("submit", activity_id, at=t0 + timedelta(seconds=30), attempt_id=attempt["id"]))
+    res = sync(client, headers, events)
+    assert res["refused"] == [] and len(res["applied"]) == len(events)
+    assert db.session.scalar(select(CourseCompletion).where(CourseCompletion.user_id == org.learner_a1.id))
+    assert ledger_count(org.learner_a1) == 1
+    # submitted: a replayed answer is a duplicate, a new one is refused with the reason
+    again = sync(client, headers, events[:1] + [ev("answer", activity_id, attempt_id=attempt["id"], question_id=qid,
+                                                   response=rights[qid])])
+    assert again["duplicates"] == [events[0]["id"]] and again["refused"][0]["code"] == "attempt_closed"
+
+
+def test_forged_quiz_events_are_refused(app, client, org, auth):
+    quiz, questions = make_quiz(org.instructor, org.learner_a1, org.learner_b)
+    other_course = make_course(org.instructor)
+    enrol_all(other_course, org.learner_a1)
+    db.session.commit()
+    staff = auth(org.instructor)
+    client.put(f"/api/v1/activities/{quiz.activity_id}/offline", json={"allowed": True}, headers=staff)
+    theirs = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=auth(org.learner_b)).get_json()
+    mine = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=auth(org.learner_a1)).get_json()
+    qid = mine["questions"][0]["id"]
+    headers = auth(org.learner_a1)
+    res = sync(client, headers, [
+        ev("answer", quiz.activity_id, attempt_id=theirs["id"], question_id=qid, response="x"),  # another person's
+        ev("submit", quiz.activity_id, attempt_id=theirs["id"]),
+        ev("answer", other_course.sections[0].activities[0].id, attempt_id=mine["id"], question_id=qid, response="x"),
+        ev("answer", quiz.activity_id, at=now_utc() - timedelta(days=3), attempt_id=mine["id"], question_id=qid,
+           response="x"),  # before the attempt began
+        ev("answer", quiz.activity_id, attempt_id=mine["id"], question_id=987654, response="x"),
+    ])
+    assert [r["code"] for r in res["refused"]] == ["not_own_attempt", "not_own_attempt", "not_quiz", "before_attempt",
+                                                   "not_found"]
+    assert res["applied"] == []
+    assert ledger_count(org.learner_a1) == 0
+
+
+def test_a_time_limited_quiz_cannot_be_taken_offline(app, client, org, auth):
+    quiz, _q = make_quiz(org.instructor, org.learner_a1, time_limit_minutes=20)
+    resp = client.put(f"/api/v1/activities/{quiz.activity_id}/offline", json={"allowed": True},
+                      headers=auth(org.instructor))
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "time_limited"
+
+
+def test_late_events_are_applied_and_flagged_for_bpsdm(app, client, org, auth, login):
+    course = make_course(org.instructor, jp=2, activities=[{"type": "lesson", "title": "Materi lama"}])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    last_year = datetime(now_utc().year - 1, 12, 20, 3, 0)
+    res = sync(client, auth(org.learner_a1), [ev("view", course.sections[0].activities[0].id, at=last_year)])
+    assert len(res["applied"]) == 1 and res["late"] == res["applied"]
+    entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.user_id == org.learner_a1.id))
+    assert entry.occurred_on.year == last_year.year  # counted in the year it was learned…
+    row = db.session.scalar(select(SyncEvent))
+    assert row.late and str(last_year.year) in row.late_reason  # …and shown to BPSDM
+    login(org.bpsdm_a)
+    page = client.get("/bpsdm/sinkronisasi-terlambat").get_data(as_text=True)
+    assert org.learner_a1.name in page and "Tandai sudah ditinjau" in page
+    client.post(f"/bpsdm/sinkronisasi-terlambat/{row.id}/tinjau")
+    db.session.expire_all()
+    assert db.session.get(SyncEvent, row.id).reviewed_at is not None
+    # a BPSDM officer of another unit does not see it
+    client.post("/keluar")
+    assert client.get("/bpsdm/sinkronisasi-terlambat").status_code == 302
+
+
+def _ready_video(org, video_course, videos):
+    from app.jobs.operations import run_pending
+    from app.media import operations as media_ops
+    from tests.media_fixtures import video_activity
+
+    activity = video_activity(video_course)
+    media_ops.attach_source(activity, videos.small, "kecil.mp4", by=org.instructor)
+    db.session.commit()
+    run_pending(kinds=["transcode"])
+    db.session.expire_all()
+    return activity
+
+
+def test_watched_spans_offline_count_only_what_the_device_clock_allows(app, client, org, auth, video_course, videos):
+    from app.media.models import WatchProgress
+
+    activity = _ready_video(org, video_course, videos)
+    headers = auth(org.learner_a1)
+    t = now_utc() - timedelta(minutes=10)
+    too_fast = ev("watch", activity.id, at=t + timedelta(seconds=1), **{"from": 0, "to": 3, "started_at": iso(t)})
+    ok = ev("watch", activity.id, at=t + timedelta(seconds=62),
+            **{"from": 0, "to": 1.5, "started_at": iso(t + timedelta(seconds=60))})
+    overlapping = ev("watch", activity.id, at=t + timedelta(seconds=63),
+                     **{"from": 1.5, "to": 2, "started_at": iso(t + timedelta(seconds=61))})
+    rest = ev("watch", activity.id, at=t + timedelta(seconds=70),
+              **{"from": 1.5, "to": 3, "started_at": iso(t + timedelta(seconds=65)), "position": 3})
+    res = sync(client, headers, [too_fast, ok, overlapping, rest])
+    assert [r["code"] for r in res["refused"]] == ["span_exceeds_elapsed", "spans_not_sequential"]
+    assert res["applied"] == [ok["id"], rest["id"]]
+    row = db.session.scalar(select(WatchProgress).where(WatchProgress.user_id == org.learner_a1.id))
+    assert row.watched_tenths == 30 and row.position_tenths == 30
+    done = db.session.scalar(select(ActivityCompletion).where(ActivityCompletion.user_id == org.learner_a1.id))
+    assert done is not None and done.source == "watch"
+    assert abs((done.completed_at - (t + timedelta(seconds=70))).total_seconds()) < 1  # the device's time
+
+
+def test_offline_package_lists_pages_and_files_with_size_and_hash(app, client, org, auth, video_course, videos):
+    import hashlib
+
+    from app.courses import operations as cops
+    from app.storage import get_storage
+
+    activity = _ready_video(org, video_course, videos)
+    section = video_course.sections[0]
+    doc = cops.add_activity(section, "file", "Panduan")
+    cops.store_activity_file(doc, "panduan.pdf", b"%PDF-1.4 panduan offline")
+    db.session.commit()
+    headers = auth(org.learner_a1)
+    low = client.get(f"/api/v1/courses/{video_course.id}/offline-package", headers=headers).get_json()
+    audio = client.get(f"/api/v1/courses/{video_course.id}/offline-package?video=audio", headers=headers).get_json()
+    assert low["bytes"] == sum(f["bytes"] for f in low["files"]) > 0
+    video_files = [f for f in low["files"] if f["kind"] == "video"]
+    assert video_files[0]["url"].endswith("/video/hls/240p/index.m3u8") and len(video_files) >= 2
+    assert all("/hls/audio/" in f["url"] for f in audio["files"] if f["kind"] == "video")
+    # every file is there, with the size and hash the device will check
+    for f in low["files"]:
+        got = client.get(f.get("fetch_url") or f["url"], headers=headers)
+        assert got.status_code == 200, f
+        assert len(got.data) == f["bytes"] and hashlib.sha256(got.data).hexdigest() == f["sha256"]
+    stored = next(f for f in low["files"] if f["kind"] == "file")
+    assert stored["url"] == f"/aktivitas/{doc.id}/berkas" and stored["sha256"] == hashlib.sha256(
+        get_storage().read_bytes(doc.file_key)).hexdigest()
+    # storing the file did not mark it as read
+    assert db.session.scalar(select(ActivityCompletion).where(ActivityCompletion.activity_id == doc.id)) is None
+    assert {p["url"] for p in low["pages"]} >= {f"/kursus/{video_course.id}", f"/aktivitas/{activity.id}",
+                                                 f"/aktivitas/{doc.id}"}
+    # only for the enrolled
+    assert client.get(f"/api/v1/courses/{video_course.id}/offline-package",
+                      headers=auth(org.learner_b)).status_code in (403, 404)
+    assert client.get(f"/api/v1/courses/{video_course.id}/offline-package?video=4k",
+                      headers=headers).status_code == 400
