@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,6 +65,10 @@ def key(create: bool = False) -> bytes | None:
         else:
             with os.fdopen(fd, "w") as f:
                 f.write(os.urandom(32).hex())
+            if not str(current_app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+                # A shared database behind several hosts needs one shared key, or each host makes its own.
+                logging.getLogger(__name__).warning(
+                    "ledger key made in %s; with several hosts set LENTERA_LEDGER_HMAC_KEY to one shared key", path)
     value = path.read_text().strip().encode("ascii")
     if not value:
         return None
