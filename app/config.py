@@ -88,6 +88,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Claims are taken for learning that ended this year or up to this many years before.
         "CLAIM_OLDEST_YEARS": int(env.get("LENTERA_CLAIM_OLDEST_YEARS", "1")),
         "SITE_NAME": env.get("LENTERA_SITE_NAME", "Lentera"),
+        # The JP ledger's HMAC key, held outside the database (unset: instance/ledger-hmac.key, made on
+        # first use). Several hosts must share one; back it up apart from the database (app/ledger/seal.py).
+        "LEDGER_HMAC_KEY": env.get("LENTERA_LEDGER_HMAC_KEY") or None,
         # Certificates: the signing key/certificate (e.g. issued by BSrE), and the public address
         # the QR code points to (default: the host of the request that renders the PDF).
         "CERT_SIGNING_KEY": env.get("CERT_SIGNING_KEY"),

@@ -71,8 +71,8 @@ def setup(app) -> None:
                "minutes": None, "international": False, "rule_code": code, "source_type": "manual",
                "source_id": None, "jenis_diklat_id": 3, "certificate_number": None, "reverses_id": None,
                "reason": None, "recorded_at": now + timedelta(microseconds=i * 997), "recorded_by_id": None,
-               "prev_hash": prev}
-        row["hash"] = prev = entry_hash({k: row[k] for k in HASHED_FIELDS})
+               "prev_hash": prev, "hash_version": 2}  # keyed, as the app chains them (app/ledger/seal.py)
+        row["hash"] = prev = entry_hash({k: row[k] for k in HASHED_FIELDS}, 2)
         batch.append(row)
         if len(batch) == 20000:
             db.session.execute(insert(table), batch)

@@ -27,12 +27,16 @@ ENTRY_AMOUNTS = (Decimal("0.25"), Decimal("0.50"), Decimal("0.75"), Decimal("1.0
 CATEGORY_WEIGHTS = (("classical", 5), ("social", 3), ("experiential", 2))
 USER_COLS = ("username", "name", "nip", "unit_id", "golongan", "employment_type", "active", "created_at", "email")
 ENTRY_COLS = ("id", "user_id", "nip", "year", "occurred_on", "kind", "category", "title", "organiser", "jp",
-              "international", "source_type", "source_id", "recorded_at", "prev_hash", "hash")
+              "international", "source_type", "source_id", "recorded_at", "prev_hash", "hash", "hash_version")
 GOLONGAN = ("II/a", "II/c", "III/a", "III/b", "III/c", "III/d", "IV/a", "IV/b")
 
 
+#: The generator holds the ledger key, as the app does: its entries are keyed (app/ledger/seal.py).
+KEYED = 2
+
+
 def entry_hash(values: dict) -> str:
-    """The ledger's own canonical hash (app.ledger.chain), so `flask ledger verify` passes."""
+    """The ledger's own canonical keyed hash (app.ledger.chain), so `flask ledger verify` passes."""
     from app.ledger.chain import entry_hash as ledger_hash
 
     return ledger_hash(values)
@@ -126,7 +130,7 @@ def generate(app, *, employees: int = 50_000, entries_per_employee: int = 40, ye
                               source_id=next_id, recorded_at=now, prev_hash=prev)
                 h = entry_hash(values)
                 yield (next_id, user_id, user_nip, year, on, "course", values["category"], values["title"],
-                       "BPSDM", jp, False, "manual", next_id, now, prev, h)
+                       "BPSDM", jp, False, "manual", next_id, now, prev, h, KEYED)
                 prev = h
                 next_id += 1
 

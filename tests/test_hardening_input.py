@@ -175,11 +175,11 @@ def test_nan_in_planned_jp_rules_and_costs_is_a_form_error(app, org, client, log
     for value in ("NaN", "sNaN", "Infinity", "-inf"):
         resp = client.post("/rencana/2026/kegiatan", data={"kind": "other", "title": "Magang", "planned_jp": value})
         assert resp.status_code == 302, value
-        assert "NaN" in client.get(resp.headers["Location"]).get_data(as_text=True), value
+        assert "angka" in client.get(resp.headers["Location"]).get_data(as_text=True), value  # "not a number"
         page = client.post(f"/jp/aturan/{rule.code}", data={"name": rule.name, "category": rule.category,
                                                             "unit": "per_day", "jp_national": value,
                                                             "jp_international": "8", "active": "y"})
-        assert page.status_code in (200, 400) and "NaN" in page.get_data(as_text=True), value
+        assert page.status_code in (200, 400) and "angka" in page.get_data(as_text=True), value
         cost = client.post("/kebutuhan-pelatihan/biaya", data={"course_id": course.id, "cost": value})
         assert cost.status_code < 500, value
         assert db.session.get(Course, course.id) is not None
@@ -267,3 +267,65 @@ def test_json_is_small_forms_moderate_uploads_only_for_people_signed_in(app, org
     # a long lesson still fits a plain form (2 MB per field)
     form = client.post("/akun", data={"name": "x" * (1024 * 1024)})
     assert form.status_code != 413
+
+
+# --- finding 9: course.yaml cannot expand itself ----------------------------------------------------
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_aliases_and_anchors_are_refused_before_expansion(app, org, client, auth, tmp_path):
+    import time
+
+    from app.courses.package import PackageRefused, import_package
+    from tests.courses_fixtures import COURSE_YAML, package_files, zip_package
+
+    bomb = COURSE_YAML + _alias_bomb()
+    started = time.monotonic()
+    with pytest.raises(PackageRefused) as exc:
+        import_package(zip_package(package_files(**{"course.yaml": bomb})), org.instructor)
+    assert time.monotonic() - started < 5
+    [problem] = exc.value.details
+    assert problem["file"] == "course.yaml" and "alias" in problem["message"]
+    assert problem["line"] == len(COURSE_YAML.splitlines()) + 1  # the first anchor
+    # a harmless-looking anchor is refused too: the manifest is plain data
+    merged = COURSE_YAML + "defaults: &d {required: true}\nother:\n  <<: *d\n"
+    with pytest.raises(PackageRefused):
+        import_package(zip_package(package_files(**{"course.yaml": merged})), org.instructor)
+    # through the API: a 4xx with the reason, quickly
+    resp = client.post("/api/v1/courses/import", headers=auth(org.instructor),
+                       data={"file": (io.BytesIO(zip_package(package_files(**{"course.yaml": bomb}))), "p.zip")},
+                       content_type="multipart/form-data")
+    assert 400 <= resp.status_code < 500 and "alias" in str(resp.get_json()["error"])
+
+
+def test_a_chunked_body_without_length_is_cut_off_at_the_limit(app):
+    """Without Content-Length (chunked, behind a server that terminates the stream) Werkzeug reads
+    at most the limit: the rest is never read, and the cut body is refused as bad input."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    sent = {"bytes": 0}
+
+    class Counting(io.BytesIO):
+        def read(self, *args):
+            chunk = super().read(*args)
+            sent["bytes"] += len(chunk)
+            return chunk
+
+        def readinto(self, b):
+            n = super().readinto(b)
+            sent["bytes"] += n or 0
+            return n
+
+    body = Counting(b'{"username": "' + b"a" * (8 * 1024 * 1024) + b'", "password": "x"}')
+    environ = EnvironBuilder("/api/v1/auth/token", method="POST", input_stream=body,
+                             content_type="application/json").get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input_terminated"] = True
+    _it, status, _headers = run_wsgi_app(app, environ)
+    assert status.startswith(("400", "413"))
+    assert sent["bytes"] <= app.config["MAX_JSON_BODY"] + 64 * 1024

@@ -127,5 +127,86 @@ def users_create(username, roles, password, name, nip, unit) -> None:
     click.echo(f"Pengguna {user.username} dibuat dengan peran {', '.join(user.role_names)}.")
 
 
+@click.group("units")
+def units_group() -> None:
+    """The organisation: instansi > unit kerja > sub-units (the first day, scripted)."""
+
+
+def _unit_arg(key: str):
+    from sqlalchemy import select
+
+    from app.accounts.models import Unit
+    from app.inputs import is_digits
+
+    unit = db.session.get(Unit, int(key)) if is_digits(key) and len(key) < 10 else \
+        db.session.scalar(select(Unit).where(Unit.code == key))
+    if unit is None:
+        raise click.ClickException(f"Unit tidak ditemukan: {key}")
+    return unit
+
+
+def _run(change):
+    try:
+        result = change()
+        db.session.commit()
+    except LenteraError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    return result
+
+
+@units_group.command("list")
+@with_appcontext
+def units_list() -> None:
+    """Every unit, top down: id, code, kind and name (indented by depth)."""
+    from sqlalchemy import select
+
+    from app.accounts.models import Unit
+
+    for unit in db.session.scalars(select(Unit).order_by(Unit.path)):
+        depth = unit.path.strip("/").count("/")
+        click.echo(f"{unit.id:>6}  {unit.code or '-':<14} {unit.kind:<9} {'  ' * depth}{unit.name}")
+
+
+@units_group.command("create")
+@click.argument("name")
+@click.option("--parent", help="Id or code of the parent unit; without it, a new instansi.")
+@click.option("--code", help="A short unique code (e.g. DISKOMINFO).")
+@with_appcontext
+def units_create(name, parent, code) -> None:
+    """Add a unit (an instansi when --parent is left out)."""
+    parent_unit = _unit_arg(parent) if parent else None
+    unit = _run(lambda: ops.create_unit(name, parent_unit, code=(code or "").strip() or None))
+    click.echo(f"Unit {unit.id} dibuat: {unit.name} ({unit.kind}).")
+
+
+@units_group.command("rename")
+@click.argument("unit")
+@click.argument("name")
+@click.option("--code", help="A new code; an empty string removes it.")
+@with_appcontext
+def units_rename(unit, name, code) -> None:
+    """Rename a unit (id or code), and optionally re-code it."""
+    target = _unit_arg(unit)
+    _run(lambda: ops.update_unit(target, name=name, code=code))
+    click.echo(f"Unit {target.id} sekarang: {target.name}.")
+
+
+@units_group.command("move")
+@click.argument("unit")
+@click.option("--parent", help="Id or code of the new parent.")
+@click.option("--top", is_flag=True, help="Move to the top (the unit becomes an instansi).")
+@with_appcontext
+def units_move(unit, parent, top) -> None:
+    """Move a unit, with everything below it, under another parent (or to the top)."""
+    if bool(parent) == bool(top):
+        raise click.ClickException("Sebutkan salah satu: --parent ID atau --top.")
+    target = _unit_arg(unit)
+    new_parent = None if top else _unit_arg(parent)
+    _run(lambda: ops.update_unit(target, parent=new_parent))
+    click.echo(f"Unit {target.id} dipindah: {target.path}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_group)
+    app.cli.add_command(units_group)

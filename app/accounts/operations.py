@@ -26,7 +26,7 @@ from app.accounts.models import (
     utcnow,
 )
 from app.accounts.nip import InvalidNIP, validate_nip
-from app.accounts.queries import Reach, find_unit_by_name, rights_within, user_by_nip, user_by_username
+from app.accounts.queries import find_unit_by_name, Reach, rights_within, user_by_nip, user_by_username
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
@@ -71,7 +71,12 @@ def update_unit(unit: Unit, *, name: str | None = None, code: str | None = None,
             raise Conflict(_("Unit dengan nama \u201c%(name)s\u201d sudah ada di tingkat ini.", name=name))
         unit.name = name
     if code is not None:
-        unit.code = code.strip() or None
+        code = code.strip() or None
+        if code and db.session.scalar(select(Unit.id).where(Unit.code == code, Unit.id != unit.id)):
+            raise Conflict(_("Kode unit %(code)s sudah dipakai.", code=code))
+        if code and len(code) > 50:
+            raise RuleViolation(_("Kode unit paling panjang 50 karakter."))
+        unit.code = code
     if head is not False:
         unit.head = head or None
     if jp_target is not False:
@@ -87,8 +92,43 @@ def update_unit(unit: Unit, *, name: str | None = None, code: str | None = None,
         # Rewrite the whole subtree's paths in one statement.
         for u in db.session.scalars(select(Unit).where(Unit.path.startswith(old_path, autoescape=True))):
             u.path = new_path + u.path[len(old_path):]
+            # the kind follows the depth: a unit moved to the top is an instansi, and so on below
+            u.kind = ("instansi", "unit")[depth] if (depth := u.path.strip("/").count("/")) < 2 else "subunit"
     db.session.flush()
     return unit
+
+
+def _check_unit_place(r: Reach, parent: Unit | None) -> None:
+    """Where an admin may put a unit: under a unit in reach; at the top (a new instansi) only with
+    organisation-wide reach."""
+    if parent is None and not r.everything:
+        raise Forbidden(_("Hanya admin seluruh organisasi yang dapat membuat atau memindahkan instansi teratas."),
+                        code="organisation_wide_only")
+    if parent is not None and not r.covers_unit(parent):
+        raise Forbidden(_("Unit induk di luar jangkauan Anda."))
+
+
+def create_unit_by(actor: User, name: str, parent: Unit | None, code: str | None = None) -> Unit:
+    """An administrator adds a unit within their reach (the API, the CLI and the page alike)."""
+    from app.accounts.queries import reach
+
+    _check_unit_place(reach(actor, ("admin",)), parent)
+    if code is not None and len(code.strip()) > 50:
+        raise RuleViolation(_("Kode unit paling panjang 50 karakter."))
+    return create_unit(name, parent, code=(code or "").strip() or None)
+
+
+def change_unit_by(actor: User, unit: Unit, *, name: str | None = None, code: str | None = None,
+                   parent: Unit | None | bool = False) -> Unit:
+    """An administrator renames, re-codes or moves a unit within their reach."""
+    from app.accounts.queries import reach
+
+    r = reach(actor, ("admin",))
+    if not r.covers_unit(unit):
+        raise Forbidden(_("Unit ini di luar jangkauan Anda."))
+    if parent is not False:
+        _check_unit_place(r, parent if isinstance(parent, Unit) else None)
+    return update_unit(unit, name=name, code=code, parent=parent)
 
 
 def delete_unit(unit: Unit) -> None:

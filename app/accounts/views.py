@@ -285,7 +285,7 @@ def units():
         if parent is None and not r.everything:
             abort(403)
         try:
-            unit = ops.create_unit(form.name.data, parent, code=form.code.data or None)
+            unit = ops.create_unit_by(current_user, form.name.data, parent, code=form.code.data or None)
             db.session.commit()
         except LenteraError as exc:
             form.name.errors.append(exc.message)
@@ -313,8 +313,8 @@ def unit_edit(unit_id: int):
         try:
             if target and not is_digits(target):
                 raise RuleViolation(_("Target JP harus bilangan bulat."))
-            ops.update_unit(unit, name=form.name.data, code=form.code.data or "", parent=parent, head=head,
-                            jp_target=int(target) if target else None)
+            ops.change_unit_by(current_user, unit, name=form.name.data, code=form.code.data or "", parent=parent)
+            ops.update_unit(unit, head=head, jp_target=int(target) if target else None)
             db.session.commit()
         except LenteraError as exc:
             db.session.rollback()

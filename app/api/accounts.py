@@ -6,14 +6,14 @@ from datetime import UTC
 
 from flask import request
 from flask_babel import gettext as _
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
 from app.accounts import operations as ops
 from app.accounts import queries as accounts_q
 from app.accounts.models import Unit, User
 from app.accounts.queries import people_query, reach
-from app.api.core import paginate, route, user_ctx
+from app.api.core import PageQuery, paginate, route, user_ctx
 from app.errors import BadInput, Forbidden, NotFound
 from app.extensions import db
 from app.inputs import is_digits
@@ -156,3 +156,110 @@ def employees(params: EmployeeListParams):
     if params.active is not None:
         stmt = stmt.where(User.active.is_(params.active))
     return paginate(stmt, employee_dict)
+
+
+# --- the organisation: units ----------------------------------------------------------------------
+# A fresh installation is set up from a script: list, create, rename and move units, through the
+# same operations as the organisation page (and `flask units …`).
+
+class UnitOut(BaseModel):
+    id: int
+    name: str
+    code: str | None
+    parent_id: int | None
+    path: str = Field(description="the ids from the top, e.g. /1/4/9/ (a prefix selects a subtree)")
+    kind: str = Field(description="instansi, unit or subunit")
+    label: str = Field(description="the names from the top, e.g. Pemerintah Provinsi › Dinas A")
+
+
+class UnitPage(BaseModel):
+    items: list[UnitOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class UnitListParams(PageQuery):
+    parent: str | None = Field(None, description="unit id or code: only the units below it (whole subtree)")
+    q: str | None = Field(None, max_length=100, description="part of the name or the code")
+
+
+class UnitIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=50)
+    parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                  description="empty: a new instansi (organisation-wide admin only)")
+
+
+class UnitPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=50, description="empty string: remove the code")
+    parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                  description="move under this unit; null: to the top (organisation-wide admin)")
+    model_config = ConfigDict(extra="forbid")
+
+
+def unit_dict(unit: Unit, names: dict[int, str] | None = None) -> dict:
+    if names is None:
+        ids = [int(i) for i in unit.path.strip("/").split("/") if i]
+        names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    label = " › ".join(names.get(int(i), "?") for i in unit.path.strip("/").split("/") if i)
+    return {"id": unit.id, "name": unit.name, "code": unit.code, "parent_id": unit.parent_id, "path": unit.path,
+            "kind": unit.kind, "label": label}
+
+
+def _unit(key: str | int) -> Unit:
+    key = str(key).strip()
+    unit = db.session.get(Unit, int(key)) if is_digits(key) and len(key) < 10 else \
+        db.session.scalar(select(Unit).where(Unit.code == key))
+    if unit is None:
+        raise NotFound(_("Unit %(u)s tidak ditemukan.", u=key), code="unit_not_found")
+    return unit
+
+
+@route("/units", summary="The units in the caller's reach, top down, paged", tag="accounts", roles=("admin",),
+       query=UnitListParams, response=UnitPage)
+def units_list(params: UnitListParams):
+    r = reach(user_ctx(), ("admin",))
+    stmt = select(Unit).order_by(Unit.path)
+    if not r.everything:
+        stmt = stmt.where(r.unit_filter(Unit.path))
+    if params.parent:
+        parent = _unit(params.parent)
+        if not r.covers_unit(parent):
+            raise Forbidden(_("Unit ini di luar jangkauan Anda."))
+        stmt = stmt.where(Unit.path.startswith(parent.path, autoescape=True), Unit.id != parent.id)
+    if params.q and params.q.strip():
+        like = f"%{params.q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Unit.name).like(like), func.lower(Unit.code).like(like)))
+    names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    return paginate(stmt, lambda u: unit_dict(u, names))
+
+
+@route("/units/<int:unit_id>", summary="One unit", tag="accounts", roles=("admin",), response=UnitOut)
+def unit_get(unit_id: int):
+    unit = _unit(unit_id)
+    if not reach(user_ctx(), ("admin",)).covers_unit(unit):
+        raise Forbidden(_("Unit ini di luar jangkauan Anda."))
+    return unit_dict(unit)
+
+
+@route("/units", "POST", summary="Add a unit under a unit in reach (a new instansi: organisation-wide admin)",
+       tag="accounts", roles=("admin",), body=UnitIn, response=UnitOut, status=201)
+def units_create(body: UnitIn):
+    parent = _unit(body.parent_id) if body.parent_id is not None else None
+    unit = ops.create_unit_by(user_ctx(), body.name, parent, code=body.code)
+    db.session.commit()
+    return unit_dict(unit), 201
+
+
+@route("/units/<int:unit_id>", "PATCH", summary="Rename, re-code or move a unit (with its whole subtree)",
+       tag="accounts", roles=("admin",), body=UnitPatch, response=UnitOut)
+def units_change(unit_id: int, body: UnitPatch):
+    unit = _unit(unit_id)
+    parent: Unit | None | bool = False
+    if "parent_id" in body.model_fields_set:
+        parent = _unit(body.parent_id) if body.parent_id is not None else None
+    ops.change_unit_by(user_ctx(), unit, name=body.name, code=body.code, parent=parent)
+    db.session.commit()
+    return unit_dict(unit)

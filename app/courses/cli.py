@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from app.accounts.queries import user_by_username
 from app.courses.operations import enrol, get_enrolment
-from app.courses.package import import_package
+from app.courses.package import import_package, load_manifest
 from app.courses.queries import course_by_code
 from app.errors import LenteraError
 from app.extensions import db
@@ -50,11 +50,9 @@ def package_dirs() -> list[Path]:
 def seed_demo() -> None:
     """Import every package in content/ whose course is not there yet, and enrol `peserta` in
     LITDIG-01. Idempotent: a second run changes nothing (`content import` updates a course on purpose)."""
-    import yaml
-
     owner = user_by_username("instruktur")
     for path in package_dirs():
-        code = (yaml.safe_load((path / "course.yaml").read_text(encoding="utf-8")) or {}).get("code")
+        code = (load_manifest((path / "course.yaml").read_text(encoding="utf-8")) or {}).get("code")
         if code and course_by_code(code) is not None:
             continue
         import_package(path, owner)

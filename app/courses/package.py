@@ -228,7 +228,25 @@ def open_package(source: str | os.PathLike | bytes) -> FolderReader | ZipReader:
 # --- course.yaml with line numbers ---------------------------------------------------------------------
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """SafeLoader that also refuses anchors and aliases (`&a`, `*a`, `<<: *a`).
+
+    A course.yaml has no use for them, and a few lines of nested aliases ("billion laughs")
+    expand to gigabytes while the import holds the database's write lock. They are refused
+    while the document is composed, before anything is expanded, with the line they are on.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, _("anchor (&) dan alias (*) YAML tidak diizinkan di course.yaml; tulis nilainya langsung"),
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_manifest(text: str) -> Any:
+    """course.yaml as data, with `__line__` on every mapping (anchors and aliases refused)."""
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict:
@@ -282,7 +300,7 @@ def check_package(reader) -> PackagePlan:
         problems.add(MANIFEST, None, _("Berkas course.yaml tidak ada di akar paket."))
         problems.raise_if_any()
     try:
-        raw = yaml.load(reader.read_text(MANIFEST), Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = load_manifest(reader.read_text(MANIFEST))
     except UnicodeDecodeError:
         problems.add(MANIFEST, None, _("course.yaml harus ditulis dalam UTF-8."))
         problems.raise_if_any()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.ledger import seal
 from app.ledger.models import GENESIS_HASH, LedgerChainHead, LedgerEntry
 
 #: The columns covered by the hash, in a fixed order. `id` is not among them (it is assigned by
@@ -50,8 +51,15 @@ def canonical(values: dict[str, Any]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def entry_hash(values: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(values)).hexdigest()
+def entry_hash(values: dict[str, Any], version: int | None = None, key: bytes | None = None) -> str:
+    """The entry's hash: HMAC-SHA256 under the ledger key (version 2, every entry recorded since the
+    key exists), or plain SHA-256 (version 1, entries recorded before). See app/ledger/seal.py."""
+    version = version or values.get("hash_version") or seal.KEYED
+    if version == seal.UNKEYED:
+        return hashlib.sha256(canonical(values)).hexdigest()
+    key = key or seal.key(create=True)
+    assert key is not None
+    return seal.mac(key, canonical(values))
 
 
 def lock_head() -> LedgerChainHead:
@@ -69,9 +77,12 @@ def lock_head() -> LedgerChainHead:
 
 def append(head: LedgerChainHead, entry: LedgerEntry) -> LedgerEntry:
     """Chain `entry` after the head (the caller holds the lock from `lock_head()`) and insert it."""
+    key = seal.key(create=True)
+    seal.mark_keyed(head.last_entry_id)  # once: every entry after the current head carries a MAC
     entry.prev_hash = head.last_hash
+    entry.hash_version = seal.KEYED
     values = {name: getattr(entry, name) for name in HASHED_FIELDS}
-    entry.hash = entry_hash(values)
+    entry.hash = entry_hash(values, seal.KEYED, key)
     db.session.add(entry)
     db.session.flush()
     head.last_entry_id = entry.id
@@ -94,30 +105,69 @@ class VerifyResult:
 
 
 def verify(batch: int = 5000) -> VerifyResult:
-    """Recompute the chain over every entry in id order, streaming `batch` rows at a time."""
+    """Recompute the chain over every entry in id order, streaming `batch` rows at a time, and hold
+    it against the signed checkpoints kept outside the database (app/ledger/seal.py)."""
     head = db.session.execute(select(LedgerChainHead.last_entry_id, LedgerChainHead.last_hash,
                                      LedgerChainHead.entries).where(LedgerChainHead.id == 1)).first()
-    columns = [LedgerEntry.id] + [getattr(LedgerEntry, name) for name in HASHED_FIELDS] + [LedgerEntry.hash]
+    key = seal.key(create=False)
+    checkpoints: list[seal.Checkpoint] = []
+    for raw in seal.read_checkpoints():
+        cp = seal.valid_checkpoint(raw, key) if key is not None else None
+        if cp is None:  # forged, altered, or signed with a key we do not hold
+            return VerifyResult(False, 0, raw.get("last_entry_id"), "checkpoint_signature")
+        checkpoints.append(cp)
+    keyed_after = min((cp.last_entry_id or 0 for cp in checkpoints if cp.kind == "keyed"), default=None)
+    sealed = {cp.last_entry_id: cp for cp in checkpoints if cp.kind == "head" and cp.last_entry_id is not None}
+    columns = [LedgerEntry.id] + [getattr(LedgerEntry, name) for name in HASHED_FIELDS] + \
+        [LedgerEntry.hash, LedgerEntry.hash_version]
     stmt = select(*columns).order_by(LedgerEntry.id)
     if head is not None and head.last_entry_id is not None:
         stmt = stmt.where(LedgerEntry.id <= head.last_entry_id)  # appends after we started are not ours to judge
     prev = GENESIS_HASH
     checked = 0
     last_id = None
+    keyed_seen = False
+    found: set[int] = set()
     result = db.session.execute(stmt.execution_options(yield_per=batch, stream_results=True))
     try:
         for row in result:
             values = row._asdict()
             checked += 1
+            entry_id, version = values["id"], values["hash_version"]
             if values["prev_hash"] != prev:
-                return VerifyResult(False, checked, values["id"], "prev_hash")
-            if entry_hash(values) != values["hash"]:
-                return VerifyResult(False, checked, values["id"], "hash")
+                return VerifyResult(False, checked, entry_id, "prev_hash")
+            if version == seal.KEYED:
+                if key is None:
+                    return VerifyResult(False, checked, entry_id, "key_missing")
+                keyed_seen = True
+            elif version == seal.UNKEYED:
+                # an unkeyed entry after a keyed one, or after the recorded switch, was rewritten
+                if keyed_seen or (keyed_after is not None and entry_id > keyed_after):
+                    return VerifyResult(False, checked, entry_id, "downgrade")
+            else:
+                return VerifyResult(False, checked, entry_id, "hash_version")
+            if entry_hash(values, version, key) != values["hash"]:
+                return VerifyResult(False, checked, entry_id, "hash")
+            if entry_id in sealed and sealed[entry_id].last_hash != values["hash"]:
+                return VerifyResult(False, checked, entry_id, "checkpoint")
+            found.add(entry_id)
             prev = values["hash"]
-            last_id = values["id"]
+            last_id = entry_id
     finally:
         result.close()
     if head is not None and (head.last_entry_id != last_id or (last_id is not None and head.last_hash != prev)):
         # The head remembers the last entry: a deleted tail (or a forged head) shows here.
         return VerifyResult(False, checked, head.last_entry_id or last_id, "head")
+    missing = sorted(i for i in sealed if i not in found)
+    if missing:  # a sealed entry is gone: the tail was cut off together with the head row
+        return VerifyResult(False, checked, missing[0], "checkpoint")
     return VerifyResult(True, checked)
+
+
+def checkpoint() -> seal.Checkpoint | None:
+    """Seal the current head outside the database (after a successful verify)."""
+    head = db.session.execute(select(LedgerChainHead.last_entry_id, LedgerChainHead.last_hash,
+                                     LedgerChainHead.entries).where(LedgerChainHead.id == 1)).first()
+    if head is None or head.last_entry_id is None:
+        return None
+    return seal.write_checkpoint("head", head.last_entry_id, head.last_hash, head.entries)

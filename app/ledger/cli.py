@@ -20,15 +20,33 @@ def ledger_group() -> None:
 @with_appcontext
 def verify_command() -> None:
     """Recompute the hash chain; exit 0 when intact, 1 and the first bad entry otherwise."""
-    from app.ledger.chain import verify
+    from app.ledger.chain import checkpoint, verify
 
     result = verify()
     if result.ok:
-        click.echo(f"OK: {result.entries_checked} entri, rantai hash utuh.")
+        sealed = checkpoint()  # what is intact now is sealed outside the database
+        click.echo(f"OK: {result.entries_checked} entri, rantai hash utuh."
+                   + (f" Titik periksa #{sealed.last_entry_id} ditandatangani." if sealed else ""))
         return
     click.echo(f"RUSAK: entri #{result.first_bad_entry} tidak cocok ({result.problem}); "
                f"{result.entries_checked} entri diperiksa.", err=True)
     sys.exit(1)
+
+
+@ledger_group.command("checkpoint")
+@with_appcontext
+def checkpoint_command() -> None:
+    """Verify the chain and seal its head outside the database (run daily from cron); exit 1 when broken."""
+    from app.ledger.chain import checkpoint, verify
+
+    result = verify()
+    if not result.ok:
+        click.echo(f"RUSAK: entri #{result.first_bad_entry} tidak cocok ({result.problem}); titik periksa tidak "
+                   "dibuat.", err=True)
+        sys.exit(1)
+    sealed = checkpoint()
+    click.echo(f"Titik periksa: entri #{sealed.last_entry_id}, {sealed.entries} entri, {sealed.at}." if sealed
+               else "Buku besar masih kosong: tidak ada yang perlu ditandai.")
 
 
 def register(app: Flask) -> None:
