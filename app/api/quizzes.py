@@ -45,6 +45,11 @@ class ChoiceOut(BaseModel):
     text: str
 
 
+class GapOut(BaseModel):
+    id: str
+    choices: list[ChoiceOut]
+
+
 class AttemptQuestionOut(BaseModel):
     id: int
     type: str
@@ -52,6 +57,7 @@ class AttemptQuestionOut(BaseModel):
     mark: float
     choices: list[ChoiceOut]
     stems: list[ChoiceOut] | None = None
+    gaps: list[GapOut] | None = None
     multiple: bool = False
     response: Any = None
 
@@ -93,8 +99,10 @@ def attempt_dict(attempt: Attempt) -> dict:
     qs = []
     for item in queries.attempt_questions(attempt):
         q = {k: item[k] for k in ("id", "type", "text", "mark", "choices", "multiple", "response")}
-        if item["type"] == "matching":
+        if "stems" in item:
             q["stems"] = item["stems"]
+        if "parts" in item:  # the text's gaps ([[n]] in `text`), each with what it offers
+            q["gaps"] = [{"id": p["gap"], "choices": p["options"]} for p in item["parts"] if "gap" in p]
         qs.append(q)
     return {"id": attempt.id, "quiz_id": attempt.quiz_id, "number": attempt.number, "state": attempt.state,
             "started_at": iso(attempt.started_at), "deadline": iso(attempt.deadline), "questions": qs}

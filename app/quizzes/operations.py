@@ -127,7 +127,8 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     if not qtypes.known(qtype):
         raise RuleViolation(_("Jenis soal tidak dikenal."), code="invalid_question")
     kind = qtypes.get(qtype)
-    problems = kind.validate(data)
+    data, problems = kind.with_text(text or "", data)
+    problems = problems + kind.validate(data)
     if not sanitize(text):
         problems.insert(0, _("Teks soal wajib diisi."))
     default_mark = kind.default_mark(default_mark) if default_mark is not None else None

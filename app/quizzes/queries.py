@@ -93,6 +93,10 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             by_stem = {s["id"]: s for s in stems}
             item["stems"] = [by_stem[s] for s in entry.get("stems", []) if s in by_stem]
         item.update(kind.item(q.data, entry))
+        item["shape"] = kind.response_shape
+        parts = kind.attempt_text(q.text, q.data, entry)
+        if parts is not None:
+            item["parts"] = parts
         ans = answers.get(q.id)
         item["response"] = ans.response if ans else None
         if with_answers:

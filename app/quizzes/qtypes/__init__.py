@@ -43,8 +43,10 @@ def names() -> tuple[str, ...]:
 def _load() -> None:
     # import order = the order types are offered in the bank's "new question" menu
     from app.quizzes.qtypes import (  # noqa: F401
+        ddwtos,
         description,
         essay,
+        gapselect,
         matching,
         multichoice,
         numerical,
@@ -52,7 +54,7 @@ def _load() -> None:
         truefalse,
     )
 
-    for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, description):
+    for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, gapselect, ddwtos, description):
         register(module.TYPE)
 
 

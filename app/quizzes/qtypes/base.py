@@ -162,7 +162,14 @@ class QuestionType:
     manual = False  # True: a person marks it (essay)
     xml_names: tuple[str, ...] = ()  # other `type=` values Moodle XML uses for it (e.g. "match")
 
+    response_shape = "value"  # "map": the response is {part id: value}, one per [data-stem] field
+
     # --- the data ---------------------------------------------------------------------------------
+    def with_text(self, text: str, data: dict) -> tuple[dict, list[str]]:
+        """The data completed from the question's text (e.g. the gaps written in it), and what is
+        wrong between the two; called before `validate` whenever a question is saved or read."""
+        return data, []
+
     def validate(self, data: dict) -> list[str]:
         """What is wrong with a question's data (empty = fine); Indonesian sentences."""
         return []
@@ -189,6 +196,11 @@ class QuestionType:
     def item(self, data: dict, entry: dict) -> dict:
         """Extra fields the attempt page and API show for this question."""
         return {}
+
+    def attempt_text(self, text: str, data: dict, entry: dict) -> list[dict] | None:
+        """The question text cut into parts with fields inside it ([{"html"}, {"gap", …}]), for
+        types whose answers sit in the text (gaps, cloze); None for the others."""
+        return None
 
     def check_response(self, data: dict, response: Any) -> Any:
         """The response in its canonical form, or BadResponse. None (cleared) is always accepted."""

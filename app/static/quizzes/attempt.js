@@ -37,9 +37,9 @@
       var tf = fs.querySelector('input[name="' + name + '"]:checked');
       return tf ? tf.value === "true" : null;
     }
-    if (type === "matching") {
+    if (fs.dataset.shape === "map") {  // matching, gaps, cloze: one field per part
       var out = {};
-      fs.querySelectorAll("select[data-stem]").forEach(function (s) { if (s.value) out[s.dataset.stem] = s.value; });
+      fs.querySelectorAll("[data-stem]").forEach(function (s) { if (s.value) out[s.dataset.stem] = s.value; });
       return out;
     }
     var el = fs.querySelector('[name="' + name + '"]');
@@ -56,8 +56,11 @@
       fs.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = list.indexOf(i.value) >= 0; });
     } else if (type === "truefalse") {
       fs.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = value !== null && i.value === String(value); });
-    } else if (type === "matching") {
-      fs.querySelectorAll("select[data-stem]").forEach(function (s) { s.value = (value && value[s.dataset.stem]) || ""; });
+    } else if (fs.dataset.shape === "map") {
+      fs.querySelectorAll("[data-stem]").forEach(function (s) {
+        s.value = (value && value[s.dataset.stem]) || "";
+        s.dispatchEvent(new CustomEvent("lentera:restored", { bubbles: true }));
+      });
     } else {
       var el = fs.querySelector('[name="' + name + '"]');
       if (el) el.value = value === null || value === undefined ? "" : value;

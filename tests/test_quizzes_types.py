@@ -1,0 +1,158 @@
+"""The newer question types, each end to end: Moodle XML in, the editor, the attempt page (phone
+first, without JavaScript too), grading, review, export."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.extensions import db
+from app.quizzes import operations as ops
+from app.quizzes.grading import check_response, grade
+from app.quizzes.models import Attempt, Question
+from app.quizzes.moodle_xml import export_moodle_xml, parse_moodle_xml
+from tests.factories import enrol_all, make_course
+
+GAPS_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+  <question type="gapselect">
+    <name><text>Pilih kata</text></name>
+    <questiontext format="html"><text><![CDATA[<p>ASN adalah [[1]] publik dan [[2]] negara.</p>]]></text></questiontext>
+    <defaultgrade>2</defaultgrade>
+    <shuffleanswers>1</shuffleanswers>
+    <correctfeedback format="html"><text>Semua tepat.</text></correctfeedback>
+    <selectoption><text>pelayan</text><group>1</group></selectoption>
+    <selectoption><text>perekat</text><group>2</group></selectoption>
+    <selectoption><text>penguasa</text><group>1</group></selectoption>
+    <selectoption><text>pemecah</text><group>2</group></selectoption>
+  </question>
+  <question type="ddwtos">
+    <name><text>Seret kata</text></name>
+    <questiontext format="html"><text><![CDATA[<p>[[1]] + [[1]] = [[2]]</p>]]></text></questiontext>
+    <shuffleanswers>0</shuffleanswers>
+    <dragbox><text>satu</text><group>1</group><infinite/></dragbox>
+    <dragbox><text>dua</text><group>1</group></dragbox>
+    <dragbox><text>tiga</text><group>1</group></dragbox>
+  </question>
+</quiz>
+"""
+
+
+def _gap_quiz(owner, *learners):
+    course = make_course(owner, activities=[{"type": "quiz", "title": "Kuis celah"}])
+    report = ops.import_bank(course, GAPS_XML, "xml", category="Celah")
+    assert report.skipped == [] and len(report.questions) == 2
+    quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
+    ops.update_quiz(quiz, pass_percent=50, shuffle_choices=False)
+    ops.set_slots(quiz, question_ids=[q.id for q in report.questions])
+    enrol_all(course, *learners)
+    db.session.commit()
+    return quiz, {q.name: q for q in report.questions}
+
+
+def test_gap_types_read_grade_and_round_trip():
+    r = parse_moodle_xml(GAPS_XML)
+    assert r.problems == []
+    gs, dd = r.questions
+    assert gs.type == "gapselect" and gs.data["gaps"] == ["1", "2"]
+    assert [(c["text"], c["group"]) for c in gs.data["choices"]] == [("pelayan", 1), ("perekat", 2), ("penguasa", 1),
+                                                                      ("pemecah", 2)]
+    assert dd.type == "ddwtos" and dd.data["gaps"] == ["1", "1", "2"] and dd.data["choices"][0]["infinite"] is True
+    full = grade("gapselect", gs.data, check_response("gapselect", gs.data, {"1": "1", "2": "2"}))
+    assert full.fraction == 1 and full.feedback == "Semua tepat."
+    assert grade("gapselect", gs.data, {"1": "3", "2": "2"}).fraction == 0.5
+    assert grade("ddwtos", dd.data, {"1": "1", "2": "1", "3": "2"}).fraction == 1
+    with pytest.raises(ValueError):
+        check_response("gapselect", gs.data, {"1": "99"})
+
+    class Q:
+        def __init__(self, pq):
+            self.type, self.name, self.text, self.data = pq.type, pq.name, pq.text, pq.data
+            self.general_feedback, self.default_mark, self.idnumber, self.tags = "", pq.default_mark, None, []
+
+    back = parse_moodle_xml(export_moodle_xml([("Celah", Q(q)) for q in r.questions]))
+    assert [(q.type, q.text, q.data) for q in back.questions] == [(q.type, q.text, q.data) for q in r.questions]
+
+
+def test_gap_without_its_choice_is_refused_with_the_gap_named():
+    bad = GAPS_XML.replace(b"[[2]] negara", b"[[7]] negara")
+    r = parse_moodle_xml(bad)
+    assert [q.name for q in r.questions] == ["Seret kata"]
+    assert "[[7]]" in r.problems[0].message and r.problems[0].element == "quiz/question[1]"
+
+
+def test_gaps_through_the_api_and_the_no_javascript_page(client, org, auth, login):
+    quiz, qs = _gap_quiz(org.instructor, org.learner_a1)
+    h = auth(org.learner_a1)
+    started = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=h).json
+    gs = next(q for q in started["questions"] if q["type"] == "gapselect")
+    assert [g["id"] for g in gs["gaps"]] == ["1", "2"]
+    assert {c["text"] for c in gs["gaps"][0]["choices"]} == {"pelayan", "penguasa"}  # its group only
+    aid = started["id"]
+    ok = client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}", json={"response": {"1": "1", "2": "4"}},
+                    headers=h)
+    assert ok.status_code == 200
+    bad = client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}", json={"response": ["1"]}, headers=h)
+    assert bad.status_code == 400
+    login(org.learner_a1)
+    page = client.get(f"/percobaan/{aid}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "[[1]]" not in body
+    dd = qs["Seret kata"].id
+    assert f'name="q-{dd}-1"' in body and f'name="q-{dd}-3"' in body and 'data-tiles' in body
+    # the form without JavaScript: the selects are the answer
+    posted = client.post(f"/percobaan/{aid}", data={f"present-{dd}": "1", f"q-{dd}-1": "1", f"q-{dd}-2": "1",
+                                                   f"q-{dd}-3": "2", "go": "submit"})
+    assert posted.status_code in (302, 303)
+    attempt = db.session.get(Attempt, aid)
+    db.session.refresh(attempt)
+    assert attempt.state == "finished" and attempt.score == 2.0  # 1 of 2 (half of 2) + 1 of 1
+    review = client.get(f"/percobaan/{aid}/tinjau").get_data(as_text=True)
+    assert "1: satu; 2: satu; 3: dua" in review
+
+
+def test_gap_editor_saves_and_refuses_a_missing_choice(client, org, login):
+    course = make_course(org.instructor)
+    db.session.commit()
+    login(org.instructor)
+    url = f"/kursus/{course.id}/bank-soal/baru/gapselect"
+    assert client.get(url).status_code == 200
+    form = {"text": "Ibukota [[1]] adalah [[2]].", "default_mark": "1", "rows": "3", "shuffle": "1",
+            "c0_text": "Jabar", "c0_group": "1", "c1_text": "Bandung", "c1_group": "2", "c2_text": "Bogor", "c2_group": "2"}
+    assert client.post(url, data=form).status_code == 302
+    q = db.session.scalar(select(Question).where(Question.type == "gapselect"))
+    assert q.data["gaps"] == ["1", "2"] and len(q.data["choices"]) == 3
+    wrong = client.post(url, data={**form, "text": "Ibukota [[4]]."})
+    assert wrong.status_code == 422 and "[[4]]" in wrong.get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_drag_and_drop_into_text_by_tapping_on_a_phone(live_server, page, browser_login):
+    with live_server.app.app_context():
+        peserta = db.session.scalar(select(User).where(User.username == "peserta"))
+        quiz, qs = _gap_quiz(None, peserta)
+        qid, quiz_id = qs["Seret kata"].id, quiz.id
+        db.session.remove()
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login("peserta")
+    page.goto(f"/kuis/{quiz_id}")
+    page.click("text=Mulai kuis")
+    page.wait_for_url("**/percobaan/*")
+    fs = f"#soal-{qid}"
+    gaps = page.locator(f"{fs} .dd-gap")
+    assert gaps.count() == 3
+    page.click(f"{fs} .dd-tile:has-text('satu')")
+    with page.expect_response(lambda r: f"/answers/{qid}" in r.url and r.request.method == "PUT") as saved:
+        gaps.nth(0).click()
+    assert saved.value.status == 200
+    assert gaps.nth(0).inner_text() == "satu"
+    # the keyboard: focus a tile, Enter, then focus a gap, Enter
+    page.focus(f"{fs} .dd-tile:has-text('dua')")
+    page.keyboard.press("Enter")
+    gaps.nth(2).focus()
+    with page.expect_response(lambda r: f"/answers/{qid}" in r.url):
+        page.keyboard.press("Enter")
+    assert gaps.nth(2).inner_text() == "dua"
+    page.reload()
+    assert page.locator(f"{fs} .dd-gap").nth(2).inner_text() == "dua"
