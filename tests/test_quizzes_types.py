@@ -156,3 +156,54 @@ def test_drag_and_drop_into_text_by_tapping_on_a_phone(live_server, page, browse
     assert gaps.nth(2).inner_text() == "dua"
     page.reload()
     assert page.locator(f"{fs} .dd-gap").nth(2).inner_text() == "dua"
+
+
+ORDERING_XML = b"""<quiz><question type="ordering">
+  <name><text>Urut</text></name>
+  <questiontext format="html"><text>Urutkan tahap pengadaan.</text></questiontext>
+  <layouttype>VERTICAL</layouttype><selecttype>ALL</selecttype><selectcount>0</selectcount>
+  <gradingtype>RELATIVE_NEXT_EXCLUDE_LAST</gradingtype>
+  <answer fraction="1" format="moodle_auto_format"><text>Rencana</text></answer>
+  <answer fraction="2" format="moodle_auto_format"><text>Persiapan</text></answer>
+  <answer fraction="3" format="moodle_auto_format"><text>Pemilihan</text></answer>
+  <answer fraction="4" format="moodle_auto_format"><text>Kontrak</text></answer>
+</question></quiz>"""
+
+
+def test_ordering_reads_and_grades_as_moodle():
+    q = parse_moodle_xml(ORDERING_XML).questions[0]
+    data = q.data
+    assert [i["text"] for i in data["items"]] == ["Rencana", "Persiapan", "Pemilihan", "Kontrak"]
+    assert data["grading"] == "RELATIVE_NEXT_EXCLUDE_LAST"
+    # the page sends places: {item: position}
+    assert check_response("ordering", data, {"1": "1", "2": "2", "3": "3", "4": "4"}) == ["1", "2", "3", "4"]
+    assert grade("ordering", data, ["1", "2", "4", "3"]).fraction == pytest.approx(1 / 3)  # 1→2 only
+    for how, expected in (("ALL_OR_NOTHING", 0), ("ABSOLUTE_POSITION", 0.5), ("LONGEST_ORDERED_SUBSET", 0.75),
+                          ("LONGEST_CONTIGUOUS_SUBSET", 0.5), ("RELATIVE_NEXT_INCLUDE_LAST", 0.25)):
+        assert grade("ordering", {**data, "grading": how}, ["1", "2", "4", "3"]).fraction == pytest.approx(expected), how
+    assert grade("ordering", data, ["1", "2", "3", "4"]).fraction == 1
+    with pytest.raises(ValueError):
+        check_response("ordering", data, ["1", "1", "2", "3"])
+    unsupported = parse_moodle_xml(ORDERING_XML.replace(b"RELATIVE_NEXT_EXCLUDE_LAST", b"RELATIVE_TO_NOWHERE"))
+    assert "RELATIVE_TO_NOWHERE" in unsupported.problems[0].message
+
+
+def test_ordering_attempt_page_without_javascript(client, org, login):
+    course = make_course(org.instructor, activities=[{"type": "quiz", "title": "Kuis urut"}])
+    report = ops.import_bank(course, ORDERING_XML, "xml")
+    quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
+    ops.set_slots(quiz, question_ids=[q.id for q in report.questions])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    attempt = ops.start_attempt(quiz, org.learner_a1)
+    db.session.commit()
+    qid = report.questions[0].id
+    assert attempt.layout[0]["choices"] != ["1", "2", "3", "4"]  # never shown already in order
+    login(org.learner_a1)
+    body = client.get(f"/percobaan/{attempt.id}").get_data(as_text=True)
+    assert f'name="q-{qid}-1"' in body
+    client.post(f"/percobaan/{attempt.id}", data={f"present-{qid}": "1", f"q-{qid}-1": "1", f"q-{qid}-2": "2",
+                                                 f"q-{qid}-3": "3", f"q-{qid}-4": "4", "go": "submit"})
+    db.session.refresh(attempt)
+    assert attempt.state == "finished" and attempt.score == 1.0
+    assert "Rencana → Persiapan → Pemilihan → Kontrak" in client.get(f"/percobaan/{attempt.id}/tinjau").get_data(as_text=True)

@@ -50,11 +50,13 @@ def _load() -> None:
         matching,
         multichoice,
         numerical,
+        ordering,
         shortanswer,
         truefalse,
     )
 
-    for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, gapselect, ddwtos, description):
+    for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, gapselect, ddwtos, ordering,
+                   description):
         register(module.TYPE)
 
 
