@@ -55,14 +55,18 @@ def test_gap_types_read_grade_and_round_trip():
     r = parse_moodle_xml(GAPS_XML)
     assert r.problems == []
     gs, dd = r.questions
-    assert gs.type == "gapselect" and gs.data["gaps"] == ["1", "2"]
+    ids = [c["id"] for c in gs.data["choices"]]
+    assert gs.type == "gapselect" and gs.data["gaps"] == ids[:2] and len(set(ids)) == 4
+    assert not set(ids) & {"1", "2", "3", "4"}  # opaque: an option's value does not name its gap
     assert [(c["text"], c["group"]) for c in gs.data["choices"]] == [("pelayan", 1), ("perekat", 2), ("penguasa", 1),
                                                                       ("pemecah", 2)]
-    assert dd.type == "ddwtos" and dd.data["gaps"] == ["1", "1", "2"] and dd.data["choices"][0]["infinite"] is True
-    full = grade("gapselect", gs.data, check_response("gapselect", gs.data, {"1": "1", "2": "2"}))
+    dids = [c["id"] for c in dd.data["choices"]]
+    assert dd.type == "ddwtos" and dd.data["gaps"] == [dids[0], dids[0], dids[1]]
+    assert dd.data["choices"][0]["infinite"] is True
+    full = grade("gapselect", gs.data, check_response("gapselect", gs.data, {"1": ids[0], "2": ids[1]}))
     assert full.fraction == 1 and full.feedback == "Semua tepat."
-    assert grade("gapselect", gs.data, {"1": "3", "2": "2"}).fraction == 0.5
-    assert grade("ddwtos", dd.data, {"1": "1", "2": "1", "3": "2"}).fraction == 1
+    assert grade("gapselect", gs.data, {"1": ids[2], "2": ids[1]}).fraction == 0.5
+    assert grade("ddwtos", dd.data, {"1": dids[0], "2": dids[0], "3": dids[1]}).fraction == 1
     with pytest.raises(ValueError):
         check_response("gapselect", gs.data, {"1": "99"})
 
@@ -72,7 +76,13 @@ def test_gap_types_read_grade_and_round_trip():
             self.general_feedback, self.default_mark, self.idnumber, self.tags = "", pq.default_mark, None, []
 
     back = parse_moodle_xml(export_moodle_xml([("Celah", Q(q)) for q in r.questions]))
-    assert [(q.type, q.text, q.data) for q in back.questions] == [(q.type, q.text, q.data) for q in r.questions]
+
+    def shape(q):  # the same questions; the choices' opaque ids are new on every import
+        places = {c["id"]: n for n, c in enumerate(q.data["choices"])}
+        return (q.type, q.text, [(c["text"], c["group"], c.get("infinite")) for c in q.data["choices"]],
+                [places[g] for g in q.data["gaps"]], q.data.get("feedback"), q.data["shuffle"])
+
+    assert [shape(q) for q in back.questions] == [shape(q) for q in r.questions]
 
 
 def test_gap_without_its_choice_is_refused_with_the_gap_named():
@@ -90,8 +100,10 @@ def test_gaps_through_the_api_and_the_no_javascript_page(client, org, auth, logi
     assert [g["id"] for g in gs["gaps"]] == ["1", "2"]
     assert {c["text"] for c in gs["gaps"][0]["choices"]} == {"pelayan", "penguasa"}  # its group only
     aid = started["id"]
-    ok = client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}", json={"response": {"1": "1", "2": "4"}},
-                    headers=h)
+    gids = [c["id"] for c in qs["Pilih kata"].data["choices"]]
+    assert gs["text"] == "<p>ASN adalah [[1]] publik dan [[2]] negara.</p>"
+    ok = client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}",
+                    json={"response": {"1": gids[0], "2": gids[3]}}, headers=h)
     assert ok.status_code == 200
     bad = client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}", json={"response": ["1"]}, headers=h)
     assert bad.status_code == 400
@@ -102,8 +114,9 @@ def test_gaps_through_the_api_and_the_no_javascript_page(client, org, auth, logi
     dd = qs["Seret kata"].id
     assert f'name="q-{dd}-1"' in body and f'name="q-{dd}-3"' in body and 'data-tiles' in body
     # the form without JavaScript: the selects are the answer
-    posted = client.post(f"/percobaan/{aid}", data={f"present-{dd}": "1", f"q-{dd}-1": "1", f"q-{dd}-2": "1",
-                                                   f"q-{dd}-3": "2", "go": "submit"})
+    dids = [c["id"] for c in qs["Seret kata"].data["choices"]]
+    posted = client.post(f"/percobaan/{aid}", data={f"present-{dd}": "1", f"q-{dd}-1": dids[0], f"q-{dd}-2": dids[0],
+                                                   f"q-{dd}-3": dids[1], "go": "submit"})
     assert posted.status_code in (302, 303)
     attempt = db.session.get(Attempt, aid)
     db.session.refresh(attempt)
@@ -122,7 +135,13 @@ def test_gap_editor_saves_and_refuses_a_missing_choice(client, org, login):
             "c0_text": "Jabar", "c0_group": "1", "c1_text": "Bandung", "c1_group": "2", "c2_text": "Bogor", "c2_group": "2"}
     assert client.post(url, data=form).status_code == 302
     q = db.session.scalar(select(Question).where(Question.type == "gapselect"))
-    assert q.data["gaps"] == ["1", "2"] and len(q.data["choices"]) == 3
+    assert q.data["gaps"] == [c["id"] for c in q.data["choices"][:2]] and len(q.data["choices"]) == 3
+    # saved again from the editor, the choices keep their ids (answers given earlier still point right)
+    edit = {**form, **{f"c{i}_id": c["id"] for i, c in enumerate(q.data["choices"])}}
+    before = [c["id"] for c in q.data["choices"]]
+    assert client.post(f"/bank-soal/soal/{q.id}", data=edit).status_code == 302
+    db.session.refresh(q)
+    assert [c["id"] for c in q.data["choices"]] == before
     wrong = client.post(url, data={**form, "text": "Ibukota [[4]]."})
     assert wrong.status_code == 422 and "[[4]]" in wrong.get_data(as_text=True)
 

@@ -97,6 +97,9 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
         parts = kind.attempt_text(q.text, q.data, entry)
         if parts is not None:
             item["parts"] = parts
+            # the text with its fields as [[1]], [[2]]… by place: what the author wrote inside
+            # them (a choice number, a cloze answer) is never shown to the learner
+            item["text"] = "".join(p["html"] if "html" in p else f"[[{p['gap']}]]" for p in parts)
         ans = answers.get(q.id)
         item["response"] = ans.response if ans else None
         if with_answers:

@@ -107,8 +107,8 @@ def category_action(course_id: int, category_id: int):
 
 def _question_editor(course: Course, qtype: str, question: Question | None):
     form = QuestionForm(obj=question)
-    if question is not None and request.method == "GET":
-        form.category.data = question.category.path
+    if question is not None and (request.method == "GET" or not isinstance(form.category.data, str)):
+        form.category.data = question.category.path  # the path, never the category object itself
     data = question.data if question else {}
     errors: list[str] = []
     if request.method == "POST":

@@ -1,8 +1,12 @@
 """Select missing words (Moodle's gapselect): the text holds gaps `[[1]]`, `[[2]]`…; gap `[[n]]`
 is rightly filled with choice n, and offers every choice of choice n's group.
 
-data: {"shuffle": bool, "choices": [{"id": "1", "text": str, "group": 1}],
+data: {"shuffle": bool, "choices": [{"id": "a1b2c3", "text": str, "group": 1}],
+       "gaps": [choice id rightly in the 1st gap, …] (from the text, on save),
        "feedback": {"correct", "partial", "incorrect"}: html (optional)}
+Choice ids are opaque and stable (kept through edits): `[[n]]` names the n-th choice by its
+place in the list, so a choice's id must not say which gap it belongs to, or the page's option
+values would give the answer away.
 Response: {gap number ("1" = the first gap in the text): choice id}. Each right gap earns an
 equal share, as in Moodle.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -33,6 +38,10 @@ from app.quizzes.qtypes.base import (
 GAP = re.compile(r"\[\[(\d+)\]\]")
 
 
+def new_id() -> str:
+    return secrets.token_hex(3)
+
+
 def gaps_of(text: str) -> list[str]:
     """The choice numbers of the gaps, in the order they appear in the text."""
     return GAP.findall(text or "")
@@ -45,14 +54,14 @@ class GapSelect(QuestionType):
     response_shape = "map"
 
     def with_text(self, text: str, data: dict) -> tuple[dict, list[str]]:
-        ids = {c["id"] for c in data.get("choices", [])}
+        choices = data.get("choices", [])
         gaps = gaps_of(text)
         if not gaps:
             return data, [str(_l("Tulis sedikitnya satu celah [[1]] di teks soal."))]
-        missing = sorted({g for g in gaps if g not in ids}, key=int)
+        missing = sorted({g for g in gaps if not 1 <= int(g) <= len(choices)}, key=int)
         if missing:
             return data, [str(_l("Celah [[%(n)s]] tidak punya pilihan nomor itu.", n=", ".join(missing)))]
-        return {**data, "gaps": gaps}, []
+        return {**data, "gaps": [choices[int(g) - 1]["id"] for g in gaps]}, []
 
     def validate(self, data: dict) -> list[str]:
         if not data.get("choices"):
@@ -90,9 +99,11 @@ class GapSelect(QuestionType):
         ordered = [by_id[i] for i in order if i in by_id] or list(by_id.values())
         out: list[dict] = []
         pos = 0
+        choices = data.get("choices", [])
         for n, m in enumerate(GAP.finditer(text or ""), 1):
             out.append({"html": text[pos:m.start()]})
-            group = by_id.get(m.group(1), {}).get("group", 1)
+            k = int(m.group(1))
+            group = choices[k - 1].get("group", 1) if 1 <= k <= len(choices) else 1
             out.append({"gap": str(n), "options": [{"id": c["id"], "text": c["text"]} for c in ordered
                                                    if c.get("group", 1) == group]})
             pos = m.end()
@@ -159,7 +170,7 @@ class GapSelect(QuestionType):
             except ValueError:
                 errors.append(f"Grup '{form.get(f'c{i}_group')}' bukan angka.")
                 group = 1
-            choice = {"id": str(len(choices) + 1), "text": text, "group": group}
+            choice = {"id": form.get(f"c{i}_id", "").strip() or new_id(), "text": text, "group": group}
             if form.get(f"c{i}_infinite"):
                 choice["infinite"] = True
             choices.append(choice)
@@ -179,7 +190,7 @@ class GapSelect(QuestionType):
                 group = int(text_of(opt, "group").strip() or 1)
             except ValueError:
                 raise XmlProblem(opt, f"{path}/{self.element}[{i}]/group", "Grup pilihan bukan angka.") from None
-            choice = {"id": str(i), "text": text, "group": group}
+            choice = {"id": new_id(), "text": text, "group": group}
             if opt.find("infinite") is not None:
                 choice["infinite"] = True
             choices.append(choice)
