@@ -226,3 +226,83 @@ def test_ordering_attempt_page_without_javascript(client, org, login):
     db.session.refresh(attempt)
     assert attempt.state == "finished" and attempt.score == 1.0
     assert "Rencana → Persiapan → Pemilihan → Kontrak" in client.get(f"/percobaan/{attempt.id}/tinjau").get_data(as_text=True)
+
+
+CLOZE_XML = b"""<quiz><question type="cloze">
+  <name><text>Cloze</text></name>
+  <questiontext format="html"><text><![CDATA[<p>Ibukota {1:SHORTANSWER:=Jakarta#Tepat~%50%DKI#Hampir} ;
+  pi = {2:NUMERICAL:=3.14:0.01~*#Bukan} ; ASN adalah {1:MULTICHOICE_S:=pelayan#Ya~penguasa} ;
+  pilih {1:MULTIRESPONSE:%50%a~%50%b~%-100%c\\~d}</p>]]></text></questiontext>
+  <generalfeedback format="html"><text></text></generalfeedback>
+  <defaultgrade>5</defaultgrade>
+</question></quiz>"""
+
+
+def test_cloze_reads_grades_and_exports_its_fields():
+    r = parse_moodle_xml(CLOZE_XML)
+    assert r.problems == []
+    q = r.questions[0]
+    assert q.type == "multianswer" and "{#1}" in q.text and "Jakarta" not in q.text
+    subs = q.data["subs"]
+    assert [(s["kind"], s["weight"]) for s in subs] == [("shortanswer", 1), ("numerical", 2), ("multichoice", 1),
+                                                        ("multiresponse", 1)]
+    assert subs[3]["answers"][2]["text"] == "c~d" and subs[2]["shuffle"] is True
+    right = {"1": "jakarta", "2": "3,141", "3": "1", "4": ["1", "2"]}
+    assert grade("multianswer", q.data, check_response("multianswer", q.data, right)).fraction == 1
+    half = grade("multianswer", q.data, {"1": "DKI", "2": "9", "3": "1", "4": ["1"]})
+    assert half.fraction == pytest.approx((0.5 + 0 + 1 + 0.5) / 5) and "Bukan" in half.feedback
+    with pytest.raises(ValueError):
+        check_response("multianswer", q.data, {"9": "x"})
+
+    class Q:
+        type, name, text, data, general_feedback, default_mark, idnumber, tags = (
+            q.type, q.name, q.text, q.data, "", 5.0, None, [])
+
+    xml = export_moodle_xml([("Cloze", Q())])
+    assert b"{1:SHORTANSWER:=Jakarta#Tepat~%50%DKI#Hampir}" in xml and b'type="multianswer"' in xml
+    assert [(x.text, x.data) for x in parse_moodle_xml(xml).questions] == [(q.text, q.data)]
+    bad = parse_moodle_xml(CLOZE_XML.replace(b"=3.14:0.01", b"=tiga"))
+    assert bad.questions == [] and "bukan angka" in bad.problems[0].message
+
+
+def test_cloze_attempt_without_javascript_and_the_editor(client, org, login):
+    course = make_course(org.instructor, activities=[{"type": "quiz", "title": "Kuis cloze"}])
+    report = ops.import_bank(course, CLOZE_XML, "xml")
+    quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
+    ops.update_quiz(quiz, shuffle_choices=False)
+    ops.set_slots(quiz, question_ids=[q.id for q in report.questions])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    qid = report.questions[0].id
+    attempt = ops.start_attempt(quiz, org.learner_a1)
+    db.session.commit()
+    login(org.learner_a1)
+    body = client.get(f"/percobaan/{attempt.id}").get_data(as_text=True)
+    assert "Jakarta" not in body and f'name="q-{qid}-1"' in body and "multiple" in body
+    client.post(f"/percobaan/{attempt.id}", data={f"present-{qid}": "1", f"q-{qid}-1": "Jakarta", f"q-{qid}-2": "3.14",
+                                                 f"q-{qid}-3": "1", f"q-{qid}-4": ["1", "2"], "go": "submit"})
+    db.session.refresh(attempt)
+    assert attempt.state == "finished" and attempt.score == 5.0
+    client.post("/keluar")
+    login(org.instructor)
+    page = client.get(f"/bank-soal/soal/{qid}").get_data(as_text=True)
+    assert "{1:SHORTANSWER:=Jakarta#Tepat~%50%DKI#Hampir}" in page  # edited in Moodle's syntax
+    new = client.post(f"/kursus/{course.id}/bank-soal/baru/multianswer",
+                      data={"text": "Dua tambah dua = {2:NUMERICAL:=4}", "default_mark": "1"})
+    assert new.status_code == 302
+    saved = db.session.scalar(select(Question).where(Question.course_id == course.id, Question.id != qid))
+    assert saved.text == "Dua tambah dua = {#1}" and saved.data["subs"][0]["answers"][0]["value"] == 4.0
+
+
+def test_every_registered_type_has_its_editor_and_attempt_templates(client, org, login, app):
+    from app.quizzes import qtypes
+
+    course = make_course(org.instructor)
+    db.session.commit()
+    login(org.instructor)
+    for kind in qtypes.all_types():
+        resp = client.get(f"/kursus/{course.id}/bank-soal/baru/{kind.name}")
+        assert resp.status_code == 200, kind.name
+        app.jinja_env.get_template(f"quizzes/qtypes/{kind.name}.html")
+    bank = client.get(f"/kursus/{course.id}/bank-soal").get_data(as_text=True)
+    assert all(f"/bank-soal/baru/{k.name}" in bank for k in qtypes.all_types())

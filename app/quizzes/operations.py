@@ -127,6 +127,9 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     if not qtypes.known(qtype):
         raise RuleViolation(_("Jenis soal tidak dikenal."), code="invalid_question")
     kind = qtypes.get(qtype)
+    if "_text" in data:  # a type that rewrote its text (cloze: fields → {#n})
+        data = dict(data)
+        text = data.pop("_text")
     data, problems = kind.with_text(text or "", data)
     problems = problems + kind.validate(data)
     if not sanitize(text):

@@ -18,7 +18,7 @@ from app.courses.models import Activity, Course
 from app.errors import Conflict, LenteraError, RuleViolation
 from app.extensions import db
 from app.quizzes import operations as ops
-from app.quizzes import queries
+from app.quizzes import qtypes, queries
 from app.quizzes.forms import (
     TYPE_LABELS,
     CategoryForm,
@@ -109,6 +109,8 @@ def _question_editor(course: Course, qtype: str, question: Question | None):
     form = QuestionForm(obj=question)
     if question is not None and (request.method == "GET" or not isinstance(form.category.data, str)):
         form.category.data = question.category.path  # the path, never the category object itself
+    if question is not None and request.method == "GET":
+        form.text.data = qtypes.get(qtype).editor_text(question.text, question.data)
     data = question.data if question else {}
     errors: list[str] = []
     if request.method == "POST":

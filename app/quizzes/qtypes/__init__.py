@@ -43,6 +43,7 @@ def names() -> tuple[str, ...]:
 def _load() -> None:
     # import order = the order types are offered in the bank's "new question" menu
     from app.quizzes.qtypes import (  # noqa: F401
+        cloze,
         ddwtos,
         description,
         essay,
@@ -56,7 +57,7 @@ def _load() -> None:
     )
 
     for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, gapselect, ddwtos, ordering,
-                   description):
+                   cloze, description):
         register(module.TYPE)
 
 

@@ -229,7 +229,14 @@ class QuestionType:
 
     # --- the editor -------------------------------------------------------------------------------
     def from_form(self, form, existing: dict) -> tuple[dict, list[str]]:
+        """The data from the editor. A type whose fields live in the text (cloze) may return the
+        text to store as data["_text"]."""
         return dict(existing), []
+
+    def editor_text(self, text: str, data: dict) -> str:
+        """The text as its author writes it (and as Moodle XML carries it): cloze puts its fields
+        back in Moodle's syntax; the others show the text as stored."""
+        return text
 
     # --- formats ----------------------------------------------------------------------------------
     def read_xml(self, el, path: str) -> dict:

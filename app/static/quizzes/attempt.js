@@ -39,7 +39,12 @@
     }
     if (fs.dataset.shape === "map") {  // matching, gaps, cloze: one field per part
       var out = {};
-      fs.querySelectorAll("[data-stem]").forEach(function (s) { if (s.value) out[s.dataset.stem] = s.value; });
+      fs.querySelectorAll("[data-stem]").forEach(function (s) {
+        if (s.multiple) {
+          var picked = Array.prototype.filter.call(s.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
+          if (picked.length) out[s.dataset.stem] = picked;
+        } else if (s.value) out[s.dataset.stem] = s.value;
+      });
       return out;
     }
     var el = fs.querySelector('[name="' + name + '"]');
@@ -58,7 +63,9 @@
       fs.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = value !== null && i.value === String(value); });
     } else if (fs.dataset.shape === "map") {
       fs.querySelectorAll("[data-stem]").forEach(function (s) {
-        s.value = (value && value[s.dataset.stem]) || "";
+        var v = (value && value[s.dataset.stem]) || "";
+        if (s.multiple) Array.prototype.forEach.call(s.options, function (o) { o.selected = v.indexOf(o.value) >= 0; });
+        else s.value = v;
         s.dispatchEvent(new CustomEvent("lentera:restored", { bubbles: true }));
       });
     } else {
