@@ -20,7 +20,7 @@ from app.quizzes.gift import export_gift
 from app.quizzes.models import Attempt, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a 10,000-question bank; above 512 KB it is imported by a job
 
 
 class SkippedOut(BaseModel):
@@ -33,6 +33,26 @@ class ImportOut(BaseModel):
     imported: int
     category: str
     skipped: list[SkippedOut] = []
+
+
+class ImportJobOut(BaseModel):
+    job_id: int
+    state: str
+    progress: int
+    message: str | None = None
+    status_url: str
+    result: ImportOut | None = None
+    problems: list[SkippedOut] = []
+
+
+def job_dict(course: Course, job) -> dict:
+    result = job.result or {}
+    out = {"job_id": job.id, "state": job.state, "progress": job.progress, "message": job.message,
+           "status_url": f"/api/v1/courses/{course.id}/questions/imports/{job.id}",
+           "problems": result.get("problems", [])}
+    if job.state == "done":
+        out["result"] = {k: result.get(k) for k in ("imported", "category", "skipped")}
+    return out
 
 
 class ImportQuery(BaseModel):
@@ -128,7 +148,8 @@ def managed_course(course_id: int) -> Course:
        summary="Impor soal GIFT (text/plain) atau Moodle XML (application/xml) ke bank soal kursus. "
                "`on_error=stop` (bawaan): satu soal salah menolak seluruh berkas; `on_error=skip`: soal yang "
                "baik disimpan, yang salah didaftar di `skipped` dengan baris/elemen dan alasannya. "
-               "Query `category` = kategori bawaan.",
+               "Query `category` = kategori bawaan. Berkas di atas 512 KB diimpor sebagai tugas latar: jawaban 202 "
+               "`{job_id, state, progress, status_url}`; hasilnya di `status_url`.",
        body_content={"text/plain": {"type": "string"}, "application/xml": {"type": "string"}})
 def import_questions(course_id: int, params: ImportQuery):
     course = managed_course(course_id)
@@ -138,9 +159,27 @@ def import_questions(course_id: int, params: ImportQuery):
     if not data.strip():
         raise BadInput(_("Badan permintaan kosong: kirim teks GIFT atau Moodle XML."), code="empty_body")
     fmt = ops.detect_format(request.content_type, None, data)
+    if ops.is_large_import(data):
+        job = ops.start_import_job(course, data, fmt, by=user_ctx(), category=params.category,
+                                   on_error=params.on_error)
+        db.session.commit()
+        return job_dict(course, job), 202
     report = ops.import_bank(course, data, fmt, category=params.category, on_error=params.on_error)
     db.session.commit()
     return report.as_dict()
+
+
+@route("/courses/<int:course_id>/questions/imports/<int:job_id>", "GET", tag="Kuis", response=ImportJobOut,
+       summary="Kemajuan impor soal besar (tugas latar): state queued|running|done|failed, progress 0–100, "
+               "dan hasilnya {imported, category, skipped} setelah selesai; masalah berkas di `problems`")
+def import_status(course_id: int, job_id: int):
+    from app.jobs.models import Job
+
+    course = managed_course(course_id)
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != ops.IMPORT_JOB or (job.payload or {}).get("course_id") != course.id:
+        raise NotFound(_("Impor tidak ditemukan."))
+    return job_dict(course, job)
 
 
 class ExportQuery(BaseModel):

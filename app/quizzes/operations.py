@@ -636,3 +636,86 @@ def review_allowed(quiz: Quiz, attempt: Attempt, *, now: datetime | None = None)
         now = now or utcnow()
         return quiz.close_at is not None and now >= quiz.close_at
     return False
+
+
+# --- large imports: a job in short transactions ---------------------------------------------------
+
+IMPORT_JOB = "quizzes.import"
+LARGE_IMPORT_BYTES = 512 * 1024  # above this a file is imported by a job, in steps
+IMPORT_STEP = 200  # questions saved (and committed) per step: each write transaction stays short
+
+
+def is_large_import(data: bytes | str) -> bool:
+    return len(data) > LARGE_IMPORT_BYTES
+
+
+def start_import_job(course: Course, data: bytes | str, fmt: str, *, by: User | None, category: str | None = None,
+                     on_error: str = "stop"):
+    """Keep the file in storage and queue its import; the job's progress is what pages show."""
+    import uuid
+
+    from app.jobs.operations import enqueue
+    from app.media.storage import get_storage
+
+    if on_error not in ON_ERROR:
+        raise BadInput(_("Pilihan on_error harus stop atau skip."), code="invalid_on_error",
+                       details=[{"field": "on_error", "message": _("stop atau skip")}])
+    key = f"quizzes/{course.id}/imports/{uuid.uuid4().hex}.{fmt}"
+    get_storage().put_bytes(key, data.encode("utf-8") if isinstance(data, str) else data)
+    return enqueue(IMPORT_JOB, {"course_id": course.id, "key": key, "fmt": fmt, "category": category,
+                                "on_error": on_error, "done": 0, "saved": []},
+                   created_by_id=by.id if by is not None else None, max_attempts=2)
+
+
+def run_import_job(job) -> dict:
+    """Parse the whole file (no database lock held), check it, then save it `IMPORT_STEP`
+    questions at a time, committing each step, so learners' writes wait a moment at most (on
+    SQLite the whole database is locked while a transaction writes). A restarted job goes on
+    from the last committed step. With on_error=stop a question refused while saving (a
+    duplicate ID number) takes back what this job saved, so the bank is as before."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from app.jobs.operations import JobFailed, report_progress
+    from app.media.storage import get_storage
+
+    p = dict(job.payload)
+    course = db.session.get(Course, p["course_id"])
+    if course is None:
+        raise JobFailed(_("Kursus sudah dihapus."))
+    result = parse_questions(get_storage().read_bytes(p["key"]), p["fmt"])
+    what = "GIFT" if p["fmt"] == "gift" else "Moodle XML"
+    if result.fatal or (result.problems and p["on_error"] == "stop"):
+        job.result = {"imported": 0, "category": "", "skipped": [],
+                      "problems": [x.as_detail() for x in result.problems]}
+        db.session.commit()
+        raise JobFailed(_("Berkas %(f)s ditolak: %(n)d masalah ditemukan, tidak ada soal yang disimpan.",
+                          f=what, n=len(result.problems)))
+    parsed = result.questions
+    skipped = [x.as_detail() for x in result.problems]
+    default = clean_category_path(p.get("category") or "") or DEFAULT_CATEGORY
+    total = max(1, len(parsed))
+    while p["done"] < len(parsed):
+        step = parsed[p["done"]:p["done"] + IMPORT_STEP]
+        try:
+            saved, _path, step_skipped = _save_parsed(course, step, default_category=default,
+                                                      skip=p["on_error"] == "skip")
+        except RuleViolation as exc:
+            db.session.rollback()
+            if p["saved"]:  # stop on error: what earlier steps saved goes again
+                for q in db.session.scalars(select(Question).where(Question.id.in_(p["saved"]))):
+                    db.session.delete(q)
+                db.session.commit()
+            job.result = {"imported": 0, "category": "", "skipped": [], "problems": exc.details}
+            db.session.commit()
+            raise JobFailed(exc.message) from None
+        p["done"] += len(step)
+        p["saved"] = p["saved"] + [q.id for q in saved]
+        p["skipped"] = p.get("skipped", []) + step_skipped
+        job.payload = p
+        flag_modified(job, "payload")
+        db.session.commit()  # one short transaction per step
+        report_progress(job, p["done"] * 100 // total, _("%(d)d dari %(n)d soal", d=p["done"], n=len(parsed)))
+    first = next((q.category for q in parsed if q.category), None) or default
+    get_storage().delete(p["key"])
+    return {"imported": len(p["saved"]), "category": clean_category_path(first),
+            "skipped": sorted(skipped + p.get("skipped", []), key=lambda d: d.get("line") or 0)}
