@@ -122,8 +122,11 @@ def delete_category(category: QuestionCategory) -> None:
 
 def save_question(course: Course, *, qtype: str, name: str, text: str, data: dict, category: str | None = None,
                   general_feedback: str = "", default_mark: float = 1.0, question: Question | None = None,
-                  idnumber: str | None = None, tags: list[str] | None = None) -> Question:
-    """Create (or, given `question`, update) a question after checking it with its type."""
+                  idnumber: str | None = None, tags: list[str] | None = None, flush: bool = True,
+                  categories: dict[str, QuestionCategory] | None = None) -> Question:
+    """Create (or, given `question`, update) a question after checking it with its type.
+    An import passes `flush=False` and a `categories` cache: its questions are written together,
+    a step at a time, rather than one round trip (and one category lookup) each."""
     if not qtypes.known(qtype):
         raise RuleViolation(_("Jenis soal tidak dikenal."), code="invalid_question")
     kind = qtypes.get(qtype)
@@ -146,7 +149,12 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     if problems:
         raise RuleViolation(" ".join(problems), code="invalid_question",
                             details=[{"field": "question", "message": p} for p in problems])
-    cat = ensure_category(course, category)
+    key = clean_category_path(category or "") or DEFAULT_CATEGORY
+    cat = categories.get(key) if categories is not None else None
+    if cat is None:
+        cat = ensure_category(course, category)
+        if categories is not None:
+            categories[key] = cat
     if question is None:
         question = Question(course_id=course.id, type=qtype)
         db.session.add(question)
@@ -163,7 +171,8 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     question.idnumber = idnumber
     if tags is not None:
         question.tags = sorted({t.strip()[:100] for t in tags if t and t.strip()})
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return question
 
 
@@ -261,6 +270,7 @@ def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_catego
     saved: list[Question] = []
     skipped: list[dict] = []
     first_path = None
+    categories: dict[str, QuestionCategory] = {}
     for pq in parsed:
         path = pq.category or default
         if pq.files:
@@ -269,7 +279,7 @@ def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_catego
             # a question refused by the checks writes nothing (they run before any write)
             saved.append(save_question(course, qtype=pq.type, name=pq.name, text=pq.text, data=pq.data, category=path,
                                        general_feedback=pq.general_feedback, default_mark=pq.default_mark,
-                                       idnumber=pq.idnumber, tags=pq.tags))
+                                       idnumber=pq.idnumber, tags=pq.tags, flush=False, categories=categories))
         except RuleViolation as exc:
             if not skip:
                 raise RuleViolation(exc.message, code="invalid_questions",
@@ -277,6 +287,7 @@ def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_catego
             skipped.append({"line": pq.line, "message": exc.message})
             continue
         first_path = first_path or path
+    db.session.flush()  # the whole batch in one go: ids for the caller
     return saved, clean_category_path(first_path or default), skipped
 
 
