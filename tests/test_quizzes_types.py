@@ -306,3 +306,41 @@ def test_every_registered_type_has_its_editor_and_attempt_templates(client, org,
         app.jinja_env.get_template(f"quizzes/qtypes/{kind.name}.html")
     bank = client.get(f"/kursus/{course.id}/bank-soal").get_data(as_text=True)
     assert all(f"/bank-soal/baru/{k.name}" in bank for k in qtypes.all_types())
+
+
+def test_random_shortanswer_matching_draws_per_attempt_and_keeps_the_draw(client, org, auth):
+    course = make_course(org.instructor, activities=[{"type": "quiz", "title": "Kuis acak"}])
+    gift = "\n\n".join(f"::sa{i}::Ibukota provinsi {i}?{{=Kota{i}}}" for i in range(5))
+    ops.import_bank(course, gift, "gift", category="Ibukota")
+    xml = (b'<quiz><question type="category"><category><text>$course$/top/Ibukota</text></category></question>'
+           b'<question type="randomsamatch"><name><text>Acak</text></name><questiontext><text>Jodohkan.</text>'
+           b"</questiontext><choose>3</choose><subcats>1</subcats></question></quiz>")
+    rq = ops.import_bank(course, xml, "xml").questions[0]
+    quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
+    ops.set_slots(quiz, question_ids=[rq.id])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    h = auth(org.learner_a1)
+    started = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=h).json
+    q = started["questions"][0]
+    assert q["type"] == "randomsamatch" and len(q["stems"]) == 3 and len(q["choices"]) == 3
+    attempt = db.session.get(Attempt, started["id"])
+    pairs = attempt.layout[0]["pairs"]
+    by_text = {c["text"]: c["id"] for c in q["choices"]}
+    right = {p["id"]: by_text[p["answer"]] for p in pairs}
+    assert client.put(f"/api/v1/attempts/{started['id']}/answers/{rq.id}", json={"response": right},
+                      headers=h).status_code == 200
+    result = client.post(f"/api/v1/attempts/{started['id']}/submit", headers=h).json
+    assert result["score"] == 1.0
+    # the bank changes later: the attempt keeps what it drew, and a regrade gives the same mark
+    first = db.session.get(Question, int(pairs[0]["id"]))
+    ops.save_question(course, qtype="shortanswer", name=first.name, text=first.text, question=first,
+                      data={"answers": [{"text": "Lain", "fraction": 1.0}]}, category="Ibukota")
+    assert ops.regrade(quiz) == 1
+    db.session.refresh(attempt)
+    assert attempt.score == 1.0
+    too_many = ops.import_bank(course, xml.replace(b"<choose>3", b"<choose>9"), "xml").questions[0]
+    ops.set_slots(quiz, question_ids=[too_many.id])
+    db.session.commit()
+    refused = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=h)
+    assert refused.status_code == 422 and "kurang dari 9" in refused.json["error"]["message"]

@@ -429,7 +429,22 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[Question]:
 
 
 def _layout_entry(q: Question, shuffle: bool, rng: random.Random) -> dict:
-    return {"q": q.id, "mark": q.default_mark, **qtypes.get(q.type).layout(q.data, shuffle, rng)}
+    kind = qtypes.get(q.type)
+    entry: dict = {"q": q.id, "mark": q.default_mark}
+    data = q.data
+    if kind.draws_from_bank:
+        # the attempt's own draw from the question's category (and, if asked, its subcategories)
+        ids = category_ids_under(q.category) if q.data.get("subcats", True) else [q.category_id]
+        pool = [(x.id, x.text, x.data) for x in db.session.scalars(select(Question).where(
+            Question.category_id.in_(ids), Question.type == kind.draws_from_bank).order_by(Question.id))]
+        try:
+            entry.update(kind.draw(q.data, pool, rng))
+        except ValueError as exc:
+            raise RuleViolation(_("Soal %(n)s tidak bisa disiapkan: %(m)s.", n=q.name, m=str(exc)),
+                                code="quiz_not_ready") from None
+        data = kind.attempt_data(q.data, entry)
+    entry.update(kind.layout(data, shuffle, rng))
+    return entry
 
 
 def attempts_of(quiz: Quiz, user: User) -> list[Attempt]:
@@ -515,7 +530,8 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     if question is None:
         raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
     try:
-        value = grading.check_response(question.type, question.data, response)
+        value = grading.check_response(question.type, qtypes.get(question.type).attempt_data(question.data, entry),
+                                       response)
     except grading.BadResponse as exc:
         raise BadInput(_("Jawaban tidak valid: %(m)s.", m=str(exc)), code="invalid_response",
                        details=[{"field": "response", "message": str(exc)}]) from None
@@ -564,8 +580,9 @@ def _grade(attempt: Attempt) -> None:
             continue
         if ans.graded_by_id is not None:
             continue  # marked by a person: a regrade never overrides it
+        data = qtypes.get(q.type).attempt_data(q.data, entry)
         try:
-            outcome = grading.grade(q.type, q.data, grading.check_response(q.type, q.data, ans.response))
+            outcome = grading.grade(q.type, data, grading.check_response(q.type, data, ans.response))
         except grading.BadResponse:
             outcome = grading.Outcome(0)  # the question changed so that the old response no longer fits
         if not qtypes.get(q.type).graded:

@@ -52,12 +52,13 @@ def _load() -> None:
         multichoice,
         numerical,
         ordering,
+        randomsamatch,
         shortanswer,
         truefalse,
     )
 
     for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, gapselect, ddwtos, ordering,
-                   cloze, description):
+                   cloze, randomsamatch, description):
         register(module.TYPE)
 
 

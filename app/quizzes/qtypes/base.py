@@ -189,6 +189,13 @@ class QuestionType:
     def stems(self, data: dict) -> list[dict] | None:
         return None
 
+    draws_from_bank: str | None = None  # a type whose attempt draws other questions (randomsamatch)
+
+    def attempt_data(self, data: dict, entry: dict) -> dict:
+        """The data as one attempt sees it: the question's, plus what the attempt fixed when it
+        started (questions drawn for it). Grading, checking and showing all use this."""
+        return data
+
     def layout(self, data: dict, shuffle: bool, rng: random.Random) -> dict:
         """What an attempt fixes when it starts: the order of choices (and stems)."""
         return {"choices": [c["id"] for c in self.choices(data)]}
