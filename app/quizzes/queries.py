@@ -165,8 +165,8 @@ def item_analysis(quiz: Quiz) -> dict[str, Any]:
     items = []
     for qid, per_attempt in marks.items():
         q = qs.get(qid)
-        if q is None:
-            continue
+        if q is None or not qtypes.get(q.type).graded:
+            continue  # a description has nothing to analyse
         xs = [m for m, _ in per_attempt.values()]
         max_mark = max((mm for _, mm in per_attempt.values()), default=1.0) or 1.0
         rest = [totals[aid] - m for aid, (m, _) in per_attempt.items()]
