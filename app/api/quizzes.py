@@ -219,7 +219,12 @@ def get_attempt(attempt_id: int):
 
 
 @route("/attempts/<int:attempt_id>/answers/<int:question_id>", "PUT", tag="Kuis", body=AnswerIn, response=AnswerOut,
-       summary="Simpan jawaban satu soal; setelah batas waktu atau setelah dikumpulkan → 409")
+       summary="Simpan jawaban satu soal; setelah batas waktu atau setelah dikumpulkan → 409. `response` per jenis: "
+               "multichoice id pilihan (atau daftar id); truefalse true/false; shortanswer teks; numerical angka "
+               "atau teks berisi angka dan satuan (\"2 m\"); matching dan randomsamatch {id stem: id pilihan}; "
+               "gapselect dan ddwtos {nomor celah: id pilihan}; ordering daftar id butir menurut urutan (atau "
+               "{id butir: posisi}); multianswer {nomor isian: teks | id pilihan | [id pilihan]}; essay teks; "
+               "description tidak dijawab")
 def save_answer(attempt_id: int, question_id: int, body: AnswerIn):
     answer = ops.save_answer(attempt_id, question_id, body.response, user_ctx())
     db.session.commit()
