@@ -96,3 +96,64 @@ def test_cli_on_error_skip(app, org):
     assert "1 soal diimpor" in skip.output and "3 soal dilewati" in skip.output
     assert "broken.gift:7:" in skip.output
     assert count(Question) == 1
+
+
+def _big_gift(n: int, bad_at: int | None = None) -> bytes:
+    rows = [f"::q{i}::Soal nomor {i}?{{=benar{i} ~salah{i}}}" for i in range(n)]
+    if bad_at is not None:
+        rows[bad_at] = f"::q{bad_at}::Soal rusak {{=a ~%33%b}}"
+    return ("$CATEGORY: Besar\n\n" + "\n\n".join(rows)).encode()
+
+
+def test_large_import_runs_as_a_job_in_steps_with_progress(client, org, auth, login, monkeypatch):
+    from app.jobs.operations import run_pending
+    from app.quizzes import operations as ops
+
+    monkeypatch.setattr(ops, "LARGE_IMPORT_BYTES", 1000)
+    monkeypatch.setattr(ops, "IMPORT_STEP", 7)
+    course = make_course(org.instructor)
+    db.session.commit()
+    h = {**auth(org.instructor), "Content-Type": "text/plain"}
+    resp = client.post(_url(course, "skip"), data=_big_gift(40, bad_at=12), headers=h)
+    assert resp.status_code == 202, resp.json
+    status_url = resp.json["status_url"]
+    assert resp.json["state"] == "queued" and count(Question) == 0  # nothing written in the request
+    steps = []
+    real_save = ops._save_parsed
+
+    def counting(*a, **k):
+        steps.append(len(a[1]))
+        return real_save(*a, **k)
+
+    monkeypatch.setattr(ops, "_save_parsed", counting)
+    assert run_pending(kinds=[ops.IMPORT_JOB]) == 1
+    assert steps == [7, 7, 7, 7, 7, 4]  # 39 good questions, committed 7 at a time
+    done = client.get(status_url, headers=h).json
+    assert done["state"] == "done" and done["progress"] == 100
+    assert done["result"]["imported"] == 39 and done["result"]["category"] == "Besar"
+    assert [d["line"] for d in done["result"]["skipped"]] == [27]
+    assert count(Question) == 39
+    login(org.instructor)
+    page = client.get(f"/kursus/{course.id}/bank-soal/impor/{done['job_id']}").get_data(as_text=True)
+    assert "39 soal diimpor" in page and "<tr><td>27</td>" in page
+
+
+def test_large_import_stop_on_error_saves_nothing(client, org, auth, login, monkeypatch):
+    from app.jobs.operations import run_pending
+    from app.quizzes import operations as ops
+
+    monkeypatch.setattr(ops, "LARGE_IMPORT_BYTES", 1000)
+    course = make_course(org.instructor)
+    db.session.commit()
+    login(org.instructor)
+    page = client.post(f"/kursus/{course.id}/bank-soal/impor", data={"text": _big_gift(30, bad_at=20).decode(),
+                                                                     "on_error": "stop"})
+    assert page.status_code == 302 and "/bank-soal/impor/" in page.location
+    run_pending(kinds=[ops.IMPORT_JOB])
+    shown = client.get(page.location).get_data(as_text=True)
+    assert "ditolak" in shown and "<tr><td>43</td>" in shown and count(Question) == 0
+    other = make_course(org.admin)
+    db.session.commit()
+    job_id = int(page.location.rsplit("/", 1)[1])
+    assert client.get(f"/api/v1/courses/{other.id}/questions/imports/{job_id}",
+                      headers=auth(org.admin)).status_code == 404  # another course's job is not found there

@@ -21,7 +21,7 @@ from app.quizzes.gift import export_gift
 from app.quizzes.models import Attempt, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a 10,000-question bank; above 512 KB it is imported by a job
 
 
 class SkippedOut(BaseModel):
@@ -36,6 +36,26 @@ class ImportOut(BaseModel):
     skipped: list[SkippedOut] = []
 
 
+class ImportJobOut(BaseModel):
+    job_id: int
+    state: str
+    progress: int
+    message: str | None = None
+    status_url: str
+    result: ImportOut | None = None
+    problems: list[SkippedOut] = []
+
+
+def job_dict(course: Course, job) -> dict:
+    result = job.result or {}
+    out = {"job_id": job.id, "state": job.state, "progress": job.progress, "message": job.message,
+           "status_url": f"/api/v1/courses/{course.id}/questions/imports/{job.id}",
+           "problems": result.get("problems", [])}
+    if job.state == "done":
+        out["result"] = {k: result.get(k) for k in ("imported", "category", "skipped")}
+    return out
+
+
 class ImportQuery(BaseModel):
     on_error: Literal["stop", "skip"] = "stop"
     category: str | None = None
@@ -46,6 +66,11 @@ class ChoiceOut(BaseModel):
     text: str
 
 
+class GapOut(BaseModel):
+    id: str
+    choices: list[ChoiceOut]
+
+
 class AttemptQuestionOut(BaseModel):
     id: int
     type: str
@@ -53,6 +78,7 @@ class AttemptQuestionOut(BaseModel):
     mark: float
     choices: list[ChoiceOut]
     stems: list[ChoiceOut] | None = None
+    gaps: list[GapOut] | None = None
     multiple: bool = False
     response: Any = None
 
@@ -94,8 +120,10 @@ def attempt_dict(attempt: Attempt) -> dict:
     qs = []
     for item in queries.attempt_questions(attempt):
         q = {k: item[k] for k in ("id", "type", "text", "mark", "choices", "multiple", "response")}
-        if item["type"] == "matching":
+        if "stems" in item:
             q["stems"] = item["stems"]
+        if "parts" in item:  # the text's gaps ([[n]] in `text`), each with what it offers
+            q["gaps"] = [{"id": p["gap"], "choices": p["options"]} for p in item["parts"] if "gap" in p]
         qs.append(q)
     return {"id": attempt.id, "quiz_id": attempt.quiz_id, "number": attempt.number, "state": attempt.state,
             "started_at": iso(attempt.started_at), "deadline": iso(attempt.deadline), "questions": qs}
@@ -122,7 +150,8 @@ def managed_course(course_id: int) -> Course:
        summary="Impor soal GIFT (text/plain) atau Moodle XML (application/xml) ke bank soal kursus. "
                "`on_error=stop` (bawaan): satu soal salah menolak seluruh berkas; `on_error=skip`: soal yang "
                "baik disimpan, yang salah didaftar di `skipped` dengan baris/elemen dan alasannya. "
-               "Query `category` = kategori bawaan.",
+               "Query `category` = kategori bawaan. Berkas di atas 512 KB diimpor sebagai tugas latar: jawaban 202 "
+               "`{job_id, state, progress, status_url}`; hasilnya di `status_url`.",
        body_content={"text/plain": {"type": "string"}, "application/xml": {"type": "string"}})
 def import_questions(course_id: int, params: ImportQuery):
     course = managed_course(course_id)
@@ -132,9 +161,27 @@ def import_questions(course_id: int, params: ImportQuery):
     if not data.strip():
         raise BadInput(_("Badan permintaan kosong: kirim teks GIFT atau Moodle XML."), code="empty_body")
     fmt = ops.detect_format(request.content_type, None, data)
+    if ops.is_large_import(data):
+        job = ops.start_import_job(course, data, fmt, by=user_ctx(), category=params.category,
+                                   on_error=params.on_error)
+        db.session.commit()
+        return job_dict(course, job), 202
     report = ops.import_bank(course, data, fmt, category=params.category, on_error=params.on_error)
     db.session.commit()
     return report.as_dict()
+
+
+@route("/courses/<int:course_id>/questions/imports/<int:job_id>", "GET", tag="Kuis", response=ImportJobOut,
+       summary="Kemajuan impor soal besar (tugas latar): state queued|running|done|failed, progress 0–100, "
+               "dan hasilnya {imported, category, skipped} setelah selesai; masalah berkas di `problems`")
+def import_status(course_id: int, job_id: int):
+    from app.jobs.models import Job
+
+    course = managed_course(course_id)
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != ops.IMPORT_JOB or (job.payload or {}).get("course_id") != course.id:
+        raise NotFound(_("Impor tidak ditemukan."))
+    return job_dict(course, job)
 
 
 class ExportQuery(BaseModel):
@@ -174,7 +221,12 @@ def get_attempt(attempt_id: int):
 
 
 @route("/attempts/<int:attempt_id>/answers/<int:question_id>", "PUT", tag="Kuis", body=AnswerIn, response=AnswerOut,
-       summary="Simpan jawaban satu soal; setelah batas waktu atau setelah dikumpulkan → 409")
+       summary="Simpan jawaban satu soal; setelah batas waktu atau setelah dikumpulkan → 409. `response` per jenis: "
+               "multichoice id pilihan (atau daftar id); truefalse true/false; shortanswer teks; numerical angka "
+               "atau teks berisi angka dan satuan (\"2 m\"); matching dan randomsamatch {id stem: id pilihan}; "
+               "gapselect dan ddwtos {nomor celah: id pilihan}; ordering daftar id butir menurut urutan (atau "
+               "{id butir: posisi}); multianswer {nomor isian: teks | id pilihan | [id pilihan]}; essay teks; "
+               "description tidak dijawab")
 def save_answer(attempt_id: int, question_id: int, body: AnswerIn):
     answer = ops.save_answer(attempt_id, question_id, body.response, user_ctx())
     db.session.commit()

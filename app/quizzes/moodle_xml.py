@@ -35,10 +35,10 @@ from app.quizzes.parsed import (
 from app.quizzes.qtypes.base import XmlProblem, fmt_number, leaf, sub, text_of
 
 # Moodle's own question types that Lentera does not offer yet (said as such, not as "plugin").
-MOODLE_CORE_TYPES = ("calculated", "calculatedmulti", "calculatedsimple", "ddimageortext", "ddmarker", "ddwtos",
-                     "gapselect", "multianswer", "randomsamatch", "random", "missingtype")
+MOODLE_CORE_TYPES = ("calculated", "calculatedmulti", "calculatedsimple", "ddimageortext", "ddmarker",
+                     "random", "missingtype")
 MAX_FILE_BYTES = 10 * 1024 * 1024  # one embedded file; the import's own size limit bounds the total
-_TYPE_ALIASES = {"match": "matching", "cloze": "multianswer"}
+_TYPE_ALIASES = {"match": "matching", "cloze": "multianswer"}  # Lentera's names for Moodle's
 
 
 def _parser() -> etree.XMLParser:
@@ -151,6 +151,8 @@ def _question(el, kind, path: str) -> ParsedQuestion:
     q.text_format = (el.find("questiontext").get("format", "html") if el.find("questiontext") is not None
                      else "html")
     q.data = kind.read_xml(el, path)
+    if "_text" in q.data:  # the type rewrote the text (cloze: its fields become {#n})
+        q.text = q.data.pop("_text")
     penalty = text_of(el, "penalty").strip()
     if penalty:
         try:
@@ -216,6 +218,7 @@ def export_moodle_xml(questions: list[tuple[str, object]]) -> bytes:
         kind = qtypes.get(q.type)
         el = etree.SubElement(root, "question", type="match" if q.type == "matching" else q.type)
         parts = _embed_files(el, q, q.data or {})
+        parts["text"] = kind.editor_text(parts["text"], parts["data"])
         data = parts["data"]
         sub(el, "name", q.name)
         qt = sub(el, "questiontext", parts["text"], format="html")

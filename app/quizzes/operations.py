@@ -122,12 +122,19 @@ def delete_category(category: QuestionCategory) -> None:
 
 def save_question(course: Course, *, qtype: str, name: str, text: str, data: dict, category: str | None = None,
                   general_feedback: str = "", default_mark: float = 1.0, question: Question | None = None,
-                  idnumber: str | None = None, tags: list[str] | None = None) -> Question:
-    """Create (or, given `question`, update) a question after checking it with its type."""
+                  idnumber: str | None = None, tags: list[str] | None = None, flush: bool = True,
+                  categories: dict[str, QuestionCategory] | None = None) -> Question:
+    """Create (or, given `question`, update) a question after checking it with its type.
+    An import passes `flush=False` and a `categories` cache: its questions are written together,
+    a step at a time, rather than one round trip (and one category lookup) each."""
     if not qtypes.known(qtype):
         raise RuleViolation(_("Jenis soal tidak dikenal."), code="invalid_question")
     kind = qtypes.get(qtype)
-    problems = kind.validate(data)
+    if "_text" in data:  # a type that rewrote its text (cloze: fields → {#n})
+        data = dict(data)
+        text = data.pop("_text")
+    data, problems = kind.with_text(text or "", data)
+    problems = problems + kind.validate(data)
     if not sanitize(text):
         problems.insert(0, _("Teks soal wajib diisi."))
     default_mark = kind.default_mark(default_mark) if default_mark is not None else None
@@ -142,7 +149,12 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     if problems:
         raise RuleViolation(" ".join(problems), code="invalid_question",
                             details=[{"field": "question", "message": p} for p in problems])
-    cat = ensure_category(course, category)
+    key = clean_category_path(category or "") or DEFAULT_CATEGORY
+    cat = categories.get(key) if categories is not None else None
+    if cat is None:
+        cat = ensure_category(course, category)
+        if categories is not None:
+            categories[key] = cat
     if question is None:
         question = Question(course_id=course.id, type=qtype)
         db.session.add(question)
@@ -159,7 +171,8 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     question.idnumber = idnumber
     if tags is not None:
         question.tags = sorted({t.strip()[:100] for t in tags if t and t.strip()})
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return question
 
 
@@ -257,6 +270,7 @@ def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_catego
     saved: list[Question] = []
     skipped: list[dict] = []
     first_path = None
+    categories: dict[str, QuestionCategory] = {}
     for pq in parsed:
         path = pq.category or default
         if pq.files:
@@ -265,7 +279,7 @@ def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_catego
             # a question refused by the checks writes nothing (they run before any write)
             saved.append(save_question(course, qtype=pq.type, name=pq.name, text=pq.text, data=pq.data, category=path,
                                        general_feedback=pq.general_feedback, default_mark=pq.default_mark,
-                                       idnumber=pq.idnumber, tags=pq.tags))
+                                       idnumber=pq.idnumber, tags=pq.tags, flush=False, categories=categories))
         except RuleViolation as exc:
             if not skip:
                 raise RuleViolation(exc.message, code="invalid_questions",
@@ -273,6 +287,7 @@ def _save_parsed(course: Course, parsed: list[ParsedQuestion], *, default_catego
             skipped.append({"line": pq.line, "message": exc.message})
             continue
         first_path = first_path or path
+    db.session.flush()  # the whole batch in one go: ids for the caller
     return saved, clean_category_path(first_path or default), skipped
 
 
@@ -414,7 +429,22 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[Question]:
 
 
 def _layout_entry(q: Question, shuffle: bool, rng: random.Random) -> dict:
-    return {"q": q.id, "mark": q.default_mark, **qtypes.get(q.type).layout(q.data, shuffle, rng)}
+    kind = qtypes.get(q.type)
+    entry: dict = {"q": q.id, "mark": q.default_mark}
+    data = q.data
+    if kind.draws_from_bank:
+        # the attempt's own draw from the question's category (and, if asked, its subcategories)
+        ids = category_ids_under(q.category) if q.data.get("subcats", True) else [q.category_id]
+        pool = [(x.id, x.text, x.data) for x in db.session.scalars(select(Question).where(
+            Question.category_id.in_(ids), Question.type == kind.draws_from_bank).order_by(Question.id))]
+        try:
+            entry.update(kind.draw(q.data, pool, rng))
+        except ValueError as exc:
+            raise RuleViolation(_("Soal %(n)s tidak bisa disiapkan: %(m)s.", n=q.name, m=str(exc)),
+                                code="quiz_not_ready") from None
+        data = kind.attempt_data(q.data, entry)
+    entry.update(kind.layout(data, shuffle, rng))
+    return entry
 
 
 def attempts_of(quiz: Quiz, user: User) -> list[Attempt]:
@@ -500,7 +530,8 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     if question is None:
         raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
     try:
-        value = grading.check_response(question.type, question.data, response)
+        value = grading.check_response(question.type, qtypes.get(question.type).attempt_data(question.data, entry),
+                                       response)
     except grading.BadResponse as exc:
         raise BadInput(_("Jawaban tidak valid: %(m)s.", m=str(exc)), code="invalid_response",
                        details=[{"field": "response", "message": str(exc)}]) from None
@@ -549,8 +580,9 @@ def _grade(attempt: Attempt) -> None:
             continue
         if ans.graded_by_id is not None:
             continue  # marked by a person: a regrade never overrides it
+        data = qtypes.get(q.type).attempt_data(q.data, entry)
         try:
-            outcome = grading.grade(q.type, q.data, grading.check_response(q.type, q.data, ans.response))
+            outcome = grading.grade(q.type, data, grading.check_response(q.type, data, ans.response))
         except grading.BadResponse:
             outcome = grading.Outcome(0)  # the question changed so that the old response no longer fits
         if not qtypes.get(q.type).graded:
@@ -632,3 +664,86 @@ def review_allowed(quiz: Quiz, attempt: Attempt, *, now: datetime | None = None)
         now = now or utcnow()
         return quiz.close_at is not None and now >= quiz.close_at
     return False
+
+
+# --- large imports: a job in short transactions ---------------------------------------------------
+
+IMPORT_JOB = "quizzes.import"
+LARGE_IMPORT_BYTES = 512 * 1024  # above this a file is imported by a job, in steps
+IMPORT_STEP = 200  # questions saved (and committed) per step: each write transaction stays short
+
+
+def is_large_import(data: bytes | str) -> bool:
+    return len(data) > LARGE_IMPORT_BYTES
+
+
+def start_import_job(course: Course, data: bytes | str, fmt: str, *, by: User | None, category: str | None = None,
+                     on_error: str = "stop"):
+    """Keep the file in storage and queue its import; the job's progress is what pages show."""
+    import uuid
+
+    from app.jobs.operations import enqueue
+    from app.media.storage import get_storage
+
+    if on_error not in ON_ERROR:
+        raise BadInput(_("Pilihan on_error harus stop atau skip."), code="invalid_on_error",
+                       details=[{"field": "on_error", "message": _("stop atau skip")}])
+    key = f"quizzes/{course.id}/imports/{uuid.uuid4().hex}.{fmt}"
+    get_storage().put_bytes(key, data.encode("utf-8") if isinstance(data, str) else data)
+    return enqueue(IMPORT_JOB, {"course_id": course.id, "key": key, "fmt": fmt, "category": category,
+                                "on_error": on_error, "done": 0, "saved": []},
+                   created_by_id=by.id if by is not None else None, max_attempts=2)
+
+
+def run_import_job(job) -> dict:
+    """Parse the whole file (no database lock held), check it, then save it `IMPORT_STEP`
+    questions at a time, committing each step, so learners' writes wait a moment at most (on
+    SQLite the whole database is locked while a transaction writes). A restarted job goes on
+    from the last committed step. With on_error=stop a question refused while saving (a
+    duplicate ID number) takes back what this job saved, so the bank is as before."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from app.jobs.operations import JobFailed, report_progress
+    from app.media.storage import get_storage
+
+    p = dict(job.payload)
+    course = db.session.get(Course, p["course_id"])
+    if course is None:
+        raise JobFailed(_("Kursus sudah dihapus."))
+    result = parse_questions(get_storage().read_bytes(p["key"]), p["fmt"])
+    what = "GIFT" if p["fmt"] == "gift" else "Moodle XML"
+    if result.fatal or (result.problems and p["on_error"] == "stop"):
+        job.result = {"imported": 0, "category": "", "skipped": [],
+                      "problems": [x.as_detail() for x in result.problems]}
+        db.session.commit()
+        raise JobFailed(_("Berkas %(f)s ditolak: %(n)d masalah ditemukan, tidak ada soal yang disimpan.",
+                          f=what, n=len(result.problems)))
+    parsed = result.questions
+    skipped = [x.as_detail() for x in result.problems]
+    default = clean_category_path(p.get("category") or "") or DEFAULT_CATEGORY
+    total = max(1, len(parsed))
+    while p["done"] < len(parsed):
+        step = parsed[p["done"]:p["done"] + IMPORT_STEP]
+        try:
+            saved, _path, step_skipped = _save_parsed(course, step, default_category=default,
+                                                      skip=p["on_error"] == "skip")
+        except RuleViolation as exc:
+            db.session.rollback()
+            if p["saved"]:  # stop on error: what earlier steps saved goes again
+                for q in db.session.scalars(select(Question).where(Question.id.in_(p["saved"]))):
+                    db.session.delete(q)
+                db.session.commit()
+            job.result = {"imported": 0, "category": "", "skipped": [], "problems": exc.details}
+            db.session.commit()
+            raise JobFailed(exc.message) from None
+        p["done"] += len(step)
+        p["saved"] = p["saved"] + [q.id for q in saved]
+        p["skipped"] = p.get("skipped", []) + step_skipped
+        job.payload = p
+        flag_modified(job, "payload")
+        db.session.commit()  # one short transaction per step
+        report_progress(job, p["done"] * 100 // total, _("%(d)d dari %(n)d soal", d=p["done"], n=len(parsed)))
+    first = next((q.category for q in parsed if q.category), None) or default
+    get_storage().delete(p["key"])
+    return {"imported": len(p["saved"]), "category": clean_category_path(first),
+            "skipped": sorted(skipped + p.get("skipped", []), key=lambda d: d.get("line") or 0)}

@@ -100,7 +100,11 @@ def check_types(result: ParseResult, *, element_of=None) -> ParseResult:
 
     kept = []
     for q in result.questions:
-        errors = qtypes.get(q.type).validate(q.data) if qtypes.known(q.type) else ["Jenis soal tidak dikenal."]
+        if qtypes.known(q.type):
+            q.data, errors = qtypes.get(q.type).with_text(q.text, q.data)
+            errors = errors + qtypes.get(q.type).validate(q.data)
+        else:
+            errors = ["Jenis soal tidak dikenal."]
         if errors:
             result.problems.append(ParseProblem(q.line, " ".join(errors),
                                                 element=element_of(q) if element_of else None))

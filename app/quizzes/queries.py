@@ -85,24 +85,32 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             continue
         kind = qtypes.get(q.type)
         number += kind.graded  # a description is not numbered, as in Moodle
-        by_id = {c["id"]: c for c in kind.choices(q.data)}
+        data = kind.attempt_data(q.data, entry)
+        by_id = {c["id"]: c for c in kind.choices(data)}
         item: dict[str, Any] = {
             "id": q.id, "number": number, "type": q.type, "text": q.text, "mark": entry["mark"],
             "choices": [by_id[c] for c in entry.get("choices", []) if c in by_id],
             "multiple": False, "graded": kind.graded,
         }
-        stems = kind.stems(q.data)
+        stems = kind.stems(data)
         if stems is not None:
             by_stem = {s["id"]: s for s in stems}
             item["stems"] = [by_stem[s] for s in entry.get("stems", []) if s in by_stem]
-        item.update(kind.item(q.data, entry))
+        item.update(kind.item(data, entry))
+        item["shape"] = kind.response_shape
+        parts = kind.attempt_text(q.text, data, entry)
+        if parts is not None:
+            item["parts"] = parts
+            # the text with its fields as [[1]], [[2]]… by place: what the author wrote inside
+            # them (a choice number, a cloze answer) is never shown to the learner
+            item["text"] = "".join(p["html"] if "html" in p else f"[[{p['gap']}]]" for p in parts)
         ans = answers.get(q.id)
         item["response"] = ans.response if ans else None
         if with_answers:
             fb = ""
             if ans is not None and ans.response is not None and not kind.manual:
                 try:
-                    fb = kind.grade(q.data, ans.response).feedback
+                    fb = kind.grade(data, ans.response).feedback
                 except grading.BadResponse:
                     fb = ""
             given = ""
@@ -113,7 +121,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
                     given = str(ans.response)  # a response from before the question changed
             item.update({"fraction": ans.fraction if ans else 0.0, "awarded": ans.mark if ans else 0.0,
                          "feedback": fb, "comment": ans.feedback if ans else "", "given": given,
-                         "general_feedback": q.general_feedback, "right_answer": kind.right_answer(q.data)})
+                         "general_feedback": q.general_feedback, "right_answer": kind.right_answer(data)})
         out.append(item)
     return out
 
@@ -160,8 +168,8 @@ def item_analysis(quiz: Quiz) -> dict[str, Any]:
     items = []
     for qid, per_attempt in marks.items():
         q = qs.get(qid)
-        if q is None:
-            continue
+        if q is None or not qtypes.get(q.type).graded:
+            continue  # a description has nothing to analyse
         xs = [m for m, _ in per_attempt.values()]
         max_mark = max((mm for _, mm in per_attempt.values()), default=1.0) or 1.0
         rest = [totals[aid] - m for aid, (m, _) in per_attempt.items()]

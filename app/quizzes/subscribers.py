@@ -1,8 +1,8 @@
-"""Background work of the quiz engine: closing attempts whose time ran out."""
+"""Background work of the quiz engine: closing attempts whose time ran out, large imports."""
 
 from __future__ import annotations
 
-from app.jobs.operations import periodic
+from app.jobs.operations import handler, periodic
 
 
 @periodic("quizzes.close_overdue", 60)
@@ -12,3 +12,10 @@ def close_overdue_attempts() -> dict:
     from app.quizzes.operations import close_overdue
 
     return {"closed": close_overdue()}
+
+
+@handler("quizzes.import")
+def _import_job(job):
+    from app.quizzes.operations import run_import_job
+
+    return run_import_job(job)

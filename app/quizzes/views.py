@@ -19,7 +19,7 @@ from app.errors import Conflict, LenteraError, RuleViolation
 from app.extensions import db
 from app.inputs import is_digits
 from app.quizzes import operations as ops
-from app.quizzes import queries
+from app.quizzes import qtypes, queries
 from app.quizzes.forms import (
     TYPE_LABELS,
     CategoryForm,
@@ -104,8 +104,10 @@ def category_action(course_id: int, category_id: int):
 
 def _question_editor(course: Course, qtype: str, question: Question | None):
     form = QuestionForm(obj=question)
+    if question is not None and (request.method == "GET" or not isinstance(form.category.data, str)):
+        form.category.data = question.category.path  # the path, never the category object itself
     if question is not None and request.method == "GET":
-        form.category.data = question.category.path
+        form.text.data = qtypes.get(qtype).editor_text(question.text, question.data)
     data = question.data if question else {}
     errors: list[str] = []
     if request.method == "POST":
@@ -181,6 +183,11 @@ def bank_import(course_id: int):
             status = 400
         else:
             fmt = ops.detect_format(None, upload.filename if upload and upload.filename else None, raw)
+            if ops.is_large_import(raw):
+                job = ops.start_import_job(course, raw, fmt, by=current_user, category=form.category.data,
+                                           on_error=form.on_error.data or "stop")
+                db.session.commit()
+                return redirect(url_for("quizzes.bank_import_job", course_id=course.id, job_id=job.id))
             try:
                 report = ops.import_bank(course, raw, fmt, category=form.category.data,
                                          on_error=form.on_error.data or "stop")
@@ -198,6 +205,19 @@ def bank_import(course_id: int):
                 skipped = report.skipped
     return render_template("quizzes/import.html", course=course, form=form, details=details,
                            skipped=skipped), status
+
+
+@bp.get("/kursus/<int:course_id>/bank-soal/impor/<int:job_id>")
+@login_required
+def bank_import_job(course_id: int, job_id: int):
+    """The progress of a large import (a job): the page refreshes itself until it is done."""
+    from app.jobs.models import Job
+
+    course = _course(course_id)
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != ops.IMPORT_JOB or (job.payload or {}).get("course_id") != course.id:
+        abort(404)
+    return render_template("quizzes/import_job.html", course=course, job=job, result=job.result or {})
 
 
 @bp.get("/kursus/<int:course_id>/bank-soal/berkas/<digest>/<name>")

@@ -43,16 +43,22 @@ def names() -> tuple[str, ...]:
 def _load() -> None:
     # import order = the order types are offered in the bank's "new question" menu
     from app.quizzes.qtypes import (  # noqa: F401
+        cloze,
+        ddwtos,
         description,
         essay,
+        gapselect,
         matching,
         multichoice,
         numerical,
+        ordering,
+        randomsamatch,
         shortanswer,
         truefalse,
     )
 
-    for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, description):
+    for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, gapselect, ddwtos, ordering,
+                   cloze, randomsamatch, description):
         register(module.TYPE)
 
 

@@ -164,7 +164,14 @@ class QuestionType:
     manual = False  # True: a person marks it (essay)
     xml_names: tuple[str, ...] = ()  # other `type=` values Moodle XML uses for it (e.g. "match")
 
+    response_shape = "value"  # "map": the response is {part id: value}, one per [data-stem] field
+
     # --- the data ---------------------------------------------------------------------------------
+    def with_text(self, text: str, data: dict) -> tuple[dict, list[str]]:
+        """The data completed from the question's text (e.g. the gaps written in it), and what is
+        wrong between the two; called before `validate` whenever a question is saved or read."""
+        return data, []
+
     def validate(self, data: dict) -> list[str]:
         """What is wrong with a question's data (empty = fine); Indonesian sentences."""
         return []
@@ -184,6 +191,13 @@ class QuestionType:
     def stems(self, data: dict) -> list[dict] | None:
         return None
 
+    draws_from_bank: str | None = None  # a type whose attempt draws other questions (randomsamatch)
+
+    def attempt_data(self, data: dict, entry: dict) -> dict:
+        """The data as one attempt sees it: the question's, plus what the attempt fixed when it
+        started (questions drawn for it). Grading, checking and showing all use this."""
+        return data
+
     def layout(self, data: dict, shuffle: bool, rng: random.Random) -> dict:
         """What an attempt fixes when it starts: the order of choices (and stems)."""
         return {"choices": [c["id"] for c in self.choices(data)]}
@@ -191,6 +205,11 @@ class QuestionType:
     def item(self, data: dict, entry: dict) -> dict:
         """Extra fields the attempt page and API show for this question."""
         return {}
+
+    def attempt_text(self, text: str, data: dict, entry: dict) -> list[dict] | None:
+        """The question text cut into parts with fields inside it ([{"html"}, {"gap", …}]), for
+        types whose answers sit in the text (gaps, cloze); None for the others."""
+        return None
 
     def check_response(self, data: dict, response: Any) -> Any:
         """The response in its canonical form, or BadResponse. None (cleared) is always accepted."""
@@ -219,7 +238,14 @@ class QuestionType:
 
     # --- the editor -------------------------------------------------------------------------------
     def from_form(self, form, existing: dict) -> tuple[dict, list[str]]:
+        """The data from the editor. A type whose fields live in the text (cloze) may return the
+        text to store as data["_text"]."""
         return dict(existing), []
+
+    def editor_text(self, text: str, data: dict) -> str:
+        """The text as its author writes it (and as Moodle XML carries it): cloze puts its fields
+        back in Moodle's syntax; the others show the text as stored."""
+        return text
 
     # --- formats ----------------------------------------------------------------------------------
     def read_xml(self, el, path: str) -> dict:

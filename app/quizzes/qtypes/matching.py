@@ -51,6 +51,7 @@ class Matching(QuestionType):
     name = "matching"
     label = _l("Menjodohkan")
     xml_names = ("match",)
+    response_shape = "map"
 
     def validate(self, data: dict) -> list[str]:
         pairs = data.get("pairs", [])

@@ -37,9 +37,14 @@
       var tf = fs.querySelector('input[name="' + name + '"]:checked');
       return tf ? tf.value === "true" : null;
     }
-    if (type === "matching") {
+    if (fs.dataset.shape === "map") {  // matching, gaps, cloze: one field per part
       var out = {};
-      fs.querySelectorAll("select[data-stem]").forEach(function (s) { if (s.value) out[s.dataset.stem] = s.value; });
+      fs.querySelectorAll("[data-stem]").forEach(function (s) {
+        if (s.multiple) {
+          var picked = Array.prototype.filter.call(s.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
+          if (picked.length) out[s.dataset.stem] = picked;
+        } else if (s.value) out[s.dataset.stem] = s.value;
+      });
       return out;
     }
     var el = fs.querySelector('[name="' + name + '"]');
@@ -56,8 +61,13 @@
       fs.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = list.indexOf(i.value) >= 0; });
     } else if (type === "truefalse") {
       fs.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = value !== null && i.value === String(value); });
-    } else if (type === "matching") {
-      fs.querySelectorAll("select[data-stem]").forEach(function (s) { s.value = (value && value[s.dataset.stem]) || ""; });
+    } else if (fs.dataset.shape === "map") {
+      fs.querySelectorAll("[data-stem]").forEach(function (s) {
+        var v = (value && value[s.dataset.stem]) || "";
+        if (s.multiple) Array.prototype.forEach.call(s.options, function (o) { o.selected = v.indexOf(o.value) >= 0; });
+        else s.value = v;
+        s.dispatchEvent(new CustomEvent("lentera:restored", { bubbles: true }));
+      });
     } else {
       var el = fs.querySelector('[name="' + name + '"]');
       if (el) el.value = value === null || value === undefined ? "" : value;
