@@ -720,7 +720,7 @@ def parse_rubric_text(text: str) -> list[dict]:
 
 # --- many at once: reminders, download-all, feedback ZIP ---------------------------------------------
 
-def remind(assignment: Assignment, people: list[User], *, by: User) -> int:
+def remind(assignment: Assignment, people: list, *, by: User) -> int:
     """A notification (and mail, as each person chose) to those who have not handed in yet."""
     from app.notifications.operations import link_to, notify
 
@@ -729,7 +729,7 @@ def remind(assignment: Assignment, people: list[User], *, by: User) -> int:
     for person in people:
         due_for, _c = effective_dates(assignment, person)  # their own, when they were given more time
         body = _("Tenggat: %(t)s WIB.", t=_wib_text(due_for)) if due_for else ""
-        notify(person, _("Pengingat: tugas \u201c%(t)s\u201d belum Anda kumpulkan.", t=title), body, link)
+        notify(person.id, _("Pengingat: tugas \u201c%(t)s\u201d belum Anda kumpulkan.", t=title), body, link)
     db.session.flush()
     return len(people)
 

@@ -24,7 +24,7 @@ def book_table(book: Book) -> Table:
     headers += [_("Nilai akhir (%)"), _("Lulus")]
     rows = []
     for r in book.rows:
-        row: list = [r.user.nip or "", cell_text(r.user.name), cell_text(r.user.unit.name if r.user.unit else "")]
+        row: list = [r.user.nip or "", cell_text(r.user.name), cell_text(r.user.unit_name or "")]
         row += [r.cells[it.activity.id].grade for it in book.items]
         row += [r.total, _("ya") if r.passed else _("tidak")]
         rows.append(row)
