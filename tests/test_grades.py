@@ -203,3 +203,20 @@ def test_gradebook_query_count_is_flat_in_learners(app, org):
     small = queries_for_book()
     add_learners(20, 3)
     assert queries_for_book() == small
+
+
+def test_letter_grades(client, org, auth, login):
+    course, quiz, assignment = _course(org.instructor, org.learner_a1)
+    _quiz_score(quiz, org.learner_a1, 9)
+    _graded(assignment, org.learner_a1, 70)  # total 80
+    with pytest.raises(RuleViolation):
+        gops.update_settings(course, letters="A=85\nB")
+    with pytest.raises(RuleViolation):
+        gops.update_settings(course, letters="A=85\nB=85")
+    gops.update_settings(course, letters="B=70\nA=85\nC=0")
+    db.session.commit()
+    g = client.get(f"/api/v1/courses/{course.id}/grades", headers=auth(org.learner_a1)).json
+    assert g["total"] == 80.0 and g["letter"] == "B"
+    login(org.instructor)
+    page = client.get(f"/kursus/{course.id}/nilai").get_data(as_text=True)
+    assert "<td>B</td>" in page and "A=85" in page

@@ -31,6 +31,7 @@ class GradesOut(BaseModel):
     max_total: float
     pass_percent: float
     passed: bool
+    letter: str | None = None
 
 
 class GradesQuery(BaseModel):

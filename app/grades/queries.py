@@ -81,6 +81,13 @@ class Book:
     items: list[Item]
     categories: list[GradeCategory]
     rows: list[Row] = field(default_factory=list)
+    letters: list = field(default_factory=list)
+
+    def letter(self, total: Decimal | None) -> str | None:
+        """The letter a total earns, when the course uses letters."""
+        if total is None or not self.letters:
+            return None
+        return next((letter for letter, minimum in self.letters if total >= Decimal(str(minimum))), None)
 
 
 def settings_of(course: Course) -> GradeSettings | None:
@@ -146,7 +153,7 @@ def gradebook(course: Course, *, reach: Reach | None = None, user_ids: list[int]
     items, categories = _items(course)
     book = Book(course=course, pass_percent=s.pass_percent if s else DEFAULT_PASS_PERCENT,
                 completion_requires_pass=bool(s and s.completion_requires_pass), items=items,
-                categories=categories)
+                categories=categories, letters=list(s.letters or []) if s else [])
     stmt = (select(User.id, User.name, User.nip, Unit.name)
             .select_from(User).join(Enrolment, and_(Enrolment.user_id == User.id, Enrolment.course_id == course.id))
             .outerjoin(Unit, Unit.id == User.unit_id).order_by(User.name, User.id))
@@ -201,7 +208,8 @@ def learner_grades(course: Course, user: User) -> dict:
                       "overridden": bool(cell and cell.override)})
     total = row.total if row else None
     return {"items": items, "total": float(total) if total is not None else None, "max_total": 100.0,
-            "pass_percent": float(book.pass_percent), "passed": bool(row and row.passed)}
+            "pass_percent": float(book.pass_percent), "passed": bool(row and row.passed),
+            "letter": book.letter(total)}
 
 
 def course_passed(user: User, course: Course) -> bool:

@@ -3,6 +3,8 @@ with their history, XLSX/CSV export) and the learner's own grades."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -58,8 +60,11 @@ def book(course_id: int):
             cells.append((number_text(c.grade, sep) or "—", c.override.reason if c.override else None))
         rows.append({"url": person_url + str(row.user.id), "name": row.user.name, "nip": row.user.nip or "",
                      "cells": cells, "total": number_text(row.total, sep) or "—",
-                     "total_reason": row.total_override.reason if row.total_override else None, "passed": row.passed})
-    return render_template("grades/book.html", course=course, book=gb, rows=rows, search=search)
+                     "total_reason": row.total_override.reason if row.total_override else None, "passed": row.passed,
+                     "letter": gb.letter(row.total) or ""})
+    letters_text = "\n".join(f"{letter}={number_text(Decimal(str(m)), '.')}" for letter, m in gb.letters)
+    return render_template("grades/book.html", course=course, book=gb, rows=rows, search=search,
+                           letters_text=letters_text)
 
 
 @bp.post("/kursus/<int:course_id>/nilai/pengaturan")
@@ -69,7 +74,8 @@ def settings(course_id: int):
 
     def save():
         ops.update_settings(course, pass_percent=request.form.get("pass_percent", "").strip() or None,
-                            completion_requires_pass=request.form.get("completion_requires_pass") == "1")
+                            completion_requires_pass=request.form.get("completion_requires_pass") == "1",
+                            letters=request.form.get("letters") if "letters" in request.form else None)
         for it in q.graded_activities(course):
             weight = request.form.get(f"w{it.id}")
             cat = request.form.get(f"c{it.id}")
