@@ -465,3 +465,17 @@ def test_a_named_mentor_assesses_instead_of_the_atasan(client, org, auth, login)
     client.post("/penilaian-atasan", data={"submission_id": sub.id, "grade": "77"})
     db.session.expire_all()
     assert db.session.get(Submission, sub.id).workplace_grade == Decimal("77.00")
+
+
+def test_course_assignment_list_with_own_status(client, org, auth):
+    h = auth(org.instructor)
+    cid, act = _course_with_assignment(client, h)
+    _enrol(client, cid, org.learner_a1, auth)
+    lh = auth(org.learner_a1)
+    listing = client.get(f"/api/v1/courses/{cid}/assignments", headers=lh)
+    assert listing.status_code == 200 and listing.json["total"] == 1
+    item = listing.json["items"][0]
+    assert item["id"] == act["assignment_id"] and item["status"] == "new" and item["grade"] is None
+    assert client.get(f"/api/v1/courses/{cid}/assignments", headers=auth(org.learner_b)).status_code == 403
+    staff = client.get(f"/api/v1/courses/{cid}/assignments", headers=h).json
+    assert staff["items"][0]["status"] is None

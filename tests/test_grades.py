@@ -220,3 +220,14 @@ def test_letter_grades(client, org, auth, login):
     login(org.instructor)
     page = client.get(f"/kursus/{course.id}/nilai").get_data(as_text=True)
     assert "<td>B</td>" in page and "A=85" in page
+
+
+def test_gradebook_pages(client, org, auth):
+    course, quiz, assignment = _course(org.instructor, org.learner_a1, org.learner_b)
+    db.session.commit()
+    h = auth(org.instructor)
+    first = client.get(f"/api/v1/courses/{course.id}/gradebook", query_string={"per_page": 1}, headers=h).json
+    second = client.get(f"/api/v1/courses/{course.id}/gradebook", query_string={"per_page": 1, "page": 2},
+                        headers=h).json
+    assert first["total"] == second["total"] == 2
+    assert [first["items"][0]["name"], second["items"][0]["name"]] == ["Learner A1", "Learner B"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach
@@ -82,6 +82,7 @@ class Book:
     categories: list[GradeCategory]
     rows: list[Row] = field(default_factory=list)
     letters: list = field(default_factory=list)
+    learner_total: int = 0
 
     def letter(self, total: Decimal | None) -> str | None:
         """The letter a total earns, when the course uses letters."""
@@ -147,8 +148,9 @@ def _total(items: list[Item], cells: dict[int, Cell], aids: list[int]) -> Decima
 
 
 def gradebook(course: Course, *, reach: Reach | None = None, user_ids: list[int] | None = None,
-              q: str = "") -> Book:
-    """The grade book of the enrolled learners (within `reach`, or just `user_ids`)."""
+              q: str = "", limit: int | None = None, offset: int = 0) -> Book:
+    """The grade book of the enrolled learners (within `reach`, or just `user_ids`); `limit` and
+    `offset` take one page of learners (by name), `Book.learner_total` counts them all."""
     s = settings_of(course)
     items, categories = _items(course)
     book = Book(course=course, pass_percent=s.pass_percent if s else DEFAULT_PASS_PERCENT,
@@ -164,9 +166,15 @@ def gradebook(course: Course, *, reach: Reach | None = None, user_ids: list[int]
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(User.name.ilike(like) | User.nip.ilike(like))
+    paged = limit is not None
+    if paged:
+        book.learner_total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        stmt = stmt.limit(limit).offset(offset)
     learners = [Learner(*row) for row in db.session.execute(stmt)]
-    ids = [u.id for u in learners] if (user_ids is not None or q or (reach is not None and not reach.everything)) \
-        else None
+    if not paged:
+        book.learner_total = len(learners)
+    ids = [u.id for u in learners] if (paged or user_ids is not None or q or
+                                       (reach is not None and not reach.everything)) else None
     grades: dict[tuple[int, int], Decimal] = {}
     by_type: dict[str, list[Activity]] = {}
     for it in items:

@@ -22,6 +22,9 @@ from app.web import NavItem, flash_error, run_operation
 
 bp = Blueprint("grades", __name__)
 
+#: Learners per page of the grade book (a 500-learner course: five pages; the export has everyone).
+PER_PAGE = 100
+
 NAV = [NavItem(_l("Nilai saya"), "grades.mine", order=33, group="development")]
 
 
@@ -43,7 +46,8 @@ def _staff(course_id: int):
 def book(course_id: int):
     course, r = _staff(course_id)
     search = (request.args.get("q") or "").strip()[:100]
-    gb = q.gradebook(course, reach=r, q=search)
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 100_000))
+    gb = q.gradebook(course, reach=r, q=search, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     # Hundreds of learners times twenty items: the cells are written here once, cheaply (see
     # assignments.queries.number_text), and the template only places them.
     from flask_babel import get_locale
@@ -64,7 +68,7 @@ def book(course_id: int):
                      "letter": gb.letter(row.total) or ""})
     letters_text = "\n".join(f"{letter}={number_text(Decimal(str(m)), '.')}" for letter, m in gb.letters)
     return render_template("grades/book.html", course=course, book=gb, rows=rows, search=search,
-                           letters_text=letters_text)
+                           letters_text=letters_text, page=page, per_page=PER_PAGE)
 
 
 @bp.post("/kursus/<int:course_id>/nilai/pengaturan")
