@@ -479,3 +479,28 @@ def test_course_assignment_list_with_own_status(client, org, auth):
     assert client.get(f"/api/v1/courses/{cid}/assignments", headers=auth(org.learner_b)).status_code == 403
     staff = client.get(f"/api/v1/courses/{cid}/assignments", headers=h).json
     assert staff["items"][0]["status"] is None
+
+
+def test_a_corrupt_feedback_zip_stores_nothing(app, org):
+    import pytest
+
+    from app.errors import RuleViolation
+    from app.media.storage import get_storage
+    from tests.factories import make_course
+
+    course = make_course(org.instructor, activities=[{"type": "assignment", "title": "Tugas"}])
+    enrol_all(course, org.learner_a1)
+    a = ops.get_or_create_assignment(course.sections[0].activities[0])
+    folder = f"{org.learner_a1.nip} - Learner A1"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(f"{folder}/a.pdf", PDF)
+        zf.writestr(f"{folder}/b.pdf", PDF + b"tail")
+    data = bytearray(buf.getvalue())
+    pos = data.rfind(b"tail")
+    data[pos] ^= 0xFF  # the second file's bytes no longer match its checksum
+    before = set(get_storage().list("assignments/"))
+    with pytest.raises(RuleViolation) as exc:
+        ops.apply_feedback_zip(a, bytes(data), allowed={org.learner_a1.nip: org.learner_a1}, by=org.instructor)
+    assert "rusak" in exc.value.message
+    assert set(get_storage().list("assignments/")) == before

@@ -813,9 +813,23 @@ def apply_feedback_zip(assignment: Assignment, data: bytes, *, allowed: dict[str
                             code="invalid_zip", details=problems)
     if not plan:
         raise RuleViolation(_("ZIP tidak berisi berkas umpan balik."), code="empty_zip")
+    import zlib
+
+    try:  # every entry read and its checksum checked before anything is stored
+        broken = zf.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+        broken = "?"
+    if broken is not None:
+        raise RuleViolation(_("Berkas %(f)s di dalam ZIP rusak. Tidak ada yang disimpan.", f=broken),
+                            code="invalid_zip")
     for person, name, info in plan:
+        try:
+            data_one = zf.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+            raise RuleViolation(_("Berkas %(f)s di dalam ZIP rusak. Tidak ada yang disimpan.", f=info.filename),
+                                code="invalid_zip") from None
         sub = submission_for_grading(assignment, person)
-        set_feedback_file(sub, name, zf.read(info))
+        set_feedback_file(sub, name, data_one)
     return len(plan)
 
 
