@@ -231,3 +231,23 @@ def test_gradebook_pages(client, org, auth):
                         headers=h).json
     assert first["total"] == second["total"] == 2
     assert [first["items"][0]["name"], second["items"][0]["name"]] == ["Learner A1", "Learner B"]
+
+
+def test_a_better_quiz_attempt_completes_a_course_waiting_for_its_pass_mark(app, org):
+    from tests.quizzes_fixtures import make_quiz, right_responses
+
+    quiz, questions = make_quiz(org.instructor, org.learner_a1, pass_percent=10, max_attempts=0)
+    course = quiz.course
+    gops.update_settings(course, pass_percent=90, completion_requires_pass=True)
+    right = right_responses(questions)
+    first = qops.start_attempt(quiz, org.learner_a1)
+    qid = next(iter(right))
+    qops.save_answer(first.id, qid, right[qid], org.learner_a1)
+    qops.submit_attempt(first.id, org.learner_a1)
+    assert first.passed  # the quiz is complete, but the course total is far below 90
+    assert db.session.scalar(select(CourseCompletion.id)) is None
+    second = qops.start_attempt(quiz, org.learner_a1)
+    for q, response in right.items():
+        qops.save_answer(second.id, q, response, org.learner_a1)
+    qops.submit_attempt(second.id, org.learner_a1)
+    assert db.session.scalar(select(CourseCompletion.id)) is not None
