@@ -36,8 +36,8 @@ ledger_entry_recorded = _signals.signal("ledger-entry-recorded")
 employee_imported = _signals.signal("employee-imported")
 
 #: sender=the User (learner); kwargs: course, activity. A grade of theirs in the course was given or
-#: changed (an assignment graded or released). The grade book listens, for the "course grade ≥ pass
-#: mark" completion rule.
+#: changed (an assignment graded or released, a quiz attempt scored or re-marked). The grade book
+#: listens, for the "course grade ≥ pass mark" completion rule.
 grade_changed = _signals.signal("grade-changed")
 
 #: sender=the User; kwargs: course. Something that held back the course's certificate (a

@@ -465,3 +465,42 @@ def test_a_named_mentor_assesses_instead_of_the_atasan(client, org, auth, login)
     client.post("/penilaian-atasan", data={"submission_id": sub.id, "grade": "77"})
     db.session.expire_all()
     assert db.session.get(Submission, sub.id).workplace_grade == Decimal("77.00")
+
+
+def test_course_assignment_list_with_own_status(client, org, auth):
+    h = auth(org.instructor)
+    cid, act = _course_with_assignment(client, h)
+    _enrol(client, cid, org.learner_a1, auth)
+    lh = auth(org.learner_a1)
+    listing = client.get(f"/api/v1/courses/{cid}/assignments", headers=lh)
+    assert listing.status_code == 200 and listing.json["total"] == 1
+    item = listing.json["items"][0]
+    assert item["id"] == act["assignment_id"] and item["status"] == "new" and item["grade"] is None
+    assert client.get(f"/api/v1/courses/{cid}/assignments", headers=auth(org.learner_b)).status_code == 403
+    staff = client.get(f"/api/v1/courses/{cid}/assignments", headers=h).json
+    assert staff["items"][0]["status"] is None
+
+
+def test_a_corrupt_feedback_zip_stores_nothing(app, org):
+    import pytest
+
+    from app.errors import RuleViolation
+    from app.media.storage import get_storage
+    from tests.factories import make_course
+
+    course = make_course(org.instructor, activities=[{"type": "assignment", "title": "Tugas"}])
+    enrol_all(course, org.learner_a1)
+    a = ops.get_or_create_assignment(course.sections[0].activities[0])
+    folder = f"{org.learner_a1.nip} - Learner A1"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(f"{folder}/a.pdf", PDF)
+        zf.writestr(f"{folder}/b.pdf", PDF + b"tail")
+    data = bytearray(buf.getvalue())
+    pos = data.rfind(b"tail")
+    data[pos] ^= 0xFF  # the second file's bytes no longer match its checksum
+    before = set(get_storage().list("assignments/"))
+    with pytest.raises(RuleViolation) as exc:
+        ops.apply_feedback_zip(a, bytes(data), allowed={org.learner_a1.nip: org.learner_a1}, by=org.instructor)
+    assert "rusak" in exc.value.message
+    assert set(get_storage().list("assignments/")) == before

@@ -45,13 +45,19 @@ def test_learner_submits_on_a_phone_instructor_grades_with_rubric_course_complet
     page.set_viewport_size({"width": 390, "height": 844})
     browser_login("peserta")
     page.goto(f"/aktivitas/{activity_id}")
+    # A large file goes through the resumable uploader (tus, in chunks); the page then lists it.
+    big = tmp_path / "lampiran-besar.pdf"
+    big.write_bytes(PDF + b"%" * (3 * 1024 * 1024))
+    page.set_input_files("#resumable-file", str(big))
+    page.click("#resumable-upload .video-upload-start")
+    page.wait_for_selector(".submission-files >> text=lampiran-besar.pdf", timeout=30000)
     page.locator("#submission-form .ql-editor").fill("Rencana aksi: layanan daring di kelurahan.")
     page.set_input_files("#submission-file", str(pdf))
     page.check("input[name=statement]")
     page.click("button[value=submit]")
     page.wait_for_selector("#assignment-status")
     assert "Dikumpulkan" in page.inner_text("#assignment-status")
-    assert "laporan-aktualisasi.pdf" in page.content()
+    assert "laporan-aktualisasi.pdf" in page.content() and "lampiran-besar.pdf" in page.content()
     # Nothing on the phone screen is wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     page.context.clear_cookies()

@@ -98,6 +98,7 @@ def test_assignment_package_imports_and_round_trips_byte_identical(org):
     for c in db.session.scalars(select(Course)):
         db.session.delete(c)
     db.session.flush()
+    db.session.expunge_all()  # the database removed the assignments (ON DELETE CASCADE); forget them
     fresh, created = import_package(first, org.instructor)
     assert created and _tree(export_package(fresh)) == tree
 
@@ -111,3 +112,18 @@ def test_a_bad_assignment_is_refused_whole(org):
     text = " ".join(d["message"] for d in exc.value.details)
     assert "max_file_mb" in text and "grading" in text and "tingkat" in text
     assert db.session.scalar(select(Course.id)) is None
+
+
+def test_duplicating_a_course_copies_its_assignments(org):
+    from app.courses.operations import duplicate_course
+
+    course, _created = import_package(zip_package(_files()), org.instructor)
+    copy = duplicate_course(course, org.instructor)
+    db.session.flush()
+    acts = [a for s in copy.sections for a in s.activities]
+    copies = db.session.scalars(select(Assignment).where(Assignment.course_id == copy.id)
+                                .order_by(Assignment.id)).all()
+    assert [a.activity_id for a in copies] == [a.id for a in acts]
+    first = copies[0]
+    assert first.grading == "rubric" and first.rubric.title == "Rubrik aktualisasi" and first.workplace_assessment
+    assert first.due_at == datetime(2027, 3, 1, 16, 59) and acts[0].file_name == "panduan-aktualisasi.pdf"

@@ -203,3 +203,51 @@ def test_gradebook_query_count_is_flat_in_learners(app, org):
     small = queries_for_book()
     add_learners(20, 3)
     assert queries_for_book() == small
+
+
+def test_letter_grades(client, org, auth, login):
+    course, quiz, assignment = _course(org.instructor, org.learner_a1)
+    _quiz_score(quiz, org.learner_a1, 9)
+    _graded(assignment, org.learner_a1, 70)  # total 80
+    with pytest.raises(RuleViolation):
+        gops.update_settings(course, letters="A=85\nB")
+    with pytest.raises(RuleViolation):
+        gops.update_settings(course, letters="A=85\nB=85")
+    gops.update_settings(course, letters="B=70\nA=85\nC=0")
+    db.session.commit()
+    g = client.get(f"/api/v1/courses/{course.id}/grades", headers=auth(org.learner_a1)).json
+    assert g["total"] == 80.0 and g["letter"] == "B"
+    login(org.instructor)
+    page = client.get(f"/kursus/{course.id}/nilai").get_data(as_text=True)
+    assert "<td>B</td>" in page and "A=85" in page
+
+
+def test_gradebook_pages(client, org, auth):
+    course, quiz, assignment = _course(org.instructor, org.learner_a1, org.learner_b)
+    db.session.commit()
+    h = auth(org.instructor)
+    first = client.get(f"/api/v1/courses/{course.id}/gradebook", query_string={"per_page": 1}, headers=h).json
+    second = client.get(f"/api/v1/courses/{course.id}/gradebook", query_string={"per_page": 1, "page": 2},
+                        headers=h).json
+    assert first["total"] == second["total"] == 2
+    assert [first["items"][0]["name"], second["items"][0]["name"]] == ["Learner A1", "Learner B"]
+
+
+def test_a_better_quiz_attempt_completes_a_course_waiting_for_its_pass_mark(app, org):
+    from tests.quizzes_fixtures import make_quiz, right_responses
+
+    quiz, questions = make_quiz(org.instructor, org.learner_a1, pass_percent=10, max_attempts=0)
+    course = quiz.course
+    gops.update_settings(course, pass_percent=90, completion_requires_pass=True)
+    right = right_responses(questions)
+    first = qops.start_attempt(quiz, org.learner_a1)
+    qid = next(iter(right))
+    qops.save_answer(first.id, qid, right[qid], org.learner_a1)
+    qops.submit_attempt(first.id, org.learner_a1)
+    assert first.passed  # the quiz is complete, but the course total is far below 90
+    assert db.session.scalar(select(CourseCompletion.id)) is None
+    second = qops.start_attempt(quiz, org.learner_a1)
+    for q, response in right.items():
+        qops.save_answer(second.id, q, response, org.learner_a1)
+    qops.submit_attempt(second.id, org.learner_a1)
+    assert db.session.scalar(select(CourseCompletion.id)) is not None

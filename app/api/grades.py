@@ -31,6 +31,7 @@ class GradesOut(BaseModel):
     max_total: float
     pass_percent: float
     passed: bool
+    letter: str | None = None
 
 
 class GradesQuery(BaseModel):
@@ -107,10 +108,10 @@ def course_grades(course_id: int, params: GradesQuery):
        "(columns) and a row per learner in reach", tag="grades", query=BookQuery, response=BookOut)
 def course_gradebook(course_id: int, params: BookQuery):
     course, r = q.staff_course(user_ctx(), course_id)
-    book = q.gradebook(course, reach=r, q=params.q)
-    page = max(1, params.page)
+    page = max(1, min(params.page, 100_000))
     per_page = min(max(1, params.per_page), 200)
-    rows = book.rows[(page - 1) * per_page: page * per_page]
+    book = q.gradebook(course, reach=r, q=params.q, limit=per_page, offset=(page - 1) * per_page)
+    rows = book.rows
     return {"course_id": course.id, "pass_percent": float(book.pass_percent),
             "completion_requires_pass": book.completion_requires_pass,
             "columns": [{"activity_id": it.activity.id, "item": it.title, "type": it.type, "max": float(it.max),
@@ -121,7 +122,7 @@ def course_gradebook(course_id: int, params: BookQuery):
                                   for aid, c in row.cells.items()},
                        "total": float(row.total) if row.total is not None else None, "passed": row.passed}
                       for row in rows],
-            "page": page, "per_page": per_page, "total": len(book.rows)}
+            "page": page, "per_page": per_page, "total": book.learner_total}
 
 
 @route("/courses/<int:course_id>/gradebook/settings", "PUT", summary="The pass mark (percent) and whether the "

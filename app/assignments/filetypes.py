@@ -23,6 +23,9 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "jpg": ("JPEG", "image/jpeg", "jpg"),
     "zip": ("ZIP", "application/zip", "zip"),
     "mp3": ("MP3", "audio/mpeg", "mp3"),
+    "m4a": ("Audio M4A", "audio/mp4", "m4a"),
+    "ogg": ("Audio Ogg", "audio/ogg", "ogg"),
+    "webm": ("Audio/video WebM", "audio/webm", "webm"),
     "txt": ("Teks (.txt)", "text/plain", "txt"),
 }
 
@@ -63,6 +66,13 @@ def sniff(data: bytes) -> str | None:
         return _zip_kind(data)
     if data.startswith(b"ID3") or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
         return "mp3"
+    # Recorded voice comments: what phones (M4A) and browsers (Ogg, WebM) record.
+    if data[4:8] == b"ftyp" and data[8:11] in (b"M4A", b"mp4", b"iso"):
+        return "m4a"
+    if data.startswith(b"OggS"):
+        return "ogg"
+    if data.startswith(b"\x1aE\xdf\xa3"):
+        return "webm"
     if b"\x00" not in data[:8192]:
         try:
             data.decode("utf-8")

@@ -720,7 +720,7 @@ def parse_rubric_text(text: str) -> list[dict]:
 
 # --- many at once: reminders, download-all, feedback ZIP ---------------------------------------------
 
-def remind(assignment: Assignment, people: list[User], *, by: User) -> int:
+def remind(assignment: Assignment, people: list, *, by: User) -> int:
     """A notification (and mail, as each person chose) to those who have not handed in yet."""
     from app.notifications.operations import link_to, notify
 
@@ -729,7 +729,7 @@ def remind(assignment: Assignment, people: list[User], *, by: User) -> int:
     for person in people:
         due_for, _c = effective_dates(assignment, person)  # their own, when they were given more time
         body = _("Tenggat: %(t)s WIB.", t=_wib_text(due_for)) if due_for else ""
-        notify(person, _("Pengingat: tugas \u201c%(t)s\u201d belum Anda kumpulkan.", t=title), body, link)
+        notify(person.id, _("Pengingat: tugas \u201c%(t)s\u201d belum Anda kumpulkan.", t=title), body, link)
     db.session.flush()
     return len(people)
 
@@ -813,9 +813,23 @@ def apply_feedback_zip(assignment: Assignment, data: bytes, *, allowed: dict[str
                             code="invalid_zip", details=problems)
     if not plan:
         raise RuleViolation(_("ZIP tidak berisi berkas umpan balik."), code="empty_zip")
+    import zlib
+
+    try:  # every entry read and its checksum checked before anything is stored
+        broken = zf.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+        broken = "?"
+    if broken is not None:
+        raise RuleViolation(_("Berkas %(f)s di dalam ZIP rusak. Tidak ada yang disimpan.", f=broken),
+                            code="invalid_zip")
     for person, name, info in plan:
+        try:
+            data_one = zf.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+            raise RuleViolation(_("Berkas %(f)s di dalam ZIP rusak. Tidak ada yang disimpan.", f=info.filename),
+                                code="invalid_zip") from None
         sub = submission_for_grading(assignment, person)
-        set_feedback_file(sub, name, zf.read(info))
+        set_feedback_file(sub, name, data_one)
     return len(plan)
 
 

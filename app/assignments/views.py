@@ -296,10 +296,8 @@ def grade_one(assignment_id: int, user_id: int):
     flt = request.values.get("filter", "")
     rows = q.grader_rows(a, r, flt=flt if flt in q.FILTERS else "")
     ids = [x.user.id for x in rows]
-    if learner.id not in ids:
-        ids_all = [x.user.id for x in q.grader_rows(a, r)]
-        if learner.id not in ids_all:
-            abort(404)
+    if learner.id not in ids and not q.is_enrolled(a, learner):
+        abort(404)
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "grade")
@@ -396,7 +394,7 @@ def download_all(assignment_id: int):
 
     a, r = _for_grader(assignment_id)
     tmp = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    ops.write_all_submissions(a, q.grader_rows(a, r), tmp)
+    ops.write_all_submissions(a, q.grader_rows(a, r, with_text=True), tmp)
     tmp.seek(0)
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", a.activity.title).strip("-")[:60] or "tugas"
     return send_file(tmp, mimetype="application/zip", as_attachment=True, download_name=f"{name}.zip")

@@ -21,12 +21,12 @@ def cell_text(value: str | None) -> str:
 def book_table(book: Book) -> Table:
     headers = [_("NIP"), _("Nama"), _("Unit kerja")]
     headers += [cell_text(f"{it.title} (/{_plain(it.max)}, {_plain(it.share)}%)") for it in book.items]
-    headers += [_("Nilai akhir (%)"), _("Lulus")]
+    headers += [_("Nilai akhir (%)")] + ([_("Huruf mutu")] if book.letters else []) + [_("Lulus")]
     rows = []
     for r in book.rows:
-        row: list = [r.user.nip or "", cell_text(r.user.name), cell_text(r.user.unit.name if r.user.unit else "")]
+        row: list = [r.user.nip or "", cell_text(r.user.name), cell_text(r.user.unit_name or "")]
         row += [r.cells[it.activity.id].grade for it in book.items]
-        row += [r.total, _("ya") if r.passed else _("tidak")]
+        row += [r.total] + ([book.letter(r.total) or ""] if book.letters else []) + [_("ya") if r.passed else _("tidak")]
         rows.append(row)
     return Table(cell_text(book.course.title)[:31] or _("Nilai"), headers, rows)
 

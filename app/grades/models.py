@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User, utcnow
@@ -24,6 +24,8 @@ class GradeSettings(db.Model):
     pass_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=DEFAULT_PASS_PERCENT)
     #: the course completes only when the course grade reaches the pass mark
     completion_requires_pass: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: letter grades, highest first: [["A", 85], ["B", 70], …] (a total ≥ the number earns the letter)
+    letters: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

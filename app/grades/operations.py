@@ -36,14 +36,46 @@ def _number(value: Any, field: str, *, lo: Decimal = Decimal(0), hi: Decimal | N
 def settings_for(course: Course) -> GradeSettings:
     s = db.session.scalar(select(GradeSettings).where(GradeSettings.course_id == course.id))
     if s is None:
-        s = GradeSettings(course_id=course.id, pass_percent=DEFAULT_PASS_PERCENT, completion_requires_pass=False)
+        s = GradeSettings(course_id=course.id, pass_percent=DEFAULT_PASS_PERCENT, completion_requires_pass=False,
+                          letters=[])
         db.session.add(s)
         db.session.flush()
     return s
 
 
-def update_settings(course: Course, *, pass_percent: Any = None, completion_requires_pass: bool | None = None) -> GradeSettings:
+def parse_letters(value: Any) -> list[list]:
+    """Letter bands from `A=85` lines (or [[letter, minimum], …]); checked, highest first."""
+    if isinstance(value, str):
+        items = []
+        for n, line in enumerate(value.splitlines(), start=1):
+            if not line.strip():
+                continue
+            letter, eq, minimum = line.partition("=")
+            if not eq:
+                raise RuleViolation(_("Baris %(n)d huruf mutu: tulis HURUF=NILAI_MINIMUM, mis. A=85.", n=n),
+                                    code="invalid_letters")
+            items.append([letter.strip(), minimum.strip()])
+        value = items
+    if not isinstance(value, list):
+        raise RuleViolation(_("Huruf mutu harus daftar [huruf, nilai minimum]."), code="invalid_letters")
+    out = []
+    for item in value:
+        if not isinstance(item, list | tuple) or len(item) != 2 or not isinstance(item[0], str) or \
+                not item[0].strip() or len(item[0].strip()) > 10:
+            raise RuleViolation(_("Setiap huruf mutu perlu huruf (paling panjang 10) dan nilai minimum."),
+                                code="invalid_letters")
+        out.append([item[0].strip(), float(_number(item[1], "letters", hi=Decimal(100)))])
+    out.sort(key=lambda x: -x[1])
+    if len({m for _l, m in out}) != len(out):
+        raise RuleViolation(_("Dua huruf mutu tidak boleh punya nilai minimum yang sama."), code="invalid_letters")
+    return out
+
+
+def update_settings(course: Course, *, pass_percent: Any = None, completion_requires_pass: bool | None = None,
+                    letters: Any = None) -> GradeSettings:
     s = settings_for(course)
+    if letters is not None:
+        s.letters = parse_letters(letters)
     if pass_percent is not None:
         s.pass_percent = _number(pass_percent, "pass_percent", hi=Decimal(100))
     if completion_requires_pass is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach
@@ -46,16 +46,26 @@ class Item:
         return self.activity.type
 
 
-@dataclass
+@dataclass(slots=True)
+class Learner:
+    """The columns of a learner the grade book shows (plain values: 500 ORM users cost more)."""
+
+    id: int
+    name: str
+    nip: str | None
+    unit_name: str | None
+
+
+@dataclass(slots=True)
 class Cell:
     grade: Decimal | None
     computed: Decimal | None
     override: GradeOverride | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    user: User
+    user: Learner
     cells: dict[int, Cell]
     computed_total: Decimal | None
     total: Decimal | None
@@ -71,6 +81,14 @@ class Book:
     items: list[Item]
     categories: list[GradeCategory]
     rows: list[Row] = field(default_factory=list)
+    letters: list = field(default_factory=list)
+    learner_total: int = 0
+
+    def letter(self, total: Decimal | None) -> str | None:
+        """The letter a total earns, when the course uses letters."""
+        if total is None or not self.letters:
+            return None
+        return next((letter for letter, minimum in self.letters if total >= Decimal(str(minimum))), None)
 
 
 def settings_of(course: Course) -> GradeSettings | None:
@@ -130,14 +148,16 @@ def _total(items: list[Item], cells: dict[int, Cell], aids: list[int]) -> Decima
 
 
 def gradebook(course: Course, *, reach: Reach | None = None, user_ids: list[int] | None = None,
-              q: str = "") -> Book:
-    """The grade book of the enrolled learners (within `reach`, or just `user_ids`)."""
+              q: str = "", limit: int | None = None, offset: int = 0) -> Book:
+    """The grade book of the enrolled learners (within `reach`, or just `user_ids`); `limit` and
+    `offset` take one page of learners (by name), `Book.learner_total` counts them all."""
     s = settings_of(course)
     items, categories = _items(course)
     book = Book(course=course, pass_percent=s.pass_percent if s else DEFAULT_PASS_PERCENT,
                 completion_requires_pass=bool(s and s.completion_requires_pass), items=items,
-                categories=categories)
-    stmt = (select(User).join(Enrolment, and_(Enrolment.user_id == User.id, Enrolment.course_id == course.id))
+                categories=categories, letters=list(s.letters or []) if s else [])
+    stmt = (select(User.id, User.name, User.nip, Unit.name)
+            .select_from(User).join(Enrolment, and_(Enrolment.user_id == User.id, Enrolment.course_id == course.id))
             .outerjoin(Unit, Unit.id == User.unit_id).order_by(User.name, User.id))
     if reach is not None and not reach.everything:
         stmt = stmt.where(reach.unit_filter(Unit.path))
@@ -146,9 +166,15 @@ def gradebook(course: Course, *, reach: Reach | None = None, user_ids: list[int]
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(User.name.ilike(like) | User.nip.ilike(like))
-    learners = list(db.session.scalars(stmt))
-    ids = [u.id for u in learners] if (user_ids is not None or q or (reach is not None and not reach.everything)) \
-        else None
+    paged = limit is not None
+    if paged:
+        book.learner_total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        stmt = stmt.limit(limit).offset(offset)
+    learners = [Learner(*row) for row in db.session.execute(stmt)]
+    if not paged:
+        book.learner_total = len(learners)
+    ids = [u.id for u in learners] if (paged or user_ids is not None or q or
+                                       (reach is not None and not reach.everything)) else None
     grades: dict[tuple[int, int], Decimal] = {}
     by_type: dict[str, list[Activity]] = {}
     for it in items:
@@ -190,7 +216,8 @@ def learner_grades(course: Course, user: User) -> dict:
                       "overridden": bool(cell and cell.override)})
     total = row.total if row else None
     return {"items": items, "total": float(total) if total is not None else None, "max_total": 100.0,
-            "pass_percent": float(book.pass_percent), "passed": bool(row and row.passed)}
+            "pass_percent": float(book.pass_percent), "passed": bool(row and row.passed),
+            "letter": book.letter(total)}
 
 
 def course_passed(user: User, course: Course) -> bool:

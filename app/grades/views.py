@@ -3,6 +3,8 @@ with their history, XLSX/CSV export) and the learner's own grades."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +21,9 @@ from app.grades.models import GradeCategory
 from app.web import NavItem, flash_error, run_operation
 
 bp = Blueprint("grades", __name__)
+
+#: Learners per page of the grade book (a 500-learner course: five pages; the export has everyone).
+PER_PAGE = 100
 
 NAV = [NavItem(_l("Nilai saya"), "grades.mine", order=33, group="development")]
 
@@ -41,7 +46,8 @@ def _staff(course_id: int):
 def book(course_id: int):
     course, r = _staff(course_id)
     search = (request.args.get("q") or "").strip()[:100]
-    gb = q.gradebook(course, reach=r, q=search)
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 100_000))
+    gb = q.gradebook(course, reach=r, q=search, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     # Hundreds of learners times twenty items: the cells are written here once, cheaply (see
     # assignments.queries.number_text), and the template only places them.
     from flask_babel import get_locale
@@ -58,8 +64,11 @@ def book(course_id: int):
             cells.append((number_text(c.grade, sep) or "—", c.override.reason if c.override else None))
         rows.append({"url": person_url + str(row.user.id), "name": row.user.name, "nip": row.user.nip or "",
                      "cells": cells, "total": number_text(row.total, sep) or "—",
-                     "total_reason": row.total_override.reason if row.total_override else None, "passed": row.passed})
-    return render_template("grades/book.html", course=course, book=gb, rows=rows, search=search)
+                     "total_reason": row.total_override.reason if row.total_override else None, "passed": row.passed,
+                     "letter": gb.letter(row.total) or ""})
+    letters_text = "\n".join(f"{letter}={number_text(Decimal(str(m)), '.')}" for letter, m in gb.letters)
+    return render_template("grades/book.html", course=course, book=gb, rows=rows, search=search,
+                           letters_text=letters_text, page=page, per_page=PER_PAGE)
 
 
 @bp.post("/kursus/<int:course_id>/nilai/pengaturan")
@@ -69,7 +78,8 @@ def settings(course_id: int):
 
     def save():
         ops.update_settings(course, pass_percent=request.form.get("pass_percent", "").strip() or None,
-                            completion_requires_pass=request.form.get("completion_requires_pass") == "1")
+                            completion_requires_pass=request.form.get("completion_requires_pass") == "1",
+                            letters=request.form.get("letters") if "letters" in request.form else None)
         for it in q.graded_activities(course):
             weight = request.form.get(f"w{it.id}")
             cat = request.form.get(f"c{it.id}")

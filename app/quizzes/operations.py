@@ -41,6 +41,7 @@ from app.quizzes.models import (
 from app.quizzes.moodle_xml import parse_moodle_xml
 from app.quizzes.parsed import ParsedQuestion, ParseResult, clean_category_path
 from app.quizzes.qtypes.base import exact
+from app.signals import grade_changed
 
 DEFAULT_CATEGORY = "Bawaan"
 
@@ -608,6 +609,9 @@ def _total(attempt: Attempt, answers) -> None:
             complete_activity(attempt.user, attempt.quiz.activity, source="quiz", at=attempt.finished_at)
         except RuleViolation:
             pass  # no longer enrolled: the attempt keeps its result, there is no course to complete
+    if attempt.state == "finished":
+        # The grade book (and its "course grade ≥ pass mark" rule) hears of every new or changed score.
+        grade_changed.send(attempt.user, course=attempt.quiz.course, activity=attempt.quiz.activity)
 
 
 def close_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
