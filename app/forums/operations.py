@@ -166,7 +166,9 @@ def start_discussion(user: User, forum: Forum, subject: str, message: str,
     moderator = _check_can_post(user, forum)
     if forum.type == "news" and not moderator:
         raise Forbidden(_("Hanya pengajar yang menulis pengumuman."), code="announcements_staff_only")
-    if forum.type == "single":
+    if forum.type == "single" and (not moderator or db.session.scalar(
+            select(Discussion.id).where(Discussion.forum_id == forum.id).limit(1)) is not None):
+        # One discussion, opened by the teacher (a package imported without an owner leaves it to them).
         raise RuleViolation(_("Forum ini satu diskusi saja: balas diskusinya."), code="single_discussion_forum")
     d = _new_discussion(user, forum, clean_subject(subject), clean_message(message))
     post = db.session.scalar(select(Post).where(Post.discussion_id == d.id))
