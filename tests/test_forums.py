@@ -355,3 +355,44 @@ def test_community_settings_members_and_subscription_mail(client, org, auth):
     assert len(mails) == 1 and "Retensi arsip" in mails[0]["subject"] and "Jadwal retensi" in mails[0]["body"]
     assert "/notifikasi/berhenti/" in mails[0]["body"] or "berhenti" in mails[0]["body"].lower()
     assert client.get(f"/api/v1/communities/{c['id']}/members", headers=b).status_code == 403
+
+
+def test_page_queries_do_not_grow_with_posts_or_threads(client, org, auth, login):
+    """The thread list and a thread cost a fixed number of SQL statements, however many posts."""
+    from sqlalchemy import event
+
+    from app.forums import operations as ops
+    from app.forums.models import Discussion, Forum
+
+    f = _course_with_forum(client, org, auth)
+    forum = db.session.get(Forum, f["forum_id"])
+    small = ops.start_discussion(org.learner_b, forum, "Sedikit", "awal")
+    big = ops.start_discussion(org.learner_b, forum, "Banyak", "awal")
+    for i in range(3):
+        ops.reply(org.learner_b, small, f"r{i}")
+    for i in range(60):
+        ops.reply(org.learner_a1 if i % 3 else org.learner_b, big, f"r{i}", None)
+    db.session.commit()
+    login(org.learner_a1)
+    statements: list[str] = []
+
+    def count(*_a, **_k):
+        statements.append("x")
+
+    def cost(path: str) -> int:
+        client.get(path)  # the first visit writes read marks and completion
+        statements.clear()
+        assert client.get(path).status_code == 200
+        return len(statements)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        few_posts, many_posts = cost(f"/diskusi/{small.id}"), cost(f"/diskusi/{big.id}")
+        few_threads = cost(f"/forum/{f['forum_id']}")
+        for i in range(30):
+            db.session.add(Discussion(forum_id=forum.id, subject=f"T{i}", author_id=org.learner_b.id))
+        db.session.commit()
+        many_threads = cost(f"/forum/{f['forum_id']}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert few_posts == many_posts and few_threads == many_threads, (few_posts, many_posts, few_threads, many_threads)
