@@ -396,3 +396,21 @@ def test_page_queries_do_not_grow_with_posts_or_threads(client, org, auth, login
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert few_posts == many_posts and few_threads == many_threads, (few_posts, many_posts, few_threads, many_threads)
+
+
+def test_a_single_discussion_forum_without_its_discussion_is_opened_by_the_teacher(client, org, auth):
+    from app.forums import operations as ops
+    from app.forums.models import Forum
+
+    f = _course_with_forum(client, org, auth)
+    forum = db.session.get(Forum, f["forum_id"])
+    forum.type = "single"  # as a package imported without an owner leaves it: no discussion yet
+    db.session.commit()
+    a1 = auth(org.learner_a1)
+    refused = client.post(f"/api/v1/forums/{forum.id}/discussions", headers=a1, json={"subject": "s", "message": "m"})
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "single_discussion_forum"
+    opened = client.post(f"/api/v1/forums/{forum.id}/discussions", headers=f["h"], json={"subject": "Topik", "message": "m"})
+    assert opened.status_code == 201
+    again = client.post(f"/api/v1/forums/{forum.id}/discussions", headers=f["h"], json={"subject": "Lagi", "message": "m"})
+    assert again.status_code == 422
+    assert ops.ensure_single_discussion(forum, org.instructor).id == opened.json["id"]
