@@ -3,7 +3,7 @@ as pages and through the API, under gunicorn with 20 connections, each beside th
 measured right before it in the same run. Also the SQL statements each page takes for a 20-post and
 the 200-post thread: flat in the number of posts.
 
-Run: `.venv/bin/python -m bench.bench_forum` (BENCH_DB=postgresql for PostgreSQL, default sqlite;
+Run: `.venv/bin/python -m bench.bench_forum` (BENCH_DB=sqlite for the embedded database, default postgresql;
 BENCH_SECONDS per figure, default 10; BENCH_FORUM_POSTS / BENCH_FORUM_THREADS to resize).
 """
 
@@ -96,36 +96,45 @@ def query_counts(app) -> dict[str, int]:
     return counts
 
 
-def main() -> None:
-    kind = os.environ.get("BENCH_DB", "sqlite")
+def run() -> list:
+    """The figures (each beside its ceiling) and a Check that the statements per page are flat."""
+    from bench.harness import SECRET_KEY, Check, default_seconds
+
+    kind = os.environ.get("BENCH_DB", "postgresql")
+    seconds = default_seconds()
+    out: list = []
     with Database(kind) as database:
         database.prepare(setup)
         from app import create_app
-        from bench.harness import SECRET_KEY
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "INSTANCE_PATH": str(database.instance_path),
                           "LENTERA_STORAGE_PATH": str(database.storage_path), "WTF_CSRF_ENABLED": False,
                           "SCHEDULER_ENABLED": False, "SECRET_KEY": SECRET_KEY})
-        forum_id = STATE["forum_id"]
         counts = query_counts(app)
-        print(f"forum benchmark on {kind}: {POSTS} posts in {THREADS} threads")
-        print("SQL statements per request: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        flat = counts["20-post thread"] == counts["200-post thread"]
+        out.append(Check(f"forum SQL statements per request, {POSTS} posts in {THREADS} threads ({kind})", flat,
+                         ", ".join(f"{k} {v}" for k, v in counts.items())
+                         + ("; flat in the number of posts" if flat else "; NOT flat")))
+        forum_id, big = STATE["forum_id"], STATE["big"]
         with Server("wsgi:app", workers=WORKERS, database=database) as server, \
                 Server("bench.bare_app:app", workers=WORKERS) as bare:
             cookie = login_cookie(server.url, "peserta", "lentera123")
             token = api_token(server.url, "peserta", "lentera123")
             targets = [
-                ("thread list page (GET /forum/<id>)", f"/forum/{forum_id}", cookie),
-                ("200-post thread page (GET /diskusi/<id>)", f"/diskusi/{STATE['big']}", cookie),
+                ("forum thread list, 500 threads (GET /forum/<id>)", f"/forum/{forum_id}", cookie),
+                ("200-post thread (GET /diskusi/<id>)", f"/diskusi/{big}", cookie),
                 ("thread list API (GET /api/v1/forums/<id>/discussions)", f"/api/v1/forums/{forum_id}/discussions", token),
                 ("200-post thread API (GET /api/v1/discussions/<id>/posts?per_page=200)",
-                 f"/api/v1/discussions/{STATE['big']}/posts?per_page=200", token),
+                 f"/api/v1/discussions/{big}/posts?per_page=200", token),
             ]
             for name, path, headers in targets:
-                ceiling = load(bare.url + "/", connections=CONNECTIONS)
-                result = load(server.url + path, connections=CONNECTIONS, headers=headers)
-                print(Figure(name, result, ceiling, workers=WORKERS, database=kind).line())
+                # The ceiling right before each figure: on a shared machine the load drifts.
+                ceiling = load(bare.url + "/", connections=CONNECTIONS, seconds=seconds)
+                result = load(server.url + path, connections=CONNECTIONS, seconds=seconds, headers=headers)
+                out.append(Figure(name, result, ceiling, workers=WORKERS, database=kind))
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    for item in run():
+        print(item.line())

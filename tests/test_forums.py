@@ -316,3 +316,103 @@ def test_a_long_chain_of_replies_renders(client, org, auth, login):
     page = client.get(f"/diskusi/{did}").get_data(as_text=True)
     assert page.index("balasan 0<") < page.index("balasan 150<") < page.index("balasan 299<")
     assert "margin-left: 5rem" not in page and "margin-left: 4rem" in page
+
+
+def test_community_settings_members_and_subscription_mail(client, org, auth):
+    from app.jobs.models import Job
+    from app.notifications.operations import set_mail_mode
+
+    bp = auth(org.bpsdm_a)
+    c = client.post("/api/v1/communities", headers=bp, json={"name": "Komunitas Arsiparis",
+                                                             "facilitators": [org.head_a.nip]}).json
+    assert client.patch(f"/api/v1/communities/{c['id']}", headers=auth(org.head_a), json={"open": False}).status_code == 403
+    changed = client.patch(f"/api/v1/communities/{c['id']}", headers=bp,
+                           json={"open": False, "credit_min_posts": 5, "credit_minutes": 45})
+    assert changed.status_code == 200 and changed.json["open"] is False and changed.json["credit_minutes"] == 45
+    half = client.patch(f"/api/v1/communities/{c['id']}", headers=bp, json={"credit_min_posts": 0})
+    assert half.status_code == 400 and half.json["error"]["code"] == "invalid_credit_rule"
+
+    head, a1, b = auth(org.head_a), auth(org.learner_a1), auth(org.learner_b)
+    for person in (org.learner_a1, org.learner_b):
+        client.post(f"/api/v1/communities/{c['id']}/members", headers=head, json={"nip": person.nip})
+        client.post(f"/api/v1/communities/{c['id']}/members", headers=auth(person), json={"nip": person.nip})
+    listed = client.get(f"/api/v1/communities/{c['id']}/members", headers=a1).json
+    assert {(m["nip"], m["role"], m["state"]) for m in listed["items"]} == {
+        (org.head_a.nip, "facilitator", "active"), (org.learner_a1.nip, "member", "active"),
+        (org.learner_b.nip, "member", "active")}
+    assert client.delete(f"/api/v1/communities/{c['id']}/members/{org.head_a.nip}", headers=a1).status_code == 403
+    assert client.delete(f"/api/v1/communities/{c['id']}/members/{org.learner_b.nip}", headers=head).status_code == 200
+
+    # a subscriber who chose immediate mail gets the post by mail, with the unsubscribe footer
+    set_mail_mode(org.learner_a1, "immediate")
+    db.session.commit()
+    forum_id = c["forum_id"]
+    client.put(f"/api/v1/forums/{forum_id}/subscription", headers=a1, json={"subscribed": True})
+    client.post(f"/api/v1/forums/{forum_id}/discussions", headers=head,
+                json={"subject": "Retensi arsip <b>2027</b>", "message": "Jadwal retensi arsip dinamis."})
+    mails = [j.payload for j in db.session.scalars(select(Job).where(Job.kind == "mail.send"))
+             if j.payload["to"] == org.learner_a1.email]
+    assert len(mails) == 1 and "Retensi arsip" in mails[0]["subject"] and "Jadwal retensi" in mails[0]["body"]
+    assert "/notifikasi/berhenti/" in mails[0]["body"] or "berhenti" in mails[0]["body"].lower()
+    assert client.get(f"/api/v1/communities/{c['id']}/members", headers=b).status_code == 403
+
+
+def test_page_queries_do_not_grow_with_posts_or_threads(client, org, auth, login):
+    """The thread list and a thread cost a fixed number of SQL statements, however many posts."""
+    from sqlalchemy import event
+
+    from app.forums import operations as ops
+    from app.forums.models import Discussion, Forum
+
+    f = _course_with_forum(client, org, auth)
+    forum = db.session.get(Forum, f["forum_id"])
+    small = ops.start_discussion(org.learner_b, forum, "Sedikit", "awal")
+    big = ops.start_discussion(org.learner_b, forum, "Banyak", "awal")
+    for i in range(3):
+        ops.reply(org.learner_b, small, f"r{i}")
+    for i in range(60):
+        ops.reply(org.learner_a1 if i % 3 else org.learner_b, big, f"r{i}", None)
+    db.session.commit()
+    login(org.learner_a1)
+    statements: list[str] = []
+
+    def count(*_a, **_k):
+        statements.append("x")
+
+    def cost(path: str) -> int:
+        client.get(path)  # the first visit writes read marks and completion
+        db.session.remove()  # as in production, the measured request starts with an empty session
+        statements.clear()
+        assert client.get(path).status_code == 200
+        return len(statements)
+
+    small_id, big_id, forum_id, author_id = small.id, big.id, forum.id, org.learner_b.id
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        few_posts, many_posts = cost(f"/diskusi/{small_id}"), cost(f"/diskusi/{big_id}")
+        few_threads = cost(f"/forum/{forum_id}")
+        for i in range(30):
+            db.session.add(Discussion(forum_id=forum_id, subject=f"T{i}", author_id=author_id))
+        db.session.commit()
+        many_threads = cost(f"/forum/{forum_id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert few_posts == many_posts and few_threads == many_threads, (few_posts, many_posts, few_threads, many_threads)
+
+
+def test_a_single_discussion_forum_without_its_discussion_is_opened_by_the_teacher(client, org, auth):
+    from app.forums import operations as ops
+    from app.forums.models import Forum
+
+    f = _course_with_forum(client, org, auth)
+    forum = db.session.get(Forum, f["forum_id"])
+    forum.type = "single"  # as a package imported without an owner leaves it: no discussion yet
+    db.session.commit()
+    a1 = auth(org.learner_a1)
+    refused = client.post(f"/api/v1/forums/{forum.id}/discussions", headers=a1, json={"subject": "s", "message": "m"})
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "single_discussion_forum"
+    opened = client.post(f"/api/v1/forums/{forum.id}/discussions", headers=f["h"], json={"subject": "Topik", "message": "m"})
+    assert opened.status_code == 201
+    again = client.post(f"/api/v1/forums/{forum.id}/discussions", headers=f["h"], json={"subject": "Lagi", "message": "m"})
+    assert again.status_code == 422
+    assert ops.ensure_single_discussion(forum, org.instructor).id == opened.json["id"]

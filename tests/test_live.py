@@ -232,3 +232,13 @@ def test_bigbluebutton_create_join_and_end_callback(client, org, auth, login, bb
     app.config["LIVE_BBB_SECRET"] = "salah"
     resp = client.get(f"/sesi-daring/{c['activity_id']}/gabung", follow_redirects=True)
     assert resp.status_code == 200 and "BigBlueButton menolak" in resp.get_data(as_text=True)
+
+
+def test_live_sessions_appear_in_the_calendar(client, org, auth, login):
+    from datetime import UTC, datetime
+
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    _live_course(client, org, auth, starts_at=start.isoformat(), zone="WIB")
+    login(org.learner_a1)
+    page = client.get("/kalender").get_data(as_text=True)
+    assert "Ceramah daring" in page and "Sesi daring" in page

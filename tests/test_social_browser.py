@@ -67,6 +67,15 @@ def test_qanda_forum_on_a_phone(browser, live_server):
         assert "Izin usaha kini selesai dalam dua hari lewat OSS." in main
         assert "Surat keluar kini bertanda tangan elektronik." in main
         assert page.locator("#qanda-hidden").count() == 0
+        # "Balas" under the colleague's answer answers that answer (static JS: the CSP allows no inline handlers)
+        answer = page.locator("article.post", has_text="lewat OSS")
+        answer.locator("[data-reply-to]").click()
+        assert page.locator("#reply-to-note").is_visible()
+        page.locator("#balas .ql-editor").fill("Setuju, dan perizinan daerah juga.")
+        page.click("#balas button[type=submit]")
+        page.wait_for_selector("text=Setuju, dan perizinan daerah juga.")
+        nested = page.locator("article.post", has_text="Setuju, dan perizinan daerah juga.")
+        assert nested.get_attribute("style") == "margin-left: 2rem"
         # made for a phone: nothing wider than the screen
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.goto(f"/aktivitas/{activity_id}")

@@ -180,6 +180,21 @@ class MemberIn(BaseModel):
     role: Literal["member", "facilitator"] = "member"
 
 
+class CommunityPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = Field(default=None, max_length=100_000)
+    open: bool | None = None
+    credit_min_posts: int | None = Field(default=None, ge=0, le=100_000)
+    credit_minutes: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class MemberPage(BaseModel):
+    items: list[MemberOut]
+    page: int
+    per_page: int
+    total: int
+
+
 class MemberOut(BaseModel):
     community_id: int
     nip: str | None
@@ -437,3 +452,49 @@ def community_add_member(community_id: int, body: MemberIn):
     m = ops.add_member(user, c, person, role=body.role)
     db.session.commit()
     return {"community_id": c.id, "nip": person.nip, "name": person.name, "role": m.role, "state": m.state}, 201
+
+
+@route("/communities/<int:community_id>", "PATCH", summary="Change a community: description, open or by "
+       "invitation, the NKL12 credit rule (BPSDM, admin)", tag="communities", body=CommunityPatch,
+       response=CommunityOut, roles=("bpsdm", "admin"))
+def community_patch(community_id: int, body: CommunityPatch):
+    c = q.get_community(community_id)
+    ops.update_community(user_ctx(), c, **body.model_dump(exclude_unset=True))
+    db.session.commit()
+    return community_dict(c)
+
+
+def _member_dict(c: Community, m) -> dict:
+    return {"community_id": c.id, "nip": m.user.nip, "name": m.user.name, "role": m.role, "state": m.state}
+
+
+@route("/communities/<int:community_id>/members", summary="A community's members (its members and facilitators)",
+       tag="communities", query=PageQuery, response=MemberPage)
+def community_members(community_id: int, params: PageQuery):
+    user = user_ctx()
+    c = q.get_community(community_id)
+    m = q.membership(user, c)
+    if not (q.is_facilitator(user, c) or q.can_manage_communities(user) or (m is not None and m.state == "active")):
+        raise Forbidden(_("Daftar anggota hanya untuk anggota komunitas."), code="not_member")
+    page, per_page = page_args()
+    members = q.community_members(c)
+    return {"items": [_member_dict(c, x) for x in members[(page - 1) * per_page: page * per_page]], "page": page,
+            "per_page": per_page, "total": len(members)}
+
+
+class RemovedOut(BaseModel):
+    community_id: int
+    nip: str
+    removed: bool
+
+
+@route("/communities/<int:community_id>/members/<nip>", "DELETE", summary="Leave a community, or (facilitators) "
+       "remove a member", tag="communities", response=RemovedOut)
+def community_remove_member(community_id: int, nip: str):
+    c = q.get_community(community_id)
+    person = user_by_nip(nip)
+    if person is None:
+        raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip), code="unknown_nip")
+    ops.remove_member(user_ctx(), c, person)
+    db.session.commit()
+    return {"community_id": c.id, "nip": nip, "removed": True}

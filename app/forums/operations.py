@@ -166,7 +166,9 @@ def start_discussion(user: User, forum: Forum, subject: str, message: str,
     moderator = _check_can_post(user, forum)
     if forum.type == "news" and not moderator:
         raise Forbidden(_("Hanya pengajar yang menulis pengumuman."), code="announcements_staff_only")
-    if forum.type == "single":
+    if forum.type == "single" and (not moderator or db.session.scalar(
+            select(Discussion.id).where(Discussion.forum_id == forum.id).limit(1)) is not None):
+        # One discussion, opened by the teacher (a package imported without an owner leaves it to them).
         raise RuleViolation(_("Forum ini satu diskusi saja: balas diskusinya."), code="single_discussion_forum")
     d = _new_discussion(user, forum, clean_subject(subject), clean_message(message))
     post = db.session.scalar(select(Post).where(Post.discussion_id == d.id))
@@ -537,6 +539,38 @@ def leave_community(user: User, community: Community) -> None:
         raise RuleViolation(_("Anda bukan anggota komunitas ini."), code="not_member")
     db.session.delete(m)
     db.session.flush()
+
+
+def remove_member(actor: User, community: Community, person: User) -> None:
+    """A member leaves; a facilitator (or BPSDM) removes a member; only BPSDM removes a facilitator."""
+    if actor.id == person.id:
+        return leave_community(actor, community)
+    m = q.membership(person, community)
+    if m is None:
+        raise RuleViolation(_("%(n)s bukan anggota komunitas ini.", n=person.name), code="not_member")
+    allowed = q.can_manage_communities(actor) or (q.is_facilitator(actor, community) and m.role != "facilitator")
+    if not allowed:
+        raise Forbidden(_("Hanya fasilitator yang mengeluarkan anggota (dan hanya BPSDM yang mengganti fasilitator)."),
+                        code="not_facilitator")
+    db.session.delete(m)
+    db.session.flush()
+    return None
+
+
+def update_community(actor: User, community: Community, *, description: str | None = None, open: bool | None = None,
+                     credit_min_posts: int | None = None, credit_minutes: int | None = None) -> Community:
+    if not q.can_manage_communities(actor):
+        raise Forbidden(_("Hanya BPSDM atau admin yang mengubah komunitas."), code="not_allowed")
+    if description is not None:
+        community.description = sanitize_html(description)
+    if open is not None:
+        community.open = bool(open)
+    if credit_min_posts is not None or credit_minutes is not None:
+        set_credit_rule(actor, community,
+                        min_posts=community.credit_min_posts if credit_min_posts is None else credit_min_posts,
+                        minutes=community.credit_minutes if credit_minutes is None else credit_minutes)
+    db.session.flush()
+    return community
 
 
 def add_community_file(user: User, community: Community, name: str, data: bytes) -> CommunityFile:

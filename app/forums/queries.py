@@ -33,11 +33,28 @@ from app.forums.models import (
 # --- who may do what ------------------------------------------------------------------------------
 
 
+def _memo(key: tuple, compute):
+    """Remember an answer for the rest of this request (kept on the request object, so nothing
+    outlives it): a page asks "member? moderator?" of the same forum several times."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return compute()
+    cache = request.__dict__.setdefault("_lentera_forum_memo", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def _course_of(forum: Forum):
     if forum.activity_id is None:
         return None
-    activity = db.session.get(Activity, forum.activity_id)
-    return activity.course if activity is not None else None
+
+    def compute():
+        activity = db.session.get(Activity, forum.activity_id)
+        return activity.course if activity is not None else None
+
+    return _memo(("course", forum.activity_id), compute)
 
 
 def membership(user: User, community: Community) -> CommunityMember | None:
@@ -50,8 +67,8 @@ def membership(user: User, community: Community) -> CommunityMember | None:
 def is_facilitator(user: User, community: Community) -> bool:
     if not user.is_authenticated:
         return False
-    if user.has_role("admin"):
-        return True
+    if can_manage_communities(user):
+        return True  # BPSDM, who create communities and name their facilitators, moderate them too
     m = membership(user, community)
     return m is not None and m.role == "facilitator" and m.state == "active"
 
@@ -66,6 +83,10 @@ def is_moderator(user: User, forum: Forum) -> bool:
     or a community's facilitators."""
     if not user.is_authenticated:
         return False
+    return _memo(("moderator", user.id, forum.id), lambda: _is_moderator(user, forum))
+
+
+def _is_moderator(user: User, forum: Forum) -> bool:
     if forum.community_id is not None:
         return is_facilitator(user, forum.community)
     course = _course_of(forum)
@@ -80,6 +101,10 @@ def is_member(user: User, forum: Forum) -> bool:
     """Reads and posts: a course forum's enrolled learners and staff; a community's active members."""
     if not user.is_authenticated:
         return False
+    return _memo(("member", user.id, forum.id), lambda: _is_member(user, forum))
+
+
+def _is_member(user: User, forum: Forum) -> bool:
     if is_moderator(user, forum):
         return True
     if forum.community_id is not None:

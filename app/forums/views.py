@@ -86,7 +86,7 @@ def forum(forum_id: int):
     page, per_page = page_args()
     rows, total = q.thread_rows(current_user, f, page=page, per_page=per_page)
     moderator = q.is_moderator(current_user, f)
-    can_start = f.type != "single" and (f.type != "news" or moderator)
+    can_start = (f.type not in ("single", "news") or moderator) and not (f.type == "single" and total)
     html = render_template("forums/forum.html", forum=f, rows=rows, total=total, page=page, per_page=per_page,
                            form=form, can_start=can_start, moderator=moderator,
                            subscribed=q.is_subscribed(current_user, f), **q.forum_place(f))
