@@ -216,7 +216,7 @@ def _certificates(client, h, person) -> list[dict]:
     return body["items"] if isinstance(body, dict) else body  # the list envelope (API.md) or a bare list
 
 
-def test_the_certificate_waits_for_the_evaluation_but_the_jp_do_not(client, org, auth):
+def test_the_certificate_waits_for_the_evaluation_but_the_jp_do_not(client, org, auth, login):
     h = auth(org.instructor)
     cid, sid = _course(client, h)
     lesson = client.post(f"/api/v1/courses/{cid}/activities", headers=h,
@@ -235,12 +235,20 @@ def test_the_certificate_waits_for_the_evaluation_but_the_jp_do_not(client, org,
     ledger = client.get(f"/api/v1/ledger/{learner.nip}", headers=hl).json
     assert any(e["title"] == "Pelayanan Publik Digital" for e in ledger["entries"])
     assert _certificates(client, hl, learner) == []
+    from app.notifications.models import Notification
+
+    notes = db.session.scalars(select(Notification.title).where(Notification.user_id == learner.id)).all()
+    assert "Kursus selesai: isi evaluasi agar sertifikat terbit" in notes
+    login(learner)
+    home = client.get("/").get_data(as_text=True)
+    assert "Sertifikat menunggu evaluasi" in home and "Evaluasi penyelenggaraan" in home
 
     doc = client.get(f"/api/v1/surveys/{act['survey_id']}", headers=hl).json
     resp = client.post(f"/api/v1/surveys/{act['survey_id']}/responses", headers=hl, json={"answers": _answers(doc)})
     assert resp.status_code == 201 and resp.json["certificate_waits"] is False
     certs = _certificates(client, hl, learner)
     assert len(certs) == 1 and certs[0]["course"] == "Pelayanan Publik Digital"
+    assert "Sertifikat menunggu evaluasi" not in client.get("/").get_data(as_text=True)
     # The JP were credited once, at completion; the evaluation added nothing to the ledger.
     ledger = client.get(f"/api/v1/ledger/{learner.nip}", headers=hl).json
     assert sum(1 for e in ledger["entries"] if e["title"] == "Pelayanan Publik Digital") == 1

@@ -623,3 +623,23 @@ def summary(viewer: User, by: str) -> list[SummaryRow]:
         rows.append(SummaryRow(key or _("(tanpa keterangan)"), year, respondents, answers if shown else 0,
                                round(float(total) / answers, 2) if shown and answers else None))
     return sorted(rows, key=lambda row: (row.key, row.year))
+
+
+def certificates_waiting(user: User) -> list[tuple[Course, list[Survey]]]:
+    """Completed courses whose certificate waits for this person's evaluation, with the surveys."""
+    from app.courses.models import CourseCompletion
+
+    rows = list(db.session.scalars(select(Survey).join(Activity, Activity.id == Survey.activity_id)
+                                   .join(Course, Course.id == Survey.course_id)
+                                   .join(CourseCompletion, (CourseCompletion.course_id == Survey.course_id)
+                                         & (CourseCompletion.user_id == user.id))
+                                   .where(Survey.before_certificate.is_(True), Course.certificate.is_(True),
+                                          Activity.visible.is_(True),
+                                          ~select(SurveySubmission.id).where(
+                                              SurveySubmission.survey_id == Survey.id,
+                                              SurveySubmission.user_id == user.id).exists())
+                                   .order_by(Survey.course_id, Activity.position)))
+    out: dict[int, tuple[Course, list[Survey]]] = {}
+    for s in rows:
+        out.setdefault(s.course_id, (s.activity.course, []))[1].append(s)
+    return list(out.values())

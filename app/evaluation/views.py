@@ -40,7 +40,13 @@ def _impact_panel(user) -> dict | None:
     return {"waiting": waiting} if waiting else None
 
 
-HOME_PANELS = [HomePanel("evaluation/_home_impact.html", _impact_panel, order=35)]
+def _waiting_panel(user) -> dict | None:
+    waiting = q.certificates_waiting(user)
+    return {"waiting": waiting} if waiting else None
+
+
+HOME_PANELS = [HomePanel("evaluation/_home_certificates.html", _waiting_panel, order=34),
+               HomePanel("evaluation/_home_impact.html", _impact_panel, order=35)]
 
 
 def _survey_for_staff(survey_id: int):
