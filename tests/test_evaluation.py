@@ -252,3 +252,43 @@ def test_the_certificate_waits_for_the_evaluation_but_the_jp_do_not(client, org,
     # The JP were credited once, at completion; the evaluation added nothing to the ledger.
     ledger = client.get(f"/api/v1/ledger/{learner.nip}", headers=hl).json
     assert sum(1 for e in ledger["entries"] if e["title"] == "Pelayanan Publik Digital") == 1
+
+
+def test_surveys_and_templates_are_changed_through_the_api(client, org, auth):
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    act = client.post(f"/api/v1/courses/{cid}/activities", headers=h, json={
+        "section_id": sid, "type": "survey", "title": "Evaluasi", "template": "penyelenggaraan"}).json
+    url = f"/api/v1/surveys/{act['survey_id']}"
+    changed = client.patch(url, headers=h, json={"anonymous": False, "close_at": "2030-06-30T17:00:00+07:00",
+                                                 "questions": [{"kind": "likert5", "text": "Secara umum"}]})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["anonymous"] is False and changed.json["close_at"] == "2030-06-30T10:00:00+00:00"
+    assert [q["text"] for q in changed.json["questions"]] == ["Secara umum"]
+    assert client.patch(url, headers=auth(org.learner_a1), json={"anonymous": True}).status_code == 403
+    bad = client.patch(url, headers=h, json={"questions": [{"kind": "likert5"}]})
+    assert bad.status_code == 422 and "tanpa teks" in str(bad.json["error"]["details"])
+    _publish(client, h, cid)
+    _enrol(client, h, cid, org.learner_a1)
+    q_id = changed.json["questions"][0]["id"]
+    assert client.post(f"{url}/responses", headers=auth(org.learner_a1), json={"answers": {str(q_id): 5}}).status_code == 201
+    # Once answered, neither the questions nor the promise of (non-)anonymity change.
+    locked = client.patch(url, headers=h, json={"anonymous": True})
+    assert locked.status_code == 409 and "setelah ada yang mengisi" in locked.json["error"]["message"]
+    assert client.patch(url, headers=h, json={"questions": [{"kind": "number", "text": "Jam"}]}).status_code == 409
+
+    # Templates: everyone on the staff side reads them; BPSDM writes them.
+    listed = client.get("/api/v1/evaluation/templates", headers=h).json
+    assert {t["key"] for t in listed["items"]} >= {"penyelenggaraan", "pengajar"}
+    hb = auth(org.bpsdm_a)
+    body = {"title": "Evaluasi Coaching", "questions": [{"kind": "likert4", "text": "Manfaat sesi coaching"}]}
+    assert client.put("/api/v1/evaluation/templates/coaching", headers=h, json=body).status_code == 403
+    made = client.put("/api/v1/evaluation/templates/coaching", headers=hb, json=body)
+    assert made.status_code == 200 and made.json["questions"][0]["kind"] == "likert4"
+    empty = client.put("/api/v1/evaluation/templates/coaching", headers=hb, json={**body, "questions": []})
+    assert empty.status_code == 422
+    bad_key = client.put("/api/v1/evaluation/templates/Bukan Kode!", headers=hb, json=body)
+    assert bad_key.status_code == 422 and "Kode templat" in str(bad_key.json["error"]["details"])
+    new = client.post(f"/api/v1/courses/{cid}/activities", headers=h, json={
+        "section_id": sid, "type": "survey", "title": "Evaluasi coaching", "template": "coaching"})
+    assert new.status_code == 201 and new.json["survey_id"]
