@@ -543,14 +543,12 @@ def impact_delay_days() -> int:
 
 def schedule_impact(user: User, course: Course, completed_at: datetime | None) -> None:
     """Queue the job that opens the level-3 evaluation N days after the completion."""
-    from app.jobs.models import Job
     from app.jobs.operations import enqueue
 
     job = enqueue("evaluation.impact_open", {"user_id": user.id, "course_id": course.id},
                   dedupe_key=f"evaluation.impact:{course.id}:{user.id}")
-    if job.state == "queued" and job.attempts == 0:
+    if job.state == "queued" and job.attempts == 0:  # a new job (one per completion, ever)
         job.run_after = (completed_at or utcnow()) + timedelta(days=impact_delay_days())
-    assert isinstance(job, Job)
     db.session.flush()
 
 
