@@ -292,3 +292,34 @@ def test_surveys_and_templates_are_changed_through_the_api(client, org, auth):
     new = client.post(f"/api/v1/courses/{cid}/activities", headers=h, json={
         "section_id": sid, "type": "survey", "title": "Evaluasi coaching", "template": "coaching"})
     assert new.status_code == 201 and new.json["survey_id"]
+
+
+def test_unit_limited_staff_read_only_their_units_answers(client, org, auth):
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    act = client.post(f"/api/v1/courses/{cid}/activities", headers=h, json={
+        "section_id": sid, "type": "survey", "title": "Evaluasi",
+        "questions": [{"kind": "likert5", "text": "Kepuasan"}, {"kind": "multiple", "text": "Topik",
+                                                                 "options": ["A", "B"]},
+                      {"kind": "short_text", "text": "Kesan", "required": False}]}).json
+    _publish(client, h, cid)
+    in_a = _learners(org, 5, org.a1)
+    in_b = [acc_ops.create_user(f"orang_b{i}", password="rahasia123", name=f"Orang B {i}", nip=nip_for(150 + i),
+                                unit=org.b) for i in range(5)]
+    db.session.commit()
+    _enrol(client, h, cid, *in_a, *in_b)
+    doc = client.get(f"/api/v1/surveys/{act['survey_id']}", headers=auth(in_a[0])).json
+    k1, k2, k3 = (str(q["id"]) for q in doc["questions"])
+    for p in in_a:
+        client.post(f"/api/v1/surveys/{act['survey_id']}/responses", headers=auth(p),
+                    json={"answers": {k1: 5, k2: ["A", "B"], k3: "dari A"}})
+    for p in in_b:
+        client.post(f"/api/v1/surveys/{act['survey_id']}/responses", headers=auth(p),
+                    json={"answers": {k1: 1, k2: ["B"], k3: "dari B"}})
+    everyone = client.get(f"/api/v1/surveys/{act['survey_id']}/report", headers=h).json
+    assert everyone["responses"] == 10 and everyone["questions"][0]["average"] == 3.0
+    assert everyone["questions"][1]["distribution"] == {"A": 5, "B": 10} and everyone["questions"][1]["count"] == 10
+    unit_a = client.get(f"/api/v1/surveys/{act['survey_id']}/report", headers=auth(org.bpsdm_a)).json
+    assert unit_a["responses"] == 5 and unit_a["invited"] == 5
+    assert unit_a["questions"][0]["average"] == 5.0 and unit_a["questions"][1]["distribution"] == {"A": 5, "B": 5}
+    assert {c["text"] for c in unit_a["comments"]} == {"dari A"}
