@@ -401,11 +401,14 @@ def instructor_report(instructor: User, r: Reach) -> InstructorReport:
     counts, text_rows = _cached(("instructor", str(db.engine.url), instructor.id, instructor.created_at, r.everything,
                                  r.unit_paths, tuple(stamp)), build)
     survey_ids = {sid for sid, *_rest in counts}
-    surveys = {s.id: s for s in db.session.scalars(select(Survey).where(Survey.id.in_(survey_ids)))} if survey_ids else {}
+    # Plain rows, not ORM objects: a report across fifty courses reads hundreds of questions.
+    surveys = {row.id: row for row in db.session.execute(select(Survey.id, Survey.course_id, Survey.anonymous).where(
+        Survey.id.in_(survey_ids)))} if survey_ids else {}
     titles = dict(db.session.execute(select(Course.id, Course.title).where(
         Course.id.in_({s.course_id for s in surveys.values()}))).all()) if surveys else {}
-    questions = {q.id: q for q in db.session.scalars(select(SurveyQuestion).where(
-        SurveyQuestion.survey_id.in_(survey_ids)))} if survey_ids else {}
+    questions = {row.id: row for row in db.session.execute(
+        select(SurveyQuestion.id, SurveyQuestion.kind, SurveyQuestion.code, SurveyQuestion.text).where(
+            SurveyQuestion.survey_id.in_(survey_ids)))} if survey_ids else {}
     per_question: dict[tuple[int, int, int], int] = defaultdict(int)
     for sid, year, qid, _value, n in counts:
         q = questions.get(qid)
