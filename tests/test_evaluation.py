@@ -216,7 +216,7 @@ def _certificates(client, h, person) -> list[dict]:
     return body["items"] if isinstance(body, dict) else body  # the list envelope (API.md) or a bare list
 
 
-def test_the_certificate_waits_for_the_evaluation_but_the_jp_do_not(client, org, auth):
+def test_the_certificate_waits_for_the_evaluation_but_the_jp_do_not(client, org, auth, login):
     h = auth(org.instructor)
     cid, sid = _course(client, h)
     lesson = client.post(f"/api/v1/courses/{cid}/activities", headers=h,
@@ -235,12 +235,91 @@ def test_the_certificate_waits_for_the_evaluation_but_the_jp_do_not(client, org,
     ledger = client.get(f"/api/v1/ledger/{learner.nip}", headers=hl).json
     assert any(e["title"] == "Pelayanan Publik Digital" for e in ledger["entries"])
     assert _certificates(client, hl, learner) == []
+    from app.notifications.models import Notification
+
+    notes = db.session.scalars(select(Notification.title).where(Notification.user_id == learner.id)).all()
+    assert "Kursus selesai: isi evaluasi agar sertifikat terbit" in notes
+    login(learner)
+    home = client.get("/").get_data(as_text=True)
+    assert "Sertifikat menunggu evaluasi" in home and "Evaluasi penyelenggaraan" in home
 
     doc = client.get(f"/api/v1/surveys/{act['survey_id']}", headers=hl).json
     resp = client.post(f"/api/v1/surveys/{act['survey_id']}/responses", headers=hl, json={"answers": _answers(doc)})
     assert resp.status_code == 201 and resp.json["certificate_waits"] is False
     certs = _certificates(client, hl, learner)
     assert len(certs) == 1 and certs[0]["course"] == "Pelayanan Publik Digital"
+    assert "Sertifikat menunggu evaluasi" not in client.get("/").get_data(as_text=True)
     # The JP were credited once, at completion; the evaluation added nothing to the ledger.
     ledger = client.get(f"/api/v1/ledger/{learner.nip}", headers=hl).json
     assert sum(1 for e in ledger["entries"] if e["title"] == "Pelayanan Publik Digital") == 1
+
+
+def test_surveys_and_templates_are_changed_through_the_api(client, org, auth):
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    act = client.post(f"/api/v1/courses/{cid}/activities", headers=h, json={
+        "section_id": sid, "type": "survey", "title": "Evaluasi", "template": "penyelenggaraan"}).json
+    url = f"/api/v1/surveys/{act['survey_id']}"
+    changed = client.patch(url, headers=h, json={"anonymous": False, "close_at": "2030-06-30T17:00:00+07:00",
+                                                 "questions": [{"kind": "likert5", "text": "Secara umum"}]})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["anonymous"] is False and changed.json["close_at"] == "2030-06-30T10:00:00+00:00"
+    assert [q["text"] for q in changed.json["questions"]] == ["Secara umum"]
+    assert client.patch(url, headers=auth(org.learner_a1), json={"anonymous": True}).status_code == 403
+    bad = client.patch(url, headers=h, json={"questions": [{"kind": "likert5"}]})
+    assert bad.status_code == 422 and "tanpa teks" in str(bad.json["error"]["details"])
+    _publish(client, h, cid)
+    _enrol(client, h, cid, org.learner_a1)
+    q_id = changed.json["questions"][0]["id"]
+    assert client.post(f"{url}/responses", headers=auth(org.learner_a1), json={"answers": {str(q_id): 5}}).status_code == 201
+    # Once answered, neither the questions nor the promise of (non-)anonymity change.
+    locked = client.patch(url, headers=h, json={"anonymous": True})
+    assert locked.status_code == 409 and "setelah ada yang mengisi" in locked.json["error"]["message"]
+    assert client.patch(url, headers=h, json={"questions": [{"kind": "number", "text": "Jam"}]}).status_code == 409
+
+    # Templates: everyone on the staff side reads them; BPSDM writes them.
+    listed = client.get("/api/v1/evaluation/templates", headers=h).json
+    assert {t["key"] for t in listed["items"]} >= {"penyelenggaraan", "pengajar"}
+    hb = auth(org.bpsdm_a)
+    body = {"title": "Evaluasi Coaching", "questions": [{"kind": "likert4", "text": "Manfaat sesi coaching"}]}
+    assert client.put("/api/v1/evaluation/templates/coaching", headers=h, json=body).status_code == 403
+    made = client.put("/api/v1/evaluation/templates/coaching", headers=hb, json=body)
+    assert made.status_code == 200 and made.json["questions"][0]["kind"] == "likert4"
+    empty = client.put("/api/v1/evaluation/templates/coaching", headers=hb, json={**body, "questions": []})
+    assert empty.status_code == 422
+    bad_key = client.put("/api/v1/evaluation/templates/Bukan Kode!", headers=hb, json=body)
+    assert bad_key.status_code == 422 and "Kode templat" in str(bad_key.json["error"]["details"])
+    new = client.post(f"/api/v1/courses/{cid}/activities", headers=h, json={
+        "section_id": sid, "type": "survey", "title": "Evaluasi coaching", "template": "coaching"})
+    assert new.status_code == 201 and new.json["survey_id"]
+
+
+def test_unit_limited_staff_read_only_their_units_answers(client, org, auth):
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    act = client.post(f"/api/v1/courses/{cid}/activities", headers=h, json={
+        "section_id": sid, "type": "survey", "title": "Evaluasi",
+        "questions": [{"kind": "likert5", "text": "Kepuasan"}, {"kind": "multiple", "text": "Topik",
+                                                                 "options": ["A", "B"]},
+                      {"kind": "short_text", "text": "Kesan", "required": False}]}).json
+    _publish(client, h, cid)
+    in_a = _learners(org, 5, org.a1)
+    in_b = [acc_ops.create_user(f"orang_b{i}", password="rahasia123", name=f"Orang B {i}", nip=nip_for(150 + i),
+                                unit=org.b) for i in range(5)]
+    db.session.commit()
+    _enrol(client, h, cid, *in_a, *in_b)
+    doc = client.get(f"/api/v1/surveys/{act['survey_id']}", headers=auth(in_a[0])).json
+    k1, k2, k3 = (str(q["id"]) for q in doc["questions"])
+    for p in in_a:
+        client.post(f"/api/v1/surveys/{act['survey_id']}/responses", headers=auth(p),
+                    json={"answers": {k1: 5, k2: ["A", "B"], k3: "dari A"}})
+    for p in in_b:
+        client.post(f"/api/v1/surveys/{act['survey_id']}/responses", headers=auth(p),
+                    json={"answers": {k1: 1, k2: ["B"], k3: "dari B"}})
+    everyone = client.get(f"/api/v1/surveys/{act['survey_id']}/report", headers=h).json
+    assert everyone["responses"] == 10 and everyone["questions"][0]["average"] == 3.0
+    assert everyone["questions"][1]["distribution"] == {"A": 5, "B": 10} and everyone["questions"][1]["count"] == 10
+    unit_a = client.get(f"/api/v1/surveys/{act['survey_id']}/report", headers=auth(org.bpsdm_a)).json
+    assert unit_a["responses"] == 5 and unit_a["invited"] == 5
+    assert unit_a["questions"][0]["average"] == 5.0 and unit_a["questions"][1]["distribution"] == {"A": 5, "B": 5}
+    assert {c["text"] for c in unit_a["comments"]} == {"dari A"}

@@ -133,8 +133,10 @@ def test_job_impact_opens_after_the_delay_for_learner_and_atasan(app, client, or
     assert remind_impact(utcnow() + timedelta(days=16)) == 0
     db.session.commit()
 
-    # The atasan answers through the page and sees it on the staff page.
+    # The atasan answers through the page and sees it on the staff page (and on the home page).
     login(org.head_a)
+    home = client.get("/").get_data(as_text=True)
+    assert "Dampak pelatihan staf" in home and "sebagian diterapkan" in home
     form = client.get(f"/evaluasi/dampak/{evs['supervisor'].id}").get_data(as_text=True)
     assert "TEK-LITDIG" in form
     resp = client.post(f"/evaluasi/dampak/{evs['supervisor'].id}", data={"applied": "ya", "change": "<b>lebih cepat</b>",

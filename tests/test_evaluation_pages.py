@@ -174,6 +174,13 @@ def test_instructor_report_across_courses(client, org, login, auth):
     assert by_course[small.id]["suppressed"] is True and by_course[small.id]["average"] is None
     assert by_course[big.id]["average"] == 5.0
     assert len(doc["comments"]) == 7
+    # A new answer shows at once (the report's rows are cached per process, keyed by the answers).
+    enrol_all(small, people[2])
+    ops.submit_response(s2, people[2], {key: 1 if q.kind == "likert5" else "Baik" for key, q, _i in
+                                        ops.survey_items(s2)})
+    db.session.commit()
+    again = client.get(f"/api/v1/evaluation/instructors/{org.instructor.nip}/report", headers=auth(org.bpsdm_a)).json
+    assert again["respondents"] == 10
     mastery = [i for i in doc["questions"] if i["code"] == "pengajar.penguasaan"][0]
     assert mastery["count"] == 7 and mastery["distribution"]["5"] == 7
     xlsx = client.get(f"/evaluasi/pengajar/{org.instructor.id}?format=xlsx")

@@ -355,3 +355,87 @@ def evaluation_summary(params: SummaryQuery):
     return {"by": params.by, "min_group": q.min_group(),
             "items": [{"key": r.key, "year": r.year, "respondents": r.respondents, "answers": r.answers,
                        "average": r.average} for r in rows]}
+
+
+class SurveyPatch(BaseModel):
+    anonymous: bool | None = None
+    open_at: str | None = Field(default=None, max_length=40)
+    close_at: str | None = Field(default=None, max_length=40)
+    before_certificate: bool | None = None
+    questions: list[dict[str, Any]] | None = Field(default=None, description="replaces the questions (refused "
+                                                                             "once someone has answered)")
+    model_config = ConfigDict(extra="forbid")
+
+
+@route("/surveys/<int:survey_id>", "PATCH", summary="Change a survey: anonymity, open/close, certificate rule, questions",
+       tag="evaluation", body=SurveyPatch, response=SurveyOut)
+def survey_patch(survey_id: int, body: SurveyPatch):
+    survey = q.get_survey(survey_id)
+    course_q.editable_course(user_ctx(), survey.course_id)
+    fields = body.model_dump(exclude_unset=True)
+    ops.update_survey(survey, anonymous=fields.get("anonymous"),
+                      open_at=fields.get("open_at", survey.open_at), close_at=fields.get("close_at", survey.close_at),
+                      before_certificate=fields.get("before_certificate"), questions=fields.get("questions"))
+    db.session.commit()
+    return q.survey_document(survey)
+
+
+class TemplateItemOut(BaseModel):
+    code: str | None = None
+    kind: str
+    text: str
+    options: list[str] = []
+    instructor: bool = False
+    required: bool = True
+    group: str = ""
+
+
+class TemplateOut(BaseModel):
+    key: str
+    title: str
+    description: str
+    anonymous: bool
+    questions: list[TemplateItemOut]
+
+
+class TemplatePage(BaseModel):
+    items: list[TemplateOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class TemplateIn(BaseModel):
+    title: str = Field(max_length=250)
+    description: str = Field(default="", max_length=5000)
+    anonymous: bool = True
+    questions: list[dict[str, Any]]
+    model_config = ConfigDict(extra="forbid")
+
+
+def _template_dict(t) -> dict:
+    return {"key": t.key, "title": t.title, "description": t.description or "", "anonymous": t.anonymous,
+            "questions": list(t.items or [])}
+
+
+@route("/evaluation/templates", summary="The survey templates (shipped ones and BPSDM's own)", tag="evaluation",
+       response=TemplatePage, roles=("instructor", "bpsdm", "admin"))
+def templates_list():
+    from sqlalchemy import select
+
+    from app.evaluation.models import SurveyTemplate
+
+    ops.ensure_templates()
+    db.session.commit()
+    items = [_template_dict(t) for t in db.session.scalars(select(SurveyTemplate).order_by(SurveyTemplate.key))]
+    return {"items": items, "page": 1, "per_page": max(len(items), 1), "total": len(items)}
+
+
+@route("/evaluation/templates/<key>", "PUT", summary="Create or change a survey template (BPSDM)", tag="evaluation",
+       body=TemplateIn, response=TemplateOut, roles=("bpsdm", "admin"))
+def template_put(key: str, body: TemplateIn):
+    exists = ops.get_template(key) is not None
+    tpl = ops.save_template(key, title=body.title, description=body.description, anonymous=body.anonymous,
+                            items=body.questions, by=user_ctx(), create=not exists)
+    db.session.commit()
+    return _template_dict(tpl)

@@ -280,10 +280,13 @@ def update_survey(survey: Survey, *, anonymous: bool | None = None, open_at: Any
     if o and c and c <= o:
         raise RuleViolation(_("Waktu tutup harus sesudah waktu buka."), code="invalid_dates")
     survey.open_at, survey.close_at = o, c
+    released = False
     if before_certificate is not None and before_certificate != survey.before_certificate:
         survey.before_certificate = before_certificate
         if before_certificate:
             survey.activity.required = False
+        else:
+            released = True
     if questions is not None:
         clean, problems = check_items(questions)
         if problems:
@@ -291,7 +294,7 @@ def update_survey(survey: Survey, *, anonymous: bool | None = None, open_at: Any
                                 details=[{"message": p} for p in problems])
         set_questions(survey, clean)
     db.session.flush()
-    if before_certificate is False:
+    if released:
         release_holds(survey)
     return survey
 
@@ -540,14 +543,12 @@ def impact_delay_days() -> int:
 
 def schedule_impact(user: User, course: Course, completed_at: datetime | None) -> None:
     """Queue the job that opens the level-3 evaluation N days after the completion."""
-    from app.jobs.models import Job
     from app.jobs.operations import enqueue
 
     job = enqueue("evaluation.impact_open", {"user_id": user.id, "course_id": course.id},
                   dedupe_key=f"evaluation.impact:{course.id}:{user.id}")
-    if job.state == "queued" and job.attempts == 0:
+    if job.state == "queued" and job.attempts == 0:  # a new job (one per completion, ever)
         job.run_after = (completed_at or utcnow()) + timedelta(days=impact_delay_days())
-    assert isinstance(job, Job)
     db.session.flush()
 
 

@@ -9,7 +9,9 @@ count only — its averages, distributions and comments could point at a person.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,6 +165,76 @@ def _in_reach(stmt, r: Reach):
     return stmt.where(SurveyResponse.unit_id.in_(select(Unit.id).where(r.unit_filter(Unit.path))))
 
 
+#: Aggregates of recent reports, per process: (survey, stamp) -> rows. Answers are written once and
+#: never changed, so a report's rows change only when a response arrives; the stamp (number of
+#: responses, newest submission, the question ids) changes with it, and a stale entry is never read.
+_CACHE: OrderedDict[tuple, tuple] = OrderedDict()
+_CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(key: tuple, build: Callable[[], tuple]) -> tuple:
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    value = build()
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def _aggregates(survey: Survey, questions: dict[int, SurveyQuestion], r: Reach, suppressed: bool) -> tuple:
+    """(counts per (question, instructor) per value, respondents per (question, instructor),
+    comment rows) — three statements over the covering index, whatever the number of responses."""
+
+    def build() -> tuple:
+        # One aggregate over (question, instructor, value); a reach-limited viewer's answers are
+        # those of the responses from their units.
+        stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value, func.count())
+                .where(SurveyAnswer.question_id.in_(list(questions)))
+                .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value))
+        in_reach = None
+        if not r.everything:
+            in_reach = _in_reach(select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id), r)
+            stmt = stmt.where(SurveyAnswer.response_id.in_(in_reach))
+        counts: dict[tuple[int, int | None], dict[float | None, int]] = defaultdict(dict)
+        for qid, iid, value, n in db.session.execute(stmt):
+            counts[(qid, iid)][value] = n
+        # Respondents per question: one row per answer, except a multiple choice (a row per option).
+        answered = {key: sum(c.values()) for key, c in counts.items()}
+        multiple = [qid for qid, q in questions.items() if q.kind == "multiple"]
+        if multiple:
+            stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id,
+                           func.count(distinct(SurveyAnswer.response_id)))
+                    .where(SurveyAnswer.question_id.in_(multiple))
+                    .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id))
+            if in_reach is not None:
+                stmt = stmt.where(SurveyAnswer.response_id.in_(in_reach))
+            answered.update({(qid, iid): n for qid, iid, n in db.session.execute(stmt)})
+        comments: list[tuple[int, int | None, str]] = []
+        text_ids = [qid for qid, q in questions.items() if q.kind in TEXT_KINDS]
+        if text_ids and not suppressed:
+            # Ordered by the response's random key: no order that matches who answered when.
+            stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.text)
+                    .where(SurveyAnswer.question_id.in_(text_ids), SurveyAnswer.text.is_not(None))
+                    .order_by(SurveyAnswer.response_id))
+            if in_reach is not None:
+                stmt = stmt.where(SurveyAnswer.response_id.in_(in_reach))
+            comments = [tuple(row) for row in db.session.execute(stmt)]
+        return dict(counts), answered, comments
+
+    if not r.everything:
+        return build()  # a unit-limited view: rows that depend on units, not cached
+    stamp = db.session.execute(select(func.count(), func.max(SurveySubmission.id)).where(
+        SurveySubmission.survey_id == survey.id)).one()
+    # The activity's creation time makes the key unique even where a deleted row's id is reused.
+    return _cached(("survey", str(db.engine.url), survey.id, survey.activity.created_at, tuple(stamp),
+                    tuple(sorted(questions)), suppressed), build)
+
+
 def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None) -> SurveyReport:
     """Response rate, and per question (and instructor) the count, average, distribution, comments."""
     from app.evaluation.operations import course_instructors
@@ -196,29 +268,7 @@ def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None)
         for iid in ([u.id for u in people.values()] if q.instructor and people else [None]):
             stat(q.id, iid)
     if responses:
-        # One aggregate over the covering index (question, instructor, value); a reach-limited
-        # viewer's answers are those of the responses from their units.
-        stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value, func.count())
-                .where(SurveyAnswer.question_id.in_(list(questions)))
-                .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.value))
-        if not r.everything:
-            stmt = stmt.where(SurveyAnswer.response_id.in_(_in_reach(
-                select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id), r)))
-        counts: dict[tuple[int, int | None], dict[float | None, int]] = defaultdict(dict)
-        for qid, iid, value, n in db.session.execute(stmt):
-            counts[(qid, iid)][value] = n
-        # Respondents per question: one row per answer, except a multiple choice (a row per option).
-        answered = {key: sum(c.values()) for key, c in counts.items()}
-        multiple = [q.id for q in survey.questions if q.kind == "multiple"]
-        if multiple:
-            stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id,
-                           func.count(distinct(SurveyAnswer.response_id)))
-                    .where(SurveyAnswer.question_id.in_(multiple))
-                    .group_by(SurveyAnswer.question_id, SurveyAnswer.instructor_id))
-            if not r.everything:
-                stmt = stmt.where(SurveyAnswer.response_id.in_(_in_reach(
-                    select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id), r)))
-            answered.update({(qid, iid): n for qid, iid, n in db.session.execute(stmt)})
+        counts, answered, comment_rows = _aggregates(survey, questions, r, suppressed)
         for (qid, iid), n in answered.items():
             if qid not in questions:
                 continue
@@ -231,20 +281,10 @@ def survey_report(survey: Survey, r: Reach, *, comment_limit: int | None = None)
                 total = sum(c.values())
                 s.average = round(sum(v * k for v, k in c.items()) / total, 2) if total else None
             s.distribution = _distribution(s.question, c)
-        if not suppressed:
-            text_ids = [q.id for q in survey.questions if q.kind in TEXT_KINDS]
-            if text_ids:
-                # Ordered by the response's random key: no order that matches who answered when.
-                stmt = (select(SurveyAnswer.question_id, SurveyAnswer.instructor_id, SurveyAnswer.text)
-                        .where(SurveyAnswer.question_id.in_(text_ids), SurveyAnswer.text.is_not(None))
-                        .order_by(SurveyAnswer.response_id))
-                if not r.everything:
-                    stmt = stmt.where(SurveyAnswer.response_id.in_(_in_reach(
-                        select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id), r)))
-                for qid, iid, text in db.session.execute(stmt):
-                    s = stat(qid, iid)
-                    if comment_limit is None or len(s.comments) < comment_limit:
-                        s.comments.append(text)
+        for qid, iid, text in comment_rows:
+            s = stat(qid, iid)
+            if comment_limit is None or len(s.comments) < comment_limit:
+                s.comments.append(text)
     for s in stats.values():
         if s.distribution is None and not suppressed:
             s.distribution = _distribution(s.question, {})
@@ -340,18 +380,35 @@ def instructor_report(instructor: User, r: Reach) -> InstructorReport:
     One aggregate does the counting: per (survey, year, question, value). A course run's number of
     respondents is its most-answered single-answer question (each response answers a question
     about an instructor at most once)."""
-    stmt = (select(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.question_id, SurveyAnswer.value,
-                   func.count())
+    def build() -> tuple:
+        stmt = (select(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.question_id, SurveyAnswer.value,
+                       func.count())
+                .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+                .where(SurveyAnswer.instructor_id == instructor.id)
+                .group_by(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.question_id, SurveyAnswer.value))
+        counts = [tuple(row) for row in db.session.execute(_in_reach(stmt, r))]
+        text_rows = db.session.execute(_in_reach(
+            select(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.text)
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(SurveyAnswer.instructor_id == instructor.id)
-            .group_by(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.question_id, SurveyAnswer.value))
-    counts = db.session.execute(_in_reach(stmt, r)).all()
+            .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+            .where(SurveyAnswer.instructor_id == instructor.id, SurveyQuestion.kind.in_(TEXT_KINDS),
+                   SurveyAnswer.text.is_not(None)).order_by(SurveyResponse.survey_id, SurveyAnswer.response_id), r))
+        return counts, [tuple(row) for row in text_rows]
+
+    # Answers are written once: their number and newest id about this instructor stamp the rows.
+    stamp = db.session.execute(select(func.count(), func.max(SurveyAnswer.id)).where(
+        SurveyAnswer.instructor_id == instructor.id)).one()
+    counts, text_rows = _cached(("instructor", str(db.engine.url), instructor.id, instructor.created_at, r.everything,
+                                 r.unit_paths, tuple(stamp)), build)
     survey_ids = {sid for sid, *_rest in counts}
-    surveys = {s.id: s for s in db.session.scalars(select(Survey).where(Survey.id.in_(survey_ids)))} if survey_ids else {}
+    # Plain rows, not ORM objects: a report across fifty courses reads hundreds of questions.
+    surveys = {row.id: row for row in db.session.execute(select(Survey.id, Survey.course_id, Survey.anonymous).where(
+        Survey.id.in_(survey_ids)))} if survey_ids else {}
     titles = dict(db.session.execute(select(Course.id, Course.title).where(
         Course.id.in_({s.course_id for s in surveys.values()}))).all()) if surveys else {}
-    questions = {q.id: q for q in db.session.scalars(select(SurveyQuestion).where(
-        SurveyQuestion.survey_id.in_(survey_ids)))} if survey_ids else {}
+    questions = {row.id: row for row in db.session.execute(
+        select(SurveyQuestion.id, SurveyQuestion.kind, SurveyQuestion.code, SurveyQuestion.text).where(
+            SurveyQuestion.survey_id.in_(survey_ids)))} if survey_ids else {}
     per_question: dict[tuple[int, int, int], int] = defaultdict(int)
     for sid, year, qid, _value, n in counts:
         q = questions.get(qid)
@@ -395,15 +452,8 @@ def instructor_report(instructor: User, r: Reach) -> InstructorReport:
         years_n[year] += n
     years = [(y, years_n[y], round(year_sum[y][0] / year_sum[y][1], 2) if year_sum[y][1] else None)
              for y in sorted(years_n)]
-    comments: list[tuple[str, str]] = []
-    text_ids = [qid for qid, q in questions.items() if q.kind in TEXT_KINDS]
-    if text_ids:
-        rows = db.session.execute(_in_reach(
-            select(SurveyResponse.survey_id, SurveyResponse.year, SurveyAnswer.text)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(SurveyAnswer.instructor_id == instructor.id, SurveyAnswer.question_id.in_(text_ids),
-                   SurveyAnswer.text.is_not(None)).order_by(SurveyResponse.survey_id, SurveyAnswer.response_id), r))
-        comments = [(titles.get(surveys[sid].course_id, ""), text) for sid, year, text in rows if (sid, year) in shown]
+    comments = [(titles.get(surveys[sid].course_id, ""), text) for sid, year, text in text_rows
+                if (sid, year) in shown]
     return InstructorReport(instructor, courses, items, years, comments)
 
 
@@ -623,3 +673,23 @@ def summary(viewer: User, by: str) -> list[SummaryRow]:
         rows.append(SummaryRow(key or _("(tanpa keterangan)"), year, respondents, answers if shown else 0,
                                round(float(total) / answers, 2) if shown and answers else None))
     return sorted(rows, key=lambda row: (row.key, row.year))
+
+
+def certificates_waiting(user: User) -> list[tuple[Course, list[Survey]]]:
+    """Completed courses whose certificate waits for this person's evaluation, with the surveys."""
+    from app.courses.models import CourseCompletion
+
+    rows = list(db.session.scalars(select(Survey).join(Activity, Activity.id == Survey.activity_id)
+                                   .join(Course, Course.id == Survey.course_id)
+                                   .join(CourseCompletion, (CourseCompletion.course_id == Survey.course_id)
+                                         & (CourseCompletion.user_id == user.id))
+                                   .where(Survey.before_certificate.is_(True), Course.certificate.is_(True),
+                                          Activity.visible.is_(True),
+                                          ~select(SurveySubmission.id).where(
+                                              SurveySubmission.survey_id == Survey.id,
+                                              SurveySubmission.user_id == user.id).exists())
+                                   .order_by(Survey.course_id, Activity.position)))
+    out: dict[int, tuple[Course, list[Survey]]] = {}
+    for s in rows:
+        out.setdefault(s.course_id, (s.activity.course, []))[1].append(s)
+    return list(out.values())

@@ -23,6 +23,23 @@ def schedule_job_impact(user, course, completed_at=None, **_kw) -> None:
         ops.schedule_impact(user, course, completed_at)
 
 
+@course_completed.connect
+def tell_about_waiting_certificate(user, course, **_kw) -> None:
+    # The JP are credited now; say plainly that the certificate follows the evaluation.
+    if not course.certificate:
+        return
+    pending = ops.pending_certificate_surveys(user, course)
+    if pending:
+        from flask_babel import gettext as _
+
+        from app.notifications.operations import link_to, notify
+
+        notify(user, _("Kursus selesai: isi evaluasi agar sertifikat terbit"),
+               _("JP kursus %(c)s sudah tercatat. Sertifikat terbit setelah Anda mengisi: %(s)s.", c=course.title,
+                 s=", ".join(s.activity.title for s in pending)),
+               link=link_to("evaluation.take", survey_id=pending[0].id))
+
+
 @handler("evaluation.impact_open")
 def impact_open_job(job) -> dict:
     from app.accounts.models import User

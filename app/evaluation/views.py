@@ -40,7 +40,30 @@ def _impact_panel(user) -> dict | None:
     return {"waiting": waiting} if waiting else None
 
 
-HOME_PANELS = [HomePanel("evaluation/_home_impact.html", _impact_panel, order=35)]
+def _waiting_panel(user) -> dict | None:
+    waiting = q.certificates_waiting(user)
+    return {"waiting": waiting} if waiting else None
+
+
+def _staff_impact_panel(user) -> dict | None:
+    """For an atasan: what the job-impact evaluations say about the staff of the units they head."""
+    from app.accounts.models import Unit, User
+    from app.accounts.queries import reach
+
+    r = reach(user, roles=("supervisor",))
+    if not r.unit_paths:
+        return None
+    stmt = (select(ImpactEvaluation).join(User, User.id == ImpactEvaluation.learner_id)
+            .join(Unit, Unit.id == User.unit_id)
+            .where(r.unit_filter(Unit.path), ImpactEvaluation.submitted_at.is_not(None), User.id != user.id)
+            .order_by(ImpactEvaluation.submitted_at.desc()).limit(5))
+    latest = list(db.session.scalars(stmt))
+    return {"latest": latest} if latest else None
+
+
+HOME_PANELS = [HomePanel("evaluation/_home_certificates.html", _waiting_panel, order=34),
+               HomePanel("evaluation/_home_staff_impact.html", _staff_impact_panel, order=36),
+               HomePanel("evaluation/_home_impact.html", _impact_panel, order=35)]
 
 
 def _survey_for_staff(survey_id: int):
