@@ -175,7 +175,6 @@ OFFLINE_VENDOR_FILES = {
     "workbox-precaching.prod.js": "workbox-precaching/build/workbox-precaching.prod.js",
     "workbox-routing.prod.js": "workbox-routing/build/workbox-routing.prod.js",
     "workbox-strategies.prod.js": "workbox-strategies/build/workbox-strategies.prod.js",
-    "workbox-expiration.prod.js": "workbox-expiration/build/workbox-expiration.prod.js",
 }
 
 

@@ -30,9 +30,10 @@ NAV = [
 #: the app shell a phone keeps so that Lentera opens without a signal: the layout's own files
 SHELL_STATIC = ["lentera.css", "favicon.svg", "offline/lentera-offline.js", "offline/download.js",
                 "media/media.css", "media/player.js", "quizzes/attempt.js", "quizzes/quiz.css"]
-SHELL_VENDOR = ["hls.light.min.js"]
+#: hls.js is not in the shell: a first visit would pay ~120 KB for it. A course download stores it.
+SHELL_VENDOR: list[str] = []
 WORKBOX_MODULES = ["workbox-core.prod.js", "workbox-precaching.prod.js", "workbox-routing.prod.js",
-                   "workbox-strategies.prod.js", "workbox-expiration.prod.js"]
+                   "workbox-strategies.prod.js"]
 
 
 @bp.get("/sw.js")

@@ -82,7 +82,9 @@
       return loadManifest().then(function (m) {
         if (!m) throw new Error("no manifest");
         return prepareQuizzes(m).then(function () { return caches.open(cacheName(user, courseId)); }).then(function (cache) {
-          var items = m.pages.map(function (p) { return {url: p.url, page: true}; })
+          // the video player's library too, when there is a video to play without a signal
+          var player = m.files.some(function (f) { return f.kind === "video"; }) ? [{url: d.player, page: true}] : [];
+          var items = m.pages.map(function (p) { return {url: p.url, page: true}; }).concat(player)
             .concat(m.files.map(function (f) { return {url: f.url, fetchUrl: f.fetch_url, bytes: f.bytes, sha256: f.sha256}; }));
           var total = m.bytes, done = 0, stored = 0;
           bar.hidden = false;

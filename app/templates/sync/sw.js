@@ -71,13 +71,22 @@ workbox.routing.registerRoute(function (ctx) { return ctx.request.mode === "navi
   });
 });
 
-// Static files and libraries by content hash: kept once fetched (they never change at that name).
+// Static files and libraries by content hash: kept once fetched (they never change at that name);
+// a course download may have stored one too (the video player's library).
 workbox.routing.registerRoute(function (ctx) {
   return ctx.url.origin === self.location.origin && /^\/(s|v)\/[0-9a-f]{12}\//.test(ctx.url.pathname);
-}, new workbox.strategies.CacheFirst({
-  cacheName: "lentera-assets",
-  plugins: [new workbox.expiration.ExpirationPlugin({maxEntries: 80})]
-}));
+}, function (ctx) {
+  return caches.open("lentera-assets").then(function (cache) {
+    return cache.match(ctx.request).then(function (hit) {
+      return hit || stored(ctx.request).then(function (s) {
+        return s || fetch(ctx.request).then(function (r) {
+          if (r.ok) cache.put(ctx.request, r.clone());
+          return r;
+        });
+      });
+    });
+  });
+});
 
 // Everything else of our own that a download stored (files, pictures, video playlists and
 // segments): from the device first, so a stored video plays without spending data.
