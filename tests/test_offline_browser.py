@@ -99,8 +99,9 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
         # --- store the course: the size is shown first, then progress, then "stored"
         page.goto(f"/kursus/{ids['course']}")
         page.wait_for_function("() => navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready")
+        page.click(".offline-download-btn")  # first the size, nothing fetched before that
         page.wait_for_selector("#offline-download .offline-size:has-text('Ukuran unduhan')")
-        page.click(".offline-download-btn")
+        page.click(".offline-download-btn:has-text('Mulai unduh')")
         page.wait_for_selector(".offline-status:has-text('Tersimpan di perangkat ini')", timeout=60000)
         assert page.is_visible(".offline-remove-btn")
         page.evaluate("navigator.serviceWorker.ready")

@@ -84,6 +84,7 @@
         return prepareQuizzes(m).then(function () { return caches.open(cacheName(user, courseId)); }).then(function (cache) {
           // the video player's library too, when there is a video to play without a signal
           var player = m.files.some(function (f) { return f.kind === "video"; }) ? [{url: d.player, page: true}] : [];
+          player.push({url: d.offlineHome, page: true});  // the device's own list opens offline too
           var items = m.pages.map(function (p) { return {url: p.url, page: true}; }).concat(player)
             .concat(m.files.map(function (f) { return {url: f.url, fetchUrl: f.fetch_url, bytes: f.bytes, sha256: f.sha256}; }));
           var total = m.bytes, done = 0, stored = 0;
@@ -145,11 +146,19 @@
       });
     }
 
-    select.addEventListener("change", loadManifest);
-    getBtn.addEventListener("click", download);
+    // The manifest costs a request: it is asked for only when the learner shows interest, and the
+    // first press shows the size; the second downloads.
+    select.addEventListener("change", function () { if (manifest) loadManifest(); });
+    getBtn.addEventListener("click", function () {
+      if (manifest) { download(); return; }
+      getBtn.disabled = true;
+      loadManifest().then(function (m) {
+        getBtn.disabled = false;
+        if (m) getBtn.textContent = fmt(d.msgStart, {size: LO.formatBytes(m.bytes)});
+      });
+    });
     removeBtn.addEventListener("click", remove);
     showStored();
-    loadManifest();
   }
 
   // --- the /offline page -------------------------------------------------------------------
