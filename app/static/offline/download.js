@@ -8,7 +8,8 @@
   var LO = null;  // window.LenteraOffline, once every deferred script has run
   var lang = document.documentElement.lang || "id";
 
-  function cacheName(user, courseId) { return "lentera-course-" + user + "-" + courseId; }
+  // the service worker looks for "lentera-course|<person>|": one person's courses, never another's
+  function cacheName(user, courseId) { return "lentera-course|" + encodeURIComponent(user) + "|" + courseId; }
   function fmt(tpl, values) {
     return tpl.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
   }
