@@ -27,6 +27,16 @@ def test_service_worker_and_manifest_make_lentera_installable(client):
     assert manifest.mimetype == "application/manifest+json"
     data = manifest.get_json(force=True)
     assert data["display"] == "standalone" and data["start_url"] == "/" and data["icons"]
+    from io import BytesIO
+
+    from PIL import Image
+
+    for icon in data["icons"]:
+        got = client.get(icon["src"])
+        assert got.status_code == 200, icon
+        if icon["type"] == "image/png":
+            assert Image.open(BytesIO(got.data)).size == tuple(int(n) for n in icon["sizes"].split("x"))
+    assert client.get("/ikon-100.png").status_code == 404
     assert client.get("/offline/halaman").status_code == 200
 
 
