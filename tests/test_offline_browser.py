@@ -99,8 +99,9 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
         # --- store the course: the size is shown first, then progress, then "stored"
         page.goto(f"/kursus/{ids['course']}")
         page.wait_for_function("() => navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready")
+        page.click(".offline-download-btn")  # first the size, nothing fetched before that
         page.wait_for_selector("#offline-download .offline-size:has-text('Ukuran unduhan')")
-        page.click(".offline-download-btn")
+        page.click(".offline-download-btn:has-text('Mulai unduh')")
         page.wait_for_selector(".offline-status:has-text('Tersimpan di perangkat ini')", timeout=60000)
         assert page.is_visible(".offline-remove-btn")
         page.evaluate("navigator.serviceWorker.ready")
@@ -191,5 +192,16 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
             assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
                 LedgerEntry.user_id == ids["learner"], LedgerEntry.source_id == ids["course"])) == 1
             db.session.remove()
+
+        # --- a shared phone: the next person signed in does not get the first one's stored pages
+        page.click("form[action='/keluar'] button")
+        page.fill("input[name=username]", "instruktur")
+        page.fill("input[name=password]", "lentera123")
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda u: "/masuk" not in u)
+        page.wait_for_timeout(300)
+        context.set_offline(True)
+        page.goto(f"/aktivitas/{ids['lesson']}")
+        assert "belum disimpan di perangkat ini" in page.content() and "Jangan bagikan NIK" not in page.content()
     finally:
         context.close()

@@ -108,7 +108,7 @@ def test_bad_requests_get_a_clear_4xx(app, client, org, auth):
     bad = client.post("/api/v1/sync", data="{", headers={**headers, "Content-Type": "application/json"})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_json"
     assert client.post("/api/v1/sync", json={"events": "x"}, headers=headers).status_code == 400
-    many = client.post("/api/v1/sync", json={"events": [{}] * 501}, headers=headers)
+    many = client.post("/api/v1/sync", json={"events": [{}] * 201}, headers=headers)
     assert many.status_code == 400 and many.get_json()["error"]["code"] == "too_many_events"
 
 

@@ -28,7 +28,7 @@ class SyncEventIn(BaseModel):
 
 class SyncIn(BaseModel):
     device_id: str = Field(default="", max_length=64)
-    events: list[Any] = Field(description="SyncEventIn objects, in the order they happened; at most 500")
+    events: list[Any] = Field(description="SyncEventIn objects, in the order they happened; at most 200")
 
 
 class RefusedOut(BaseModel):

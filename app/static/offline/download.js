@@ -8,7 +8,8 @@
   var LO = null;  // window.LenteraOffline, once every deferred script has run
   var lang = document.documentElement.lang || "id";
 
-  function cacheName(user, courseId) { return "lentera-course-" + user + "-" + courseId; }
+  // the service worker looks for "lentera-course|<person>|": one person's courses, never another's
+  function cacheName(user, courseId) { return "lentera-course|" + encodeURIComponent(user) + "|" + courseId; }
   function fmt(tpl, values) {
     return tpl.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
   }
@@ -82,7 +83,10 @@
       return loadManifest().then(function (m) {
         if (!m) throw new Error("no manifest");
         return prepareQuizzes(m).then(function () { return caches.open(cacheName(user, courseId)); }).then(function (cache) {
-          var items = m.pages.map(function (p) { return {url: p.url, page: true}; })
+          // the video player's library too, when there is a video to play without a signal
+          var player = m.files.some(function (f) { return f.kind === "video"; }) ? [{url: d.player, page: true}] : [];
+          player.push({url: d.offlineHome, page: true});  // the device's own list opens offline too
+          var items = m.pages.map(function (p) { return {url: p.url, page: true}; }).concat(player)
             .concat(m.files.map(function (f) { return {url: f.url, fetchUrl: f.fetch_url, bytes: f.bytes, sha256: f.sha256}; }));
           var total = m.bytes, done = 0, stored = 0;
           bar.hidden = false;
@@ -143,11 +147,19 @@
       });
     }
 
-    select.addEventListener("change", loadManifest);
-    getBtn.addEventListener("click", download);
+    // The manifest costs a request: it is asked for only when the learner shows interest, and the
+    // first press shows the size; the second downloads.
+    select.addEventListener("change", function () { if (manifest) loadManifest(); });
+    getBtn.addEventListener("click", function () {
+      if (manifest) { download(); return; }
+      getBtn.disabled = true;
+      loadManifest().then(function (m) {
+        getBtn.disabled = false;
+        if (m) getBtn.textContent = fmt(d.msgStart, {size: LO.formatBytes(m.bytes)});
+      });
+    });
     removeBtn.addEventListener("click", remove);
     showStored();
-    loadManifest();
   }
 
   // --- the /offline page -------------------------------------------------------------------

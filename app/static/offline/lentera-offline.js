@@ -259,6 +259,8 @@
   });
 
   // --- start ---------------------------------------------------------------------------------
+  // the service worker shows stored courses only to the person signed in last (a shared phone)
+  tx("meta", "readwrite", function (s) { s.put(user, "current-user"); }).catch(function () { /* no IndexedDB */ });
   if ("serviceWorker" in navigator && cfg.sw && user) {
     navigator.serviceWorker.register(cfg.sw, {scope: "/"}).catch(function () { /* not over http(s) */ });
   }

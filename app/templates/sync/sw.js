@@ -8,17 +8,44 @@ workbox.setConfig({modulePathCb: function (name) { return MODULES[name + ".prod.
 
 var PRECACHE = {{ precache }};
 var FALLBACK = PRECACHE[PRECACHE.length - 1].url;
-var COURSE_CACHE_PREFIX = "lentera-course-";
+var COURSE_CACHE_PREFIX = "lentera-course|";  // then the person's name (URI-encoded), "|", the course id
 
 workbox.core.clientsClaim();
 self.skipWaiting();
 workbox.precaching.cleanupOutdatedCaches();
 workbox.precaching.precacheAndRoute(PRECACHE);
 
-// Anything stored by a course download (pages, files, pictures, video segments), in any cache.
+// Who is signed in on this phone, as the pages last said (IndexedDB "lentera-offline", made with
+// the same schema as lentera-offline.js): on a shared phone, one person's stored courses are not
+// shown to the next.
+function currentUser() {
+  return new Promise(function (resolve) {
+    var req = indexedDB.open("lentera-offline", 1);
+    req.onupgradeneeded = function () {
+      var db = req.result;
+      var q = db.createObjectStore("queue", {keyPath: "seq", autoIncrement: true});
+      q.createIndex("user", "user");
+      db.createObjectStore("courses", {keyPath: "key"});
+      db.createObjectStore("meta");
+    };
+    req.onerror = function () { resolve(""); };
+    req.onsuccess = function () {
+      try {
+        var get = req.result.transaction("meta", "readonly").objectStore("meta").get("current-user");
+        get.onsuccess = function () { resolve(get.result || ""); };
+        get.onerror = function () { resolve(""); };
+      } catch (e) { resolve(""); }
+    };
+  });
+}
+
+// Anything the signed-in person stored by a course download (pages, files, pictures, video).
 function stored(request) {
-  return caches.keys().then(function (names) {
-    var courses = names.filter(function (n) { return n.indexOf(COURSE_CACHE_PREFIX) === 0; });
+  return Promise.all([caches.keys(), currentUser()]).then(function (both) {
+    var names = both[0], user = both[1];
+    if (!user) return undefined;
+    var mine = COURSE_CACHE_PREFIX + encodeURIComponent(user) + "|";
+    var courses = names.filter(function (n) { return n.indexOf(mine) === 0; });
     var i = 0;
     function next() {
       if (i >= courses.length) return Promise.resolve(undefined);
@@ -71,13 +98,22 @@ workbox.routing.registerRoute(function (ctx) { return ctx.request.mode === "navi
   });
 });
 
-// Static files and libraries by content hash: kept once fetched (they never change at that name).
+// Static files and libraries by content hash: kept once fetched (they never change at that name);
+// a course download may have stored one too (the video player's library).
 workbox.routing.registerRoute(function (ctx) {
   return ctx.url.origin === self.location.origin && /^\/(s|v)\/[0-9a-f]{12}\//.test(ctx.url.pathname);
-}, new workbox.strategies.CacheFirst({
-  cacheName: "lentera-assets",
-  plugins: [new workbox.expiration.ExpirationPlugin({maxEntries: 80})]
-}));
+}, function (ctx) {
+  return caches.open("lentera-assets").then(function (cache) {
+    return cache.match(ctx.request).then(function (hit) {
+      return hit || stored(ctx.request).then(function (s) {
+        return s || fetch(ctx.request).then(function (r) {
+          if (r.ok) cache.put(ctx.request, r.clone());
+          return r;
+        });
+      });
+    });
+  });
+});
 
 // Everything else of our own that a download stored (files, pictures, video playlists and
 // segments): from the device first, so a stored video plays without spending data.
