@@ -401,3 +401,23 @@ def test_manifests_as_authoring_tools_write_them(client, org, auth):
     assert client.get(doc["scos"][1]["launch_url"].split("?")[0]).status_code == 200
     after = client.get(f"/api/v1/scorm/{act.json['scorm_id']}", headers=me).json
     assert [s["status"] for s in after["scos"]] == ["not attempted", "completed"]
+
+
+def test_a_separate_content_origin_lets_a_packages_frames_share_it(client, org, auth, app):
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    scorm_id = _add_scorm(client, h, cid, sid, single_sco()).json["scorm_id"]
+    me = _publish_and_enrol(client, h, cid, org.learner_a1, auth)
+    app.config.update(SCORM_CONTENT_ORIGIN="http://konten.localhost", PUBLIC_BASE_URL="http://lentera.localhost")
+    try:
+        url = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"][0]["launch_url"]
+        assert url.startswith("http://konten.localhost/scorm-konten/")
+        path = url.removeprefix("http://konten.localhost")
+        there = app.test_client().get(path, base_url="http://konten.localhost")
+        csp = there.headers["Content-Security-Policy"]
+        assert "allow-same-origin" in csp and "frame-ancestors 'self' http://lentera.localhost" in csp
+        here = app.test_client().get(path)  # the same file reached through the app's own host
+        assert "allow-same-origin" not in here.headers["Content-Security-Policy"]
+    finally:
+        app.config.pop("SCORM_CONTENT_ORIGIN")
+        app.config.pop("PUBLIC_BASE_URL")

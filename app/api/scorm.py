@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
@@ -13,7 +13,7 @@ from app.extensions import db
 from app.scorm import operations as ops
 from app.scorm import queries
 from app.scorm.cmi import format_timespan
-from app.scorm.launch import Launch, make_token
+from app.scorm.launch import Launch, content_url, make_token
 
 
 class ScoOut(BaseModel):
@@ -70,7 +70,7 @@ def scorm_dict(pkg, user) -> dict:
             token = make_token(Launch(user.id, pkg.id, s.id, attempt.id if attempt else 0, key, not enrolled or
                                       attempt is None))
             path, _sep, query = s.href.partition("?")
-            url = url_for("scorm.content", token=token, path=path) + (f"?{query}" if query else "")
+            url = content_url(token, path, query)
         scos.append({"id": s.id, "identifier": s.identifier, "title": s.title, "depth": s.depth, "launch_url": url,
                      "status": st.lesson_status if st else "not attempted",
                      "status_label": queries.status_label(st.lesson_status if st else "not attempted"),
