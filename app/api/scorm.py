@@ -40,7 +40,8 @@ class ScormOut(BaseModel):
     title: str
     completed: bool
     attempt: AttemptOut | None
-    scos: list[ScoOut]
+    scos: list[ScoOut] = Field(description="the launchable items (SCOs and assets), in table-of-contents order")
+    toc: list[ScoOut] = Field(description="every item of the organisation, headings (launch_url null) included")
     warnings: list[str]
 
 
@@ -80,7 +81,7 @@ def scorm_dict(pkg, user) -> dict:
             "completed": ops.meets_rule(activity, user) if enrolled else False,
             "attempt": {"number": attempt.number, "completed": attempt.completed_at is not None,
                         "max_attempts": pkg.max_attempts} if attempt else None,
-            "scos": scos, "warnings": [str(w) for w in pkg.warnings or []]}
+            "scos": [s for s in scos if s["launch_url"]], "toc": scos, "warnings": [str(w) for w in pkg.warnings or []]}
 
 
 @route("/scorm/<int:scorm_id>", summary="A SCORM package: its SCOs with launch addresses and the learner's status",
