@@ -159,7 +159,7 @@ class Checked:
     ignored: list[str]
 
 
-def check_values(values: dict, *, strict: bool) -> Checked:
+def check_values(values: dict, *, strict: bool, known: dict | None = None) -> Checked:
     """Every (element, value) checked against the SCORM 1.2 data model. `strict` (the REST API)
     refuses read-only and unknown elements; the player's commit ignores them (a full commit
     echoes the read-only ones back). Raises CmiError listing the first problem of each element."""
@@ -179,6 +179,9 @@ def check_values(values: dict, *, strict: bool) -> Checked:
             errors.append(CmiError(element, _("%(e)s harus berupa teks atau angka.", e=element)))
             continue
         value = raw if isinstance(raw, str) else format(Decimal(str(raw)), "f")
+        if known is not None and element != "cmi.core.lesson_status" and known.get(element) == value:
+            out[element] = value  # stored before, so checked before
+            continue
         try:
             checker = _checker(element)
         except CmiError as exc:

@@ -232,12 +232,6 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
         raise RuleViolation(_("Item ini hanya judul bagian; tidak ada data untuk disimpan."), code="not_a_sco")
     if not isinstance(values, dict):
         raise RuleViolation(_("Data CMI harus objek {elemen: nilai}."), code="invalid_cmi")
-    try:
-        checked = cmimod.check_values(values, strict=strict)
-    except cmimod.CmiErrors as exc:
-        raise RuleViolation(_("Nilai CMI di luar batas SCORM 1.2: %(m)s", m=exc.errors[0].message), code="cmi_invalid",
-                            details=[{"element": e.element, "message": e.message, "scorm_error": e.code}
-                                     for e in exc.errors]) from None
     if attempt is None:
         attempt = current_attempt(pkg, user)
     else:
@@ -252,6 +246,14 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
         ScormScoState.attempt_id == attempt.id, ScormScoState.sco_id == sco.id).with_for_update())
     if state is None:
         state = state_for(attempt, sco)
+    try:
+        # A full commit resends every element: what equals the stored (already checked) value
+        # needs no second check.
+        checked = cmimod.check_values(values, strict=strict, known=state.cmi or {})
+    except cmimod.CmiErrors as exc:
+        raise RuleViolation(_("Nilai CMI di luar batas SCORM 1.2: %(m)s", m=exc.errors[0].message), code="cmi_invalid",
+                            details=[{"element": e.element, "message": e.message, "scorm_error": e.code}
+                                     for e in exc.errors]) from None
     was_status = state.lesson_status
     had_interactions = state.interactions
     new = checked.values
