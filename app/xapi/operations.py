@@ -102,7 +102,13 @@ def queue(statement: dict, verb: str) -> XapiStatement | None:
         return None
     row = XapiStatement(id=statement["id"], verb=verb, statement=statement)
     db.session.add(row)
-    _ensure_job()
+    session = db.session()
+    tx = session.get_transaction()
+    if tx is None or session.info.get("xapi_job_tx") is not tx:
+        # Once per transaction is enough (a commit of 50 answers makes 50 statements); a statement
+        # that misses a job finishing meanwhile is picked up by the periodic outbox watch.
+        _ensure_job()
+        session.info["xapi_job_tx"] = session.get_transaction()
     return row
 
 
