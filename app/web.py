@@ -485,10 +485,12 @@ def init_app(app: Flask) -> None:
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         extra = " ".join(app.config.get("CSP_MEDIA_SOURCES", []))
+        frames = " ".join(app.config.get("CSP_FRAME_SOURCES", []))  # e.g. SCORM's separate content origin
         resp.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
             f"script-src 'self'; media-src 'self' blob: {extra}; connect-src 'self' {extra}; "
+            f"frame-src 'self' {frames}; "
             "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
         )
         return resp

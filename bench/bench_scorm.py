@@ -2,8 +2,9 @@
 
 1. SCORM commits: LMSCommit as the player sends it (the flat CMI of a SCO with 50 interactions,
    POSTed to the sandboxed content path's commit URL) under gunicorn with 20 connections, beside
-   the bare-Flask ceiling measured right before it; and the same through the REST API's PUT.
-   One learner and one SCO: every commit locks the same state row, the worst case.
+   the bare-Flask ceiling measured right before it: 40 learners committing in turn (each their
+   own state row, as in a class), one learner alone (every commit locks the same row: the worst
+   case), and the same body through the REST API's PUT.
 2. xAPI: 10,000 queued statements drained to a real LRS (Ralph, as in the tests); the LRS is
    stopped for 30 s once 3,000 have gone. Reported: the time, and whether the LRS holds exactly
    the 10,000 (none lost, none twice).
@@ -20,11 +21,25 @@ import os
 import threading
 import time
 
-from bench.harness import Check, Database, Figure, Server, api_token, default_seconds, fetch, load, seed_demo
+from bench.harness import (
+    Check,
+    Database,
+    Figure,
+    Result,
+    Server,
+    api_token,
+    default_seconds,
+    fetch,
+    load,
+    seed_demo,
+)
 
 WORKERS = 2
 CONNECTIONS = 20
 INTERACTIONS = 50
+LEARNERS = 40
+#: commit paths of LEARNERS learners, each with their own attempt (made by setup, same process)
+COMMIT_PATHS: list[str] = []
 
 
 def setup(app) -> None:
@@ -52,9 +67,57 @@ def setup(app) -> None:
         def read_bytes(self, rel: str) -> bytes:
             return self.data
 
-    add_activity_from_spec(course.sections[0], {"type": "scorm", "title": "Modul bench", "package": "paket.zip"},
-                           _Reader(single_sco()))
+    activity = add_activity_from_spec(course.sections[0], {"type": "scorm", "title": "Modul bench",
+                                                            "package": "paket.zip"}, _Reader(single_sco()))
     db.session.commit()
+    # Many learners, each committing their own SCO state (the realistic case: no shared row).
+    from app.accounts.operations import create_user
+    from app.scorm import operations as ops
+    from app.scorm.launch import Launch, make_token
+    from app.scorm.queries import package_for
+
+    pkg = package_for(activity)
+    sco = next(s for s in pkg.scos if s.launchable)
+    COMMIT_PATHS.clear()
+    for i in range(LEARNERS):
+        user = create_user(f"bench-scorm-{i}", password="rahasia-bench-1", name=f"Peserta SCORM {i}")
+        enrol_all(course, user)
+        attempt = ops.current_attempt(pkg, user)
+        with app.test_request_context():
+            token = make_token(Launch(user.id, pkg.id, sco.id, attempt.id, f"bench{i}", False))
+        COMMIT_PATHS.append(f"/scorm-konten/{token}/__lentera__/commit")
+    db.session.commit()
+
+
+def load_many(base_url: str, paths: list[str], body: bytes, connections: int, seconds: int) -> Result:
+    """wrk POSTing `body` to each of `paths` in turn (one Lua request() hook), with the harness's
+    report hook; the same figures as harness.load()."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from bench.harness import WRK_SCRIPT, wrk_binary
+
+    status, answer = fetch(base_url + paths[0], data=body, headers={"Content-Type": "text/plain"})
+    if status != 200:
+        raise RuntimeError(f"commit answered {status}: {answer[:300]!r}")
+    lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    lua.write("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n")
+    lua.write(f"local body = {json.dumps(body.decode())}\n")
+    lua.write('local i = 0\nrequest = function()\n  i = i % #paths + 1\n'
+              '  return wrk.format("POST", paths[i], {["Content-Type"] = "text/plain;charset=UTF-8"}, body)\nend\n')
+    lua.write(WRK_SCRIPT.read_text())
+    lua.close()
+    cmd = [wrk_binary(), "-t", "2", "-c", str(connections), "--latency", "-s", lua.name, "--timeout", "10s"]
+    subprocess.run(cmd + ["-d", "2s", base_url], check=True, capture_output=True)
+    out = subprocess.run(cmd + ["-d", f"{seconds}s", base_url], check=True, capture_output=True, text=True).stdout
+    Path(lua.name).unlink(missing_ok=True)
+    data = json.loads(next(ln for ln in out.splitlines() if ln.startswith("WRK_JSON "))[len("WRK_JSON "):])
+    duration = data["duration_us"] / 1e6
+    return Result(url=base_url + "/scorm-konten/…/commit", connections=connections, seconds=duration,
+                  requests=data["requests"], rps=data["requests"] / duration if duration else 0.0,
+                  p50_ms=data["p50"] / 1000, p95_ms=data["p95"] / 1000, p99_ms=data["p99"] / 1000,
+                  errors=sum(data["errors"].values()), error_detail=data["errors"])
 
 
 def commit_body() -> dict[str, str]:
@@ -84,9 +147,14 @@ def scorm_figures(kind: str, seconds: int) -> list[Figure]:
             commit_url = server.url + sco["launch_url"].split("/sco/")[0] + "/__lentera__/commit"
             body = json.dumps(commit_body()).encode()
             ceiling = load(bare.url + "/", connections=CONNECTIONS, seconds=seconds)
+            result = load_many(server.url, COMMIT_PATHS, body, CONNECTIONS, seconds)
+            figures.append(Figure(f"LMSCommit with {INTERACTIONS} interactions, {LEARNERS} learners in turn", result,
+                                  ceiling, workers=WORKERS, database=kind))
+            ceiling = load(bare.url + "/", connections=CONNECTIONS, seconds=seconds)
             result = load(commit_url, connections=CONNECTIONS, seconds=seconds, method="POST", body=body,
                           headers={"Content-Type": "text/plain;charset=UTF-8"})
-            figures.append(Figure(f"LMSCommit with {INTERACTIONS} interactions (player's commit URL)", result, ceiling,
+            figures.append(Figure(f"LMSCommit with {INTERACTIONS} interactions, one learner (one row: worst case)",
+                                  result, ceiling,
                                   workers=WORKERS, database=kind))
             ceiling = load(bare.url + "/", connections=CONNECTIONS, seconds=seconds)
             result = load(f"{server.url}/api/v1/scorm/{scorm_id}/scos/{sco['id']}/cmi", connections=CONNECTIONS,

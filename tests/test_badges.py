@@ -144,3 +144,17 @@ def _itxt(png: bytes, keyword: bytes) -> dict | None:
             return json.loads(text)
         pos += 12 + length
     return None
+
+
+def test_a_program_certification_is_a_credential_too(client, org):
+    from tests.test_certificates_program import finish_program, make_program, program_certs
+
+    program, courses = make_program(code="APKD", title="Sertifikasi Pengelola Keuangan Daerah", validity_years=3,
+                                    certificate=True)
+    finish_program(program, courses, org.learner_a1)
+    (cert,) = program_certs(org.learner_a1)
+    cred = client.get(f"/api/v1/certificates/{cert.serial}/credential").get_json()
+    assert cred["credentialSubject"]["achievement"]["id"].endswith(f"/program/{program.id}")
+    assert cred["credentialSubject"]["achievement"]["name"] == cert.title
+    assert cred["validUntil"].startswith(cert.expires_on.isoformat())  # a certification expires
+    assert independent_verify(cred)

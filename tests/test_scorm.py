@@ -126,18 +126,19 @@ def test_multi_sco_with_prerequisites(client, org, auth):
     scorm_id = _add_scorm(client, h, cid, sid, multi_sco()).json["scorm_id"]
     me = _publish_and_enrol(client, h, cid, org.learner_a1, auth)
     doc = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json
-    assert [(s["title"], s["depth"], s["launch_url"] is not None) for s in doc["scos"]] == [
+    assert [(s["title"], s["depth"], s["launch_url"] is not None) for s in doc["toc"]] == [
         ("Bab 1", 0, False), ("Pengantar", 1, True), ("Inti", 1, True), ("Tes", 1, True)]
-    heading, a, b, c = doc["scos"]
+    heading = doc["toc"][0]
+    a, b, c = doc["scos"]
     assert b["launch_url"].endswith("/b/index.html?bagian=2")
     assert (a["open"], b["open"], c["open"]) == (True, False, False)
     assert _put(client, me, scorm_id, heading["id"], {"cmi.core.lesson_status": "completed"}).status_code == 422
 
     _put(client, me, scorm_id, a["id"], {"cmi.core.lesson_status": "completed"})
     doc = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json
-    assert [s["open"] for s in doc["scos"][1:]] == [True, True, False]
+    assert [s["open"] for s in doc["scos"]] == [True, True, False]
     _put(client, me, scorm_id, b["id"], {"cmi.core.lesson_status": "passed"})
-    assert client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"][3]["open"] is True
+    assert client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"][2]["open"] is True
     assert client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["completed"] is False
     assert _put(client, me, scorm_id, c["id"], {"cmi.core.lesson_status": "completed",
                                                 "cmi.core.score.raw": "85"}).json["lesson_status"] == "passed"
@@ -292,10 +293,10 @@ def played(client, org, auth):
         client.post(f"/api/v1/courses/{cid}/enrolments", headers=me, json={"nip": learner.nip})
     me = auth(org.learner_a1)
     scos = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"]
-    for s in scos[1:]:
+    for s in scos:
         _put(client, me, scorm_id, s["id"], {"cmi.core.lesson_status": "completed", "cmi.core.score.raw": "90",
                                              "cmi.core.session_time": "0000:05:00"})
-    _put(client, auth(org.learner_b), scorm_id, scos[1]["id"], {"cmi.core.lesson_status": "incomplete"})
+    _put(client, auth(org.learner_b), scorm_id, scos[0]["id"], {"cmi.core.lesson_status": "incomplete"})
     return act.json["id"], scorm_id
 
 
@@ -356,7 +357,7 @@ def test_course_export_carries_the_package_and_imports_again(client, org, auth, 
     doc = client.get(f"/api/v1/courses/{resp.json['id']}", headers=h).json
     new_id = doc["sections"][0]["activities"][0]["scorm_id"]
     assert new_id != scorm_id and root is not None
-    assert [s["title"] for s in client.get(f"/api/v1/scorm/{new_id}", headers=h).json["scos"]] == [
+    assert [s["title"] for s in client.get(f"/api/v1/scorm/{new_id}", headers=h).json["toc"]] == [
         "Bab 1", "Pengantar", "Inti", "Tes"]
 
 
@@ -401,3 +402,23 @@ def test_manifests_as_authoring_tools_write_them(client, org, auth):
     assert client.get(doc["scos"][1]["launch_url"].split("?")[0]).status_code == 200
     after = client.get(f"/api/v1/scorm/{act.json['scorm_id']}", headers=me).json
     assert [s["status"] for s in after["scos"]] == ["not attempted", "completed"]
+
+
+def test_a_separate_content_origin_lets_a_packages_frames_share_it(client, org, auth, app):
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    scorm_id = _add_scorm(client, h, cid, sid, single_sco()).json["scorm_id"]
+    me = _publish_and_enrol(client, h, cid, org.learner_a1, auth)
+    app.config.update(SCORM_CONTENT_ORIGIN="http://konten.localhost", PUBLIC_BASE_URL="http://lentera.localhost")
+    try:
+        url = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"][0]["launch_url"]
+        assert url.startswith("http://konten.localhost/scorm-konten/")
+        path = url.removeprefix("http://konten.localhost")
+        there = app.test_client().get(path, base_url="http://konten.localhost")
+        csp = there.headers["Content-Security-Policy"]
+        assert "allow-same-origin" in csp and "frame-ancestors 'self' http://lentera.localhost" in csp
+        here = app.test_client().get(path)  # the same file reached through the app's own host
+        assert "allow-same-origin" not in here.headers["Content-Security-Policy"]
+    finally:
+        app.config.pop("SCORM_CONTENT_ORIGIN")
+        app.config.pop("PUBLIC_BASE_URL")

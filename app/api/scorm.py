@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
@@ -13,7 +13,7 @@ from app.extensions import db
 from app.scorm import operations as ops
 from app.scorm import queries
 from app.scorm.cmi import format_timespan
-from app.scorm.launch import Launch, make_token
+from app.scorm.launch import Launch, content_url, make_token
 
 
 class ScoOut(BaseModel):
@@ -40,7 +40,8 @@ class ScormOut(BaseModel):
     title: str
     completed: bool
     attempt: AttemptOut | None
-    scos: list[ScoOut]
+    scos: list[ScoOut] = Field(description="the launchable items (SCOs and assets), in table-of-contents order")
+    toc: list[ScoOut] = Field(description="every item of the organisation, headings (launch_url null) included")
     warnings: list[str]
 
 
@@ -70,7 +71,7 @@ def scorm_dict(pkg, user) -> dict:
             token = make_token(Launch(user.id, pkg.id, s.id, attempt.id if attempt else 0, key, not enrolled or
                                       attempt is None))
             path, _sep, query = s.href.partition("?")
-            url = url_for("scorm.content", token=token, path=path) + (f"?{query}" if query else "")
+            url = content_url(token, path, query)
         scos.append({"id": s.id, "identifier": s.identifier, "title": s.title, "depth": s.depth, "launch_url": url,
                      "status": st.lesson_status if st else "not attempted",
                      "status_label": queries.status_label(st.lesson_status if st else "not attempted"),
@@ -80,7 +81,7 @@ def scorm_dict(pkg, user) -> dict:
             "completed": ops.meets_rule(activity, user) if enrolled else False,
             "attempt": {"number": attempt.number, "completed": attempt.completed_at is not None,
                         "max_attempts": pkg.max_attempts} if attempt else None,
-            "scos": scos, "warnings": [str(w) for w in pkg.warnings or []]}
+            "scos": [s for s in scos if s["launch_url"]], "toc": scos, "warnings": [str(w) for w in pkg.warnings or []]}
 
 
 @route("/scorm/<int:scorm_id>", summary="A SCORM package: its SCOs with launch addresses and the learner's status",

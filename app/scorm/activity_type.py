@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.courses.activity_types import LABELS, ActivityType, register
 from app.scorm import operations as ops
 from app.scorm import queries
-from app.scorm.launch import Launch, make_token
+from app.scorm.launch import Launch, content_url, frame_sandbox, make_token
 from app.scorm.package import PackageError, open_scorm_zip
 
 
@@ -94,10 +94,8 @@ def view_context(activity, user) -> dict:
         launch = Launch(user_id=user.id, package_id=pkg.id, sco_id=chosen["sco"].id,
                         attempt_id=attempt.id if attempt else 0, key=ops.launch_key(), preview=not enrolled)
         token = make_token(launch)
-        launch_url = url_for("scorm.content", token=token, path=chosen["sco"].href.split("?", 1)[0])
-        query = chosen["sco"].href.partition("?")[2]
-        if query:
-            launch_url += "?" + query
+        path, _sep, query = chosen["sco"].href.partition("?")
+        launch_url = content_url(token, path, query)
         if enrolled:
             ops.record_launch(user, chosen["sco"], attempt)
     attempts = ops.attempt_count(pkg, user) if enrolled else 0
@@ -105,7 +103,7 @@ def view_context(activity, user) -> dict:
                      (not pkg.max_attempts or attempt.number < pkg.max_attempts))
     return {"pkg": pkg, "items": items, "chosen": chosen, "launch_url": launch_url, "attempt": attempt,
             "attempts": attempts, "can_retry": can_retry, "preview": not enrolled,
-            "attempt_done": bool(attempt and attempt.completed_at),
+            "attempt_done": bool(attempt and attempt.completed_at), "sandbox": frame_sandbox(),
             "state_url": url_for("api.scorm_scorm_get", scorm_id=pkg.id)}
 
 

@@ -159,7 +159,7 @@ class Checked:
     ignored: list[str]
 
 
-def check_values(values: dict, *, strict: bool) -> Checked:
+def check_values(values: dict, *, strict: bool, known: dict | None = None) -> Checked:
     """Every (element, value) checked against the SCORM 1.2 data model. `strict` (the REST API)
     refuses read-only and unknown elements; the player's commit ignores them (a full commit
     echoes the read-only ones back). Raises CmiError listing the first problem of each element."""
@@ -179,6 +179,9 @@ def check_values(values: dict, *, strict: bool) -> Checked:
             errors.append(CmiError(element, _("%(e)s harus berupa teks atau angka.", e=element)))
             continue
         value = raw if isinstance(raw, str) else format(Decimal(str(raw)), "f")
+        if known is not None and element != "cmi.core.lesson_status" and known.get(element) == value:
+            out[element] = value  # stored before, so checked before
+            continue
         try:
             checker = _checker(element)
         except CmiError as exc:
@@ -210,22 +213,28 @@ class CmiErrors(ValueError):
         self.errors = errors
 
 
+_OBJECTIVE_RE = re.compile(r"^cmi\.objectives\.(\d{1,4})\.(.+)$")
+_INTERACTION_RE = re.compile(r"^cmi\.interactions\.(\d{1,4})\.(.+)$")
+_PART_RE = re.compile(r"^(objectives|correct_responses)\.(\d{1,4})\.(id|pattern)$")
+_INDEX_RE = re.compile(r"^cmi\.(interactions|objectives)\.(\d+)\.")
+
+
 def _checker(element: str) -> Callable[[str, str], str] | None:
     if element in WRITABLE:
         return WRITABLE[element]
-    m = re.match(r"^cmi\.objectives\.(\d{1,4})\.(.+)$", element)
+    m = _OBJECTIVE_RE.match(element)
     if m:
         if int(m.group(1)) >= MAX_OBJECTIVES:
             raise CmiError(element, _("Paling banyak %(n)d objectives per SCO.", n=MAX_OBJECTIVES), 405)
         return _OBJECTIVE.get(m.group(2))
-    m = re.match(r"^cmi\.interactions\.(\d{1,4})\.(.+)$", element)
+    m = _INTERACTION_RE.match(element)
     if m:
         if int(m.group(1)) >= MAX_INTERACTIONS:
             raise CmiError(element, _("Paling banyak %(n)d interactions per SCO.", n=MAX_INTERACTIONS), 405)
         rest = m.group(2)
         if rest in _INTERACTION:
             return _INTERACTION[rest]
-        m2 = re.match(r"^(objectives|correct_responses)\.(\d{1,4})\.(id|pattern)$", rest)
+        m2 = _PART_RE.match(rest)
         if m2 and _INTERACTION_PART[m2.group(1)][0] == m2.group(3):
             if int(m2.group(2)) >= MAX_INTERACTION_PARTS:
                 raise CmiError(element, _("Terlalu banyak bagian pada satu interaction.", ), 405)
@@ -233,11 +242,19 @@ def _checker(element: str) -> Callable[[str, str], str] | None:
     return None
 
 
+def _count(cmi: dict, kind: str) -> int:
+    top = -1
+    for k in cmi:
+        if k.startswith("cmi.i" if kind == "interactions" else "cmi.o"):
+            m = _INDEX_RE.match(k)
+            if m and m.group(1) == kind:
+                top = max(top, int(m.group(2)))
+    return top + 1
+
+
 def interaction_count(cmi: dict) -> int:
-    idx = {int(m.group(1)) for k in cmi for m in [re.match(r"^cmi\.interactions\.(\d+)\.", k)] if m}
-    return max(idx) + 1 if idx else 0
+    return _count(cmi, "interactions")
 
 
 def objective_count(cmi: dict) -> int:
-    idx = {int(m.group(1)) for k in cmi for m in [re.match(r"^cmi\.objectives\.(\d+)\.", k)] if m}
-    return max(idx) + 1 if idx else 0
+    return _count(cmi, "objectives")

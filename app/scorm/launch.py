@@ -49,3 +49,40 @@ def read_token(token: str) -> Launch | None:
         return Launch(int(data[0]), int(data[1]), int(data[2]), int(data[3]), str(data[4]), bool(data[5]))
     except (TypeError, ValueError):
         return None
+
+
+# --- a separate content origin (optional) ------------------------------------------------------------------
+# With the default (same host), every frame of a package gets its own opaque origin, so a package
+# whose pages script each other across frames (a launch page calling into its content frame) cannot.
+# SCORM_CONTENT_ORIGIN names a second host name of this same app (https://konten.lentera.example):
+# content is served from there with `allow-same-origin` — the package's frames share that origin,
+# which still holds none of the app's cookies (they are host-only) and cannot read its pages.
+
+def content_origin() -> str | None:
+    import os
+
+    value = current_app.config.get("SCORM_CONTENT_ORIGIN") or os.environ.get("LENTERA_SCORM_CONTENT_ORIGIN")
+    return value.rstrip("/") if value else None
+
+
+def on_content_origin() -> bool:
+    """Whether this request came through the separate content origin."""
+    from urllib.parse import urlsplit
+
+    from flask import request
+
+    origin = content_origin()
+    return bool(origin) and request.host == urlsplit(origin).netloc and request.scheme == urlsplit(origin).scheme
+
+
+def content_url(token: str, path: str, query: str = "") -> str:
+    from flask import url_for
+
+    url = url_for("scorm.content", token=token, path=path) + (f"?{query}" if query else "")
+    return (content_origin() or "") + url
+
+
+def frame_sandbox() -> str:
+    """The player's iframe sandbox flags."""
+    flags = "allow-scripts allow-forms allow-popups allow-modals allow-downloads"
+    return flags + " allow-same-origin" if content_origin() else flags

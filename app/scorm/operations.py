@@ -232,25 +232,30 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
         raise RuleViolation(_("Item ini hanya judul bagian; tidak ada data untuk disimpan."), code="not_a_sco")
     if not isinstance(values, dict):
         raise RuleViolation(_("Data CMI harus objek {elemen: nilai}."), code="invalid_cmi")
-    try:
-        checked = cmimod.check_values(values, strict=strict)
-    except cmimod.CmiErrors as exc:
-        raise RuleViolation(_("Nilai CMI di luar batas SCORM 1.2: %(m)s", m=exc.errors[0].message), code="cmi_invalid",
-                            details=[{"element": e.element, "message": e.message, "scorm_error": e.code}
-                                     for e in exc.errors]) from None
-    attempt = attempt or current_attempt(pkg, user)
-    if attempt.user_id != user.id or attempt.package_id != pkg.id:
-        raise RuleViolation(_("Percobaan ini bukan milik Anda."), code="attempt_mismatch")
-    latest = current_attempt(pkg, user, create=False)
-    if latest is not None and latest.id != attempt.id:
-        raise Conflict(_("Percobaan baru sudah dimulai di perangkat lain; muat ulang halaman."), code="attempt_superseded")
+    if attempt is None:
+        attempt = current_attempt(pkg, user)
+    else:
+        if attempt.user_id != user.id or attempt.package_id != pkg.id:
+            raise RuleViolation(_("Percobaan ini bukan milik Anda."), code="attempt_mismatch")
+        latest = current_attempt(pkg, user, create=False)
+        if latest is not None and latest.id != attempt.id:
+            raise Conflict(_("Percobaan baru sudah dimulai di perangkat lain; muat ulang halaman."),
+                           code="attempt_superseded")
     # Lock the state row: two commits of one SCO (two tabs) must not lose each other's values.
     state = db.session.scalar(select(ScormScoState).where(
         ScormScoState.attempt_id == attempt.id, ScormScoState.sco_id == sco.id).with_for_update())
     if state is None:
         state = state_for(attempt, sco)
+    try:
+        # A full commit resends every element: what equals the stored (already checked) value
+        # needs no second check.
+        checked = cmimod.check_values(values, strict=strict, known=state.cmi or {})
+    except cmimod.CmiErrors as exc:
+        raise RuleViolation(_("Nilai CMI di luar batas SCORM 1.2: %(m)s", m=exc.errors[0].message), code="cmi_invalid",
+                            details=[{"element": e.element, "message": e.message, "scorm_error": e.code}
+                                     for e in exc.errors]) from None
     was_status = state.lesson_status
-    had_interactions = cmimod.interaction_count(state.cmi or {})
+    had_interactions = state.interactions
     new = checked.values
     cmi_data = dict(state.cmi or {})
     # Time: session_time is the running time of one launch; the total grows only by whole sessions.
@@ -290,7 +295,8 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
             k: cmi_data.get(f"cmi.interactions.{i}.{k}", "") for k in ("id", "type", "student_response", "result")})
     if was_status != status:
         scorm_event.send(user, verb=status, sco=sco, attempt=attempt, state=state)
-    _check_attempt_done(user, pkg, activity, attempt, at=at)
+    if status in DONE_STATUSES and (was_status not in DONE_STATUSES or attempt.completed_at is None):
+        _check_attempt_done(user, pkg, activity, attempt, at=at)  # only a newly done SCO can finish it
     return state
 
 

@@ -29,13 +29,24 @@ from app.errors import Forbidden, LenteraError, NotFound, RuleViolation
 from app.extensions import csrf, db
 from app.scorm import operations as ops
 from app.scorm import queries
-from app.scorm.launch import Launch, read_token
+from app.scorm.launch import Launch, on_content_origin, read_token
 from app.scorm.models import ScormAttempt, ScormPackage, ScormSco
 from app.storage import StorageError, get_storage, send_stored
 from app.web import flash_error, run_operation
 
 bp = Blueprint("scorm", __name__)
 log = logging.getLogger(__name__)
+
+
+@bp.record_once
+def _configure(state) -> None:
+    """A separate content origin must be allowed to be framed by the app's pages."""
+    import os
+
+    origin = state.app.config.get("SCORM_CONTENT_ORIGIN") or os.environ.get("LENTERA_SCORM_CONTENT_ORIGIN")
+    if origin:
+        state.app.config["CSP_FRAME_SOURCES"] = sorted({*state.app.config.get("CSP_FRAME_SOURCES", []),
+                                                        origin.rstrip("/")})
 
 RESERVED = "__lentera__"
 #: The content's own policy: scripts and styles inline (authoring tools write them), nothing from
@@ -65,8 +76,16 @@ def _launch_or_404(token: str) -> tuple[Launch, User, ScormPackage, ScormSco]:
 
 
 def _sandboxed(resp: Response) -> Response:
-    resp.headers["Content-Security-Policy"] = CONTENT_CSP
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    if on_content_origin():
+        # The package's own origin (a second host name): its frames may share it; the player page
+        # on the app's origin frames it.
+        app_origin = current_app.config.get("PUBLIC_BASE_URL") or "*"
+        resp.headers["Content-Security-Policy"] = CONTENT_CSP.replace(
+            "allow-downloads;", "allow-downloads allow-same-origin;").replace(
+            "frame-ancestors 'self'", f"frame-ancestors 'self' {app_origin}")
+    else:
+        resp.headers["Content-Security-Policy"] = CONTENT_CSP
+        resp.headers["X-Frame-Options"] = "SAMEORIGIN"
     resp.headers["Referrer-Policy"] = "no-referrer"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.accounts.models import User, utcnow
 from app.extensions import db
@@ -102,7 +102,13 @@ def queue(statement: dict, verb: str) -> XapiStatement | None:
         return None
     row = XapiStatement(id=statement["id"], verb=verb, statement=statement)
     db.session.add(row)
-    _ensure_job()
+    session = db.session()
+    tx = session.get_transaction()
+    if tx is None or session.info.get("xapi_job_tx") is not tx:
+        # Once per transaction is enough (a commit of 50 answers makes 50 statements); a statement
+        # that misses a job finishing meanwhile is picked up by the periodic outbox watch.
+        _ensure_job()
+        session.info["xapi_job_tx"] = session.get_transaction()
     return row
 
 
@@ -144,49 +150,56 @@ def _backoff(attempts: int) -> timedelta:
 
 def drain(*, budget_seconds: float = 50.0, batch: int = BATCH) -> dict[str, int]:
     """Send due statements in batches until none is due or the time budget is spent. A batch the
-    LRS refuses as a whole is retried one by one, so one bad statement cannot hold the rest back."""
+    LRS refuses as a whole (4xx) is retried one by one, so one bad statement cannot hold the rest
+    back; an LRS that cannot be reached (or answers 5xx) backs off the whole queue at once."""
     started = time.monotonic()
     sent = failed = 0
     while time.monotonic() - started < budget_seconds:
         now = utcnow()
-        rows = list(db.session.scalars(select(XapiStatement).where(
+        rows = db.session.execute(select(XapiStatement.id, XapiStatement.statement, XapiStatement.attempts).where(
             XapiStatement.state == "queued", XapiStatement.next_try_at <= now)
-            .order_by(XapiStatement.created_at, XapiStatement.id).limit(batch)))
+            .order_by(XapiStatement.created_at, XapiStatement.id).limit(batch)).all()
         if not rows:
             break
         try:
             post_batch([r.statement for r in rows])
-            ok, bad = rows, []
+            ok, bad = [r.id for r in rows], []
         except LrsError as exc:
             if exc.status is not None and 400 <= exc.status < 500:
                 ok, bad = _one_by_one(rows)
             else:
-                ok, bad = [], [(r, str(exc)) for r in rows]
-        for r in ok:
-            r.state, r.sent_at, r.last_error = "sent", utcnow(), None
-        for r, err in bad:
-            r.attempts += 1
-            r.last_error = err[:1000]
-            r.next_try_at = utcnow() + _backoff(r.attempts)
+                # Down: every due statement waits, together, for the next try.
+                attempts = max(r.attempts for r in rows) + 1
+                db.session.execute(update(XapiStatement).where(
+                    XapiStatement.state == "queued", XapiStatement.next_try_at <= now).values(
+                    attempts=XapiStatement.attempts + 1, last_error=str(exc)[:1000],
+                    next_try_at=utcnow() + _backoff(attempts)))
+                db.session.commit()
+                failed += len(rows)
+                break
+        if ok:
+            db.session.execute(update(XapiStatement).where(XapiStatement.id.in_(ok)).values(
+                state="sent", sent_at=utcnow(), last_error=None))
+        for row_id, attempts, err in bad:
+            db.session.execute(update(XapiStatement).where(XapiStatement.id == row_id).values(
+                attempts=attempts + 1, last_error=err[:1000], next_try_at=utcnow() + _backoff(attempts + 1)))
         db.session.commit()
         sent += len(ok)
         failed += len(bad)
-        if bad and not ok:
-            break  # the LRS is down: stop hammering it; the back-off decides the next try
     return {"sent": sent, "failed": failed}
 
 
-def _one_by_one(rows: list[XapiStatement]) -> tuple[list, list]:
+def _one_by_one(rows) -> tuple[list[str], list[tuple[str, int, str]]]:
     ok, bad = [], []
     for r in rows:
         try:
             post_batch([r.statement])
-            ok.append(r)
+            ok.append(r.id)
         except LrsError as exc:
             if exc.status == 409:
-                ok.append(r)  # our own UUID is already there: an earlier send arrived after all
+                ok.append(r.id)  # our own UUID is already there: an earlier send arrived after all
             else:
-                bad.append((r, str(exc)))
+                bad.append((r.id, r.attempts, str(exc)))
     return ok, bad
 
 
