@@ -485,7 +485,7 @@ def test_a_corrupt_feedback_zip_stores_nothing(app, org):
     import pytest
 
     from app.errors import RuleViolation
-    from app.media.storage import get_storage
+    from app.storage import get_storage
     from tests.factories import make_course
 
     course = make_course(org.instructor, activities=[{"type": "assignment", "title": "Tugas"}])

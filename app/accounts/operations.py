@@ -26,7 +26,7 @@ from app.accounts.models import (
     utcnow,
 )
 from app.accounts.nip import InvalidNIP, validate_nip
-from app.accounts.queries import find_unit_by_name, Reach, rights_within, user_by_nip, user_by_username
+from app.accounts.queries import Reach, find_unit_by_name, rights_within, user_by_nip, user_by_username
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table

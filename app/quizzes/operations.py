@@ -687,7 +687,7 @@ def start_import_job(course: Course, data: bytes | str, fmt: str, *, by: User | 
     import uuid
 
     from app.jobs.operations import enqueue
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     if on_error not in ON_ERROR:
         raise BadInput(_("Pilihan on_error harus stop atau skip."), code="invalid_on_error",
@@ -708,7 +708,7 @@ def run_import_job(job) -> dict:
     from sqlalchemy.orm.attributes import flag_modified
 
     from app.jobs.operations import JobFailed, report_progress
-    from app.media.storage import get_storage
+    from app.storage import get_storage
 
     p = dict(job.payload)
     course = db.session.get(Course, p["course_id"])
