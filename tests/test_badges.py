@@ -153,7 +153,7 @@ def test_a_program_certification_is_a_credential_too(client, org):
                                     certificate=True)
     finish_program(program, courses, org.learner_a1)
     (cert,) = program_certs(org.learner_a1)
-    cred = client.get(f"/api/v1/certificates/{cert.serial}/credential").get_json()
+    cred = client.get(f"/api/v1/certificates/{cert.public_id}/credential").get_json()
     assert cred["credentialSubject"]["achievement"]["id"].endswith(f"/program/{program.id}")
     assert cred["credentialSubject"]["achievement"]["name"] == cert.title
     assert cred["validUntil"].startswith(cert.expires_on.isoformat())  # a certification expires

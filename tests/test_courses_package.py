@@ -83,10 +83,10 @@ def test_missing_lesson_file_and_missing_manifest(app, tmp_path):
 
 
 def test_an_activity_type_no_module_provides_is_refused(app, tmp_path):
-    assert "forum" not in REGISTRY
-    yml = COURSE_YAML + "      - type: forum\n        title: Diskusi\n"
+    assert "wiki" not in REGISTRY  # Moodle has wikis; no module of ours offers one
+    yml = COURSE_YAML + "      - type: wiki\n        title: Wiki kelas\n"
     details = _refused(write_package(tmp_path, package_files(**{"course.yaml": yml})))
-    assert any("Jenis aktivitas tidak dikenal: forum" in d["message"] for d in details)
+    assert any("Jenis aktivitas tidak dikenal: wiki" in d["message"] for d in details)
 
 
 def test_competency_codes_rejected_by_the_dictionary(app, tmp_path):

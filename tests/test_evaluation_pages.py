@@ -185,9 +185,9 @@ def test_instructor_report_across_courses(client, org, login, auth):
     assert mastery["count"] == 7 and mastery["distribution"]["5"] == 7
     xlsx = client.get(f"/evaluasi/pengajar/{org.instructor.id}?format=xlsx")
     assert xlsx.status_code == 200 and load_workbook(io.BytesIO(xlsx.data)).sheetnames[0] == "Per kursus"
-    # A learner cannot read it; an instructor reads their own.
+    # A learner cannot read it (404, as for any NIP not their own: issue 14); an instructor reads their own.
     assert client.get(f"/api/v1/evaluation/instructors/{org.instructor.nip}/report",
-                      headers=auth(org.learner_a1)).status_code == 403
+                      headers=auth(org.learner_a1)).status_code == 404
     assert client.get(f"/api/v1/evaluation/instructors/{org.instructor.nip}/report",
                       headers=auth(org.instructor)).status_code == 200
     overview = client.get("/evaluasi").get_data(as_text=True)
