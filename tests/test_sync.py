@@ -168,10 +168,24 @@ def test_forged_quiz_events_are_refused(app, client, org, auth):
 
 
 def test_a_time_limited_quiz_cannot_be_taken_offline(app, client, org, auth):
+    from app.quizzes import operations as quiz_ops
+
     quiz, _q = make_quiz(org.instructor, org.learner_a1, time_limit_minutes=20)
     resp = client.put(f"/api/v1/activities/{quiz.activity_id}/offline", json={"allowed": True},
                       headers=auth(org.instructor))
     assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "time_limited"
+    # allowed first, then given a time limit: the limit wins
+    free, questions = make_quiz(org.instructor, org.learner_a1)
+    client.put(f"/api/v1/activities/{free.activity_id}/offline", json={"allowed": True}, headers=auth(org.instructor))
+    attempt = client.post(f"/api/v1/quizzes/{free.id}/attempts", headers=auth(org.learner_a1)).get_json()
+    quiz_ops.update_quiz(free, time_limit_minutes=10)
+    db.session.commit()
+    qid = attempt["questions"][0]["id"]
+    res = sync(client, auth(org.learner_a1), [ev("answer", free.activity_id, attempt_id=attempt["id"],
+                                                 question_id=qid, response="x")])
+    assert res["refused"][0]["code"] == "quiz_not_offline"
+    package = client.get(f"/api/v1/courses/{free.course_id}/offline-package", headers=auth(org.learner_a1)).get_json()
+    assert [p["offline_allowed"] for p in package["pages"] if p["type"] == "quiz"] == [False]
 
 
 def test_late_events_are_applied_and_flagged_for_bpsdm(app, client, org, auth, login):

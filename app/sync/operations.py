@@ -103,7 +103,10 @@ def _late_reason(at: datetime, now: datetime) -> str | None:
 
 
 def offline_quiz_allowed(activity: Activity) -> bool:
-    return db.session.get(OfflineQuiz, activity.id) is not None
+    """Allowed by the instructor, and still without a time limit (one set later wins)."""
+    from app.sync.queries import offline_quiz_ids
+
+    return activity.id in offline_quiz_ids([activity.id])
 
 
 def set_offline_quiz(activity: Activity, allowed: bool, *, by: User) -> None:

@@ -44,9 +44,15 @@ def _stored(key: str) -> tuple[int, str] | None:
 
 
 def offline_quiz_ids(activity_ids: list[int]) -> set[int]:
+    """The quiz activities among these that may be taken offline: allowed by the instructor and
+    without a time limit (a limit set after allowing it wins: its clock runs on the server)."""
+    from app.quizzes.models import Quiz
+
     if not activity_ids:
         return set()
-    return set(db.session.scalars(select(OfflineQuiz.activity_id).where(OfflineQuiz.activity_id.in_(activity_ids))))
+    return set(db.session.scalars(select(OfflineQuiz.activity_id)
+                                  .join(Quiz, Quiz.activity_id == OfflineQuiz.activity_id)
+                                  .where(OfflineQuiz.activity_id.in_(activity_ids), Quiz.time_limit_minutes == 0)))
 
 
 def _video_files(activity: Activity, video: str) -> list[dict[str, Any]]:
