@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -139,7 +140,8 @@ def test_pages_show_the_figures_and_drill_down(client, login, ledger):
     html = client.get(f"/pemantauan?year={YEAR}&unit={org.instansi.id}").text
     assert 'data-figure="employees">6<' in html and 'data-figure="met">2<' in html
     assert f'href="/pemantauan?unit={org.a.id}&amp;year={YEAR}"' in html
-    assert "/vendor/chart.umd.min.js" in html and "data-attainment=" in html and "<script>" not in html
+    assert re.search(r"/v(endor)?/([0-9a-f]+/)?chart\.umd\.min\.js", html)
+    assert "data-attainment=" in html and "<script>" not in html
     html = client.get(f"/pemantauan?year={YEAR}&unit={org.a.id}").text
     assert "Bidang A1" in html
     people = client.get(f"/pemantauan/pegawai?year={YEAR}&unit={org.a.id}&below=1").text
