@@ -527,13 +527,21 @@ def init_app(app: Flask) -> None:
         return "".join(w[0] for w in words[:2]).upper() or "?"
 
     @app.template_filter("num")
-    def format_number(value, digits: int = 2) -> str:
+    def format_number(value, digits: int = 2, fixed: bool = False) -> str:
         """A number in the page's locale (1.234,5 in Indonesian, 1,234.5 in English), at most
-        `digits` decimals: one way to write numbers on every page."""
+        `digits` decimals (exactly `digits` when `fixed`, as for an average of 4,00): one way to
+        write numbers on every page."""
         from flask_babel import format_decimal
 
         if value is None:
             return "—"
+        if fixed:
+            return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+        try:
+            if value == int(value) and -1000 < value < 1000:
+                return str(int(value))  # the common case (a mark of 1, a score of 7): no locale needed
+        except (TypeError, ValueError, OverflowError):
+            pass
         return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0")
 
     @app.template_filter("pct")

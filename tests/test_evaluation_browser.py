@@ -93,7 +93,7 @@ def test_bpsdm_opens_the_instructor_report(live_server, browser_login, page):
     page.locator("#instructor-list a").first.click()
     page.wait_for_url(f"**/evaluasi/pengajar/{instructor_id}")
     assert "Penguasaan materi" in page.inner_text("#instructor-items")
-    assert page.inner_text("#overall-average").strip() == "4.00"
+    assert page.inner_text("#overall-average").strip() == "4,00"  # Indonesian decimals
     assert "Tata Kelola Keuangan Daerah" in page.inner_text("#instructor-courses")
     # The charts are drawn by the served Chart.js.
     page.wait_for_function("document.querySelectorAll('canvas.report-chart').length > 0 && "

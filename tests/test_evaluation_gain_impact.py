@@ -85,7 +85,7 @@ def test_gain_page_for_the_instructor(client, org, login):
     page = f"/mengajar/kursus/{course.id}/hasil-belajar"
     assert client.post(page, data={"pre_quiz_id": str(pre.id), "post_quiz_id": str(post.id)}).status_code == 302
     html = client.get(page).get_data(as_text=True)
-    assert 'id="hake-g">0.50<' in html and org.learner_a1.name in html
+    assert 'id="hake-g">0,50<' in html and org.learner_a1.name in html
 
 
 def _impact_course(org):

@@ -110,7 +110,7 @@ def test_report_page_charts_and_xlsx_keep_anonymity(client, org, login):
     db.session.commit()
     login(org.instructor)
     page = client.get(f"/survei/{survey.id}/laporan").get_data(as_text=True)
-    assert 'class="report-chart"' in page and "chart.umd.min.js" in page and "4.00" in page
+    assert 'class="report-chart"' in page and "chart.umd.min.js" in page and "4,00" in page
     assert "Peserta 0" not in page
     xlsx = client.get(f"/survei/{survey.id}/laporan?format=xlsx")
     assert xlsx.status_code == 200
@@ -221,7 +221,7 @@ def test_summary_per_organiser_and_unit_by_year(client, org, login, auth):
                       query_string={"by": "planet"}).status_code == 400
     login(org.bpsdm_a)
     page = client.get("/evaluasi/ringkasan?per=unit").get_data(as_text=True)
-    assert "Bidang A1" in page and "Dinas B" not in page and "5.00" in page
+    assert "Bidang A1" in page and "Dinas B" not in page and "5,00" in page
     xlsx = client.get("/evaluasi/ringkasan?per=organiser&format=xlsx")
     assert xlsx.status_code == 200 and load_workbook(io.BytesIO(xlsx.data)).sheetnames == ["Ringkasan"]
 
