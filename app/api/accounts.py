@@ -162,7 +162,7 @@ def employees(params: EmployeeListParams):
 # A fresh installation is set up from a script: list, create, rename and move units, through the
 # same operations as the organisation page (and `flask units …`).
 
-class UnitOut(BaseModel):
+class OrgUnitOut(BaseModel):
     id: int
     name: str
     code: str | None
@@ -172,26 +172,26 @@ class UnitOut(BaseModel):
     label: str = Field(description="the names from the top, e.g. Pemerintah Provinsi › Dinas A")
 
 
-class UnitPage(BaseModel):
-    items: list[UnitOut]
+class OrgUnitPage(BaseModel):
+    items: list[OrgUnitOut]
     page: int
     per_page: int
     total: int
 
 
-class UnitListParams(PageQuery):
+class OrgUnitListParams(PageQuery):
     parent: str | None = Field(None, description="unit id or code: only the units below it (whole subtree)")
     q: str | None = Field(None, max_length=100, description="part of the name or the code")
 
 
-class UnitIn(BaseModel):
+class OrgUnitIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     code: str | None = Field(default=None, max_length=50)
     parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                   description="empty: a new instansi (organisation-wide admin only)")
 
 
-class UnitPatch(BaseModel):
+class OrgUnitPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     code: str | None = Field(default=None, max_length=50, description="empty string: remove the code")
     parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
@@ -218,8 +218,8 @@ def _unit(key: str | int) -> Unit:
 
 
 @route("/units", summary="The units in the caller's reach, top down, paged", tag="accounts", roles=("admin",),
-       query=UnitListParams, response=UnitPage)
-def units_list(params: UnitListParams):
+       query=OrgUnitListParams, response=OrgUnitPage)
+def units_list(params: OrgUnitListParams):
     r = reach(user_ctx(), ("admin",))
     stmt = select(Unit).order_by(Unit.path)
     if not r.everything:
@@ -236,7 +236,7 @@ def units_list(params: UnitListParams):
     return paginate(stmt, lambda u: unit_dict(u, names))
 
 
-@route("/units/<int:unit_id>", summary="One unit", tag="accounts", roles=("admin",), response=UnitOut)
+@route("/units/<int:unit_id>", summary="One unit", tag="accounts", roles=("admin",), response=OrgUnitOut)
 def unit_get(unit_id: int):
     unit = _unit(unit_id)
     if not reach(user_ctx(), ("admin",)).covers_unit(unit):
@@ -245,8 +245,8 @@ def unit_get(unit_id: int):
 
 
 @route("/units", "POST", summary="Add a unit under a unit in reach (a new instansi: organisation-wide admin)",
-       tag="accounts", roles=("admin",), body=UnitIn, response=UnitOut, status=201)
-def units_create(body: UnitIn):
+       tag="accounts", roles=("admin",), body=OrgUnitIn, response=OrgUnitOut, status=201)
+def units_create(body: OrgUnitIn):
     parent = _unit(body.parent_id) if body.parent_id is not None else None
     unit = ops.create_unit_by(user_ctx(), body.name, parent, code=body.code)
     db.session.commit()
@@ -254,8 +254,8 @@ def units_create(body: UnitIn):
 
 
 @route("/units/<int:unit_id>", "PATCH", summary="Rename, re-code or move a unit (with its whole subtree)",
-       tag="accounts", roles=("admin",), body=UnitPatch, response=UnitOut)
-def units_change(unit_id: int, body: UnitPatch):
+       tag="accounts", roles=("admin",), body=OrgUnitPatch, response=OrgUnitOut)
+def units_change(unit_id: int, body: OrgUnitPatch):
     unit = _unit(unit_id)
     parent: Unit | None | bool = False
     if "parent_id" in body.model_fields_set:

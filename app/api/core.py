@@ -220,25 +220,61 @@ _CONVERTER_TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 
                     "string": {"type": "string"}, "default": {"type": "string"}}
 
 
+def _rename_refs(value: Any, renames: dict[str, str]) -> Any:
+    import json
+
+    text = json.dumps(value)
+    for old, new in renames.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    return json.loads(text)
+
+
+def _place(items: dict[str, dict], components: dict, module: str = "") -> dict[str, str]:
+    """Move named schemas into components; answer the names that had to change.
+
+    Two domains may name different models alike (`UnitOut`, `SummaryOut`); written into one
+    components table the later would silently replace the earlier, and the document would describe
+    one route's answer with the other's fields. A name already taken by a different schema gets
+    the module's name as a prefix (or a number), and references to it are rewritten."""
+    renames: dict[str, str] = {}
+    for name, sub in items.items():
+        if name in components and components[name] != sub:
+            new, n = (f"{module}{name}" if module else f"{name}2"), 2
+            while new in components and components[new] != sub:
+                n += 1
+                new = f"{name}{n}"
+            renames[name] = new
+    for name, sub in items.items():
+        components[renames.get(name, name)] = _rename_refs(sub, renames) if renames else sub
+    return renames
+
+
+def _module_prefix(model: Any) -> str:
+    name = getattr(model, "__module__", "").rsplit(".", 1)[-1]
+    return name[:1].upper() + name[1:] if name else ""
+
+
 def _schema_of(model: Any, components: dict) -> dict:
     """JSON Schema of a pydantic model (or list[Model]) with its definitions moved to components."""
     from pydantic import TypeAdapter
 
     schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
-    for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
+    items = schema.pop("$defs", {})
     if isinstance(model, type) and issubclass(model, BaseModel):
-        components[model.__name__] = schema
-        return {"$ref": f"#/components/schemas/{model.__name__}"}
-    return schema
+        items[model.__name__] = schema
+        renames = _place(items, components, _module_prefix(model))
+        return {"$ref": f"#/components/schemas/{renames.get(model.__name__, model.__name__)}"}
+    renames = _place(items, components)  # list[Model] and the like: the wrapper stays inline
+    return _rename_refs(schema, renames) if renames else schema
 
 
 def _input_schema(model: type[BaseModel], components: dict) -> dict:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
-    for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__ + "Input"] = schema
-    return {"$ref": f"#/components/schemas/{model.__name__}Input"}
+    items = schema.pop("$defs", {})
+    name = model.__name__ + "Input"
+    items[name] = schema
+    renames = _place(items, components, _module_prefix(model))
+    return {"$ref": f"#/components/schemas/{renames.get(name, name)}"}
 
 
 def openapi_document() -> dict:
