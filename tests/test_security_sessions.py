@@ -112,7 +112,7 @@ def test_the_account_page_lists_devices_and_ends_the_others(app, org):
     phone, _ = _login(app, remember=True)
     laptop, _ = _login(app)
     page = laptop.get("/akun").get_data(as_text=True)
-    assert "Perangkat yang masuk" in page and page.count("perangkat ini") == 1
+    assert "Perangkat yang masuk" in page and page.count("<strong>(perangkat ini)</strong>") == 1
     resp = laptop.post("/akun/sesi/keluar-lainnya")
     assert resp.status_code == 302
     assert laptop.get("/").status_code == 200
