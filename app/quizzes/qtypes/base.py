@@ -284,3 +284,24 @@ def xml_fraction(ans, path: str) -> float:
                          f"Nilai ({raw}) tidak cocok dengan pilihan nilai Moodle; soal dilewati "
                          "(Moodle: \"Grades do not match grade options - question skipped\").")
     return matched
+
+
+# --- Moodle's combined feedback (correct / partially correct / incorrect), shared by the types
+# that have it: multichoice, matching, ordering, gapselect, ddwtos.
+
+_COMBINED = (("correct", "correctfeedback"), ("partial", "partiallycorrectfeedback"),
+             ("incorrect", "incorrectfeedback"))
+
+
+def read_combined_feedback(el, data: dict) -> dict:
+    """Put the question element's combined feedback, if any, into `data["feedback"]`."""
+    combined = {key: formatted(el.find(tag)) for key, tag in _COMBINED}
+    if any(combined.values()):
+        data["feedback"] = {k: v for k, v in combined.items() if v}
+    return data
+
+
+def write_combined_feedback(el, data: dict) -> None:
+    fb = data.get("feedback") or {}
+    for key, tag in _COMBINED:
+        sub(el, tag, fb.get(key, ""), format="html")

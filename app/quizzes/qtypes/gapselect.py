@@ -28,11 +28,11 @@ from app.quizzes.qtypes.base import (
     XmlProblem,
     as_bool,
     exact,
-    formatted,
     leaf,
+    read_combined_feedback,
     strip_tags,
-    sub,
     text_of,
+    write_combined_feedback,
 )
 
 GAP = re.compile(r"\[\[(\d+)\]\]")
@@ -195,21 +195,13 @@ class GapSelect(QuestionType):
                 choice["infinite"] = True
             choices.append(choice)
         data: dict = {"shuffle": as_bool(text_of(el, "shuffleanswers") or None, True), "choices": choices}
-        combined = {"correct": formatted(el.find("correctfeedback")),
-                    "partial": formatted(el.find("partiallycorrectfeedback")),
-                    "incorrect": formatted(el.find("incorrectfeedback"))}
-        if any(combined.values()):
-            data["feedback"] = {k: v for k, v in combined.items() if v}
-        return data
+        return read_combined_feedback(el, data)
 
     def write_xml(self, el, data: dict) -> None:
         from lxml import etree
 
         leaf(el, "shuffleanswers", "1" if data.get("shuffle", True) else "0")
-        fb = data.get("feedback") or {}
-        sub(el, "correctfeedback", fb.get("correct", ""), format="html")
-        sub(el, "partiallycorrectfeedback", fb.get("partial", ""), format="html")
-        sub(el, "incorrectfeedback", fb.get("incorrect", ""), format="html")
+        write_combined_feedback(el, data)
         for c in data.get("choices", []):
             opt = etree.SubElement(el, self.element)
             etree.SubElement(opt, "text").text = c["text"]

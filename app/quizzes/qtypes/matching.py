@@ -25,9 +25,11 @@ from app.quizzes.qtypes.base import (
     gift_html,
     leaf,
     next_id,
+    read_combined_feedback,
     strip_tags,
     sub,
     text_of,
+    write_combined_feedback,
 )
 
 
@@ -153,21 +155,13 @@ class Matching(QuestionType):
         if sum(1 for p in pairs if p["stem"].strip()) < 2:
             raise XmlProblem(el, path, "Soal menjodohkan butuh sedikitnya dua <subquestion> berisi teks.")
         data = {"shuffle": as_bool(text_of(el, "shuffleanswers") or None, True), "pairs": pairs}
-        combined = {"correct": formatted(el.find("correctfeedback")),
-                    "partial": formatted(el.find("partiallycorrectfeedback")),
-                    "incorrect": formatted(el.find("incorrectfeedback"))}
-        if any(combined.values()):
-            data["feedback"] = {k: v for k, v in combined.items() if v}
-        return data
+        return read_combined_feedback(el, data)
 
     def write_xml(self, el, data: dict) -> None:
         from lxml import etree
 
         leaf(el, "shuffleanswers", "true" if data.get("shuffle", True) else "false")
-        fb = data.get("feedback") or {}
-        sub(el, "correctfeedback", fb.get("correct", ""), format="html")
-        sub(el, "partiallycorrectfeedback", fb.get("partial", ""), format="html")
-        sub(el, "incorrectfeedback", fb.get("incorrect", ""), format="html")
+        write_combined_feedback(el, data)
         for pair in data.get("pairs", []):
             s = sub(el, "subquestion", pair.get("stem", ""), format="html")
             a = etree.SubElement(s, "answer")

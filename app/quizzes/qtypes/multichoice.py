@@ -28,9 +28,11 @@ from app.quizzes.qtypes.base import (
     leaf,
     next_id,
     percent_of,
+    read_combined_feedback,
     strip_tags,
     sub,
     text_of,
+    write_combined_feedback,
     xml_fraction,
 )
 
@@ -179,21 +181,13 @@ class MultiChoice(QuestionType):
         data = {"single": as_bool(text_of(el, "single") or None, True),
                 "shuffle": as_bool(text_of(el, "shuffleanswers") or None, True),
                 "numbering": numbering if numbering in NUMBERINGS else "abc", "choices": choices}
-        combined = {"correct": formatted(el.find("correctfeedback")),
-                    "partial": formatted(el.find("partiallycorrectfeedback")),
-                    "incorrect": formatted(el.find("incorrectfeedback"))}
-        if any(combined.values()):
-            data["feedback"] = {k: v for k, v in combined.items() if v}
-        return data
+        return read_combined_feedback(el, data)
 
     def write_xml(self, el, data: dict) -> None:
         leaf(el, "single", "true" if data.get("single", True) else "false")
         leaf(el, "shuffleanswers", "true" if data.get("shuffle", True) else "false")
         leaf(el, "answernumbering", data.get("numbering", "abc"))
-        fb = data.get("feedback") or {}
-        sub(el, "correctfeedback", fb.get("correct", ""), format="html")
-        sub(el, "partiallycorrectfeedback", fb.get("partial", ""), format="html")
-        sub(el, "incorrectfeedback", fb.get("incorrect", ""), format="html")
+        write_combined_feedback(el, data)
         from app.quizzes.qtypes.base import pct
 
         for ch in data.get("choices", []):

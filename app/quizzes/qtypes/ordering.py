@@ -24,11 +24,12 @@ from app.quizzes.qtypes.base import (
     QuestionType,
     XmlProblem,
     exact,
-    formatted,
     leaf,
+    read_combined_feedback,
     strip_tags,
     sub,
     text_of,
+    write_combined_feedback,
 )
 
 GRADINGS = ("ALL_OR_NOTHING", "ABSOLUTE_POSITION", "RELATIVE_NEXT_EXCLUDE_LAST", "RELATIVE_NEXT_INCLUDE_LAST",
@@ -175,12 +176,7 @@ class Ordering(QuestionType):
                              f"Cara penilaian urutan '{raw}' belum didukung Lentera; soal dilewati.")
         data: dict = {"items": [{"id": str(n), "text": body} for n, (_p, _i, body) in enumerate(items, 1)],
                       "grading": grading}
-        combined = {"correct": formatted(el.find("correctfeedback")),
-                    "partial": formatted(el.find("partiallycorrectfeedback")),
-                    "incorrect": formatted(el.find("incorrectfeedback"))}
-        if any(combined.values()):
-            data["feedback"] = {k: v for k, v in combined.items() if v}
-        return data
+        return read_combined_feedback(el, data)
 
     def write_xml(self, el, data: dict) -> None:
         leaf(el, "layouttype", "VERTICAL")
@@ -188,10 +184,7 @@ class Ordering(QuestionType):
         leaf(el, "selectcount", "0")
         leaf(el, "gradingtype", data.get("grading", "ABSOLUTE_POSITION"))
         leaf(el, "showgrading", "SHOW")
-        fb = data.get("feedback") or {}
-        sub(el, "correctfeedback", fb.get("correct", ""), format="html")
-        sub(el, "partiallycorrectfeedback", fb.get("partial", ""), format="html")
-        sub(el, "incorrectfeedback", fb.get("incorrect", ""), format="html")
+        write_combined_feedback(el, data)
         for n, item in enumerate(data.get("items", []), 1):
             sub(el, "answer", item["text"], fraction=str(n), format="html")
 
