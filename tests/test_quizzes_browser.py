@@ -73,3 +73,33 @@ def test_learner_takes_timed_quiz_reloads_and_submits(live_server, page, browser
     assert page.inner_text("#score").startswith("3 / 4")
     assert page.inner_text("#verdict") == "Lulus"
     assert "Jawaban benar" in page.content()
+
+
+@pytest.mark.browser
+def test_author_adds_answer_rows_in_the_question_editor(live_server, page, browser_login):
+    """Issue 22, rough edge 8: a multiple-choice question is not limited to three rows per save."""
+    from app.quizzes.models import Question
+    from tests.factories import make_course
+
+    with live_server.app.app_context():
+        instructor = db.session.scalar(select(User).where(User.username == "instruktur"))
+        course_id = make_course(instructor, title="Bank Soal Peramban").id
+        db.session.commit()
+    browser_login("instruktur")
+    page.goto(f"/kursus/{course_id}/bank-soal/baru/multichoice")
+    page.fill("input[name=name]", "Nilai dasar (peramban)")
+    page.fill("textarea[name=text]", "Mana yang termasuk BerAKHLAK?")
+    assert page.locator("input[name$='_text'][name^='c']").count() == 3
+    page.click("button.add-row")
+    page.click("button.add-row")
+    texts = ["Berorientasi pelayanan", "Akuntabel", "Kompeten", "Harmonis", "Malas"]
+    for i, text in enumerate(texts):
+        page.fill(f"input[name=c{i}_text]", text)
+        page.fill(f"input[name=c{i}_fraction]", "0" if text == "Malas" else "25")
+    page.check("input[name=single][value='0']")
+    page.click("form.question-editor button[type=submit]:not([name])")
+    page.wait_for_url(lambda u: "/baru/" not in u)
+    with live_server.app.app_context():
+        q = db.session.scalar(select(Question).where(Question.name == "Nilai dasar (peramban)"))
+        assert [c["text"] for c in q.data["choices"]] == texts
+        db.session.remove()
