@@ -45,6 +45,6 @@ def test_learner_downloads_certificate_and_verifies_it_from_the_qr(live_server, 
     page.context.clear_cookies()  # the verification page is public
     page.goto(code.text)
     assert page.locator(".verify-status").inner_text().strip().startswith("Sah")
-    facts = page.locator(".verify-facts").inner_text()
+    facts = page.locator("#certificate-facts").inner_text()
     assert serial in facts and "Siti Rahma Sangadji" in facts and "Literasi Digital untuk ASN" in facts
     assert "199208172019032011" not in page.content()  # the NIP is masked
