@@ -84,6 +84,14 @@ class LocalStorage:
         except FileNotFoundError:
             raise StorageError(f"not found: {key}") from None
 
+    def stat(self, key: str) -> tuple[int, str]:
+        """Size and a version that changes whenever the file is written again (for caches)."""
+        try:
+            st = self.path(key).stat()
+        except FileNotFoundError:
+            raise StorageError(f"not found: {key}") from None
+        return st.st_size, f"{self.root}:{st.st_mtime_ns}:{st.st_ino}"
+
     def iter_range(self, key: str, start: int, end: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
         """Bytes start..end inclusive, in chunks (for HTTP 206 answers)."""
         with self.open(key) as f:
@@ -184,6 +192,16 @@ class S3Storage:
             return self.client.head_object(Bucket=self.bucket, Key=_clean_key(key))["ContentLength"]
         except ClientError:
             raise StorageError(f"not found: {key}") from None
+
+    def stat(self, key: str) -> tuple[int, str]:
+        """Size and a version that changes whenever the object is written again (its ETag)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=_clean_key(key))
+        except ClientError:
+            raise StorageError(f"not found: {key}") from None
+        return head["ContentLength"], f"{self.bucket}:{head.get('ETag', '')}"
 
     def iter_range(self, key: str, start: int, end: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
         body = self._get(key, Range=f"bytes={start}-{end}")["Body"]

@@ -20,7 +20,9 @@ from app.sync.models import OfflineQuiz, SyncEvent
 
 _IMAGE_SRC = re.compile(r'src="(/kursus/(\d+)/gambar/([0-9a-f]{24}\.(?:png|jpg|gif|webp)))"')
 _sha_lock = threading.Lock()
-_sha_cache: dict[tuple[str, int], str] = {}  # (storage key, size) -> sha256: stored files never change in place
+# (storage key, size, version) -> sha256. The version (mtime or ETag) matters: a replaced video
+# writes new segments under the same keys, sometimes of the very same size.
+_sha_cache: dict[tuple[str, int, str], str] = {}
 
 
 def _stored(key: str) -> tuple[int, str] | None:
@@ -29,17 +31,17 @@ def _stored(key: str) -> tuple[int, str] | None:
 
     store = get_storage()
     try:
-        size = store.size(key)
+        size, version = store.stat(key)
     except StorageError:
         return None
-    digest = _sha_cache.get((key, size))
+    digest = _sha_cache.get((key, size, version))
     if digest is None:
         h = hashlib.sha256()
         for chunk in store.iter_range(key, 0, size - 1) if size else ():
             h.update(chunk)
         digest = h.hexdigest()
         with _sha_lock:
-            _sha_cache[(key, size)] = digest
+            _sha_cache[(key, size, version)] = digest
     return size, digest
 
 
