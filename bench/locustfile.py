@@ -209,8 +209,12 @@ class Claimant(Person):
             return
         serial = random.choice(serials)
         self.client.get(f"/certificates/{serial}.pdf", name="/certificates/[serial].pdf")
-        self.client.get(f"/verify/{serial}", name="/verify/[serial]")
-        self.client.get(f"/api/v1/certificates/{serial}", name="/api/v1/certificates/[serial]")
+        # The public checks take the public id (serial + random code, as in the QR code): the
+        # page's "Halaman verifikasi" link carries it.
+        public = re.findall(r'href="/verify/([^"]+)"', page)
+        public_id = next((p for p in public if p.startswith(serial)), serial)
+        self.client.get(f"/verify/{public_id}", name="/verify/[serial]")
+        self.client.get(f"/api/v1/certificates/{public_id}", name="/api/v1/certificates/[serial]")
 
 
 class Bpsdm(Person):
