@@ -60,10 +60,7 @@ def _for_learner(assignment_id: int) -> Assignment:
     a = db.session.get(Assignment, assignment_id)
     if a is None:
         abort(404)
-    try:
-        return q.visible_assignment(current_user, assignment_id)
-    except LenteraError as exc:
-        abort(exc.status)
+    return q.visible_assignment(current_user, assignment_id)
 
 
 def _back(a: Assignment):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -78,10 +78,7 @@ def new():
 
 
 def _visible(engagement_id: int):
-    try:
-        return q.visible_engagement(current_user, engagement_id)
-    except LenteraError as exc:
-        abort(exc.status)
+    return q.visible_engagement(current_user, engagement_id)
 
 
 @bp.route("/pendampingan/<int:engagement_id>", methods=["GET", "POST"])

@@ -54,17 +54,11 @@ def _files(field) -> list[tuple[str, bytes]]:
 
 
 def _forum_or_403(forum_id: int) -> Forum:
-    try:
-        return q.readable_forum(current_user, forum_id)
-    except LenteraError as exc:
-        abort(exc.status)
+    return q.readable_forum(current_user, forum_id)
 
 
 def _discussion_or_403(discussion_id: int):
-    try:
-        return q.readable_discussion(current_user, discussion_id)
-    except LenteraError as exc:
-        abort(exc.status)
+    return q.readable_discussion(current_user, discussion_id)
 
 
 # --- a forum ----------------------------------------------------------------------------------------

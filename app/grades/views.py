@@ -35,10 +35,7 @@ def _course_staff_links() -> dict:
 
 
 def _staff(course_id: int):
-    try:
-        return q.staff_course(current_user, course_id)
-    except LenteraError as exc:
-        abort(exc.status)
+    return q.staff_course(current_user, course_id)
 
 
 @bp.get("/kursus/<int:course_id>/nilai")
