@@ -164,10 +164,8 @@ def import_questions(course_id: int, params: ImportQuery):
     if ops.is_large_import(data):
         job = ops.start_import_job(course, data, fmt, by=user_ctx(), category=params.category,
                                    on_error=params.on_error)
-        db.session.commit()
         return job_dict(course, job), 202
     report = ops.import_bank(course, data, fmt, category=params.category, on_error=params.on_error)
-    db.session.commit()
     return report.as_dict()
 
 
@@ -210,7 +208,6 @@ def start_attempt(quiz_id: int):
         raise NotFound(_("Kuis tidak ditemukan."))
     existing = {a.id for a in ops.attempts_of(quiz, user_ctx()) if a.state == "open"}
     attempt = ops.start_attempt(quiz, user_ctx())
-    db.session.commit()
     return attempt_dict(attempt), (200 if attempt.id in existing else 201)
 
 
@@ -229,7 +226,6 @@ def get_attempt(attempt_id: int):
                "description tidak dijawab")
 def save_answer(attempt_id: int, question_id: int, body: AnswerIn):
     answer = ops.save_answer(attempt_id, question_id, body.response, user_ctx())
-    db.session.commit()
     return {"question_id": question_id, "saved_at": iso(answer.saved_at)}
 
 
@@ -237,5 +233,4 @@ def save_answer(attempt_id: int, question_id: int, body: AnswerIn):
        summary="Kumpulkan dan nilai percobaan; pengiriman kedua mengembalikan hasil yang sama")
 def submit_attempt(attempt_id: int):
     attempt = ops.submit_attempt(attempt_id, user_ctx())
-    db.session.commit()
     return result_dict(attempt)

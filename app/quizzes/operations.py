@@ -614,6 +614,17 @@ def _total(attempt: Attempt, answers) -> None:
         grade_changed.send(attempt.user, course=attempt.quiz.course, activity=attempt.quiz.activity)
 
 
+def close_overdue_attempt(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Close and grade one open attempt whose time has run out, with the answers saved so far (its
+    page was opened after the deadline, before the periodic `close_overdue` came by). Returns
+    whether it was overdue; an attempt still in time, or no longer open, is left as it is."""
+    now = now or utcnow()
+    if attempt.state != "open" or attempt.deadline is None or attempt.deadline > now:
+        return False
+    finish_attempt(attempt, now=now)
+    return True
+
+
 def close_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
     """Close and grade open attempts whose deadline has passed; returns how many were closed."""
     now = now or utcnow()

@@ -72,7 +72,6 @@ def bank(course_id: int):
     cat_form = CategoryForm(prefix="cat")
     if cat_form.validate_on_submit():
         ops.ensure_category(course, cat_form.path.data)
-        db.session.commit()
         flash(_("Kategori disimpan."), "success")
         return redirect(url_for("quizzes.bank", course_id=course.id))
     category_id = request.args.get("kategori", type=int)
@@ -96,7 +95,6 @@ def category_action(course_id: int, category_id: int):
         else:
             ops.rename_category(cat, request.form.get("path", ""))
             flash(_("Kategori diubah."), "success")
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
     return redirect(url_for("quizzes.bank", course_id=course.id))
@@ -122,7 +120,6 @@ def _question_editor(course: Course, qtype: str, question: Question | None):
                 db.session.rollback()
                 errors.append(exc.message)
             else:
-                db.session.commit()
                 flash(_("Soal disimpan."), "success")
                 if request.form.get("then") == "regrade":
                     return redirect(url_for("quizzes.question_regrade_pick", question_id=saved.id))
@@ -186,7 +183,6 @@ def bank_import(course_id: int):
             if ops.is_large_import(raw):
                 job = ops.start_import_job(course, raw, fmt, by=current_user, category=form.category.data,
                                            on_error=form.on_error.data or "stop")
-                db.session.commit()
                 return redirect(url_for("quizzes.bank_import_job", course_id=course.id, job_id=job.id))
             try:
                 report = ops.import_bank(course, raw, fmt, category=form.category.data,
@@ -195,7 +191,6 @@ def bank_import(course_id: int):
                 flash_error(exc)
                 details, status = exc.details, 422
             else:
-                db.session.commit()
                 flash(_("%(n)d soal diimpor ke kategori %(c)s.", n=len(report.questions), c=report.category),
                       "success")
                 if not report.skipped:
@@ -273,7 +268,6 @@ def for_activity(activity_id: int):
         abort(404)
     if queries.can_manage_course(current_user, activity.course):
         quiz = ops.get_or_create_quiz(activity)
-        db.session.commit()
         return redirect(url_for("quizzes.settings", quiz_id=quiz.id))
     quiz = queries.quiz_for_activity(activity)
     if quiz is None:
@@ -310,7 +304,6 @@ def settings(quiz_id: int):
             flash_error(exc)
             status = 422
         else:
-            db.session.commit()
             flash(_("Pengaturan kuis disimpan."), "success")
             return redirect(url_for("quizzes.settings", quiz_id=quiz.id))
     elif request.method == "POST":
@@ -328,7 +321,6 @@ def results(quiz_id: int):
     quiz = _quiz(quiz_id, manage=True)
     if request.method == "POST":
         n = ops.regrade(quiz)
-        db.session.commit()
         flash(_("%(n)d percobaan dinilai ulang.", n=n), "success")
         return redirect(url_for("quizzes.results", quiz_id=quiz.id))
     attempts = queries.quiz_attempts(quiz)
@@ -371,7 +363,6 @@ def regrade_question(quiz_id: int, question_id: int):
     if question is None or question.course_id != quiz.course_id:
         abort(404)
     n = ops.regrade(quiz, question=question)
-    db.session.commit()
     flash(_("%(n)d percobaan dinilai ulang.", n=n), "success")
     return redirect(url_for("quizzes.results", quiz_id=quiz.id))
 
@@ -400,7 +391,6 @@ def start(quiz_id: int):
     except LenteraError as exc:
         flash_error(exc)
         return redirect(url_for("quizzes.quiz_page", quiz_id=quiz.id))
-    db.session.commit()
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
 
 
@@ -415,9 +405,7 @@ def attempt_page(attempt_id: int):
     attempt = ops.get_own_attempt(attempt_id, current_user)
     if attempt.state != "open":
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    if attempt.deadline is not None and attempt.deadline <= utcnow():
-        ops.finish_attempt(attempt)
-        db.session.commit()
+    if ops.close_overdue_attempt(attempt, utcnow()):
         flash(_("Waktu habis: percobaan dikumpulkan dengan jawaban yang sudah tersimpan."), "info")
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     items = queries.attempt_questions(attempt)
@@ -450,7 +438,6 @@ def attempt_post(attempt_id: int):
                 # Named, and the attempt is not submitted over it: the learner fixes it first.
                 flash(_("Soal %(n)d: %(msg)s", n=numbers.get(qid, 0), msg=exc.message), "error")
                 refused_on_page = refused_on_page or _page_of(attempt.quiz, items, qid)
-        db.session.commit()
         if late:
             flash(_("Waktu habis: jawaban terakhir tidak tersimpan."), "error")
             go = "submit"
@@ -460,7 +447,6 @@ def attempt_post(attempt_id: int):
         return redirect(url_for("quizzes.attempt_summary", attempt_id=attempt.id))
     if go == "submit":
         ops.submit_attempt(attempt.id, current_user)
-        db.session.commit()
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     page = int(go) if is_digits(go) else 1
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=page))

@@ -122,7 +122,6 @@ def content(token: str, path: str):
             abort(404)
         if not launch.preview and clean == sco.href.split("?", 1)[0] and sco.scorm_type == "asset":
             ops.record_asset_view(user, sco, launch.key)
-            db.session.commit()
         resp = Response(_inject(data, token), mimetype="text/html")
         return _sandboxed(resp)
     return _sandboxed(send_stored(key, filename=Path(clean).name, allow_redirect=False))
@@ -156,7 +155,6 @@ def _boot(token: str, launch: Launch, user: User, sco: ScormSco) -> Response:
     cfg = {"cmi": cmi, "preview": launch.preview, "sco": sco.id,
            "commitUrl": None if launch.preview else url_for("scorm.commit", token=token)}
     body = "(function(){var cfg=" + json.dumps(cfg, ensure_ascii=True).replace("<", "\\u003c") + ";\n" + _BOOT_JS + "})();"
-    db.session.commit()
     return Response(body, mimetype="text/javascript")
 
 
@@ -205,7 +203,6 @@ def commit(token: str):
         if attempt is None:
             raise RuleViolation(_("Percobaan tidak ditemukan."), code="attempt_missing")
         ops.commit_cmi(user, sco, values, strict=False, launch=launch.key, attempt=attempt)
-        db.session.commit()
     except LenteraError as exc:
         db.session.rollback()
         log.warning("SCORM commit refused for sco %s: %s %s", sco.id, exc.message, exc.details[:3])
@@ -254,7 +251,6 @@ def upload(activity_id: int):
     data = f.read()
     try:
         pkg = ops.store_package(a, data, f.filename or "", max_attempts=int(attempts))
-        db.session.commit()
     except LenteraError as exc:
         db.session.rollback()
         flash_error(exc)

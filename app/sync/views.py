@@ -173,7 +173,6 @@ def quiz_settings(course_id: int):
     rows = [(a, get_or_create_quiz(a)) for a in quizzes]
     allowed = q.offline_quiz_ids([a.id for a in quizzes])
     page = render_template("sync/quiz_settings.html", course=c, rows=rows, allowed=allowed)
-    db.session.commit()
     return page
 
 
