@@ -33,6 +33,31 @@ pytest_plugins = ["tests.certificates_fixtures", "tests.media_fixtures"]
 BACKENDS = [b for b in os.environ.get("LENTERA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 
+# --- order -------------------------------------------------------------------------------------
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by backend
+def pytest_collection_modifyitems(config, items) -> None:
+    """Long tests first, each backend's tests together.
+
+    xdist hands tests out in this order as workers free up, so a long test started last keeps one
+    worker busy while the other idles (the realistic day alone runs minutes); started first, the
+    short tests fill in around it. Within the order each backend's tests stay together, so a worker
+    builds each backend's app (migrations) once, not at every switch. Order: unparametrised slow
+    tests (the realistic day, scale-out, outage: the longest), browser journeys, SQLite slow,
+    SQLite rest, PostgreSQL slow, PostgreSQL rest, the remaining unparametrised tests."""
+    rank = {"sqlite": 2, "postgresql": 4}
+
+    def key(item) -> int:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("_session_app") if callspec else None
+        slow = item.get_closest_marker("slow") is not None
+        if backend is None:
+            return 0 if slow else 1 if item.get_closest_marker("browser") else 6
+        return rank.get(backend, 6) + (0 if slow else 1)
+
+    items.sort(key=key)  # stable: pytest's order holds within each group
+
+
 # --- services -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
