@@ -10,8 +10,8 @@ Where the time went and what we chose (measured on this 2-core machine; README "
   the reference rows and sequences put back one statement at a time, 1.3 s a test (~565 tests).
   Now only the tables that hold rows are emptied (one EXISTS probe) and the sequences go back in
   one statement: 48 ms on PostgreSQL, 8 ms on SQLite. Every test still runs on both backends.
-- Fixture people (`org`) got six scrypt hashes each at the app's work factor; their password is
-  hashed once per session at a small factor (`fixture_password_hash`); logins stay real.
+- Password hashing: scrypt at the app's factor took most of the time of many tests (six people
+  per `org`, one check per login); the suite hashes at a small factor (below), logins stay real.
 - Browser journeys run once, against the live server on SQLite: they test the pages and
   scripts a person uses, which do not differ by backend; what the database does is tested by the
   integration tests on both. Parametrising them by backend would double the slowest tests.
@@ -24,7 +24,6 @@ Where the time went and what we chose (measured on this 2-core machine; README "
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import threading
@@ -36,9 +35,23 @@ from sqlalchemy import func, select, text
 
 os.environ.setdefault("LENTERA_NO_SCHEDULER", "1")
 
+from werkzeug.security import generate_password_hash  # noqa: E402
+
 from app import create_app  # noqa: E402
+from app.accounts import operations as accounts_operations  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests.services import MotoServer, PostgresServer, SmtpSink, free_port  # noqa: E402
+
+# Passwords in the suite are hashed with scrypt at a small work factor (N=2^10 instead of the
+# app's 2^15). At the app's factor a hash costs 0.1 s here (0.3–0.5 s under load), and fixtures
+# make six people a test and every login checks one: measured, scrypt took 57 of 88 s of the
+# account, authorisation and quiz-page tests. The hashes are real and the real login checks
+# them; `test_suite_layout.py` checks that the app itself hashes at its own factor. Servers the
+# suite starts as processes (gunicorn, scale-out, the realistic day) hash at the app's factor.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+APP_GENERATE_PASSWORD_HASH = accounts_operations.generate_password_hash
+accounts_operations.generate_password_hash = lambda password: generate_password_hash(password, TEST_PASSWORD_METHOD)
+accounts_operations._DUMMY_HASH = generate_password_hash("lentera-dummy-password", TEST_PASSWORD_METHOD)
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
@@ -265,18 +278,6 @@ def nip_for(i: int, gender: int = 1) -> str:
     return f"{year}{1 + i % 12:02d}{1 + i % 28:02d}{year + 25}{1 + i % 12:02d}{gender}{i % 1000:03d}"
 
 
-@functools.cache
-def fixture_password_hash(password: str) -> str:
-    """The stored hash of a fixture person's password: a real scrypt hash that the real login
-    checks, made once per session and at a small work factor (N=2^10). At the app's own factor
-    (2^15, about 0.1 s on this machine and 0.5 s under load) six people per `org` plus every
-    login cost more than many tests themselves. Setting and checking passwords at the app's
-    factor stays tested wherever a test sets one through the app (create, change, reset)."""
-    from werkzeug.security import generate_password_hash
-
-    return generate_password_hash(password, method="scrypt:1024:8:1")
-
-
 @pytest.fixture
 def org(app):
     """A small organisation: instansi > A (> A1), B; one person per role, scoped as in production.
@@ -292,10 +293,9 @@ def org(app):
     b = ops.create_unit("Dinas B", inst)
 
     def user(username, i, unit, roles=(), scopes=None, password="rahasia123"):
-        u = ops.create_user(username, name=username.replace("_", " ").title(), nip=nip_for(i),
+        u = ops.create_user(username, password=password, name=username.replace("_", " ").title(), nip=nip_for(i),
                             unit=unit, position="Analis Kebijakan", golongan="III/a", employment_type="PNS",
                             email=f"{username}@example.go.id")
-        u.password_hash = fixture_password_hash(password)
         ops.set_roles(u, list(roles), scopes or {})
         return u
 
