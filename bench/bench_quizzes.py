@@ -34,6 +34,7 @@ from bench.harness import (
     login_cookie,
     wrk_binary,
 )
+from tests.quizzes_fixtures import right_response  # noqa: F401 - bench_faults takes it from here too
 
 WORKERS = 2
 PAGE_LEARNERS = 20
@@ -50,23 +51,6 @@ GIFT_20 = "\n\n".join([
 ])
 
 STATE: dict = {}
-
-
-def right_response(q) -> object:
-    from app.quizzes.grading import matching_choices
-
-    if q.type == "multichoice" and q.data["single"]:
-        return next(c["id"] for c in q.data["choices"] if c["fraction"] == 1)
-    if q.type == "multichoice":
-        return [c["id"] for c in q.data["choices"] if c["fraction"] > 0]
-    if q.type == "truefalse":
-        return q.data["answer"]
-    if q.type == "shortanswer":
-        return q.data["answers"][0]["text"]
-    if q.type == "numerical":
-        return q.data["answers"][0]["value"]
-    ids = {c["text"]: c["id"] for c in matching_choices(q.data)}
-    return {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}
 
 
 def setup(app) -> None:

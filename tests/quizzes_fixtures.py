@@ -58,3 +58,21 @@ def right_responses(questions: dict) -> dict:
             ids = {c["text"]: c["id"] for c in matching_choices(q.data)}
             out[q.id] = {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}
     return out
+
+
+def right_response(q) -> object:
+    """A fully right response to one question, as the API takes it (the benchmarks and the load day)."""
+    from app.quizzes.grading import matching_choices
+
+    if q.type == "multichoice" and q.data["single"]:
+        return next(c["id"] for c in q.data["choices"] if c["fraction"] == 1)
+    if q.type == "multichoice":
+        return [c["id"] for c in q.data["choices"] if c["fraction"] > 0]
+    if q.type == "truefalse":
+        return q.data["answer"]
+    if q.type == "shortanswer":
+        return q.data["answers"][0]["text"]
+    if q.type == "numerical":
+        return q.data["answers"][0]["value"]
+    ids = {c["text"]: c["id"] for c in matching_choices(q.data)}
+    return {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}

@@ -1,4 +1,4 @@
-"""The people of a realistic day, for locust (driven by bench/bench_load_day.py, which prepares the
+"""The people of a realistic day, for locust (driven by tests/load_day.py, which prepares the
 database, starts gunicorn and checks the database afterwards).
 
 80 % learners: log in, browse the catalogue and "Kursus saya", open a course, read a lesson,
