@@ -405,3 +405,66 @@ def test_editor_finds_wildcards_generates_items_and_refuses_bad_formulas(app, cl
     assert too_many.status_code == 422 and "antara 1 dan 100" in too_many.data.decode()
     lo_gt_hi = client.post(f"/bank-soal/soal/{q.id}", data={**ranged, "d0_min": "9", "d0_max": "2"})
     assert lo_gt_hi.status_code == 422 and "minimum lebih besar dari maksimum" in lo_gt_hi.data.decode()
+
+
+@pytest.mark.browser
+def test_phone_author_generates_items_and_learner_answers_with_a_decimal_comma(live_server, page, browser_login):
+    from app.accounts.models import User
+    from app.courses.operations import enrol
+
+    with live_server.app.app_context():
+        instructor = db.session.scalar(select(User).where(User.username == "instruktur"))
+        peserta = db.session.scalar(select(User).where(User.username == "peserta"))
+        course = make_course(instructor, title="Kuis Hitung Peramban",
+                             activities=[{"type": "quiz", "title": "Kuis hitung"}])
+        quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
+        enrol(course, peserta)
+        db.session.commit()
+        course_id, quiz_id = course.id, quiz.id
+        db.session.remove()
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login("instruktur")
+    page.goto(f"/kursus/{course_id}/bank-soal/baru/calculatedsimple")
+    page.fill("input[name=name]", "Kecepatan")
+    page.fill("textarea[name=text]", "<p>Jarak {s} km ditempuh dalam {t} jam. Berapa km/jam?</p>")
+    page.fill("input[name=a0_formula]", "{s} / {t}")
+    page.click("button[name=then][value=generate]")
+    # first the wildcards are found and offered with Moodle's default range
+    assert "Wildcard baru ditemukan: {s}, {t}" in page.content()
+    page.fill("input[name=d0_min]", "40")
+    page.fill("input[name=d0_max]", "120")
+    page.fill("input[name=d0_decimals]", "0")
+    page.fill("input[name=d1_min]", "1,5")  # Indonesian decimal comma
+    page.fill("input[name=d1_max]", "4")
+    page.click("button[name=then][value=generate]")
+    page.wait_for_url("**/bank-soal/soal/*")
+    assert page.locator("table.dataset-items tbody tr").count() == 10
+    no_scroll = "document.documentElement.scrollWidth <= window.innerWidth + 1"
+    assert page.evaluate(no_scroll)  # wide tables scroll inside their wrapper, not the page
+    with live_server.app.app_context():
+        q = db.session.scalar(select(Question).where(Question.course_id == course_id))
+        ops.set_slots(db.session.get(type(quiz), quiz_id), question_ids=[q.id])
+        db.session.commit()
+        qid = q.id
+        db.session.remove()
+
+    page.context.clear_cookies()
+    browser_login("peserta")
+    page.goto(f"/kuis/{quiz_id}")
+    page.click("text=Mulai kuis")
+    page.wait_for_url("**/percobaan/*")
+    text = page.inner_text(f"#soal-{qid} .prose")
+    s, t = re.search(r"Jarak (\d+) km ditempuh dalam ([\d,]+) jam", text).groups()
+    speed = f"{float(s) / float(t.replace(',', '.')):.2f}".replace(".", ",")
+    field = page.locator(f"#soal-{qid} input[type=text]")
+    assert field.get_attribute("inputmode") == "decimal"
+    with page.expect_response(lambda r: f"/answers/{qid}" in r.url and r.request.method == "PUT") as saved:
+        field.fill(speed)
+    assert saved.value.status == 200
+    page.click("#submit-attempt")
+    page.wait_for_url("**/ringkasan")
+    page.click("text=Kumpulkan semua dan selesai")
+    page.wait_for_url("**/tinjau")
+    assert page.inner_text("#score").startswith("1 / 1")
+    assert f"(s = {s}; t = {t})" in page.content()
