@@ -195,7 +195,7 @@ def test_items_are_drawn_within_their_range_with_their_decimals():
 
 def test_moodles_calculated_questions_are_read_question_by_question():
     r = parse_moodle_xml(CORPUS.read_bytes())
-    simple, variants, area = r.questions
+    simple, variants, area, multi = r.questions
     # Moodle's "sum" test question (calculatedsimple/tests/helper.php)
     assert (simple.type, simple.name, simple.category) == ("calculatedsimple", "Simple sum", "Hitungan")
     assert simple.text == "What is {a} + {b}?"
@@ -227,8 +227,14 @@ def test_moodles_calculated_questions_are_read_question_by_question():
     assert "fungsi 'system' tidak dikenal" in problems["quiz/question[6]"]
     assert "set data nomor 2 (a = 4, b = 0): pembagian dengan nol" in problems["quiz/question[7]"]
     assert "wildcard {c} tidak dikenal" in problems["quiz/question[8]"]
-    assert "'calculatedmulti' belum didukung" in problems["quiz/question[9]"]
+    assert "wildcard {a} tidak dikenal" in problems["quiz/question[10]"]
     assert len(problems) == 5
+    # calculatedmulti: a multiple choice whose choices are computed with the attempt's item
+    assert (multi.type, multi.data["single"], multi.data["numbering"]) == ("calculatedmulti", True, "ABCD")
+    assert [(c["text"], c["fraction"], c["display"], c["length"]) for c in multi.data["choices"]] == [
+        ("Rp{={n} * {h}} ribu", 1.0, "decimals", 1), ("Rp{={n} + {h}} ribu", 0.0, "decimals", 1),
+        ("Rp{={n} * {h} * 10} ribu", 0.0, "decimals", 1)]
+    assert multi.data["items"] == [{"n": 3.0, "h": 12.5}, {"n": 7.0, "h": 40.0}]
 
 
 class _Q:
@@ -246,8 +252,7 @@ def test_xml_round_trip_keeps_formulas_datasets_and_items_and_gift_says_it_canno
     assert back.problems == []
 
     def shape(q):
-        return (q.type, q.name, q.text, q.general_feedback, q.default_mark, q.data["answers"], q.data["datasets"],
-                q.data["items"], q.data.get("units"), q.data.get("unit_graded"), q.data.get("unit_penalty"))
+        return (q.type, q.name, q.text, q.general_feedback, q.default_mark, q.data)
 
     assert [shape(q) for q in back.questions] == [shape(q) for q in first]
     gift = export_gift([("Hitungan", _Q(q)) for q in first])
@@ -259,7 +264,7 @@ def test_xml_round_trip_keeps_formulas_datasets_and_items_and_gift_says_it_canno
 def _quiz_with_calculated(org, *learners):
     course = make_course(org.instructor, activities=[{"type": "quiz", "title": "Kuis hitung"}])
     report = ops.import_bank(course, CORPUS.read_bytes(), "xml", on_error="skip")
-    assert report.as_dict()["imported"] == 3 and len(report.skipped) == 5
+    assert report.as_dict()["imported"] == 4 and len(report.skipped) == 5
     qs = {q.name: q for q in report.questions}
     quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
     ops.update_quiz(quiz, pass_percent=50, shuffle_choices=False)
@@ -367,6 +372,32 @@ def test_attempt_without_javascript_and_the_review_show_the_values_and_the_right
     assert attempt.score == 1.0
 
 
+def test_calculated_multichoice_shows_the_attempts_computed_choices_and_grades_as_multichoice(app, client, org,
+                                                                                                auth, login):
+    quiz, qs = _quiz_with_calculated(org, org.learner_a1)
+    multi = qs["Pilihan hitungan"]
+    ops.set_slots(quiz, question_ids=[multi.id])
+    db.session.commit()
+    h = auth(org.learner_a1)
+    body = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=h).get_json()
+    attempt = db.session.get(Attempt, body["id"])
+    values = attempt.layout[0]["values"]
+    assert values in multi.data["items"]
+    shown = body["questions"][0]
+    n, hh = values["n"], values["h"]
+    total = f"Rp{n * hh:.1f} ribu".replace(".", ",")
+    assert {c["text"] for c in shown["choices"]} == {total, f"Rp{n + hh:.1f} ribu".replace(".", ","),
+                                                     f"Rp{n * hh * 10:.1f} ribu".replace(".", ",")}
+    assert f"Harga {n:g} buku @ Rp{hh:g} ribu".replace(".", ",") in shown["text"]
+    right = next(c["id"] for c in shown["choices"] if c["text"] == total)
+    assert client.put(f"/api/v1/attempts/{attempt.id}/answers/{multi.id}", headers=h,
+                      json={"response": right}).status_code == 200
+    assert client.post(f"/api/v1/attempts/{attempt.id}/submit", headers=h).get_json()["score"] == 1
+    login(org.learner_a1)
+    review = client.get(f"/percobaan/{attempt.id}/tinjau").data.decode()
+    assert "Tepat." in review and f"{total} (n = {n:g}; h = {hh:g})".replace(".", ",") in review
+
+
 def test_editor_finds_wildcards_generates_items_and_refuses_bad_formulas(app, client, org, login):
     course = make_course(org.instructor)
     db.session.commit()
@@ -468,3 +499,24 @@ def test_phone_author_generates_items_and_learner_answers_with_a_decimal_comma(l
     page.wait_for_url("**/tinjau")
     assert page.inner_text("#score").startswith("1 / 1")
     assert f"(s = {s}; t = {t})" in page.content()
+
+
+def test_calculated_multichoice_editor_reads_formulas_in_choices(app, client, org, login):
+    course = make_course(org.instructor)
+    db.session.commit()
+    login(org.instructor)
+    url = f"/kursus/{course.id}/bank-soal/baru/calculatedmulti"
+    form = {"name": "Total", "category": "Hitung", "text": "<p>{n} buku @ {h} ribu?</p>", "default_mark": "1",
+            "rows": "3", "single": "1", "shuffle": "1", "c0_text": "{={n} * {h}}", "c0_fraction": "100",
+            "c1_text": "{={n} + {h}}", "c1_fraction": "0", "c2_text": "{={n} / ({h} - {h})}", "c2_fraction": "0",
+            "display": "decimals", "length": "0", "item_count": "4", "ds_n": "2", "d0_name": "n", "d0_min": "2",
+            "d0_max": "9", "d0_decimals": "0", "d1_name": "h", "d1_min": "10", "d1_max": "50", "d1_decimals": "0"}
+    bad = client.post(url, data=form)
+    assert bad.status_code == 422 and "tidak bisa dihitung untuk set data nomor 1" in bad.data.decode()
+    saved = client.post(url, data={**form, "c2_text": "{={n} * {h} * 10}"})
+    assert saved.status_code == 302
+    q = db.session.scalar(select(Question).where(Question.type == "calculatedmulti"))
+    assert len(q.data["items"]) == 4 and [c["length"] for c in q.data["choices"]] == [0, 0, 0]
+    it = q.data["items"][0]
+    page = client.get(f"/bank-soal/soal/{q.id}").data.decode()
+    assert f"<td>{it['n'] * it['h']:.0f}</td><td>{it['n'] + it['h']:.0f}</td>" in page

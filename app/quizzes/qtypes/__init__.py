@@ -61,6 +61,8 @@ def _load() -> None:
     for module in (multichoice, truefalse, shortanswer, numerical, calculated, matching, essay, gapselect, ddwtos, ordering,
                    cloze, randomsamatch, description):
         register(module.TYPE)
+        if module is calculated:
+            register(calculated.MULTI)  # the multiple-choice variant lives beside it
 
 
 _load()

@@ -55,6 +55,7 @@ from app.quizzes.qtypes.base import (
     write_combined_feedback,
     xml_fraction,
 )
+from app.quizzes.qtypes.multichoice import MultiChoice
 from app.quizzes.qtypes.numerical import (
     _split_unit,
     clean_units,
@@ -467,23 +468,30 @@ def _fit_items(items: list[dict], datasets: list[dict], count: int, regenerate: 
     return items + generate_items(datasets, count - len(items))
 
 
-class Calculated(QuestionType):
-    name = "calculatedsimple"
-    label = _l("Hitungan (wildcard)")
-    xml_names = ("calculated",)  # Moodle's "calculated" with private datasets is the same question
+class WithDatasets:
+    """What the calculated types share: wildcards found in the text and the formulas, their
+    dataset definitions and items, the item each attempt draws, and the values written into
+    what the attempt shows. A type says where its formulas are (`formula_sources`)."""
 
-    # --- the data ---------------------------------------------------------------------------------
+    def formula_sources(self, data: dict) -> list[str]:
+        """The texts besides the question's that hold wildcards (formulas, choices)."""
+        raise NotImplementedError
+
+    def formulas(self, data: dict) -> list[str]:
+        """The formulas to compute for every item (checked at edit and import)."""
+        raise NotImplementedError
+
     def with_text(self, text: str, data: dict) -> tuple[dict, list[str]]:
         data = dict(data)
         regenerate = bool(data.pop("_regenerate", False))
-        answers = data.get("answers") or []
-        names = wildcards_in(text, *[str(a.get("formula", "")) for a in answers if a.get("formula") != "*"])
+        sources = [str(t) for t in self.formula_sources(data)]
+        names = wildcards_in(text, *sources)
         defs = {str(d.get("name")): d for d in data.get("datasets") or [] if isinstance(d, dict)}
         errors: list[str] = []
         if len(names) > MAX_WILDCARDS:
             return data, [f"Paling banyak {MAX_WILDCARDS} wildcard dalam satu soal."]
         missing = [n for n in names if n not in defs]
-        in_formulas = set(wildcards_in(*[str(a.get("formula", "")) for a in answers if a.get("formula") != "*"]))
+        in_formulas = set(wildcards_in(*sources))
         if [n for n in missing if n not in in_formulas]:  # those in formulas are named by validate()
             errors.append("Wildcard " + ", ".join("{" + n + "}" for n in missing if n not in in_formulas)
                           + " di teks soal tidak punya set data (minimum, maksimum, desimal).")
@@ -503,13 +511,202 @@ class Calculated(QuestionType):
                 errors.append(problem)
         return data, errors
 
+    def dataset_problems(self, data: dict, formulas: list[str], errors: list[str]) -> list[str]:
+        """What is wrong with the datasets and items, and the formulas no item can compute
+        (checked only when the formulas themselves are fine: `errors` so far)."""
+        datasets = data.get("datasets") or []
+        out: list[str] = []
+        if not datasets:
+            out.append(str(_l("Rumus jawaban harus memakai sedikitnya satu wildcard, mis. {a} + {b}.")))
+        for d in datasets:
+            out += _dataset_problems(d)
+        items = data.get("items") or []
+        try:
+            count = int(data.get("item_count") or len(items) or 0)
+        except (TypeError, ValueError):
+            count = 0
+        if not 1 <= count <= MAX_ITEMS:
+            out.append(f"Jumlah set data harus antara 1 dan {MAX_ITEMS}.")
+        elif datasets and not errors and not out:
+            if not items:
+                out.append("Belum ada set data; klik \"Buat set data\".")
+            for n, item in enumerate(items, 1):
+                bad = [d["name"] for d in datasets if not _finite(item.get(d["name"]))]
+                if bad:
+                    out.append(f"Set data nomor {n}: nilai {', '.join('{' + b + '}' for b in bad)} bukan angka.")
+                    break
+            if not out:
+                out += _evaluation_problems(formulas, items)
+        return out
+
+    def clean_datasets(self, data: dict) -> dict:
+        datasets = [{"name": str(d["name"]), "min": float(d["min"]), "max": float(d["max"]),
+                     "decimals": int(d.get("decimals", 1)), "distribution": d.get("distribution", "uniform")}
+                    for d in data.get("datasets") or []]
+        names = [d["name"] for d in datasets]
+        return {"datasets": datasets, "items": [{n: float(it[n]) for n in names} for it in data.get("items") or []],
+                "item_count": len(data.get("items") or [])}
+
+    # --- the attempt ------------------------------------------------------------------------------
+    def draw_item(self, data: dict, rng: random.Random) -> dict:
+        """The item an attempt uses, kept in its layout: its number and its values."""
+        items = data.get("items") or []
+        if not items:
+            return {}
+        n = rng.randrange(len(items))
+        return {"item": n + 1, "values": dict(items[n])}
+
+    def attempt_data(self, data: dict, entry: dict) -> dict:
+        values = entry.get("values")
+        if values is None:
+            items = data.get("items") or [{}]
+            values = items[0]
+        return {**data, "values": values}
+
+    def present(self, html: str, data: dict) -> str:
+        return substitute(html, data.get("values") or {})
+
+    # --- the editor -------------------------------------------------------------------------------
+    def datasets_from_form(self, form, existing: dict, sources: list[str], errors: list[str]) -> dict:
+        """The dataset rows, item count and "Buat set data" of the editor. Wildcards written in
+        the text or the formulas that have no row yet get Moodle's defaults (1.0–10.0, one
+        decimal) and are shown to the author before anything is saved."""
+        datasets = []
+        for i in range(int(form.get("ds_n", 0) or 0)):
+            name = form.get(f"d{i}_name", "").strip()
+            if not name:
+                continue
+            try:
+                datasets.append({"name": name, "min": learner_number(form.get(f"d{i}_min", "").strip()),
+                                 "max": learner_number(form.get(f"d{i}_max", "").strip()),
+                                 "decimals": int(form.get(f"d{i}_decimals", "1") or 1),
+                                 "distribution": form.get(f"d{i}_distribution", "uniform")})
+            except (BadResponse, ValueError):
+                errors.append(f"Set data {{{name}}}: minimum, maksimum dan desimal harus angka.")
+                datasets.append(next((d for d in existing.get("datasets", []) if d.get("name") == name),
+                                     {"name": name, "min": 1.0, "max": 10.0, "decimals": 1, "distribution": "uniform"}))
+        known = {d["name"] for d in datasets}
+        new = [n for n in wildcards_in(form.get("text", ""), *sources) if n not in known]
+        for n in new:
+            datasets.append({"name": n, "min": 1.0, "max": 10.0, "decimals": 1, "distribution": "uniform"})
+        if new:
+            errors.append("Wildcard baru ditemukan: " + ", ".join("{" + n + "}" for n in new)
+                          + ". Rentangnya diisi 1–10 dengan 1 desimal; periksa lalu simpan lagi.")
+        try:
+            count = int(form.get("item_count", DEFAULT_ITEMS) or DEFAULT_ITEMS)
+        except ValueError:
+            errors.append(f"Jumlah set data harus bilangan bulat 1–{MAX_ITEMS}.")
+            count = DEFAULT_ITEMS
+        old = {d["name"]: d for d in existing.get("datasets", [])}
+        changed = any(old.get(d["name"]) is not None and any(
+            str(old[d["name"]].get(k)) != str(d.get(k)) for k in ("min", "max", "decimals", "distribution"))
+            for d in datasets)
+        out: dict = {"datasets": datasets, "items": existing.get("items", []), "item_count": count}
+        if form.get("then") == "generate" or changed:
+            out["_regenerate"] = True
+        return out
+
+    def table_columns(self, data: dict) -> list[tuple[str, str | None, int]]:
+        """The computed columns of the editor's table: (formula, display, length)."""
+        raise NotImplementedError
+
+    def dataset_table(self, data: dict) -> list[dict]:
+        """The editor's table: each item's values and each formula computed with them."""
+        rows = []
+        sep = _decimal_sep()
+        columns = self.table_columns(data)
+        for n, item in enumerate(data.get("items") or [], 1):
+            shown = []
+            for formula, display, length in columns:
+                try:
+                    shown.append(show_number(evaluate(formula, item), display, length, sep))
+                except (FormulaError, KeyError, TypeError, ValueError) as exc:
+                    shown.append(f"— {exc}")
+            rows.append({"n": n, "values": [show_number(float(item[d["name"]]), sep=sep) if d["name"] in item else "—"
+                                            for d in data.get("datasets") or []], "answers": shown})
+        return rows
+
+    # --- Moodle XML ---------------------------------------------------------------------------------
+    def read_datasets(self, el, path: str) -> dict:
+        datasets, values, counts = [], {}, []
+        for j, d in enumerate(el.findall("dataset_definitions/dataset_definition"), 1):
+            dpath = f"{path}/dataset_definitions/dataset_definition[{j}]"
+            name = text_of(d, "name/text").strip()
+            status = text_of(d, "status/text").strip() or "private"
+            if status != "private":
+                raise XmlProblem(d, dpath + "/status",
+                                 f"Wildcard {{{name}}} memakai set data bersama ('{status}') kategori Moodle; Lentera "
+                                 "hanya membaca set data privat milik soal. Soal dilewati — di Moodle, jadikan set "
+                                 "datanya privat lalu ekspor lagi.")
+            try:
+                lo = float(text_of(d, "minimum/text").strip())
+                hi = float(text_of(d, "maximum/text").strip())
+                decimals = int(text_of(d, "decimals/text").strip() or 1)
+                itemcount = int((d.findtext("itemcount") or "0").strip() or 0)
+            except ValueError:
+                raise XmlProblem(d, dpath, f"Set data {{{name}}}: minimum, maximum, decimals atau itemcount "
+                                           "bukan angka.") from None
+            distribution = text_of(d, "distribution/text").strip() or "uniform"
+            datasets.append({"name": name, "min": lo, "max": hi, "decimals": decimals, "distribution": distribution})
+            by_number = {}
+            for item in d.findall("dataset_items/dataset_item"):
+                try:
+                    by_number[int((item.findtext("number") or "").strip())] = float((item.findtext("value") or "").strip())
+                except ValueError:
+                    raise XmlProblem(item, dpath + "/dataset_items",
+                                     f"Set data {{{name}}}: nilai '{item.findtext('value')}' bukan angka.") from None
+            values[name] = by_number
+            counts.append(min(itemcount, len(by_number)) if itemcount else len(by_number))
+        # as Moodle's dataset loader: the question has as many items as its shortest dataset
+        n_items = min(counts) if counts else 0
+        items = []
+        for n in range(1, n_items + 1):
+            item = {name: v[n] for name, v in values.items() if n in v}
+            if len(item) != len(values):
+                raise XmlProblem(el, path + "/dataset_definitions", f"Set data nomor {n} tidak lengkap.")
+            items.append(item)
+        return {"datasets": datasets, "items": items, "item_count": len(items) or DEFAULT_ITEMS}
+
+    def write_datasets(self, el, data: dict) -> None:
+        from lxml import etree
+
+        defs = etree.SubElement(el, "dataset_definitions")
+        items = data.get("items") or []
+        for d in data.get("datasets") or []:
+            de = etree.SubElement(defs, "dataset_definition")
+            sub(de, "status", "private")
+            sub(de, "name", d["name"])
+            leaf(de, "type", "calculatedsimple")
+            sub(de, "distribution", d.get("distribution", "uniform"))
+            sub(de, "minimum", fmt_number(d["min"]))
+            sub(de, "maximum", fmt_number(d["max"]))
+            sub(de, "decimals", str(d.get("decimals", 1)))
+            leaf(de, "itemcount", len(items))
+            if items:
+                its = etree.SubElement(de, "dataset_items")
+                for n, item in enumerate(items, 1):
+                    it = etree.SubElement(its, "dataset_item")
+                    leaf(it, "number", n)
+                    leaf(it, "value", fmt_number(item[d["name"]]))
+                leaf(de, "number_of_items", len(items))
+
+
+class Calculated(WithDatasets, QuestionType):
+    name = "calculatedsimple"
+    label = _l("Hitungan (wildcard)")
+    xml_names = ("calculated",)  # Moodle's "calculated" with private datasets is the same question
+
+    def formula_sources(self, data: dict) -> list[str]:
+        return [str(a.get("formula", "")) for a in data.get("answers") or [] if a.get("formula") != "*"]
+
+    def formulas(self, data: dict) -> list[str]:
+        return self.formula_sources(data)
+
+    # --- the data ---------------------------------------------------------------------------------
     def validate(self, data: dict) -> list[str]:
         answers = data.get("answers") or []
-        datasets = data.get("datasets") or []
+        known = {d.get("name") for d in data.get("datasets") or []}
         errors: list[str] = []
-        if not datasets:
-            errors.append(str(_l("Rumus jawaban harus memakai sedikitnya satu wildcard, mis. {a} + {b}.")))
-        known = {d.get("name") for d in datasets}
         if not any(a.get("formula") != "*" and _num(a.get("fraction")) > 0 for a in answers):
             errors.append(str(_l("Isi sedikitnya satu rumus jawaban dengan bobot positif.")))
         formulas = []
@@ -531,25 +728,7 @@ class Calculated(QuestionType):
                     raise ValueError
             except (TypeError, ValueError):
                 errors.append(f"Jawaban {i}: toleransi harus angka ≥ 0 dan panjang tampilan 0–10.")
-        for d in datasets:
-            errors += _dataset_problems(d)
-        items = data.get("items") or []
-        try:
-            count = int(data.get("item_count") or len(items) or 0)
-        except (TypeError, ValueError):
-            count = 0
-        if not 1 <= count <= MAX_ITEMS:
-            errors.append(f"Jumlah set data harus antara 1 dan {MAX_ITEMS}.")
-        elif datasets and not errors:
-            if not items:
-                errors.append("Belum ada set data; klik \"Buat set data\".")
-            for n, item in enumerate(items, 1):
-                bad = [d["name"] for d in datasets if not _finite(item.get(d["name"]))]
-                if bad:
-                    errors.append(f"Set data nomor {n}: nilai {', '.join('{' + b + '}' for b in bad)} bukan angka.")
-                    break
-            if not errors:
-                errors += _evaluation_problems(formulas, items)
+        errors += self.dataset_problems(data, formulas, errors)
         return errors + units_valid(data)
 
     def clean(self, data: dict, sanitize) -> dict:
@@ -562,14 +741,8 @@ class Calculated(QuestionType):
                             "tolerance_type": a.get("tolerance_type", "relative"),
                             "display": a.get("display", "decimals"), "length": int(a.get("length", 2)),
                             "feedback": sanitize(a.get("feedback"))})
-        datasets = [{"name": str(d["name"]), "min": float(d["min"]), "max": float(d["max"]),
-                     "decimals": int(d.get("decimals", 1)), "distribution": d.get("distribution", "uniform")}
-                    for d in data.get("datasets") or []]
-        names = [d["name"] for d in datasets]
         out = {k: v for k, v in data.items() if k not in ("units", "unit_penalty", "unit_graded")}
-        out.update(answers=answers, datasets=datasets,
-                   items=[{n: float(it[n]) for n in names} for it in data.get("items") or []],
-                   item_count=len(data.get("items") or []))
+        out.update(answers=answers, **self.clean_datasets(data))
         if data.get("feedback"):
             out["feedback"] = {k: sanitize(v) for k, v in data["feedback"].items() if v}
         out.update(clean_units(data))
@@ -577,21 +750,7 @@ class Calculated(QuestionType):
 
     # --- the attempt ------------------------------------------------------------------------------
     def layout(self, data: dict, shuffle: bool, rng: random.Random) -> dict:
-        items = data.get("items") or []
-        if not items:
-            return {"choices": []}
-        n = rng.randrange(len(items))
-        return {"choices": [], "item": n + 1, "values": dict(items[n])}
-
-    def attempt_data(self, data: dict, entry: dict) -> dict:
-        values = entry.get("values")
-        if values is None:
-            items = data.get("items") or [{}]
-            values = items[0]
-        return {**data, "values": values}
-
-    def present(self, html: str, data: dict) -> str:
-        return substitute(html, data.get("values") or {})
+        return {"choices": [], **self.draw_item(data, rng)}
 
     def item(self, data: dict, entry: dict) -> dict:
         return {"units": [u["name"] for u in data.get("units", [])], "values": data.get("values") or {}}
@@ -652,8 +811,7 @@ class Calculated(QuestionType):
                              + (f" {unit}" if unit else ""))
             except FormulaError:
                 continue
-        used = "; ".join(f"{n} = {show_number(float(v), sep=sep)}" for n, v in values.items())
-        return " / ".join(shown) + (f" ({used})" if used else "")
+        return " / ".join(shown) + values_used(values, sep)
 
     def response_text(self, item: dict, response: Any) -> str:
         return response if isinstance(response, str) else fmt_number(response)
@@ -681,63 +839,17 @@ class Calculated(QuestionType):
                             "tolerance_type": form.get(f"a{i}_tolerance_type", "relative"),
                             "display": form.get(f"a{i}_display", "decimals"), "length": length,
                             "feedback": form.get(f"a{i}_feedback", "")})
-        datasets = []
-        for i in range(int(form.get("ds_n", 0) or 0)):
-            name = form.get(f"d{i}_name", "").strip()
-            if not name:
-                continue
-            try:
-                datasets.append({"name": name, "min": learner_number(form.get(f"d{i}_min", "").strip()),
-                                 "max": learner_number(form.get(f"d{i}_max", "").strip()),
-                                 "decimals": int(form.get(f"d{i}_decimals", "1") or 1),
-                                 "distribution": form.get(f"d{i}_distribution", "uniform")})
-            except (BadResponse, ValueError):
-                errors.append(f"Set data {{{name}}}: minimum, maksimum dan desimal harus angka.")
-                datasets.append(next((d for d in existing.get("datasets", []) if d.get("name") == name),
-                                     {"name": name, "min": 1.0, "max": 10.0, "decimals": 1, "distribution": "uniform"}))
-        # wildcards written in the text or the formulas that have no row yet: Moodle's defaults
-        # (1.0–10.0, one decimal), shown to the author before anything is saved
-        known = {d["name"] for d in datasets}
-        new = [n for n in wildcards_in(form.get("text", ""), *[a["formula"] for a in answers if a["formula"] != "*"])
-               if n not in known]
-        for n in new:
-            datasets.append({"name": n, "min": 1.0, "max": 10.0, "decimals": 1, "distribution": "uniform"})
-        if new:
-            errors.append("Wildcard baru ditemukan: " + ", ".join("{" + n + "}" for n in new)
-                          + ". Rentangnya diisi 1–10 dengan 1 desimal; periksa lalu simpan lagi.")
-        try:
-            count = int(form.get("item_count", DEFAULT_ITEMS) or DEFAULT_ITEMS)
-        except ValueError:
-            errors.append(f"Jumlah set data harus bilangan bulat 1–{MAX_ITEMS}.")
-            count = DEFAULT_ITEMS
-        old = {d["name"]: d for d in existing.get("datasets", [])}
-        changed = any(old.get(d["name"]) is not None and any(
-            str(old[d["name"]].get(k)) != str(d.get(k)) for k in ("min", "max", "decimals", "distribution"))
-            for d in datasets)
-        data: dict = {"answers": answers, "datasets": datasets, "items": existing.get("items", []),
-                      "item_count": count}
-        if form.get("then") == "generate" or changed:
-            data["_regenerate"] = True
+        data: dict = {"answers": answers}
+        data.update(self.datasets_from_form(form, existing, [a["formula"] for a in answers if a["formula"] != "*"],
+                                            errors))
         if existing.get("feedback"):
             data["feedback"] = existing["feedback"]
         data.update(units_from_form(form, errors))
         return data, errors
 
-    def dataset_table(self, data: dict) -> list[dict]:
-        """The editor's table: each item's values and each answer computed with them."""
-        rows = []
-        sep = _decimal_sep()
-        formulas = [a for a in data.get("answers") or [] if a.get("formula") and a.get("formula") != "*"]
-        for n, item in enumerate(data.get("items") or [], 1):
-            shown = []
-            for a in formulas:
-                try:
-                    shown.append(show_number(evaluate(a["formula"], item), a.get("display"), int(a.get("length", 2)), sep))
-                except (FormulaError, KeyError, TypeError, ValueError) as exc:
-                    shown.append(f"— {exc}")
-            rows.append({"n": n, "values": [show_number(float(item[d["name"]]), sep=sep) if d["name"] in item else "—"
-                                            for d in data.get("datasets") or []], "answers": shown})
-        return rows
+    def table_columns(self, data: dict) -> list[tuple[str, str | None, int]]:
+        return [(a["formula"], a.get("display"), int(a.get("length", 2))) for a in data.get("answers") or []
+                if a.get("formula") and a.get("formula") != "*"]
 
     # --- formats ----------------------------------------------------------------------------------
     def read_xml(self, el, path: str) -> dict:
@@ -747,59 +859,11 @@ class Calculated(QuestionType):
             # the <text> inside <answer> came with Moodle 2; older files put the formula directly
             formula = (text_of(ans) if ans.find("text") is not None else (ans.text or "")).strip()
             fraction = xml_fraction(ans, apath)
-            raw_tt = text_of(ans, "tolerancetype").strip() or "1"
-            raw_fmt = text_of(ans, "correctanswerformat").strip() or "1"
-            try:
-                tol = abs(float(text_of(ans, "tolerance").strip() or 0))
-                length = int(text_of(ans, "correctanswerlength").strip() or 2)
-            except ValueError:
-                raise XmlProblem(ans, apath, "Toleransi atau correctanswerlength bukan angka.") from None
-            if raw_tt not in TOLERANCE_TYPES or raw_fmt not in DISPLAYS:
-                raise XmlProblem(ans, apath, f"tolerancetype '{raw_tt}' atau correctanswerformat '{raw_fmt}' "
-                                             "tidak dikenal.")
+            tol_type, display, length, tol = _answer_options(ans, apath)
             answers.append({"formula": "*" if formula in ("*", "") else formula, "fraction": fraction,
-                            "tolerance": tol, "tolerance_type": TOLERANCE_TYPES[raw_tt],
-                            "display": DISPLAYS[raw_fmt], "length": length,
+                            "tolerance": tol, "tolerance_type": tol_type, "display": display, "length": length,
                             "feedback": formatted(ans.find("feedback"))})
-        datasets, values, counts = [], {}, []
-        for j, d in enumerate(el.findall("dataset_definitions/dataset_definition"), 1):
-            dpath = f"{path}/dataset_definitions/dataset_definition[{j}]"
-            name = text_of(d, "name/text").strip()
-            status = text_of(d, "status/text").strip() or "private"
-            if status != "private":
-                raise XmlProblem(d, dpath + "/status",
-                                 f"Wildcard {{{name}}} memakai set data bersama ('{status}') kategori Moodle; Lentera "
-                                 "hanya membaca set data privat milik soal. Soal dilewati — di Moodle, jadikan set "
-                                 "datanya privat lalu ekspor lagi.")
-            try:
-                lo = float(text_of(d, "minimum/text").strip())
-                hi = float(text_of(d, "maximum/text").strip())
-                decimals = int(text_of(d, "decimals/text").strip() or 1)
-                itemcount = int((d.findtext("itemcount") or "0").strip() or 0)
-            except ValueError:
-                raise XmlProblem(d, dpath, f"Set data {{{name}}}: minimum, maximum, decimals atau itemcount "
-                                           "bukan angka.") from None
-            distribution = text_of(d, "distribution/text").strip() or "uniform"
-            datasets.append({"name": name, "min": lo, "max": hi, "decimals": decimals, "distribution": distribution})
-            by_number = {}
-            for item in d.findall("dataset_items/dataset_item"):
-                try:
-                    by_number[int((item.findtext("number") or "").strip())] = float((item.findtext("value") or "").strip())
-                except ValueError:
-                    raise XmlProblem(item, dpath + "/dataset_items",
-                                     f"Set data {{{name}}}: nilai '{item.findtext('value')}' bukan angka.") from None
-            values[name] = by_number
-            counts.append(min(itemcount, len(by_number)) if itemcount else len(by_number))
-        # as Moodle's dataset loader: the question has as many items as its shortest dataset
-        n_items = min(counts) if counts else 0
-        items = []
-        for n in range(1, n_items + 1):
-            item = {name: v[n] for name, v in values.items() if n in v}
-            if len(item) != len(values):
-                raise XmlProblem(el, path + "/dataset_definitions", f"Set data nomor {n} tidak lengkap.")
-            items.append(item)
-        data: dict = {"answers": answers, "datasets": datasets, "items": items,
-                      "item_count": len(items) or DEFAULT_ITEMS}
+        data: dict = {"answers": answers, **self.read_datasets(el, path)}
         data.update(units_from_xml(el, path))
         return read_combined_feedback(el, data)
 
@@ -814,31 +878,147 @@ class Calculated(QuestionType):
         for ans in data.get("answers") or []:
             a = etree.SubElement(el, "answer", fraction=pct(ans.get("fraction", 0)))
             etree.SubElement(a, "text").text = ans["formula"]
-            leaf(a, "tolerance", fmt_number(ans.get("tolerance", 0)))
-            leaf(a, "tolerancetype", {v: k for k, v in TOLERANCE_TYPES.items()}[ans.get("tolerance_type", "relative")])
-            leaf(a, "correctanswerformat", {v: k for k, v in DISPLAYS.items()}[ans.get("display", "decimals")])
-            leaf(a, "correctanswerlength", ans.get("length", 2))
+            _write_answer_options(a, ans)
             sub(a, "feedback", ans.get("feedback", ""), format="html")
         write_units_xml(el, data, always=True)
-        defs = etree.SubElement(el, "dataset_definitions")
-        items = data.get("items") or []
-        for d in data.get("datasets") or []:
-            de = etree.SubElement(defs, "dataset_definition")
-            sub(de, "status", "private")
-            sub(de, "name", d["name"])
-            leaf(de, "type", "calculatedsimple")
-            sub(de, "distribution", d.get("distribution", "uniform"))
-            sub(de, "minimum", fmt_number(d["min"]))
-            sub(de, "maximum", fmt_number(d["max"]))
-            sub(de, "decimals", str(d.get("decimals", 1)))
-            leaf(de, "itemcount", len(items))
-            if items:
-                its = etree.SubElement(de, "dataset_items")
-                for n, item in enumerate(items, 1):
-                    it = etree.SubElement(its, "dataset_item")
-                    leaf(it, "number", n)
-                    leaf(it, "value", fmt_number(item[d["name"]]))
-                leaf(de, "number_of_items", len(items))
+        self.write_datasets(el, data)
+
+
+class CalculatedMulti(WithDatasets, MultiChoice):
+    """Moodle's calculatedmulti: a multiple-choice question whose choices hold formulas such as
+    `{={a} * {b}}`, computed with the attempt's item and shown with the choice's decimals or
+    significant figures. Graded as multiple choice. data: multichoice's, each choice with
+    "display" and "length", plus the datasets and items."""
+
+    name = "calculatedmulti"
+    label = _l("Pilihan ganda hitungan")
+    xml_names = ()
+
+    def formula_sources(self, data: dict) -> list[str]:
+        return [str(c.get("text", "")) for c in data.get("choices") or []]
+
+    def formulas(self, data: dict) -> list[str]:
+        return [m.group(1) for t in self.formula_sources(data) for m in FORMULA_IN_TEXT.finditer(t)]
+
+    def validate(self, data: dict) -> list[str]:
+        errors = MultiChoice.validate(self, data)
+        known = {d.get("name") for d in data.get("datasets") or []}
+        formulas = []
+        for f in self.formulas(data):
+            problem = formula_problem(f, known)
+            if problem:
+                errors.append(problem)
+            else:
+                formulas.append(f)
+        return errors + self.dataset_problems(data, formulas, errors)
+
+    def clean(self, data: dict, sanitize) -> dict:
+        out = MultiChoice.clean(self, data, sanitize)
+        out["choices"] = [{**c, "display": c.get("display", "decimals"), "length": int(c.get("length", 2))}
+                          for c in out["choices"]]
+        out.update(self.clean_datasets(data))
+        return out
+
+    def _shown(self, data: dict) -> list[dict]:
+        values = data.get("values") or {}
+        sep = _decimal_sep()
+        return [{**c, "text": substitute_formulas(c["text"], values, c.get("display"), int(c.get("length", 2)), sep),
+                 "feedback": substitute(c.get("feedback", ""), values, sep)} for c in data.get("choices") or []]
+
+    def choices(self, data: dict) -> list[dict]:
+        return [{"id": c["id"], "text": c["text"]} for c in self._shown(data)]
+
+    def layout(self, data: dict, shuffle: bool, rng: random.Random) -> dict:
+        return {**MultiChoice.layout(self, data, shuffle, rng), **self.draw_item(data, rng)}
+
+    def grade(self, data: dict, response: Any) -> Outcome:
+        return MultiChoice.grade(self, {**data, "choices": self._shown(data)}, response)
+
+    def right_answer(self, data: dict) -> str:
+        shown = MultiChoice.right_answer(self, {**data, "choices": self._shown(data)})
+        return shown + values_used(data.get("values") or {}, _decimal_sep())
+
+    def from_form(self, form, existing: dict) -> tuple[dict, list[str]]:
+        data, errors = MultiChoice.from_form(self, form, existing)
+        display = form.get("display", "decimals")
+        try:
+            length = int(form.get("length", "2") or 2)
+        except ValueError:
+            errors.append("Jumlah angka tampilan harus bilangan bulat.")
+            length = 2
+        data["choices"] = [{**c, "display": display, "length": length} for c in data["choices"]]
+        data.update(self.datasets_from_form(form, existing, self.formula_sources(data), errors))
+        return data, errors
+
+    def table_columns(self, data: dict) -> list[tuple[str, str | None, int]]:
+        return [(m.group(1), c.get("display"), int(c.get("length", 2))) for c in data.get("choices") or []
+                for m in FORMULA_IN_TEXT.finditer(str(c.get("text", "")))]
+
+    def read_xml(self, el, path: str) -> dict:
+        data = MultiChoice.read_xml(self, el, path)
+        kept = [ans for ans in el.findall("answer") if (text_of(ans) or "").strip()]
+        for i, (choice, ans) in enumerate(zip(data["choices"], kept, strict=True), 1):
+            _tol_type, display, length, _tol = _answer_options(ans, f"{path}/answer[{i}]")
+            choice.update(display=display, length=length)
+        data.update(self.read_datasets(el, path))
+        return data
+
+    def write_xml(self, el, data: dict) -> None:
+        leaf(el, "synchronize", "0")
+        leaf(el, "single", "1" if data.get("single", True) else "0")
+        leaf(el, "answernumbering", data.get("numbering", "abc"))
+        leaf(el, "shuffleanswers", "1" if data.get("shuffle", True) else "0")
+        write_combined_feedback(el, data)
+        for ch in data.get("choices") or []:
+            a = sub(el, "answer", ch["text"], fraction=pct(ch.get("fraction", 0)))
+            _write_answer_options(a, {"tolerance": 0.01, "tolerance_type": "relative", **ch})
+            sub(a, "feedback", ch.get("feedback", ""), format="html")
+        write_units_xml(el, {}, always=True)
+        self.write_datasets(el, data)
+
+    def write_gift(self, data: dict) -> str | None:
+        return None
+
+
+def substitute_formulas(html: str, values: dict[str, Any], display: str | None, length: int, sep: str) -> str:
+    """A choice of calculatedmulti: its `{=formula}` shown with the choice's decimals or
+    significant figures (as Moodle's replace_expressions_in_text with the answer's format)."""
+    if not values:
+        return html
+
+    def one(m: re.Match) -> str:
+        try:
+            return show_number(evaluate(m.group(1), values), display, length, sep)
+        except FormulaError:
+            return m.group(0)
+
+    return substitute(FORMULA_IN_TEXT.sub(one, html), values, sep)
+
+
+def values_used(values: dict[str, Any], sep: str) -> str:
+    """" (a = 3,4; b = 5,2)": the values the attempt used, for the review."""
+    used = "; ".join(f"{n} = {show_number(float(v), sep=sep)}" for n, v in values.items())
+    return f" ({used})" if used else ""
+
+
+def _answer_options(ans, apath: str) -> tuple[str, str, int, float]:
+    raw_tt = text_of(ans, "tolerancetype").strip() or "1"
+    raw_fmt = text_of(ans, "correctanswerformat").strip() or "1"
+    try:
+        tol = abs(float(text_of(ans, "tolerance").strip() or 0))
+        length = int(text_of(ans, "correctanswerlength").strip() or 2)
+    except ValueError:
+        raise XmlProblem(ans, apath, "Toleransi atau correctanswerlength bukan angka.") from None
+    if raw_tt not in TOLERANCE_TYPES or raw_fmt not in DISPLAYS:
+        raise XmlProblem(ans, apath, f"tolerancetype '{raw_tt}' atau correctanswerformat '{raw_fmt}' tidak dikenal.")
+    return TOLERANCE_TYPES[raw_tt], DISPLAYS[raw_fmt], length, tol
+
+
+def _write_answer_options(a, ans: dict) -> None:
+    leaf(a, "tolerance", fmt_number(ans.get("tolerance", 0)))
+    leaf(a, "tolerancetype", {v: k for k, v in TOLERANCE_TYPES.items()}[ans.get("tolerance_type", "relative")])
+    leaf(a, "correctanswerformat", {v: k for k, v in DISPLAYS.items()}[ans.get("display", "decimals")])
+    leaf(a, "correctanswerlength", ans.get("length", 2))
 
 
 def _num(value: Any) -> float:
@@ -870,3 +1050,4 @@ def _evaluation_problems(formulas: list[str], items: list[dict]) -> list[str]:
 
 
 TYPE = Calculated()
+MULTI = CalculatedMulti()
