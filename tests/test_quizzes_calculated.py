@@ -520,3 +520,22 @@ def test_calculated_multichoice_editor_reads_formulas_in_choices(app, client, or
     it = q.data["items"][0]
     page = client.get(f"/bank-soal/soal/{q.id}").data.decode()
     assert f"<td>{it['n'] * it['h']:.0f}</td><td>{it['n'] + it['h']:.0f}</td>" in page
+
+
+def test_api_import_and_export_of_calculated_questions(app, client, org, auth):
+    course = make_course(org.instructor)
+    db.session.commit()
+    h = {**auth(org.instructor), "Content-Type": "application/xml"}
+    url = f"/api/v1/courses/{course.id}/questions/import"
+    stop = client.post(url, data=CORPUS.read_bytes(), headers=h)
+    assert stop.status_code == 422 and db.session.scalar(select(Question)) is None  # Moodle's default: stop
+    resp = client.post(url + "?on_error=skip", data=CORPUS.read_bytes(), headers=h)
+    assert resp.status_code == 201 and resp.json["imported"] == 4 and resp.json["category"] == "Hitungan"
+    assert [s["element"] for s in resp.json["skipped"]] == [
+        "quiz/question[5]/dataset_definitions/dataset_definition[1]/status", "quiz/question[6]", "quiz/question[7]",
+        "quiz/question[8]", "quiz/question[10]"]
+    exported = client.get(f"/api/v1/courses/{course.id}/questions/export", headers=auth(org.instructor))
+    assert exported.status_code == 200
+    back = parse_moodle_xml(exported.data)
+    assert back.problems == [] and sorted(q.type for q in back.questions) == [
+        "calculatedmulti", "calculatedsimple", "calculatedsimple", "calculatedsimple"]
