@@ -150,7 +150,7 @@ def test_grading_with_each_tolerance_type(tolerance_type, tolerance, inside, out
     for typed in inside:
         out = grade("calculatedsimple", data, check_response("calculatedsimple", data, typed))
         assert out.fraction == 1, typed
-        assert out.feedback == "<p>Benar: 200</p>"
+        assert out.feedback == "<p>Benar: 200,00</p>"  # the answer's two decimals, as Moodle
     for typed in outside:
         out = grade("calculatedsimple", data, check_response("calculatedsimple", data, typed))
         assert out.fraction == 0 and out.feedback == "Salah.", typed
@@ -221,6 +221,11 @@ def test_moodles_calculated_questions_are_read_question_by_question():
     assert area.data["units"] == [{"name": "m2", "multiplier": 1.0}, {"name": "cm2", "multiplier": 10000.0}]
     assert area.data["unit_graded"] is True and area.data["unit_penalty"] == 0.5
     assert area.data["datasets"][0]["distribution"] == "loguniform"
+    on_item_1 = {**area.data, "values": area.data["items"][0]}  # p = 12, l = 6.5: 78 m², three figures
+    assert grade("calculatedsimple", on_item_1, "78 m2").feedback == "Panjang kali lebar: 78,0 m²."
+    assert grade("calculatedsimple", on_item_1, "75 m2").fraction == 1  # geometric 5 %: 74.3 … 81.9
+    assert grade("calculatedsimple", on_item_1, "82 m2").fraction == 0
+    assert grade("calculatedsimple", on_item_1, "780000 cm2").fraction == 1
     # the refused ones, each with its element and Moodle's reason in Indonesian
     problems = {p.element: p.message for p in r.problems}
     assert "set data bersama" in problems["quiz/question[5]/dataset_definitions/dataset_definition[1]/status"]

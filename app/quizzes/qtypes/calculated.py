@@ -774,8 +774,11 @@ class Calculated(WithDatasets, QuestionType):
         value, unit, typed = _split_unit(response, units, read=learner_number)
         unit_ok = not units or unit is not None or (not typed and not data.get("unit_graded"))
         values = data.get("values") or {}
+        sep = _decimal_sep()
         for ans in data.get("answers") or []:
-            feedback = substitute(ans.get("feedback", ""), values)
+            # as Moodle: formulas in an answer's feedback are shown with that answer's format
+            feedback = substitute_formulas(ans.get("feedback", ""), values, ans.get("display"),
+                                           int(ans.get("length", 2)), sep)
             if ans.get("formula") == "*":
                 return Outcome(clamp(exact(ans.get("fraction", 0))), feedback)
             try:
