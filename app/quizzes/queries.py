@@ -88,7 +88,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
         data = kind.attempt_data(q.data, entry)
         by_id = {c["id"]: c for c in kind.choices(data)}
         item: dict[str, Any] = {
-            "id": q.id, "number": number, "type": q.type, "text": q.text, "mark": entry["mark"],
+            "id": q.id, "number": number, "type": q.type, "text": kind.present(q.text, data), "mark": entry["mark"],
             "choices": [by_id[c] for c in entry.get("choices", []) if c in by_id],
             "multiple": False, "graded": kind.graded,
         }
@@ -98,7 +98,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             item["stems"] = [by_stem[s] for s in entry.get("stems", []) if s in by_stem]
         item.update(kind.item(data, entry))
         item["shape"] = kind.response_shape
-        parts = kind.attempt_text(q.text, data, entry)
+        parts = kind.attempt_text(item["text"], data, entry)
         if parts is not None:
             item["parts"] = parts
             # the text with its fields as [[1]], [[2]]… by place: what the author wrote inside
@@ -121,7 +121,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
                     given = str(ans.response)  # a response from before the question changed
             item.update({"fraction": ans.fraction if ans else 0.0, "awarded": ans.mark if ans else 0.0,
                          "feedback": fb, "comment": ans.feedback if ans else "", "given": given,
-                         "general_feedback": q.general_feedback, "right_answer": kind.right_answer(data)})
+                         "general_feedback": kind.present(q.general_feedback, data), "right_answer": kind.right_answer(data)})
         out.append(item)
     return out
 

@@ -123,9 +123,12 @@ def _question_editor(course: Course, qtype: str, question: Question | None):
                 flash(_("Soal disimpan."), "success")
                 if request.form.get("then") == "regrade":
                     return redirect(url_for("quizzes.question_regrade_pick", question_id=saved.id))
+                if request.form.get("then") == "generate":  # "Buat set data": back to the editor's table
+                    return redirect(url_for("quizzes.question_edit", question_id=saved.id))
                 return redirect(url_for("quizzes.bank", course_id=course.id, kategori=saved.category_id))
     return render_template("quizzes/question_edit.html", course=course, form=form, qtype=qtype, question=question,
-                           data=data, errors=errors, type_label=TYPE_LABELS[qtype]), (422 if errors else 200)
+                           data=data, errors=errors, type_label=TYPE_LABELS[qtype], kind=qtypes.get(qtype)), \
+        (422 if errors else 200)
 
 
 @bp.route("/kursus/<int:course_id>/bank-soal/baru/<qtype>", methods=["GET", "POST"])

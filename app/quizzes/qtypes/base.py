@@ -202,6 +202,11 @@ class QuestionType:
         """What an attempt fixes when it starts: the order of choices (and stems)."""
         return {"choices": [c["id"] for c in self.choices(data)]}
 
+    def present(self, html: str, data: dict) -> str:
+        """A text of the question (its text, its general feedback) as this attempt shows it:
+        the calculated type writes its wildcards' values into it; the others show it as stored."""
+        return html
+
     def item(self, data: dict, entry: dict) -> dict:
         """Extra fields the attempt page and API show for this question."""
         return {}
