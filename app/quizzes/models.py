@@ -132,3 +132,19 @@ class AttemptAnswer(db.Model):
     question: Mapped[Question] = relationship()
     __table_args__ = (UniqueConstraint("attempt_id", "question_id", name="uq_quiz_attempt_answers_attempt_question"),)
 
+
+
+class AttemptFile(db.Model):
+    """A file a learner attached to an essay in an attempt. The bytes live in the course's
+    storage under `key`; the row goes with its attempt (and the bytes with it, see
+    `operations.delete_attempt`)."""
+
+    __tablename__ = "quiz_attempt_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(default=0)
+    key: Mapped[str] = mapped_column(String(500))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempt: Mapped[Attempt] = relationship()

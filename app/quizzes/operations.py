@@ -33,6 +33,7 @@ from app.quizzes.models import (
     REVIEW_OPTIONS,
     Attempt,
     AttemptAnswer,
+    AttemptFile,
     Question,
     QuestionCategory,
     Quiz,
@@ -548,9 +549,162 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
 
 
 def submit_attempt(attempt_id: int, user: User, *, now: datetime | None = None) -> Attempt:
-    """Submit and grade. A second (or simultaneous) submit returns the first one's result."""
-    get_own_attempt(attempt_id, user)
+    """Submit and grade. A second (or simultaneous) submit returns the first one's result.
+    The learner's own submit waits for the attachments an essay requires (Moodle refuses it too);
+    a deadline closing the attempt does not (what was saved is graded)."""
+    attempt = get_own_attempt(attempt_id, user)
+    if attempt.state == "open":
+        missing = missing_attachments(attempt)
+        if missing:
+            raise RuleViolation(" ".join(m["message"] for m in missing), code="attachments_required",
+                                details=[{"field": f"question.{m['question_id']}", "message": m["message"]}
+                                         for m in missing])
     return finish_attempt(db.session.get(Attempt, attempt_id), now=now)
+
+
+# --- files attached to essays ---------------------------------------------------------------------
+
+DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+ATTACHMENT_HARD_CAP = 50  # "unlimited" (-1) still stops somewhere
+
+
+def attachment_site_max() -> int:
+    """The site's limit per attached file (an essay's own `max_bytes` may only lower it)."""
+    from flask import current_app
+
+    cfg = current_app.config
+    limit = int(cfg.get("LENTERA_QUIZ_ATTACHMENT_MAX_BYTES") or DEFAULT_ATTACHMENT_MAX_BYTES)
+    return min(limit, int(cfg.get("MAX_CONTENT_LENGTH") or limit))
+
+
+def _clean_filename(filename: str) -> str:
+    import re
+    import unicodedata
+
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
+    base = re.sub(r'["<>|:*?]+', "-", base).strip(" .")
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[:190] + dot + ext[:9]) if dot else base[:200]
+    return base or "berkas"
+
+
+def _open_attempt_for_change(attempt_id: int, user: User, now: datetime) -> Attempt:
+    """The learner's own attempt, write-locked and still open and in time (as `save_answer`)."""
+    attempt = get_own_attempt(attempt_id, user)
+    touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
+                                 .values(state="open").execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if touched.rowcount == 0 or attempt.state != "open":
+        raise Conflict(_("Percobaan ini sudah dikumpulkan; jawaban tidak bisa diubah."), code="attempt_closed")
+    if attempt.deadline is not None and now > attempt.deadline:
+        raise Conflict(_("Waktu mengerjakan sudah habis; jawaban tidak disimpan."), code="deadline_passed")
+    return attempt
+
+
+def attach_file(attempt_id: int, question_id: int, filename: str, stream, user: User, *,
+                now: datetime | None = None) -> AttemptFile:
+    """Attach an uploaded file to an essay of the learner's open attempt. Every check (the
+    essay's count, types and size, Moodle's attachments / filetypeslist / maxbytes) comes before
+    anything is stored; a refusal names the file."""
+    import uuid
+
+    from app.quizzes.qtypes.essay import check_attachment
+    from app.storage import get_storage
+
+    now = now or utcnow()
+    attempt = _open_attempt_for_change(attempt_id, user, now)
+    entry = next((e for e in attempt.layout if e["q"] == question_id), None)
+    question = db.session.get(Question, question_id) if entry else None
+    if question is None:
+        raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
+    name = _clean_filename(filename)
+    if question.type != "essay" or not int(question.data.get("attachments") or 0):
+        raise RuleViolation(_("Soal ini tidak menerima lampiran."), code="attachments_not_allowed")
+    site_max = attachment_site_max()
+    # read one byte past the limit: enough to know it is too large without holding all of it
+    data = stream.read(site_max + 1) if hasattr(stream, "read") else bytes(stream)
+    count = db.session.scalar(select(func.count()).select_from(AttemptFile).where(
+        AttemptFile.attempt_id == attempt.id, AttemptFile.question_id == question_id))
+    if count >= ATTACHMENT_HARD_CAP:
+        raise RuleViolation(_("Berkas %(f)s ditolak: paling banyak %(n)d lampiran.", f=name, n=ATTACHMENT_HARD_CAP),
+                            code="too_many_files")
+    problem = check_attachment(question.data, name, len(data), count, site_max)
+    if problem:
+        raise RuleViolation(problem, code="attachment_refused", details=[{"field": "file", "message": problem}])
+    # the stored key is ours (no part of the learner's name): only the row keeps the name
+    key = f"quizzes/{attempt.quiz.course_id}/attempts/{attempt.id}/{uuid.uuid4().hex}"
+    get_storage().put_bytes(key, data, content_type="application/octet-stream")
+    f = AttemptFile(attempt_id=attempt.id, question_id=question_id, name=name, size=len(data), key=key,
+                    uploaded_at=now)
+    db.session.add(f)
+    db.session.flush()
+    return f
+
+
+def remove_file(attempt_id: int, file_id: int, user: User, *, now: datetime | None = None) -> None:
+    """Take an attached file back out of the learner's open attempt (bytes and row)."""
+    from app.storage import get_storage
+
+    attempt = _open_attempt_for_change(attempt_id, user, now or utcnow())
+    f = db.session.get(AttemptFile, file_id)
+    if f is None or f.attempt_id != attempt.id:
+        raise NotFound(_("Lampiran tidak ditemukan."))
+    db.session.delete(f)
+    db.session.flush()
+    get_storage().delete(f.key)
+
+
+def missing_attachments(attempt: Attempt) -> list[dict]:
+    """The essays of the attempt that still lack the attachments they require, each with an
+    Indonesian sentence naming the question by its number in the attempt."""
+    from app.quizzes.queries import attempt_file_counts
+
+    ids = [e["q"] for e in attempt.layout]
+    essays = {qid: data for qid, data in db.session.execute(select(Question.id, Question.data).where(
+        Question.id.in_(ids), Question.type == "essay"))}
+    needing = {qid: int(d.get("attachments_required") or 0) for qid, d in essays.items()
+               if int(d.get("attachments_required") or 0) > 0 and int(d.get("attachments") or 0) != 0}
+    if not needing:
+        return []
+    counts = attempt_file_counts(attempt.id)
+    numbers = _question_numbers(attempt)
+    out = []
+    for qid, need in needing.items():
+        have = counts.get(qid, 0)
+        if have < need:
+            out.append({"question_id": qid, "message": _(
+                "Soal %(n)d: lampirkan sedikitnya %(k)d berkas (baru %(h)d).", n=numbers.get(qid, 0), k=need, h=have)})
+    return sorted(out, key=lambda m: numbers.get(m["question_id"], 0))
+
+
+def _question_numbers(attempt: Attempt) -> dict[int, int]:
+    """Each question's number as the learner sees it (descriptions are not numbered)."""
+    graded = {qid: qtypes.get(t).graded for qid, t in db.session.execute(select(Question.id, Question.type).where(
+        Question.id.in_([e["q"] for e in attempt.layout])))}
+    out, n = {}, 0
+    for e in attempt.layout:
+        if e["q"] in graded:
+            n += graded[e["q"]]
+            out[e["q"]] = n
+    return out
+
+
+def delete_attempt(attempt: Attempt) -> None:
+    """Delete an attempt (a manager's "Hapus percobaan", as in Moodle's results page) with its
+    answers and its attached files, bytes included. A completion it gave stays: completions are
+    never taken back (the ledger keeps what was credited)."""
+    from app.storage import get_storage
+
+    keys = list(db.session.scalars(select(AttemptFile.key).where(AttemptFile.attempt_id == attempt.id)))
+    user, quiz = attempt.user, attempt.quiz
+    db.session.delete(attempt)
+    db.session.flush()
+    store = get_storage()
+    for key in keys:
+        store.delete(key)
+    grade_changed.send(user, course=quiz.course, activity=quiz.activity)  # the best attempt may have changed
 
 
 def finish_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:

@@ -11,7 +11,7 @@ from app.accounts.models import User, utcnow
 from app.courses.models import Activity, Course, CourseInstructor
 from app.extensions import db
 from app.quizzes import grading, qtypes
-from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
+from app.quizzes.models import Attempt, AttemptAnswer, AttemptFile, Question, QuestionCategory, Quiz
 
 
 def can_manage_course(user: User, course: Course) -> bool:
@@ -123,7 +123,62 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
                          "feedback": fb, "comment": ans.feedback if ans else "", "given": given,
                          "general_feedback": q.general_feedback, "right_answer": kind.right_answer(data)})
         out.append(item)
+    if any(item.get("attachments") for item in out):
+        # the attached files, for quizzes that have essays taking them: one query, not one per question
+        from app.quizzes.qtypes.essay import human_size
+
+        files = files_by_answer([attempt.id])
+        for item in out:
+            if item.get("attachments") or files.get((attempt.id, item["id"])):
+                item["files"] = [{"id": f.id, "name": f.name, "size": f.size, "size_text": human_size(f.size)}
+                                 for f in files.get((attempt.id, item["id"]), [])]
     return out
+
+
+def attempt_file_counts(attempt_id: int) -> dict[int, int]:
+    from sqlalchemy import func
+
+    return dict(db.session.execute(select(AttemptFile.question_id, func.count()).where(
+        AttemptFile.attempt_id == attempt_id).group_by(AttemptFile.question_id)).all())
+
+
+def files_by_answer(attempt_ids: list[int]) -> dict[tuple[int, int], list[AttemptFile]]:
+    """The attached files of these attempts, by (attempt id, question id), in upload order: one query."""
+    out: dict[tuple[int, int], list[AttemptFile]] = {}
+    if not attempt_ids:
+        return out
+    for f in db.session.scalars(select(AttemptFile).where(AttemptFile.attempt_id.in_(attempt_ids))
+                                .order_by(AttemptFile.id)):
+        out.setdefault((f.attempt_id, f.question_id), []).append(f)
+    return out
+
+
+def grader_covers(user: User, course: Course):
+    """A test `attempt -> bool`: whose attempts this grader of the course may see (see below)."""
+    from app.courses.queries import staff_reach
+
+    r = staff_reach(user, course)
+    if r is None or r.everything:
+        return lambda attempt: True
+    return lambda attempt: attempt.user_id == user.id or r.covers(attempt.user)
+
+
+def can_see_attempt(user: User, attempt: Attempt) -> bool:
+    """The attempt's owner, and those who grade the course — a unit-limited one only for people
+    within their reach — may see an attempt's answers and attached files."""
+    from app.courses.queries import staff_reach
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if attempt.user_id == user.id:
+        return True
+    course = attempt.quiz.course
+    if not can_manage_course(user, course):
+        return False
+    r = staff_reach(user, course)
+    if r is None:  # the owner or an instructor without a staff role: the whole course
+        return True
+    return r.everything or r.covers(attempt.user)
 
 
 def quiz_attempts(quiz: Quiz) -> list[Attempt]:
