@@ -38,8 +38,30 @@ def make_quiz(owner, *learners, gift: str = MIXED_GIFT, **settings):
     return quiz, {q.name: q for q in questions}
 
 
-def right_responses(questions: dict) -> dict:
-    """qid -> a fully right response, for the MIXED_GIFT questions."""
+def shown(attempt, questions, responses: dict) -> dict:
+    """Responses in the questions' own ids as the attempt's page shows them (each attempt shows
+    its own random ids, so a response must be written with them)."""
+    from app.quizzes.queries import shown_response
+
+    by_id = {q.id: q for q in (questions.values() if isinstance(questions, dict) else questions)}
+    return {qid: shown_response(attempt, by_id[qid], r) for qid, r in responses.items()}
+
+
+def right_responses(questions: dict, attempt=None) -> dict:
+    """qid -> a fully right response, for the MIXED_GIFT questions (written with the attempt's
+    shown ids when an attempt, or its API body, is given)."""
+    out = _right_responses(questions)
+    if attempt is None:
+        return out
+    if isinstance(attempt, dict):  # the API's attempt body
+        from app.extensions import db
+        from app.quizzes.models import Attempt
+
+        attempt = db.session.get(Attempt, attempt["id"])
+    return shown(attempt, questions, out)
+
+
+def _right_responses(questions: dict) -> dict:
     from app.quizzes.grading import matching_choices
 
     out = {}

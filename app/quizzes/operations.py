@@ -41,7 +41,7 @@ from app.quizzes.models import (
 )
 from app.quizzes.moodle_xml import parse_moodle_xml
 from app.quizzes.parsed import ParsedQuestion, ParseResult, clean_category_path
-from app.quizzes.qtypes.base import exact
+from app.quizzes.qtypes.base import exact, reveal
 from app.signals import grade_changed
 
 DEFAULT_CATEGORY = "Bawaan"
@@ -446,6 +446,8 @@ def _layout_entry(q: Question, shuffle: bool, rng: random.Random) -> dict:
                                 code="quiz_not_ready") from None
         data = kind.attempt_data(q.data, entry)
     entry.update(kind.layout(data, shuffle, rng))
+    if kind.hide_ids:
+        entry["ids"] = kind.tokens(data, entry)
     return entry
 
 
@@ -531,9 +533,12 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     question = db.session.get(Question, question_id) if entry else None
     if question is None:
         raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
+    kind = qtypes.get(question.type)
     try:
-        value = grading.check_response(question.type, qtypes.get(question.type).attempt_data(question.data, entry),
-                                       response)
+        if entry.get("ids") and response is not None:
+            # the learner answers with the ids this attempt showed; stored in the question's own
+            response = reveal(kind, response, entry["ids"])
+        value = grading.check_response(question.type, kind.attempt_data(question.data, entry), response)
     except grading.BadResponse as exc:
         raise BadInput(_("Jawaban tidak valid: %(m)s.", m=str(exc)), code="invalid_response",
                        details=[{"field": "response", "message": str(exc)}]) from None

@@ -106,6 +106,8 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             item["text"] = "".join(p["html"] if "html" in p else f"[[{p['gap']}]]" for p in parts)
         ans = answers.get(q.id)
         item["response"] = ans.response if ans else None
+        if entry.get("ids"):
+            kind.show_ids(item, entry["ids"])  # this attempt's own ids, never the question's
         if with_answers:
             fb = ""
             if ans is not None and ans.response is not None and not kind.manual:
@@ -116,7 +118,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             given = ""
             if ans is not None and ans.response not in (None, "", [], {}):
                 try:
-                    given = kind.response_text(item, ans.response)
+                    given = kind.response_text(item, item["response"])
                 except (grading.BadResponse, AttributeError, TypeError, ValueError):
                     given = str(ans.response)  # a response from before the question changed
             item.update({"fraction": ans.fraction if ans else 0.0, "awarded": ans.mark if ans else 0.0,
@@ -133,6 +135,17 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
                 item["files"] = [{"id": f.id, "name": f.name, "size": f.size, "size_text": human_size(f.size)}
                                  for f in files.get((attempt.id, item["id"]), [])]
     return out
+
+
+def shown_response(attempt: Attempt, question: Question, response: Any) -> Any:
+    """A response in the question's own ids as the attempt shows it (with its shown ids): what
+    the learner's page or app sends for it."""
+    entry = next((e for e in attempt.layout if e["q"] == question.id), {})
+    if not entry.get("ids") or response is None:
+        return response
+    ids = entry["ids"]
+    kind = qtypes.get(question.type)
+    return kind.map_response(response, lambda x: ids.get(x, x), ids=ids)
 
 
 def attempt_file_counts(attempt_id: int) -> dict[int, int]:

@@ -146,7 +146,7 @@ class Essay(QuestionType):
                 "attachments": _int(text_of(el, "attachments") or None, 0, -1, 10),
                 "attachments_required": _int(text_of(el, "attachmentsrequired") or None, 0, 0, 10),
                 "file_types": text_of(el, "filetypeslist").strip(),
-                "max_bytes": _int(text_of(el, "maxbytes") or None, 0, 0, 2**31 - 1),
+                **({"max_bytes": limit} if (limit := _int(text_of(el, "maxbytes") or None, 0, 0, 2**31 - 1)) else {}),
                 "template": formatted(el.find("responsetemplate")),
                 "grader_info": formatted(el.find("graderinfo"))}
 

@@ -52,6 +52,7 @@ class GapSelect(QuestionType):
     label = _l("Pilih kata yang hilang")
     element = "selectoption"  # the XML element of a choice
     response_shape = "map"
+    hide_ids = True
 
     def with_text(self, text: str, data: dict) -> tuple[dict, list[str]]:
         choices = data.get("choices", [])

@@ -59,6 +59,7 @@ def numbering_labels(style: str, n: int) -> list[str]:
 class MultiChoice(QuestionType):
     name = "multichoice"
     label = _l("Pilihan ganda")
+    hide_ids = True  # the own ids follow the author's order, where the right answer is often first
 
     def validate(self, data: dict) -> list[str]:
         choices = data.get("choices", [])
