@@ -38,6 +38,12 @@ def make_quiz(owner, *learners, gift: str = MIXED_GIFT, **settings):
     return quiz, {q.name: q for q in questions}
 
 
+def shown_ids(attempt, question_id: int) -> dict[str, str]:
+    """{own id: the id this attempt shows} for one question (cloze: "field:choice" -> shown id)."""
+    entry = next(e for e in attempt.layout if e["q"] == question_id)
+    return {own: token.split(":", 1)[-1] for own, token in entry.get("ids", {}).items()}
+
+
 def shown(attempt, questions, responses: dict) -> dict:
     """Responses in the questions' own ids as the attempt's page shows them (each attempt shows
     its own random ids, so a response must be written with them)."""
