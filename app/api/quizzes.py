@@ -134,7 +134,7 @@ def attempt_dict(attempt: Attempt) -> dict:
         if "stems" in item:
             q["stems"] = item["stems"]
         if "parts" in item:  # the text's gaps ([[n]] in `text`), each with what it offers
-            q["gaps"] = [{"id": p["gap"], "choices": p["options"]} for p in item["parts"] if "gap" in p]
+            q["gaps"] = [{"id": p["gap"], "choices": p.get("options", [])} for p in item["parts"] if "gap" in p]
         if item.get("attachments"):
             q.update(attachments=item["attachments"], attachments_required=item.get("attachments_required", 0),
                      file_types=item.get("accept", ""),
