@@ -69,6 +69,36 @@ def right_response(q) -> object:
     return {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}
 
 
+def choice_texts(q) -> dict[str, str]:
+    """{own choice id: its text}: an HTTP client finds a choice's shown id by its text, since each
+    attempt shows its own random ids (the questions' ids would give answers away)."""
+    from app.quizzes.grading import matching_choices
+
+    if q.type == "multichoice":
+        return {c["id"]: c["text"] for c in q.data["choices"]}
+    if q.type == "matching":
+        return {c["id"]: c["text"] for c in matching_choices(q.data)}
+    return {}
+
+
+def as_shown(api_question: dict, response, texts: dict[str, str]):
+    """A response in own ids, written with the ids the attempt (its API body) shows."""
+    if not texts:
+        return response
+    by_text = {c["text"]: c["id"] for c in api_question.get("choices", [])}
+
+    def to(own: str) -> str:
+        return by_text[texts[own]]
+
+    if isinstance(response, str):
+        return to(response)
+    if isinstance(response, list):
+        return [to(x) for x in response]
+    if isinstance(response, dict):
+        return {k: to(v) for k, v in response.items()}
+    return response
+
+
 def setup(app) -> None:
     """A course with a 20-question quiz, 20 + 200 enrolled learners, open attempts for the 20."""
     from werkzeug.security import generate_password_hash
@@ -103,7 +133,8 @@ def setup(app) -> None:
     attempts = {u.username: ops.start_attempt(quiz, u).id for u in page_users}
     db.session.commit()
     STATE.update(quiz_id=quiz.id, attempts=attempts, tokens=api_tokens,
-                 right={q.id: right_response(q) for q in questions}, max_score=float(len(questions)))
+                 right={q.id: right_response(q) for q in questions}, max_score=float(len(questions)),
+                 texts={q.id: choice_texts(q) for q in questions})
     assert db.session.scalar(db.select(db.func.count()).select_from(User)) >= PAGE_LEARNERS + API_LEARNERS
 
 
@@ -114,7 +145,7 @@ def grading_throughput(database: Database, seconds: float = 3.0) -> tuple[float,
     from app import create_app
     from app.accounts.models import User
     from app.extensions import db
-    from app.quizzes import grading
+    from app.quizzes import grading, queries
     from app.quizzes import operations as ops
     from app.quizzes.models import Question, Quiz
 
@@ -137,7 +168,8 @@ def grading_throughput(database: Database, seconds: float = 3.0) -> tuple[float,
         prepared = []
         for user in users:
             att = ops.start_attempt(quiz, user)
-            for qid, resp in STATE["right"].items():
+            shown = {q.id: queries.shown_response(att, q, STATE["right"][q.id]) for q in qs}
+            for qid, resp in shown.items():
                 ops.save_answer(att.id, qid, resp, user)
             prepared.append((att.id, user))
         db.session.commit()
@@ -205,7 +237,8 @@ def api_storm(base_url: str) -> dict:
             att = r.json()
             for q in att["questions"]:
                 r = s.put(f"{base_url}/api/v1/attempts/{att['id']}/answers/{q['id']}",
-                          json={"response": STATE["right"][q["id"]]}, timeout=120)
+                          json={"response": as_shown(q, STATE["right"][q["id"]], STATE["texts"][q["id"]])},
+                          timeout=120)
                 if r.status_code == 200:
                     out["saved"] += 1
                 else:
