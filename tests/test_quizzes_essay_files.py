@@ -233,3 +233,79 @@ def test_on_s3_files_are_stored_served_as_signed_downloads_and_deleted(s3_app, c
     ops.delete_attempt(db.session.get(Attempt, body["id"]))
     db.session.commit()
     assert not store.exists(key)
+
+
+def _statements(client, url) -> int:
+    from flask import g
+    from sqlalchemy import event
+
+    n = {"count": 0}
+    db.session.remove()
+    g.pop("_login_user", None)
+
+    def counter(*_args, **_kw):
+        n["count"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return n["count"]
+
+
+def test_attempt_page_statements_stay_flat_with_more_essays_and_files(client, org, login):
+    """One query brings every attached file of the attempt, however many essays take files."""
+    attempts = []
+    for essays in (1, 4):
+        gift = "\n\n".join(f"::e{i}::Esai {i}.{{}}" for i in range(essays)) + "\n\n::t::Benar?{T}"
+        quiz, qs = make_quiz(org.instructor, org.learner_a1, gift=gift)
+        for q in qs.values():
+            if q.type == "essay":
+                q.data = {**q.data, "attachments": 3}
+        db.session.commit()
+        attempt = ops.start_attempt(quiz, org.learner_a1)
+        for q in qs.values():
+            if q.type == "essay":
+                ops.attach_file(attempt.id, q.id, f"{q.name}.pdf", io.BytesIO(b"%PDF-1.4"), org.learner_a1)
+        db.session.commit()
+        attempts.append(attempt.id)
+    login(org.learner_a1)
+    _statements(client, f"/percobaan/{attempts[0]}")  # warm up
+    one, four = (_statements(client, f"/percobaan/{aid}") for aid in attempts)
+    assert one == four, (one, four)
+
+
+@pytest.mark.browser
+def test_phone_learner_uploads_and_removes_a_file(live_server, page, browser_login, tmp_path):
+    from app.accounts.models import User
+    from app.courses.operations import enrol
+    from tests.factories import make_course
+
+    with live_server.app.app_context():
+        peserta = db.session.scalar(select(User).where(User.username == "peserta"))
+        course = make_course(None, title="Kuis Lampiran", activities=[{"type": "quiz", "title": "Kuis lampiran"}])
+        questions, _ = ops.import_questions(course, "::lap::Unggah laporan.{}", "gift", category="Lampiran")
+        questions[0].data = {**questions[0].data, "attachments": 1, "attachments_required": 1, "file_types": ".pdf"}
+        quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
+        ops.set_slots(quiz, question_ids=[questions[0].id])
+        enrol(course, peserta)
+        db.session.commit()
+        quiz_id, qid = quiz.id, questions[0].id
+        db.session.remove()
+    report = tmp_path / "laporan saya.pdf"
+    report.write_bytes(b"%PDF-1.4 dari ponsel")
+    page.set_viewport_size({"width": 375, "height": 667})
+    browser_login("peserta")
+    page.goto(f"/kuis/{quiz_id}")
+    page.click("text=Mulai kuis")
+    page.wait_for_url("**/percobaan/*")
+    page.set_input_files(f"input[name=q-{qid}-files]", str(report))
+    page.click(f"button[name=upload][value='{qid}']")
+    page.wait_for_selector("text=laporan saya.pdf")
+    # one file allowed: the picker goes away; the page does not scroll sideways on a phone
+    assert page.locator(f"input[name=q-{qid}-files]").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.click("button[name=remove_file]")
+    page.wait_for_selector(f"input[name=q-{qid}-files]")
+    assert page.locator("text=laporan saya.pdf").count() == 0
