@@ -78,6 +78,23 @@ class AttemptFileOut(BaseModel):
     url: str
 
 
+class CheckOut(BaseModel):
+    """A question's tries in an interactive quiz."""
+    state: str | None  # None: open for an answer; "wrong": feedback and hint shown, retry next; "done"
+    tries: int
+    tries_left: int
+    fraction: float | None = None
+    mark: float | None = None
+    feedback: str = ""
+    hint: str = ""
+    num_right: list[int] | None = None
+
+
+class CheckResultOut(CheckOut):
+    question_id: int
+    response: Any = None
+
+
 class AttemptQuestionOut(BaseModel):
     id: int
     type: str
@@ -92,6 +109,7 @@ class AttemptQuestionOut(BaseModel):
     attachments_required: int | None = None
     file_types: str | None = None  # essay: the extensions accepted, comma-separated ("" = any)
     files: list[AttemptFileOut] | None = None
+    check: CheckOut | None = None  # interactive quizzes: each question's tries
 
 
 class AttemptOut(BaseModel):
@@ -135,6 +153,8 @@ def attempt_dict(attempt: Attempt) -> dict:
             q["stems"] = item["stems"]
         if "parts" in item:  # the text's gaps ([[n]] in `text`), each with what it offers
             q["gaps"] = [{"id": p["gap"], "choices": p.get("options", [])} for p in item["parts"] if "gap" in p]
+        if "check" in item:
+            q["check"] = item["check"]
         if item.get("attachments"):
             q.update(attachments=item["attachments"], attachments_required=item.get("attachments_required", 0),
                      file_types=item.get("accept", ""),
@@ -267,6 +287,31 @@ def attach_file(attempt_id: int, question_id: int):
     f = ops.attach_file(attempt_id, question_id, upload.filename, upload.stream, user_ctx())
     db.session.commit()
     return file_dict(attempt_id, f), 201
+
+
+def _check_result(attempt_id: int, question_id: int) -> dict:
+    attempt = ops.get_own_attempt(attempt_id, user_ctx())
+    item = next(i for i in queries.attempt_questions(attempt) if i["id"] == question_id)
+    return {"question_id": question_id, "response": item["response"], **item["check"]}
+
+
+@route("/attempts/<int:attempt_id>/answers/<int:question_id>/check", "POST", tag="Kuis", response=CheckResultOut,
+       summary="Kuis interaktif: periksa jawaban tersimpan soal ini (\u201cPeriksa\u201d). Benar atau percobaan terakhir: "
+               "state done dengan nilainya (dikurangi penalti per percobaan salah sebelumnya); salah: state wrong dengan "
+               "umpan balik dan petunjuk berikutnya, lalu /retry. Jawaban kosong tidak memakai percobaan (422)")
+def check_answer(attempt_id: int, question_id: int):
+    ops.check_answer(attempt_id, question_id, user_ctx())
+    db.session.commit()
+    return _check_result(attempt_id, question_id)
+
+
+@route("/attempts/<int:attempt_id>/answers/<int:question_id>/retry", "POST", tag="Kuis", response=CheckResultOut,
+       summary="Kuis interaktif: \u201cCoba lagi\u201d setelah percobaan salah; jawaban bisa diubah lagi (bagian yang salah "
+               "dihapus bila petunjuknya meminta)")
+def retry_answer(attempt_id: int, question_id: int):
+    ops.retry_answer(attempt_id, question_id, user_ctx())
+    db.session.commit()
+    return _check_result(attempt_id, question_id)
 
 
 @route("/attempts/<int:attempt_id>/files/<int:file_id>", "DELETE", tag="Kuis", status=204,

@@ -30,6 +30,7 @@ from app.extensions import db
 from app.quizzes import grading, qtypes
 from app.quizzes.gift import parse_gift
 from app.quizzes.models import (
+    BEHAVIOURS,
     REVIEW_OPTIONS,
     Attempt,
     AttemptAnswer,
@@ -169,7 +170,10 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     question.text = sanitize(text)
     question.general_feedback = sanitize(general_feedback)
     question.default_mark = float(default_mark or 0.0)
-    question.data = kind.clean(data, sanitize)
+    cleaned = kind.clean(data, sanitize)
+    if cleaned.get("hints"):  # shown during interactive attempts: sanitised like every HTML part
+        cleaned["hints"] = [{**h, "text": sanitize(h.get("text"))} for h in cleaned["hints"]]
+    question.data = cleaned
     question.idnumber = idnumber
     if tags is not None:
         question.tags = sorted({t.strip()[:100] for t in tags if t and t.strip()})
@@ -348,7 +352,7 @@ def update_quiz(quiz: Quiz, *, pass_percent: float | None = None, max_attempts: 
                 time_limit_minutes: int | None = None, shuffle_questions: bool | None = None,
                 shuffle_choices: bool | None = None, questions_per_page: int | None = None,
                 open_at: datetime | None = None, close_at: datetime | None = None,
-                review_after: str | None = None, clear_dates: bool = False) -> Quiz:
+                review_after: str | None = None, clear_dates: bool = False, behaviour: str | None = None) -> Quiz:
     if pass_percent is not None:
         if not 0 <= pass_percent <= 100:
             raise RuleViolation(_("Batas lulus harus antara 0 dan 100 persen."), code="invalid_quiz")
@@ -377,6 +381,10 @@ def update_quiz(quiz: Quiz, *, pass_percent: float | None = None, max_attempts: 
         if review_after not in REVIEW_OPTIONS:
             raise RuleViolation(_("Pilihan tinjauan tidak dikenal."), code="invalid_quiz")
         quiz.review_after = review_after
+    if behaviour is not None:
+        if behaviour not in BEHAVIOURS:
+            raise RuleViolation(_("Perilaku soal harus deferredfeedback atau interactive."), code="invalid_quiz")
+        quiz.behaviour = behaviour
     db.session.flush()
     return quiz
 
@@ -547,6 +555,11 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     if answer is None:
         answer = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, max_mark=entry["mark"])
         db.session.add(answer)
+    if (answer.interaction or {}).get("state") in ("wrong", "done"):
+        # interactive: a checked answer stays as checked until "Coba lagi" (or for good once done)
+        raise RuleViolation(_("Jawaban ini sudah diperiksa; tekan \u201cCoba lagi\u201d untuk mengubahnya.")
+                            if answer.interaction["state"] == "wrong" else
+                            _("Soal ini sudah selesai diperiksa; jawabannya tidak bisa diubah."), code="answer_checked")
     answer.response = value
     answer.saved_at = now
     db.session.flush()
@@ -748,11 +761,109 @@ def _grade(attempt: Attempt) -> None:
         if not qtypes.get(q.type).graded:
             ans.fraction, ans.mark = 0.0, 0.0  # nothing to mark (a description): not waiting for anyone
             continue
+        if outcome.exact is not None and attempt.quiz.behaviour == "interactive":
+            outcome = grading.Outcome(penalised(q, outcome.exact, ans.interaction), outcome.feedback)
         ans.fraction = outcome.fraction
         # exact: the fraction is a Decimal, the mark multiplied as decimals, rounded once
         ans.mark = None if outcome.exact is None else float(
             (outcome.exact * exact(entry["mark"])).quantize(Decimal("0.000001")))
     _total(attempt, answers.values())
+
+
+# --- interactive with multiple tries (Moodle's "interactive" behaviour) ------------------------------
+
+def penalty_of(question: Question) -> Decimal:
+    raw = (question.data or {}).get("penalty")
+    return exact(raw if raw is not None else qtypes.get(question.type).default_penalty)
+
+
+def tries_of(question: Question) -> int:
+    """Tries = hints + 1, as in Moodle."""
+    return len((question.data or {}).get("hints") or []) + 1
+
+
+def penalised(question: Question, fraction: Decimal, interaction: dict | None) -> Decimal:
+    """The fraction less the question's penalty for each earlier wrong try (never below 0): a try
+    that was checked and is waiting or final counts as the graded one, so only those before it
+    cost; an answer changed after "Coba lagi" and not checked again pays for every try made."""
+    st = interaction or {}
+    tries = int(st.get("tries") or 0)
+    earlier = tries - 1 if st.get("state") in ("wrong", "done") else tries
+    return max(exact(0), fraction - penalty_of(question) * max(0, earlier))
+
+
+def _interactive_answer(attempt_id: int, question_id: int, user: User, now: datetime | None
+                        ) -> tuple[Attempt, dict, Question, AttemptAnswer]:
+    attempt = _open_attempt_for_change(attempt_id, user, now or utcnow())
+    if attempt.quiz.behaviour != "interactive":
+        raise RuleViolation(_("Kuis ini memberi umpan balik setelah dikumpulkan; soal tidak diperiksa satu per satu."),
+                            code="not_interactive")
+    entry = next((e for e in attempt.layout if e["q"] == question_id), None)
+    question = db.session.get(Question, question_id) if entry else None
+    if question is None:
+        raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
+    kind = qtypes.get(question.type)
+    if not kind.graded or kind.manual:
+        raise RuleViolation(_("Soal ini dinilai oleh pengajar; tidak bisa diperiksa sekarang."), code="not_checkable")
+    answer = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
+                                                           AttemptAnswer.question_id == question_id))
+    if answer is None:
+        answer = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, max_mark=entry["mark"])
+        db.session.add(answer)
+    return attempt, entry, question, answer
+
+
+def check_answer(attempt_id: int, question_id: int, user: User, *, now: datetime | None = None) -> AttemptAnswer:
+    """"Periksa": grade the saved response now. Right, or the last try: the question is done,
+    with its mark less the penalty per earlier try. Wrong with tries left: its feedback and the
+    next hint, then "Coba lagi". An empty answer uses no try (as Moodle)."""
+    attempt, entry, question, answer = _interactive_answer(attempt_id, question_id, user, now)
+    st = dict(answer.interaction or {})
+    if st.get("state") == "done":
+        raise RuleViolation(_("Soal ini sudah selesai diperiksa."), code="answer_checked")
+    if st.get("state") == "wrong":
+        raise RuleViolation(_("Tekan \u201cCoba lagi\u201d dulu, ubah jawaban, lalu periksa lagi."), code="answer_checked")
+    if answer.response in (None, "", [], {}):
+        raise RuleViolation(_("Jawab soal ini dulu sebelum memeriksanya."), code="answer_empty")
+    kind = qtypes.get(question.type)
+    data = kind.attempt_data(question.data, entry)
+    try:
+        outcome = grading.grade(question.type, data, grading.check_response(question.type, data, answer.response))
+    except grading.BadResponse:
+        outcome = grading.Outcome(0)
+    tries = int(st.get("tries") or 0) + 1
+    hints = (question.data or {}).get("hints") or []
+    done = outcome.exact >= 1 or tries >= tries_of(question)
+    st.update(tries=tries, state="done" if done else "wrong", fraction=str(outcome.exact), feedback=outcome.feedback,
+              hint=None, num_right=None)
+    st["mark"] = float((penalised(question, outcome.exact, st) * exact(entry["mark"])).quantize(Decimal("0.000001")))
+    if not done:
+        hint = hints[tries - 1]
+        st["hint"] = tries
+        if hint.get("show_num_correct"):
+            st["num_right"] = kind.parts_right(data, answer.response)
+    answer.interaction = st
+    answer.saved_at = now or utcnow()
+    db.session.flush()
+    return answer
+
+
+def retry_answer(attempt_id: int, question_id: int, user: User, *, now: datetime | None = None) -> AttemptAnswer:
+    """"Coba lagi": the answer can be changed again; with the hint's "clear incorrect
+    responses" its wrong parts are taken out first."""
+    attempt, entry, question, answer = _interactive_answer(attempt_id, question_id, user, now)
+    st = dict(answer.interaction or {})
+    if st.get("state") != "wrong":
+        raise RuleViolation(_("Tidak ada percobaan yang menunggu untuk diulang."), code="nothing_to_retry")
+    hints = (question.data or {}).get("hints") or []
+    hint = hints[st["hint"] - 1] if st.get("hint") and st["hint"] <= len(hints) else {}
+    if hint.get("clear_wrong") and answer.response is not None:
+        kind = qtypes.get(question.type)
+        answer.response = kind.clear_wrong(kind.attempt_data(question.data, entry), answer.response)
+    st.update(state=None, feedback="", hint=None, num_right=None)
+    answer.interaction = st
+    db.session.flush()
+    return answer
 
 
 def _total(attempt: Attempt, answers) -> None:

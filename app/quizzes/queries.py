@@ -79,6 +79,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
     answers = {a.question_id: a for _q, a in rows if a is not None}
     out = []
     number = 0
+    interactive = attempt.quiz.behaviour == "interactive"
     for entry in attempt.layout:
         q = qs.get(entry["q"])
         if q is None:
@@ -108,6 +109,8 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
         item["response"] = ans.response if ans else None
         if entry.get("ids"):
             kind.show_ids(item, entry["ids"])  # this attempt's own ids, never the question's
+        if interactive and kind.graded and not kind.manual:
+            item["check"] = check_state(q, ans.interaction if ans else None)
         if with_answers:
             fb = ""
             if ans is not None and ans.response is not None and not kind.manual:
@@ -135,6 +138,24 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
                 item["files"] = [{"id": f.id, "name": f.name, "size": f.size, "size_text": human_size(f.size)}
                                  for f in files.get((attempt.id, item["id"]), [])]
     return out
+
+
+def check_state(question: Question, interaction: dict | None) -> dict[str, Any]:
+    """What the attempt page shows of a question's tries (interactive behaviour): its state, tries
+    left, and after a wrong try its feedback and hint; after the last, its mark. The hint text
+    is only read here, once its try has been used."""
+    from app.quizzes.operations import tries_of
+
+    st = interaction or {}
+    tries = int(st.get("tries") or 0)
+    hints = (question.data or {}).get("hints") or []
+    hint = hints[st["hint"] - 1] if st.get("hint") and st["hint"] <= len(hints) else None
+    fraction = float(st["fraction"]) if st.get("fraction") is not None else None
+    return {"state": st.get("state"), "tries": tries, "tries_left": max(0, tries_of(question) - tries),
+            "fraction": fraction if st.get("state") in ("wrong", "done") else None,
+            "mark": st.get("mark") if st.get("state") == "done" else None,
+            "feedback": st.get("feedback", "") if st.get("state") in ("wrong", "done") else "",
+            "hint": hint["text"] if hint else "", "num_right": st.get("num_right")}
 
 
 def shown_response(attempt: Attempt, question: Question, response: Any) -> Any:

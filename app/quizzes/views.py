@@ -296,7 +296,7 @@ def settings(quiz_id: int):
                             questions_per_page=form.questions_per_page.data,
                             shuffle_questions=form.shuffle_questions.data, shuffle_choices=form.shuffle_choices.data,
                             open_at=_local_to_utc(form.open_at.data), close_at=_local_to_utc(form.close_at.data),
-                            clear_dates=True, review_after=form.review_after.data)
+                            clear_dates=True, review_after=form.review_after.data, behaviour=form.behaviour.data)
             fixed = [int(x) for x in request.form.getlist("question") if is_digits(x)]
             randoms = []
             for cat in queries.categories(quiz.course):
@@ -470,14 +470,19 @@ def attempt_post(attempt_id: int):
                 refused_on_page = refused_on_page or _page_of(attempt.quiz, items, qid)
         if not late:
             late = _attachments_from_form(attempt, items)
+        anchor = None
+        if not late:
+            late, anchor = _check_from_form(attempt, numbers)
         db.session.commit()
         if late:
             flash(_("Waktu habis: jawaban terakhir tidak tersimpan."), "error")
             go = "submit"
         elif refused_on_page and not is_digits(go):
             go = str(refused_on_page)
-        elif request.form.get("upload") or request.form.get("remove_file"):
+        elif request.form.get("upload") or request.form.get("remove_file") or anchor:
             go = request.form.get("page", "1")  # back to the page the learner is on
+            if is_digits(go) and anchor:
+                return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=int(go), _anchor=anchor))
     if go == "summary":
         return redirect(url_for("quizzes.attempt_summary", attempt_id=attempt.id))
     if go == "submit":
@@ -490,6 +495,24 @@ def attempt_post(attempt_id: int):
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     page = int(go) if is_digits(go) else 1
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=page))
+
+
+def _check_from_form(attempt: Attempt, numbers: dict[int, int]) -> tuple[bool, str | None]:
+    """Interactive behaviour: "Periksa" checks the question just saved, "Coba lagi" reopens it.
+    (time ran out, the question's anchor to return to)."""
+    for action, op in (("check", ops.check_answer), ("retry", ops.retry_answer)):
+        raw = request.form.get(action, "")
+        if not is_digits(raw):
+            continue
+        qid = int(raw)
+        try:
+            op(attempt.id, qid, current_user)
+        except Conflict:
+            return True, None
+        except LenteraError as exc:
+            flash(_("Soal %(n)d: %(msg)s", n=numbers.get(qid, 0), msg=exc.message), "error")
+        return False, f"soal-{qid}"
+    return False, None
 
 
 def _attachments_from_form(attempt: Attempt, items: list[dict]) -> bool:

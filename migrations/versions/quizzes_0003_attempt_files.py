@@ -1,4 +1,4 @@
-"""quizzes: files attached to essays in an attempt
+"""quizzes: files attached to essays in an attempt; interactive behaviour (quiz setting, tries per answer)
 
 Revision ID: quizzes_0003
 Revises: merge_0002
@@ -31,8 +31,14 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_attempt_files')),
     )
     op.create_index(op.f('ix_quiz_attempt_files_attempt_id'), 'quiz_attempt_files', ['attempt_id'], unique=False)
+    # plain ADD COLUMN, never a batch table copy (see quizzes_0002: a copy would cascade-delete answers)
+    op.add_column('quizzes', sa.Column('behaviour', sa.String(length=20), nullable=False,
+                                       server_default='deferredfeedback'))
+    op.add_column('quiz_attempt_answers', sa.Column('interaction', sa.JSON(), nullable=True))
 
 
 def downgrade():
+    op.execute('ALTER TABLE quiz_attempt_answers DROP COLUMN interaction')
+    op.execute('ALTER TABLE quizzes DROP COLUMN behaviour')
     op.drop_index(op.f('ix_quiz_attempt_files_attempt_id'), table_name='quiz_attempt_files')
     op.drop_table('quiz_attempt_files')

@@ -296,6 +296,18 @@ class QuestionType:
     def grade(self, data: dict, response: Any) -> Outcome:
         raise NotImplementedError
 
+    # --- interactive behaviour (hint options, as Moodle's) -------------------------------------------
+    default_penalty = 0.3333333  # Moodle's default share lost per wrong try
+
+    def parts_right(self, data: dict, response: Any) -> tuple[int, int] | None:
+        """(right parts, parts) for a hint's "show the number of correct responses"; None when
+        the type has no parts to count."""
+        return None
+
+    def clear_wrong(self, data: dict, response: Any) -> Any:
+        """The response without its wrong parts, for a hint's "clear incorrect responses"."""
+        return response
+
     def form_response(self, item: dict, form) -> tuple[bool, Any]:
         """(present, response) from the attempt page's form (the no-JavaScript path)."""
         key = f"q-{item['id']}"

@@ -117,6 +117,18 @@ class Matching(QuestionType):
             "correct" if right == len(stems) else "partial" if right else "incorrect", "")
         return Outcome(fraction, combined)
 
+    def _right_by_stem(self, data: dict) -> dict[str, str]:
+        choice_id = {c["text"]: c["id"] for c in matching_choices(data)}
+        return {p["id"]: choice_id[p["answer"]] for p in data.get("pairs", []) if p.get("stem", "").strip()}
+
+    def parts_right(self, data: dict, response: Any) -> tuple[int, int] | None:
+        right = self._right_by_stem(data)
+        return sum(1 for s, c in (response or {}).items() if right.get(s) == c), len(right)
+
+    def clear_wrong(self, data: dict, response: Any) -> Any:
+        right = self._right_by_stem(data)
+        return {s: c for s, c in (response or {}).items() if right.get(s) == c}
+
     def form_response(self, item: dict, form) -> tuple[bool, Any]:
         key = f"q-{item['id']}"
         return True, {s["id"]: form.get(f"{key}-{s['id']}") for s in item["stems"] if form.get(f"{key}-{s['id']}")}
