@@ -198,3 +198,42 @@ def test_through_the_api_with_an_unchecked_change_paying_for_earlier_tries(clien
     b2 = client.post(f"/api/v1/quizzes/{quiz2.id}/attempts", headers=h).json
     assert client.post(f"/api/v1/attempts/{b2['id']}/answers/{qs2['tf'].id}/check",
                        headers=h).json["error"]["code"] == "not_interactive"
+
+
+@pytest.mark.browser
+def test_phone_learner_checks_sees_the_hint_and_tries_again(live_server, page, browser_login):
+    from app.accounts.models import User
+    from app.courses.operations import enrol
+
+    with live_server.app.app_context():
+        peserta = db.session.scalar(select(User).where(User.username == "peserta"))
+        course = make_course(None, title="Kuis Interaktif", activities=[{"type": "quiz", "title": "Kuis coba lagi"}])
+        xml = b"""<quiz><question type="multichoice"><name><text>nilai</text></name>
+          <questiontext format="html"><text>Nilai dasar ASN?</text></questiontext><single>true</single>
+          <answer fraction="100"><text>Akuntabel</text></answer><answer fraction="0"><text>Malas</text></answer>
+          <hint format="html"><text>Huruf A.</text></hint></question></quiz>"""
+        q = ops.import_bank(course, xml, "xml").questions[0]
+        quiz = ops.get_or_create_quiz(course.sections[0].activities[0])
+        ops.update_quiz(quiz, behaviour="interactive")
+        ops.set_slots(quiz, question_ids=[q.id])
+        enrol(course, peserta)
+        db.session.commit()
+        quiz_id, qid = quiz.id, q.id
+        db.session.remove()
+    page.set_viewport_size({"width": 375, "height": 667})
+    browser_login("peserta")
+    page.goto(f"/kuis/{quiz_id}")
+    page.click("text=Mulai kuis")
+    page.wait_for_url("**/percobaan/*")
+    page.click("label.choice:has-text('Malas')")
+    page.click(f"button[name=check][value='{qid}']")
+    page.wait_for_selector("text=Huruf A.")
+    assert page.locator(f"#soal-{qid} fieldset[disabled]").count() == 1
+    page.reload()  # the state is the server's
+    page.wait_for_selector("text=Huruf A.")
+    page.click(f"button[name=retry][value='{qid}']")
+    page.wait_for_selector(f"button[name=check][value='{qid}']")
+    page.click("label.choice:has-text('Akuntabel')")
+    page.click(f"button[name=check][value='{qid}']")
+    page.wait_for_selector(f"#periksa-{qid} .badge-ok")
+    assert "0,6667 / 1" in page.inner_text(f"#periksa-{qid}")  # one wrong try: less Moodle's 1/3 penalty
