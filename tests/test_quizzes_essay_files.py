@@ -126,7 +126,7 @@ def test_html_file_is_a_download_never_inline_and_names_are_escaped(client, org,
     assert got.headers["Content-Disposition"].startswith("attachment")
 
 
-def test_api_upload_list_delete_submit_and_who_may_download(client, org, auth, app):
+def test_api_upload_list_delete_submit_and_who_may_download(client, org, auth, app, login):
     from app.accounts import operations as accounts
 
     quiz, essay = essay_quiz(org, org.learner_a1, org.learner_b)
@@ -179,6 +179,11 @@ def test_api_upload_list_delete_submit_and_who_may_download(client, org, auth, a
     assert result.status_code == 200 and result.json["needs_grading"] is True
     after = client.post(url, data={"file": (io.BytesIO(b"%PDF"), "e.pdf")}, headers=h, content_type="multipart/form-data")
     assert after.status_code == 409
+    # the unit-limited admin's results and essay pages list only people within reach
+    login(scoped_admin)
+    results = client.get(f"/kuis/{quiz.id}/hasil").get_data(as_text=True)
+    assert org.learner_a1.name in results and org.learner_b.name not in results
+    assert client.get(f"/percobaan/{b_body['id']}/tinjau").status_code == 404
 
 
 def test_grader_sees_files_on_the_essay_page_and_deleting_the_attempt_deletes_them(client, org, login):

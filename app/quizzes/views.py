@@ -331,7 +331,8 @@ def results(quiz_id: int):
         db.session.commit()
         flash(_("%(n)d percobaan dinilai ulang.", n=n), "success")
         return redirect(url_for("quizzes.results", quiz_id=quiz.id))
-    attempts = queries.quiz_attempts(quiz)
+    covers = queries.grader_covers(current_user, quiz.course)  # a unit-limited grader: people within reach
+    attempts = [a for a in queries.quiz_attempts(quiz) if covers(a)]
     by_user: dict = {}
     for a in attempts:
         by_user.setdefault(a.user, []).append(a)
