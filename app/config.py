@@ -63,6 +63,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("LENTERA_MAX_UPLOAD_MB", "512")) * 1024 * 1024,
+        # a file attached to an essay in a quiz attempt; a question's own maxbytes may only lower it
+        "LENTERA_QUIZ_ATTACHMENT_MAX_BYTES": int(env.get("LENTERA_QUIZ_ATTACHMENT_MB", "20")) * 1024 * 1024,
         # One text field of a form (a lesson's HTML): Werkzeug's default of 500 KB is too small for a
         # long lesson; larger still means pictures pasted in, which belong in storage.
         "MAX_FORM_MEMORY_SIZE": int(env.get("LENTERA_MAX_FIELD_KB", "2048")) * 1024,

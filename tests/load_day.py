@@ -68,7 +68,7 @@ def setup(app, state: dict) -> None:
     from app.ledger.operations import local_date
     from app.media import operations as media
     from app.quizzes import operations as quizzes
-    from tests.quizzes_fixtures import right_response
+    from tests.quizzes_fixtures import choice_texts, right_response
 
     seed_demo(app)
     admin = user_by_username("admin")
@@ -130,6 +130,7 @@ def setup(app, state: dict) -> None:
     db.session.commit()
     state.update(course_id=course.id, lesson_id=lesson.id, video_id=video.id, quiz_id=quiz.id,
                  video_seconds=VIDEO_SECONDS, right={str(q.id): right_response(q) for q in questions},
+                 texts={str(q.id): choice_texts(q) for q in questions},
                  wrong={str(k): v for k, v in wrong.items()}, learners=[u.username for u in learners],
                  claimants=[u.username for u in claimants], bpsdm=bpsdm, password=PASSWORD, claim_rule="NKL01",
                  year=local_date(utcnow()).year)

@@ -119,7 +119,7 @@ def test_offline_quiz_answers_and_submit_complete_the_quiz(app, client, org, aut
     activity_id = quiz.activity_id
     # not allowed offline yet: answers are refused
     attempt = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=headers).get_json()
-    rights = right_responses(questions)
+    rights = right_responses(questions, attempt)  # with the ids the stored attempt page shows
     qid = attempt["questions"][0]["id"]
     res = sync(client, headers, [ev("answer", activity_id, attempt_id=attempt["id"], question_id=qid,
                                     response=rights[qid])])

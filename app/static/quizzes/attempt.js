@@ -154,7 +154,8 @@
 
   function changed(ev) {
     var fs = ev.target.closest("fieldset.question");
-    if (!fs) return;
+    // a checked question (interactive) is locked until "Coba lagi"; a chosen file goes with "Unggah"
+    if (!fs || fs.querySelector("fieldset[disabled]") || ev.target.type === "file") return;
     var qid = fs.dataset.qid;
     pending[qid] = readResponse(fs);
     persist();
@@ -196,7 +197,10 @@
       // no signal: this page's answers (and the submission) go to the device's queue in order
       ev.preventDefault();
       var go = offlineSubmit ? "submit" : (submitter ? submitter.value : "");
-      var answers = Array.prototype.map.call(form.querySelectorAll("fieldset.question"), function (fs) {
+      var open = Array.prototype.filter.call(form.querySelectorAll("fieldset.question"), function (fs) {
+        return !fs.querySelector("fieldset[disabled]");
+      });
+      var answers = open.map(function (fs) {
         pending[fs.dataset.qid] = readResponse(fs);
         return fs.dataset.qid;
       });
