@@ -78,6 +78,43 @@ def _queued(page) -> int:
     return page.evaluate("window.LenteraOffline.pending().then(r => r.length)")
 
 
+def _login(page, username: str) -> None:
+    page.goto("/masuk")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "lentera123")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/masuk" not in u)
+
+
+def _store_course(page, course_id: int) -> None:
+    """"Unduh untuk belajar offline" on the course page: the size first, then the download; then
+    the page is reloaded under the service worker's control."""
+    page.goto(f"/kursus/{course_id}")
+    page.click(".offline-download-btn")  # first the size, nothing fetched before that
+    page.wait_for_selector("#offline-download .offline-size:has-text('Ukuran unduhan')")
+    page.click(".offline-download-btn:has-text('Mulai unduh')")
+    # the download ends stored, or cut with a message: whichever comes first, it must be stored
+    status = page.wait_for_selector(".offline-status:has-text('Tersimpan di perangkat ini'), "
+                                    ".offline-status:has-text('Unduhan terputus')", timeout=60000)
+    assert "Tersimpan di perangkat ini" in status.inner_text()
+    assert page.is_visible(".offline-remove-btn")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # installed and active
+    page.reload()  # controlled by the service worker from here on
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+
+def _play_to_the_end(page) -> None:
+    """Press "Putar" and wait until the video ended and its last watched span is on the device (a
+    span that reaches the end is the last one: the player records nothing shorter than 0.1 s)."""
+    page.evaluate("document.querySelector('video.video-player').muted = true")
+    page.click(".video-play")
+    page.wait_for_function("() => document.querySelector('video.video-player').ended", timeout=60000)
+    page.wait_for_function("""() => window.LenteraOffline.pending().then(r => {
+        const d = document.querySelector('video.video-player').duration;
+        return r.some(e => e.type === 'watch' && e.data.position >= d - 0.1);
+    })""")
+
+
 def test_learn_offline_then_sync(live_server, browser, tmp_path):
     from app.certificates.models import Certificate
     from app.courses.models import CourseCompletion
@@ -90,23 +127,10 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
     page.set_default_timeout(20000)
     page.on("dialog", lambda d: d.accept())
     try:
-        page.goto("/masuk")
-        page.fill("input[name=username]", "peserta")
-        page.fill("input[name=password]", "lentera123")
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda u: "/masuk" not in u)
+        _login(page, "peserta")
 
         # --- store the course: the size is shown first, then progress, then "stored"
-        page.goto(f"/kursus/{ids['course']}")
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready")
-        page.click(".offline-download-btn")  # first the size, nothing fetched before that
-        page.wait_for_selector("#offline-download .offline-size:has-text('Ukuran unduhan')")
-        page.click(".offline-download-btn:has-text('Mulai unduh')")
-        page.wait_for_selector(".offline-status:has-text('Tersimpan di perangkat ini')", timeout=60000)
-        assert page.is_visible(".offline-remove-btn")
-        page.evaluate("navigator.serviceWorker.ready")
-        page.reload()  # controlled by the service worker from here on
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        _store_course(page, ids["course"])
 
         # --- no signal
         context.set_offline(True)
@@ -126,10 +150,7 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
         page.wait_for_selector(".offline-submitted")
 
         page.goto(f"/aktivitas/{ids['video']}")
-        page.evaluate("document.querySelector('video.video-player').muted = true")
-        page.click(".video-play")
-        page.wait_for_function("() => document.querySelector('video.video-player').ended", timeout=30000)
-        page.wait_for_function("() => window.LenteraOffline.pending().then(r => r.some(e => e.type === 'watch'))")
+        _play_to_the_end(page)
         queued = _queued(page)
         assert queued >= 5  # a view, two answers, the submission, the watched span(s)
 
@@ -203,5 +224,92 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
         context.set_offline(True)
         page.goto(f"/aktivitas/{ids['lesson']}")
         assert "belum disimpan di perangkat ini" in page.content() and "Jangan bagikan NIK" not in page.content()
+    finally:
+        context.close()
+
+
+# --- a video stored from S3 storage ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def s3_live_server(tmp_path_factory, s3_endpoint):
+    """The real app on a local port with its files in an S3 bucket (moto's server), demo data."""
+    import threading
+    import uuid
+    from types import SimpleNamespace
+
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from tests.conftest import base_config, migrate_and_snapshot
+    from tests.services import free_port
+
+    tmp = tmp_path_factory.mktemp("live-s3")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_ACCESS_KEY_ID", "uji")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "rahasia-uji")
+        app = create_app(base_config(tmp, f"sqlite:///{tmp / 'live.db'}", WTF_CSRF_ENABLED=True, TESTING=False,
+                                     LENTERA_STORAGE="s3", S3_ENDPOINT_URL=s3_endpoint,
+                                     S3_BUCKET=f"lentera-{uuid.uuid4().hex[:12]}"))
+        migrate_and_snapshot(app)
+        with app.app_context():
+            for seeder in app.extensions["seeders"]:
+                seeder()
+                db.session.commit()
+            db.session.remove()
+        server = make_server("127.0.0.1", free_port(), app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, s3=s3_endpoint)
+        server.shutdown()
+        thread.join(10)
+
+
+def _video_course(app, tmp_path) -> dict[str, int]:
+    from app.media import operations as media_ops
+
+    with app.app_context():
+        instructor = db.session.scalar(select(User).where(User.username == "instruktur"))
+        learner = db.session.scalar(select(User).where(User.username == "peserta"))
+        course = make_course(instructor, title="Video dari Bucket", jp=1, activities=[
+            {"type": "video", "title": "Phishing", "settings": {"complete_at_percent": 80}}])
+        video = course.sections[0].activities[0]
+        media_ops.attach_source(video, make_video(tmp_path / "phishing.mp4", width=320, height=240, seconds=3),
+                                "phishing.mp4", by=instructor)
+        enrol_all(course, learner)
+        db.session.commit()
+        assert run_pending(kinds=["transcode"]) >= 1
+        ids = {"course": course.id, "video": video.id}
+        db.session.remove()
+    return ids
+
+
+@pytest.mark.parametrize("quality", ["low", "audio"])
+def test_video_stored_from_s3_plays_offline(s3_live_server, browser, tmp_path, quality):
+    """With the files in a bucket, online playlists name signed bucket URLs (the segments do not
+    pass through the app), yet the stored 240p or audio-only form plays without a signal."""
+    app = s3_live_server.app
+    ids = _video_course(app, tmp_path)
+    context = browser.new_context(base_url=s3_live_server.url, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    try:
+        _login(page, "peserta")
+        package = page.request.get(f"/api/v1/courses/{ids['course']}/offline-package?video={quality}").json()
+        playlist = next(f["url"] for f in package["files"] if f["url"].endswith("/index.m3u8"))
+        online = page.request.get(playlist).text()
+        assert "X-Amz-Signature" in online and s3_live_server.s3 in online  # online: straight from the bucket
+
+        page.goto(f"/kursus/{ids['course']}")
+        page.select_option(".offline-video", quality)
+        _store_course(page, ids["course"])
+
+        bucket_requests: list[str] = []
+        page.on("request", lambda r: bucket_requests.append(r.url) if r.url.startswith(s3_live_server.s3) else None)
+        context.set_offline(True)
+        page.goto(f"/aktivitas/{ids['video']}")
+        assert page.get_attribute("html", "data-offline-copy") == "1"
+        _play_to_the_end(page)
+        assert page.evaluate("document.querySelector('video.video-player').currentTime") > 2.5
+        assert bucket_requests == []  # every byte came from the device
     finally:
         context.close()

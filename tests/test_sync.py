@@ -281,3 +281,42 @@ def test_offline_package_lists_pages_and_files_with_size_and_hash(app, client, o
                       headers=auth(org.learner_b)).status_code in (403, 404)
     assert client.get(f"/api/v1/courses/{video_course.id}/offline-package?video=4k",
                       headers=headers).status_code == 400
+
+
+def test_offline_package_from_s3_is_fetched_as_stored(app, client, org, auth, video_course, videos, s3_endpoint,
+                                                      monkeypatch):
+    """With the files in a bucket, the player's playlists carry signed bucket URLs; a device
+    downloads the same files as stored (relative segment names, bytes through the app), so that
+    they match the package's hash and play from the device under the player's own addresses."""
+    import hashlib
+
+    from app.storage import get_storage
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "uji")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "rahasia-uji")
+    monkeypatch.setitem(app.config, "LENTERA_STORAGE", "s3")
+    monkeypatch.setitem(app.config, "S3_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setitem(app.config, "S3_BUCKET", f"lentera-{uuid.uuid4().hex[:12]}")
+    app.extensions.pop("lentera_storage", None)
+    try:
+        activity = _ready_video(org, video_course, videos)
+        assert get_storage().kind == "s3"
+        headers = auth(org.learner_a1)
+        package = client.get(f"/api/v1/courses/{video_course.id}/offline-package", headers=headers).get_json()
+        video_files = [f for f in package["files"] if f["kind"] == "video"]
+        assert len(video_files) >= 2
+        playlist = video_files[0]
+        assert playlist["url"] == f"/media/aktivitas/{activity.id}/video/hls/240p/index.m3u8"
+        assert "X-Amz-Signature" in client.get(playlist["url"], headers=headers).get_data(as_text=True)  # online
+        for f in video_files:
+            got = client.get(f["fetch_url"], headers=headers)
+            assert got.status_code == 200, f  # no redirect to the bucket
+            assert len(got.data) == f["bytes"] and hashlib.sha256(got.data).hexdigest() == f["sha256"]
+        stored = client.get(playlist["fetch_url"], headers=headers).get_data(as_text=True)
+        names = [line for line in stored.splitlines() if line and not line.startswith("#")]
+        assert names and all(n.startswith("seg_") and n.endswith(".ts") for n in names)  # beside the playlist's url
+        # the same access check as the player: not enrolled, no file; a name outside the video, no file
+        assert client.get(playlist["fetch_url"], headers=auth(org.learner_b)).status_code == 404
+        assert client.get(f"/offline/video/{activity.id}/hls/../../../secret", headers=headers).status_code == 404
+    finally:
+        app.extensions.pop("lentera_storage", None)

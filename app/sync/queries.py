@@ -84,7 +84,11 @@ def _video_files(activity: Activity, video: str) -> list[dict[str, Any]]:
             continue  # only the rendition's own segments
         found = _stored(asset.prefix + f"{folder}/{name}")
         if found:
+            # `url`: the player's own address, under which the device keeps the file (the stored
+            # playlist names its segments relative to it); `fetch_url`: where to fetch it as stored
+            # (with S3 the player's playlists carry signed bucket URLs that lapse).
             files.append({"url": url_for("media.video_file", activity_id=activity.id, name=f"{folder}/{name}"),
+                          "fetch_url": url_for("sync.stored_video", activity_id=activity.id, name=f"{folder}/{name}"),
                           "bytes": found[0], "sha256": found[1], "kind": "video", "activity_id": activity.id})
     return files
 

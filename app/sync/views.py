@@ -143,6 +143,25 @@ def stored_file(activity_id: int):
     return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
 
 
+@bp.get("/offline/video/<int:activity_id>/<path:name>")
+@login_required
+def stored_video(activity_id: int, name: str):
+    """A video's file for a device to store, as it is in storage: with S3 the online player gets
+    playlists of signed bucket URLs (segments straight from the bucket), but a phone keeps the
+    video under the player's own addresses (the package's `url`), so that its stored playlist names
+    segments the service worker can answer without a signal. Same access check as the player's."""
+    from app.media.queries import asset_for, can_view_media
+    from app.media.serving import send_video_file
+
+    a = cq.get_activity(activity_id)
+    if a.type != "video" or not can_view_media(current_user, a):
+        abort(404)
+    asset = asset_for(a)
+    if asset is None or asset.state != "ready":
+        abort(404)
+    return send_video_file(asset.prefix, name, for_device=True)
+
+
 @bp.route("/mengajar/kursus/<int:course_id>/offline", methods=["GET", "POST"])
 @login_required
 def quiz_settings(course_id: int):
