@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -230,11 +233,10 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
 
 # --- a video stored from S3 storage ---------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def s3_live_server(tmp_path_factory, s3_endpoint):
-    """The real app on a local port with its files in an S3 bucket (moto's server), demo data."""
+@contextmanager
+def _serve(tmp, prepare=None, **config):
+    """The real app on a local port with these settings (SQLite file, CSRF on, demo data)."""
     import threading
-    import uuid
     from types import SimpleNamespace
 
     from werkzeug.serving import make_server
@@ -243,25 +245,37 @@ def s3_live_server(tmp_path_factory, s3_endpoint):
     from tests.conftest import base_config, migrate_and_snapshot
     from tests.services import free_port
 
-    tmp = tmp_path_factory.mktemp("live-s3")
+    app = create_app(base_config(tmp, f"sqlite:///{tmp / 'live.db'}", WTF_CSRF_ENABLED=True, TESTING=False, **config))
+    if prepare:
+        prepare(app)
+    migrate_and_snapshot(app)
+    with app.app_context():
+        for seeder in app.extensions["seeders"]:
+            seeder()
+            db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def s3_live_server(tmp_path_factory, s3_endpoint):
+    """The real app with its files in an S3 bucket (moto's server)."""
+    import uuid
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AWS_ACCESS_KEY_ID", "uji")
         mp.setenv("AWS_SECRET_ACCESS_KEY", "rahasia-uji")
-        app = create_app(base_config(tmp, f"sqlite:///{tmp / 'live.db'}", WTF_CSRF_ENABLED=True, TESTING=False,
-                                     LENTERA_STORAGE="s3", S3_ENDPOINT_URL=s3_endpoint,
-                                     S3_BUCKET=f"lentera-{uuid.uuid4().hex[:12]}"))
-        migrate_and_snapshot(app)
-        with app.app_context():
-            for seeder in app.extensions["seeders"]:
-                seeder()
-                db.session.commit()
-            db.session.remove()
-        server = make_server("127.0.0.1", free_port(), app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, s3=s3_endpoint)
-        server.shutdown()
-        thread.join(10)
+        with _serve(tmp_path_factory.mktemp("live-s3"), LENTERA_STORAGE="s3", S3_ENDPOINT_URL=s3_endpoint,
+                    S3_BUCKET=f"lentera-{uuid.uuid4().hex[:12]}") as live:
+            live.s3 = s3_endpoint
+            yield live
 
 
 def _video_course(app, tmp_path) -> dict[str, int]:
@@ -311,5 +325,87 @@ def test_video_stored_from_s3_plays_offline(s3_live_server, browser, tmp_path, q
         _play_to_the_end(page)
         assert page.evaluate("document.querySelector('video.video-player').currentTime") > 2.5
         assert bucket_requests == []  # every byte came from the device
+    finally:
+        context.close()
+
+
+# --- the service worker's cache of static files across deploys --------------------------------------
+
+@pytest.fixture(scope="module")
+def deploy_server(tmp_path_factory):
+    """The real app serving a copy of the static files, so that a test can deploy a new version of
+    one; the service worker keeps at most 10 of them."""
+    tmp = tmp_path_factory.mktemp("live-deploy")
+
+    def own_static(app):
+        shutil.copytree(app.static_folder, tmp / "static")
+        app.static_folder = str(tmp / "static")
+
+    with _serve(tmp, own_static, OFFLINE_ASSET_CACHE_ENTRIES=10) as live:
+        yield live
+
+
+ASSET_KEYS = "name => caches.open(name).then(c => c.keys()).then(k => k.map(r => new URL(r.url).pathname))"
+
+
+def _cached(page, name: str) -> list[str]:
+    return page.evaluate(f"({ASSET_KEYS})({json.dumps(name)})")
+
+
+def test_a_deploy_removes_outdated_assets_and_the_stored_course_stays(deploy_server, browser):
+    """Two deploys, two versions of a static file: the service worker drops the old one from its
+    bounded cache of static files, the cache stays within its bound, and the course the learner
+    stored stays on the device and opens without a signal."""
+    from flask import url_for
+
+    app = deploy_server.app
+    with app.app_context():
+        instructor = db.session.scalar(select(User).where(User.username == "instruktur"))
+        learner = db.session.scalar(select(User).where(User.username == "peserta"))
+        course = make_course(instructor, title="Etika ASN", activities=[
+            {"type": "lesson", "title": "Netralitas", "body": "<p>ASN tidak berpihak.</p>"}])
+        enrol_all(course, learner)
+        db.session.commit()
+        ids = {"course": course.id, "lesson": course.sections[0].activities[0].id, "user": learner.username}
+        db.session.remove()
+    course_cache = f"lentera-course|{ids['user']}|{ids['course']}"
+    context = browser.new_context(base_url=deploy_server.url, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    try:
+        _login(page, "peserta")
+        _store_course(page, ids["course"])
+        stored = _cached(page, course_cache)
+        assert f"/aktivitas/{ids['lesson']}" in stored
+
+        # math.js (every page, not in the app shell) is kept once fetched
+        page.goto(f"/aktivitas/{ids['lesson']}")
+        old = page.get_attribute("script[src*='/math.js']", "src")
+        page.wait_for_function(f"({ASSET_KEYS})('lentera-assets').then(k => k.includes({json.dumps(old)}))")
+
+        # --- the next deploy changes math.js; the phone checks for a new service worker
+        math = Path(app.static_folder) / "math.js"
+        math.write_text(math.read_text() + "\n/* rilis berikutnya */\n")
+        page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+        page.wait_for_function(f"({ASSET_KEYS})('lentera-assets').then(k => !k.includes({json.dumps(old)}))")
+        page.goto(f"/aktivitas/{ids['lesson']}")
+        new = page.get_attribute("script[src*='/math.js']", "src")
+        assert new != old
+        page.wait_for_function(f"({ASSET_KEYS})('lentera-assets').then(k => k.includes({json.dumps(new)}))")
+
+        # --- the cache of static files keeps its bound (10) however many the pages ask for
+        with app.test_request_context():
+            files = sorted(p.relative_to(app.static_folder).as_posix() for p in Path(app.static_folder).rglob("*.js"))
+            urls = [url_for("static", filename=f) for f in files]
+        assert len(urls) > 12
+        page.evaluate(f"Promise.all({json.dumps(urls)}.map(u => fetch(u).then(r => r.ok)))")
+        page.wait_for_function(f"({ASSET_KEYS})('lentera-assets').then(k => k.length <= 10)")
+
+        # --- the stored course was touched by neither: every entry is there, and it opens offline
+        assert sorted(_cached(page, course_cache)) == sorted(stored)
+        context.set_offline(True)
+        page.goto(f"/aktivitas/{ids['lesson']}")
+        assert page.get_attribute("html", "data-offline-copy") == "1"
+        assert "ASN tidak berpihak" in page.content()
     finally:
         context.close()

@@ -33,7 +33,7 @@ SHELL_STATIC = ["lentera.css", "favicon.svg", "offline/lentera-offline.js", "off
 #: hls.js is not in the shell: a first visit would pay ~120 KB for it. A course download stores it.
 SHELL_VENDOR: list[str] = []
 WORKBOX_MODULES = ["workbox-core.prod.js", "workbox-precaching.prod.js", "workbox-routing.prod.js",
-                   "workbox-strategies.prod.js"]
+                   "workbox-strategies.prod.js", "workbox-expiration.prod.js"]
 
 
 @bp.get("/sw.js")
@@ -47,6 +47,9 @@ def service_worker():
     shell += [{"url": url_for("web.vendor", name=n), "revision": None} for n in SHELL_VENDOR]
     shell.append({"url": url_for("sync.offline_fallback"), "revision": _shell_revision()})
     body = render_template("sync/sw.js", precache=json.dumps(shell),
+                           page_timeout_ms=int(current_app.config["OFFLINE_PAGE_TIMEOUT_SECONDS"]) * 1000,
+                           assets=json.dumps(_asset_hashes(), sort_keys=True, separators=(",", ":")),
+                           asset_entries=int(current_app.config["OFFLINE_ASSET_CACHE_ENTRIES"]),
                            workbox=url_for("web.vendor", name="workbox-sw.js"),
                            workbox_prefix=url_for("web.vendor", name="workbox-core.prod.js").rsplit("/", 1)[0],
                            workbox_modules=json.dumps({m: url_for("web.vendor", name=m) for m in WORKBOX_MODULES}))
@@ -55,6 +58,28 @@ def service_worker():
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
     return resp
+
+
+def _asset_hashes() -> dict[str, str]:
+    """The current content hash of every static file ("s/<path>") and npm library ("v/<name>"):
+    the service worker deletes a kept file whose name now has another hash (an older deploy's)."""
+    from pathlib import Path
+
+    from app.assets import file_hash, vendor_path
+    from app.web import VENDOR_FILES
+
+    out: dict[str, str] = {}
+    root = Path(current_app.static_folder or "")
+    for path in sorted(root.rglob("*")):
+        digest = file_hash(path) if path.is_file() else None
+        if digest:
+            out["s/" + path.relative_to(root).as_posix()] = digest
+    for name in VENDOR_FILES:
+        path = vendor_path(name)
+        digest = file_hash(path) if path is not None else None
+        if digest:
+            out["v/" + name] = digest
+    return out
 
 
 def _shell_revision() -> str:
