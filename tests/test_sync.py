@@ -320,3 +320,51 @@ def test_offline_package_from_s3_is_fetched_as_stored(app, client, org, auth, vi
         assert client.get(f"/offline/video/{activity.id}/hls/../../../secret", headers=headers).status_code == 404
     finally:
         app.extensions.pop("lentera_storage", None)
+
+
+def test_sync_settings_are_read_from_the_environment_and_a_bad_value_stops_the_start(tmp_path, monkeypatch):
+    import pytest
+
+    from app import create_app
+    from app.config import ConfigError, load_config
+    from tests.conftest import base_config
+
+    for name, value in [("LENTERA_SYNC_LATE_DAYS", "7"), ("LENTERA_SYNC_CLOCK_SKEW_SECONDS", "0"),
+                        ("LENTERA_SYNC_MAX_EVENTS", "3"), ("LENTERA_SYNC_INTERVAL_SECONDS", "30"),
+                        ("LENTERA_OFFLINE_PAGE_TIMEOUT_SECONDS", "10"), ("LENTERA_OFFLINE_ASSET_CACHE_ENTRIES", "40")]:
+        monkeypatch.setenv(name, value)
+    cfg = load_config()
+    assert (cfg["SYNC_LATE_DAYS"], cfg["SYNC_CLOCK_SKEW_SECONDS"], cfg["SYNC_MAX_EVENTS"], cfg["SYNC_INTERVAL_SECONDS"],
+            cfg["OFFLINE_PAGE_TIMEOUT_SECONDS"], cfg["OFFLINE_ASSET_CACHE_ENTRIES"]) == (7, 0, 3, 30, 10, 40)
+    for name, bad in [("LENTERA_SYNC_LATE_DAYS", "tiga puluh"), ("LENTERA_SYNC_CLOCK_SKEW_SECONDS", "-5"),
+                      ("LENTERA_SYNC_MAX_EVENTS", "0"), ("LENTERA_SYNC_INTERVAL_SECONDS", "1"),
+                      ("LENTERA_OFFLINE_PAGE_TIMEOUT_SECONDS", "1.5"), ("LENTERA_OFFLINE_ASSET_CACHE_ENTRIES", "99999")]:
+        with monkeypatch.context() as mp:
+            mp.setenv(name, bad)
+            with pytest.raises(ConfigError, match=name):
+                create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}"))
+
+
+def test_sync_settings_change_the_rules(app, client, org, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "SYNC_LATE_DAYS", 7)
+    monkeypatch.setitem(app.config, "SYNC_CLOCK_SKEW_SECONDS", 0)
+    monkeypatch.setitem(app.config, "SYNC_MAX_EVENTS", 3)
+    monkeypatch.setitem(app.config, "SYNC_INTERVAL_SECONDS", 45)
+    course = make_course(org.instructor, jp=2, activities=[{"type": "lesson", "title": f"M{i}"} for i in range(4)])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    a = course.sections[0].activities
+    headers = auth(org.learner_a1)
+    many = client.post("/api/v1/sync", json={"events": [ev("view", x.id) for x in a]}, headers=headers)
+    assert many.status_code == 400 and many.get_json()["error"]["code"] == "too_many_events"
+    assert "3" in many.get_json()["error"]["message"]
+    now = now_utc()
+    if now.timetuple().tm_yday > 10:  # ten days ago is still this year: late only by the setting
+        res = sync(client, headers, [ev("view", a[0].id, at=now - timedelta(days=10)),
+                                     ev("view", a[1].id, at=now - timedelta(days=2))])
+        assert len(res["applied"]) == 2 and res["late"] == res["applied"][:1]
+    future = sync(client, headers, [ev("view", a[2].id, at=now + timedelta(seconds=90))])
+    assert [r["code"] for r in future["refused"]] == ["future_time"]  # no slack for the device's clock
+    # pages tell the device how many events to send at once and how often
+    page = client.get("/masuk").get_data(as_text=True)
+    assert 'data-sync-chunk="3"' in page and 'data-sync-every="45"' in page
