@@ -149,8 +149,20 @@ def test_learn_offline_then_sync(live_server, browser, tmp_path):
         page.check("fieldset.question[data-type=truefalse] input[value=false]")
         mc = page.locator("fieldset.question[data-type=multichoice] label:has-text('panjang dan acak') input")
         mc.check()
+        # reloaded without a signal, the stored page shows the answers waiting on the device
+        page.wait_for_function("() => window.LenteraOffline.pending().then(r => r.filter(e => e.type === 'answer')"
+                               ".length === 2)")
+        page.evaluate("localStorage.clear()")  # only the device's queue holds them now
+        page.reload()
+        tf = "fieldset.question[data-type=truefalse] input[value=false]"
+        page.wait_for_function(f"() => document.querySelector({json.dumps(tf)}).checked")
+        assert mc.is_checked()
         page.click("#submit-attempt")
         page.wait_for_selector(".offline-submitted")
+        # and once submitted on the device, the reloaded page says so and takes no more answers
+        page.reload()
+        page.wait_for_selector(".offline-submitted")
+        assert page.is_disabled(tf)
 
         page.goto(f"/aktivitas/{ids['video']}")
         _play_to_the_end(page)
