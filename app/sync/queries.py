@@ -131,7 +131,8 @@ def offline_package(course: Course, user: User, *, video: str = "low") -> dict[s
             seen_images.add(url)
             found = _stored(f"courses/{course.id}/images/{name}")
             if found:
-                files.append({"url": url, "bytes": found[0], "sha256": found[1], "kind": "image", "activity_id": a.id})
+                files.append({"url": url, "bytes": found[0], "sha256": found[1], "kind": "image", "activity_id": a.id,
+                              "fetch_url": url_for("sync.stored_image", course_id=course.id, name=name)})
     return {"course_id": course.id, "title": course.title, "video": video, "files": files,
             "bytes": sum(f["bytes"] for f in files), "pages": pages}
 

@@ -165,7 +165,30 @@ def stored_file(activity_id: int):
         abort(404)
     if cq.enrolment_of(current_user, c.id) is None and not cq.can_edit(current_user, c):
         abort(404)
-    return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
+    # through the app, never a redirect to the bucket: a page's fetch() of another origin would
+    # depend on the bucket's CORS rules
+    return send_stored(a.file_key, filename=a.file_name, as_attachment=True, allow_redirect=False)
+
+
+#: the names of a course's pictures (the content's hash), as courses.course_image takes them
+STORED_IMAGE_NAME = r"[0-9a-f]{24}\.(?:png|jpg|gif|webp)"
+
+
+@bp.get("/offline/gambar/<int:course_id>/<name>")
+@login_required
+def stored_image(course_id: int, name: str):
+    """A picture of a course's text for a device to store (kept under the page's own address),
+    through the app like the other stored files. Same check as the picture's own route."""
+    import re
+
+    from app.storage import send_stored
+
+    c = cq.get_course(course_id)
+    if not re.fullmatch(STORED_IMAGE_NAME, name) or not cq.can_view(current_user, c):
+        abort(404)
+    if cq.enrolment_of(current_user, c.id) is None and not cq.can_edit(current_user, c):
+        abort(404)
+    return send_stored(f"courses/{c.id}/images/{name}", filename=name, allow_redirect=False)
 
 
 @bp.get("/offline/video/<int:activity_id>/<path:name>")
