@@ -36,13 +36,9 @@ from app.sync.models import OfflineQuiz, SyncEvent
 
 EVENT_TYPES = ("view", "watch", "answer", "submit")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-#: the most events one request may carry (SYNC_MAX_EVENTS); a device sends its queue in pieces of
-#: this size or less (lentera-offline.js sends 100 at most), so one request stays well within a
-#: worker's timeout
-DEVICE_CHUNK = 100
-
-
 def max_events() -> int:
+    """The most events one request may carry (SYNC_MAX_EVENTS), so that one request stays well within
+    a worker's timeout; a device sends its queue in pieces of this size or less (and 100 at most)."""
     return int(current_app.config.get("SYNC_MAX_EVENTS", 200))
 
 
