@@ -54,10 +54,12 @@ def service_worker():
                            workbox_prefix=url_for("web.vendor", name="workbox-core.prod.js").rsplit("/", 1)[0],
                            workbox_modules=json.dumps({m: url_for("web.vendor", name=m) for m in WORKBOX_MODULES}))
     resp = Response(body, mimetype="text/javascript")
-    # Browsers check the worker for updates themselves; never let a cache hold an old one.
+    # Browsers check the worker for updates themselves; never let a cache hold an old one. The
+    # check revalidates: an unchanged worker costs a 304, not the script again, on a weak signal.
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
-    return resp
+    resp.add_etag()
+    return resp.make_conditional(request)
 
 
 def _asset_hashes() -> dict[str, str]:
