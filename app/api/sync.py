@@ -49,7 +49,9 @@ class SyncSessionOut(BaseModel):
 
 
 class PackageFileOut(BaseModel):
-    url: str
+    url: str = Field(description="the address the device keeps the file under (pages and players ask for it)")
+    fetch_url: str | None = Field(default=None, description="where to download it, when not from `url` "
+                                  "(a file as stored, not as the online player gets it)")
     bytes: int
     sha256: str
     kind: str = Field(description="file | image | video")
