@@ -198,6 +198,13 @@ def sco_open(sco: ScormSco, status_map: dict[str, str]) -> bool:
 def initial_cmi(sco: ScormSco, user: User, state: ScormScoState) -> dict[str, str]:
     """The flat CMI a SCO sees at LMSInitialize: what it stored before plus what the LMS owns."""
     data = {k: v for k, v in (state.cmi or {}).items() if not k.endswith(("session_time", "core.exit"))}
+    # A status the SCO set (or the mastery score decided) is handed back; while it has set none
+    # the run-time starts from "not attempted" and marks the SCO completed at LMSFinish.
+    sco_status = data.pop("cmi.core.lesson_status", "not attempted")
+    if state.lesson_status in ("passed", "failed", "completed", "browsed") and sco_status == "not attempted":
+        sco_status = state.lesson_status  # set by the LMS (an asset viewed, a mastery score)
+    if sco_status != "not attempted":
+        data["cmi.core.lesson_status"] = sco_status
     exit_value = (state.cmi or {}).get("cmi.core.exit", "")
     entry = "ab-initio" if state.lesson_status == "not attempted" and not state.commits else (
         "resume" if exit_value == "suspend" else "")
@@ -205,7 +212,6 @@ def initial_cmi(sco: ScormSco, user: User, state: ScormScoState) -> dict[str, st
     data.update({
         "cmi.core.student_id": (user.nip or user.username or str(user.id))[:255],
         "cmi.core.student_name": name[:255],
-        "cmi.core.lesson_status": state.lesson_status,
         "cmi.core.entry": entry,
         "cmi.core.credit": "credit",
         "cmi.core.lesson_mode": "normal",
@@ -274,7 +280,8 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
         if key == "cmi.core.lesson_status":
             continue
         cmi_data[key] = value
-    status = new.get("cmi.core.lesson_status", state.lesson_status)
+    sco_status = new.get("cmi.core.lesson_status", cmi_data.get("cmi.core.lesson_status", "not attempted"))
+    status = state.lesson_status if sco_status == "not attempted" else sco_status
     if status == "not attempted":
         status = "incomplete"  # the first commit of a SCO: it has been attempted
     raw = cmi_data.get("cmi.core.score.raw", "")
@@ -282,7 +289,11 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
     if sco.mastery_score is not None and score is not None and status not in ("browsed",):
         # SCORM 1.2 RTE 3.4.4: with a mastery score and credit, the LMS decides passed/failed.
         status = "passed" if score >= sco.mastery_score else "failed"
-    cmi_data["cmi.core.lesson_status"] = status
+    # The CMI keeps the status as the SCO set it ("not attempted" while it has set none), so the
+    # next launch's run-time still knows the SCO never set one and completes it at LMSFinish
+    # (RTE 3.4.4); the column holds the LMS's view for reports and completion.
+    cmi_data["cmi.core.lesson_status"] = "not attempted" if sco_status == "not attempted" and status == "incomplete" \
+        else status
     state.cmi = cmi_data
     state.lesson_status = status
     state.score_raw = score
