@@ -21,6 +21,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import lazyload
 
 from app.accounts.models import User
 from app.courses import queries as course_q
@@ -253,7 +254,17 @@ def commit(token: str):
         return Response(json.dumps({"result": False, "errorCode": 101, "message": _(
             "Sesi pemutaran kedaluwarsa; muat ulang halaman.")}), status=401, mimetype="application/json",
             headers=headers)
-    _launch, user, pkg, sco = _launch_or_404(token)
+    # The hot path of every LMSCommit: each row read once and handed on (the operation checks the
+    # enrolment and that the launch's attempt is the learner's latest itself), the roles of the
+    # learner not loaded at all unless something asks for them.
+    user = db.session.get(User, launch.user_id, options=[lazyload(User.roles)])
+    sco = db.session.get(ScormSco, launch.sco_id)
+    pkg = sco.package if sco is not None else None
+    if user is None or not user.active or pkg is None or pkg.id != launch.package_id:
+        return Response(json.dumps({"result": False, "errorCode": 101, "message": _(
+            "Sesi pemutaran kedaluwarsa; muat ulang halaman.")}), status=404, mimetype="application/json",
+            headers=headers)
+    activity = db.session.get(Activity, pkg.activity_id)
     try:
         values = json.loads(request.get_data(as_text=True) or "{}")
     except ValueError:
@@ -261,11 +272,11 @@ def commit(token: str):
     if not isinstance(values, dict):
         return Response(json.dumps({"result": False, "errorCode": 101, "message": _("Data CMI bukan JSON.")}),
                         status=400, mimetype="application/json", headers=headers)
-    attempt = db.session.get(ScormAttempt, launch.attempt_id)
     try:
-        if attempt is None:
+        if not launch.attempt_id:
             raise RuleViolation(_("Percobaan tidak ditemukan."), code="attempt_missing")
-        ops.commit_cmi(user, sco, values, strict=False, launch=launch.key, attempt=attempt)
+        ops.commit_cmi(user, sco, values, strict=False, launch=launch.key, attempt=launch.attempt_id,
+                       activity=activity)
         db.session.commit()
     except LenteraError as exc:
         db.session.rollback()
