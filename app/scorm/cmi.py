@@ -221,7 +221,6 @@ class CmiErrors(ValueError):
 _OBJECTIVE_RE = re.compile(r"^cmi\.objectives\.(\d{1,4})\.(.+)$")
 _INTERACTION_RE = re.compile(r"^cmi\.interactions\.(\d{1,4})\.(.+)$")
 _PART_RE = re.compile(r"^(objectives|correct_responses)\.(\d{1,4})\.(id|pattern)$")
-_INDEX_RE = re.compile(r"^cmi\.(interactions|objectives)\.(\d+)\.")
 
 
 def _checker(element: str) -> Callable[[str, str], str] | None:
@@ -248,12 +247,16 @@ def _checker(element: str) -> Callable[[str, str], str] | None:
 
 
 def _count(cmi: dict, kind: str) -> int:
+    # Runs on every commit over every element (300+ with 50 interactions): string slicing, no regex.
+    prefix = f"cmi.{kind}."
+    start = len(prefix)
     top = -1
     for k in cmi:
-        if k.startswith("cmi.i" if kind == "interactions" else "cmi.o"):
-            m = _INDEX_RE.match(k)
-            if m and m.group(1) == kind:
-                top = max(top, int(m.group(2)))
+        if k.startswith(prefix):
+            end = k.find(".", start)
+            index = k[start:end] if end > 0 else ""
+            if index.isdigit() and int(index) > top:
+                top = int(index)
     return top + 1
 
 
