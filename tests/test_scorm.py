@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.extensions import db
 from tests.scorm_packages import NS, SVG, build_zip, manifest, multi_sco, sco_page, single_sco
@@ -478,3 +479,27 @@ def test_what_published_packages_taught_built_at_test_time(client, org, auth, ap
     done = anon.post(commit, data=json.dumps({"cmi.core.lesson_status": "completed"}), content_type="text/plain")
     assert done.status_code == 200
     assert client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["completed"] is True
+
+
+def test_a_commit_from_a_superseded_attempt_is_refused_and_nothing_is_stored(client, org, auth, app):
+    from app.accounts.models import User
+    from app.scorm import operations as ops
+    from app.scorm.models import ScormAttempt, ScormPackage
+
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    scorm_id = _add_scorm(client, h, cid, sid, single_sco()).json["scorm_id"]
+    me = _publish_and_enrol(client, h, cid, org.learner_a1, auth)
+    url = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"][0]["launch_url"]
+    commit = f"/scorm-konten/{url.split('/')[2]}/__lentera__/commit"
+    anon = app.test_client()
+    first = anon.post(commit, data=json.dumps({"cmi.core.lesson_location": "1"}), content_type="text/plain")
+    assert first.status_code == 200
+    pkg = db.session.get(ScormPackage, scorm_id)
+    ops.new_attempt(pkg, db.session.get(User, org.learner_a1.id))  # "another device" starts attempt 2
+    db.session.commit()
+    late = anon.post(commit, data=json.dumps({"cmi.core.lesson_status": "completed"}), content_type="text/plain")
+    assert late.status_code == 409 and late.json["result"] is False and "Percobaan baru" in late.json["message"]
+    attempts = db.session.scalars(select(ScormAttempt).order_by(ScormAttempt.number)).all()
+    assert [a.number for a in attempts] == [1, 2] and all(a.completed_at is None for a in attempts)
+    assert client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["completed"] is False
