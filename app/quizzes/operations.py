@@ -43,7 +43,7 @@ from app.quizzes.models import (
 from app.quizzes.moodle_xml import parse_moodle_xml
 from app.quizzes.parsed import ParsedQuestion, ParseResult, clean_category_path
 from app.quizzes.qtypes.base import exact, reveal
-from app.signals import grade_changed
+from app.signals import attempt_graded, grade_changed
 
 DEFAULT_CATEGORY = "Bawaan"
 
@@ -733,6 +733,7 @@ def finish_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
     db.session.refresh(attempt)
     if res.rowcount == 1:
         _grade(attempt)
+        attempt_graded.send(attempt.user, attempt=attempt)
     return attempt
 
 
