@@ -333,7 +333,9 @@ def init_app(app: Flask) -> None:
     # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
     FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
-    from app import assets
+    from app import assets, cache
+
+    cache.init_app(app)  # what is the same for everyone, per worker, keyed by a database version
 
     assets.init_app(app)  # compression and content-hashed static addresses (issue 20)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, administers_owner, reach
+from app.cache import versioned
 from app.courses.models import (
     Activity,
     ActivityCompletion,
@@ -296,21 +297,34 @@ _OUTLINE_DONE = (select(ActivityCompletion.activity_id, ActivityCompletion.compl
                  .where(Activity.course_id == bindparam("course_id"), ActivityCompletion.user_id == bindparam("user_id")))
 
 
+def course_structure(course: Course) -> tuple[tuple, tuple]:
+    """(sections, activities) of the course as read-only rows, hidden ones included, in order — the
+    same for every reader, so kept per worker under the course's content version (app/cache.py)
+    and read from the database only when an author has changed the course since."""
+    def load() -> tuple[tuple, tuple]:
+        params = {"course_id": course.id}
+        return (tuple(db.session.execute(_OUTLINE_SECTIONS, params)),
+                tuple(db.session.execute(_OUTLINE_ACTIVITIES, params)))
+
+    return versioned("course_structure", course.id, course.content_version, load)
+
+
 def course_outline(course: Course, user: User, *, include_hidden: bool = False) -> Outline:
     """Sections and activities in order (as read-only rows: id, title, type, visible, required,
-    settings), with the user's completions: four queries, whatever the size of the course."""
-    params = {"course_id": course.id}
+    settings), with the user's completions. The structure comes from the worker's copy when the
+    course has not changed (course_structure); the person's progress is read every time: at most
+    two queries, whatever the size of the course."""
+    sections, activities = course_structure(course)
     by_section: dict[int, list] = {}
-    for a in db.session.execute(_OUTLINE_ACTIVITIES, params):
+    for a in activities:
         if a.visible or include_hidden:
             by_section.setdefault(a.section_id, []).append(a)
-    shown = [(s, by_section.get(s.id, [])) for s in db.session.execute(_OUTLINE_SECTIONS, params)
-             if s.visible or include_hidden]
+    shown = [(s, by_section.get(s.id, [])) for s in sections if s.visible or include_hidden]
     completed: dict[int, datetime] = {}
     enrolment = None
     course_done = None
     if user.is_authenticated:
-        params["user_id"] = user.id
+        params = {"course_id": course.id, "user_id": user.id}
         enrolment = db.session.execute(_OUTLINE_ENROLMENT, params).first()
         if enrolment is not None:
             course_done = enrolment.completed_at
