@@ -475,7 +475,9 @@ def init_app(app: Flask) -> None:
         # A signed-in person's pages, data and files are theirs: no shared or browser cache keeps
         # them (a shared computer in an office, a proxy). Files meant to be cached say so.
         login_user = g.get("_login_user")
-        if login_user is not None and login_user.is_authenticated:
+        # is_anonymous, not is_authenticated: the latter reads the account's `active` column, which
+        # a page that committed after rendering (the activity page) would load again just for this.
+        if login_user is not None and not login_user.is_anonymous:
             cache = resp.headers.get("Cache-Control", "")
             if not cache or cache == "private, max-age=0":
                 resp.headers["Cache-Control"] = "no-store"
@@ -496,6 +498,8 @@ def init_app(app: Flask) -> None:
             "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
         )
         return resp
+
+    _memoize_template_url_for(app)
 
     @app.context_processor
     def layout_context():
@@ -581,6 +585,43 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+#: value types whose url_for() result may be remembered (anything else is built every time)
+_URL_VALUE_TYPES = (str, int, float, bool, type(None))
+#: how many addresses a process remembers before starting afresh
+URL_MEMO_SIZE = 20_000
+
+
+def _memoize_template_url_for(app: Flask) -> None:
+    """Templates' url_for(), remembered per (endpoint, arguments, script root).
+
+    A page builds 30-50 addresses (the menu, the layout's files, every link of a list), each through
+    the URL map and every url_defaults hook (the static files' content hash); the answer for the
+    same arguments never changes while the process runs, except in development, where static files
+    and the URL map change under a running server (then nothing is remembered). Addresses with
+    _external, _anchor and the like, or with arguments that are not plain values, are built as before.
+    """
+    build = app.jinja_env.globals["url_for"]
+    memo: dict[tuple, str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if app.debug or app.config.get("TEMPLATES_AUTO_RELOAD") or not has_request_context():
+            return build(endpoint, **values)
+        for name, value in values.items():
+            if name[:1] == "_" or type(value) not in _URL_VALUE_TYPES:
+                return build(endpoint, **values)
+        key = (request.blueprint if endpoint[:1] == "." else None, request.script_root, endpoint,
+               *sorted(values.items()))
+        url = memo.get(key)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(memo) >= URL_MEMO_SIZE:
+                memo.clear()
+            memo[key] = url
+        return url
+
+    app.jinja_env.globals["url_for"] = url_for
 
 
 class TrustedProxies:
