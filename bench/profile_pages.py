@@ -48,7 +48,9 @@ def _course_pages(app, client) -> list[tuple[str, str]]:
             if act is not None:
                 pages.append((label, f"/aktivitas/{act.id}"))
                 if kind == "quiz":
-                    quiz_id = (act.settings or {}).get("quiz_id")
+                    from app.quizzes.models import Quiz
+
+                    quiz_id = db.session.scalar(select(Quiz.id).where(Quiz.activity_id == act.id))
     if quiz_id is not None:
         token = client.post("/api/v1/auth/token", json={"username": "peserta", "password": "lentera123"}).json["token"]
         started = client.post(f"/api/v1/quizzes/{quiz_id}/attempts", headers={"Authorization": f"Bearer {token}"})
@@ -57,7 +59,7 @@ def _course_pages(app, client) -> list[tuple[str, str]]:
 
 
 def profile(kind: str, n: int, cprofile_path: str | None, only: list[str] | None = None,
-            show_sql: bool = False) -> list[dict]:
+            show_sql: bool = False, calls: bool = False) -> list[dict]:
     from app import create_app
     from app.extensions import db
 
@@ -133,7 +135,16 @@ def profile(kind: str, n: int, cprofile_path: str | None, only: list[str] | None
                 sqlms.append(stats["sql_ms"])
                 renders.append(stats["render_ms"])
                 setups.append(stats["setup_ms"])
-            rows.append({"page": name, "path": path, "ms": statistics.median(totals),
+            row_calls = None
+            if calls:  # one more request under a profiler of its own: a count, not a time
+                import pstats
+
+                counter = cProfile.Profile()
+                counter.enable()
+                client.get(path)
+                counter.disable()
+                row_calls = pstats.Stats(counter).total_calls
+            rows.append({"calls": row_calls, "page": name, "path": path, "ms": statistics.median(totals),
                          "queries": statistics.median(sqls), "sql_ms": statistics.median(sqlms),
                          "render_ms": statistics.median(renders), "setup_ms": statistics.median(setups),
                          "cpu_ms": statistics.median(cpus)})
@@ -143,12 +154,15 @@ def profile(kind: str, n: int, cprofile_path: str | None, only: list[str] | None
 
 
 def table(rows: list[dict], kind: str) -> str:
-    out = [f"| page ({kind}) | median ms | CPU ms | queries | SQL ms | hooks ms | template ms | rest ms |",
-           "|---|---|---|---|---|---|---|---|"]
+    with_calls = any(r.get("calls") for r in rows)
+    out = [f"| page ({kind}) | median ms | CPU ms | queries | SQL ms | hooks ms | template ms | rest ms |"
+           + (" Python calls |" if with_calls else ""),
+           "|---|---|---|---|---|---|---|---|" + ("---|" if with_calls else "")]
     for r in rows:
         rest = r["ms"] - r["sql_ms"] - r["render_ms"] - r["setup_ms"]
         out.append(f"| {r['page']} `{r['path']}` | {r['ms']:.1f} | {r['cpu_ms']:.1f} | {r['queries']:.0f} | {r['sql_ms']:.1f} | "
-                   f"{r['setup_ms']:.1f} | {r['render_ms']:.1f} | {rest:.1f} |")
+                   f"{r['setup_ms']:.1f} | {r['render_ms']:.1f} | {rest:.1f} |"
+                   + (f" {r['calls']:,} |" if with_calls else ""))
     return "\n".join(out)
 
 
@@ -159,8 +173,10 @@ def main() -> None:
     parser.add_argument("--cprofile", default=None, help="write cProfile stats of every measured request here")
     parser.add_argument("--page", action="append", help="only this page (by its name in the table); repeatable")
     parser.add_argument("--sql", action="store_true", help="print each page's statements once")
+    parser.add_argument("--calls", action="store_true",
+                        help="count Python function calls per request (steady whatever the machine's load)")
     args = parser.parse_args()
-    print(table(profile(args.db, args.n, args.cprofile, args.page, args.sql), args.db))
+    print(table(profile(args.db, args.n, args.cprofile, args.page, args.sql, args.calls), args.db))
 
 
 if __name__ == "__main__":
