@@ -53,6 +53,17 @@ class Course(db.Model):
     instructors: Mapped[list[CourseInstructor]] = relationship(back_populates="course", cascade="all, delete-orphan")
 
 
+class ContentVersion(db.Model):
+    """A named version of something every reader sees alike and every worker keeps (app/cache.py):
+    "catalogue" changes with any course's card (title, summary, JP, mode, publication, competencies)
+    and with courses added or removed. Replaced, like a course's content_version, by a random number
+    in the author's transaction (app/courses/versioning.py)."""
+
+    __tablename__ = "content_versions"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=lambda: new_content_version())
+
+
 class CourseInstructor(db.Model):
     """Instructors who may edit and teach a course, besides its owner."""
 

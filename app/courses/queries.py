@@ -8,6 +8,7 @@ grouped query, never per course or per activity.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from app.cache import versioned
 from app.courses.models import (
     Activity,
     ActivityCompletion,
+    ContentVersion,
     Course,
     CourseCompetency,
     CourseCompletion,
@@ -76,9 +78,14 @@ def staff_reach(user: User, course: Course) -> Reach | None:
     return None
 
 
+@functools.cache
+def _course_stmt():
+    return select(Course).options(joinedload(Course.competencies)).where(Course.id == bindparam("course_id"))
+
+
 def get_course(course_id: int) -> Course:
-    # The competencies are shown wherever a course is: one joined query instead of two.
-    course = db.session.get(Course, course_id, options=[joinedload(Course.competencies)])
+    # The competencies are shown wherever a course is: one joined query instead of two, built once.
+    course = db.session.execute(_course_stmt(), {"course_id": course_id}).unique().scalar_one_or_none()
     if course is None:
         raise NotFound(_not_found())
     return course
@@ -116,6 +123,32 @@ def get_activity(activity_id: int) -> Activity:
 
         raise NotFound(_("Aktivitas tidak ditemukan."))
     return activity
+
+
+@functools.cache
+def _activity_for_viewer_stmt():
+    done = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == Activity.id,
+                                                ActivityCompletion.user_id == bindparam("user_id"))
+            .exists().label("done"))
+    return (select(Activity, Enrolment, done)
+            .outerjoin(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == bindparam("user_id")))
+            .options(joinedload(Activity.section), joinedload(Activity.course).joinedload(Course.competencies))
+            .where(Activity.id == bindparam("activity_id")))
+
+
+def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, Enrolment | None, bool]:
+    """The activity with its section and course, the viewer's enrolment in that course and whether
+    the viewer has completed the activity: one statement, built once per process (the activity
+    page runs it on every view)."""
+    if not user.is_authenticated:
+        return get_activity(activity_id), None, False
+    row = db.session.execute(_activity_for_viewer_stmt(), {"activity_id": activity_id, "user_id": user.id}
+                             ).unique().first()
+    if row is None:
+        from flask_babel import gettext as _
+
+        raise NotFound(_("Aktivitas tidak ditemukan."))
+    return row[0], row[1], bool(row[2])
 
 
 def get_section(section_id: int) -> Section:
@@ -173,6 +206,40 @@ def catalogue_stmt(user: User, f: CatalogueFilters):
     if f.jp_max is not None:
         stmt = stmt.where(Course.jp <= f.jp_max)
     return stmt
+
+
+_CATALOGUE_VERSION = select(ContentVersion.version).where(ContentVersion.name == "catalogue")
+
+
+def _card(course: Course) -> SimpleNamespace:
+    """What a catalogue card shows of a course, as a plain read-only value (kept across requests,
+    so no database object that could load lazily from a finished session)."""
+    return SimpleNamespace(id=course.id, code=course.code, title=course.title, summary=course.summary, jp=course.jp,
+                           mode=course.mode, published=course.published, self_enrol=course.self_enrol,
+                           competencies=tuple(SimpleNamespace(code=c.code, level=c.level) for c in course.competencies))
+
+
+def catalogue(user: User, f: CatalogueFilters, page: int, per_page: int) -> tuple[list, int, list[str]]:
+    """One page of the catalogue the user may see (cards, total) and the competency codes of its
+    filter. What a learner sees is what every learner sees: kept per worker under the catalogue's
+    version (any change to a course's card replaces it in the author's transaction), except free-text
+    searches, which are too many to keep. Instructors and admins, who also see unpublished courses
+    of their own, read it every time."""
+    page = max(1, page)
+
+    def load() -> tuple[list, int, list[str]]:
+        stmt = catalogue_stmt(user, f)
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = [_card(c) for c in db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))]
+        return rows, total, competency_codes_in_use()
+
+    if f.q or not user.is_authenticated or user.has_role("admin", "instructor"):
+        return load()
+    version = db.session.scalar(_CATALOGUE_VERSION)
+    if version is None:
+        return load()
+    key = (page, per_page, f.competency.strip().upper(), f.mode, str(f.jp_min), str(f.jp_max))
+    return versioned("catalogue", key, version, load)
 
 
 def competency_codes_in_use() -> list[str]:

@@ -17,7 +17,14 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from app.courses.models import Activity, Course, CourseCompetency, Section, new_content_version
+from app.courses.models import (
+    Activity,
+    ContentVersion,
+    Course,
+    CourseCompetency,
+    Section,
+    new_content_version,
+)
 
 #: What is part of a course's cached structure: a change to one of these bumps its course.
 STRUCTURE = (Course, Section, Activity, CourseCompetency)
@@ -29,15 +36,20 @@ def _bump_content_versions(session: Session, _flush_context) -> None:
     # still list what this flush wrote.
     created: set[int] = set()
     changed: set[int] = set()
+    catalogue = False
     for obj in chain(session.new, session.dirty, session.deleted):
         if not isinstance(obj, STRUCTURE):
             continue
         if isinstance(obj, Course):
             if obj in session.new:
                 created.add(obj.id)  # starts at its first version; nobody has cached it
+                catalogue = True
             elif obj in session.deleted or session.is_modified(obj, include_collections=False):
                 changed.add(obj.id)
+                catalogue = True
         else:
+            if isinstance(obj, CourseCompetency):
+                catalogue = True  # shown on the catalogue's cards and in its filter
             if obj in session.dirty and not session.is_modified(obj, include_collections=False):
                 continue
             state = inspect(obj)
@@ -50,6 +62,10 @@ def _bump_content_versions(session: Session, _flush_context) -> None:
             if moved_from and moved_from[0] is not None:  # moved to another course: both change
                 changed.add(moved_from[0])
     changed -= created
+    if catalogue:
+        session.connection().execute(
+            update(ContentVersion.__table__).where(ContentVersion.__table__.c.name == "catalogue")
+            .values(version=new_content_version()))
     if not changed:
         return
     session.connection().execute(

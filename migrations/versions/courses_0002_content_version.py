@@ -1,4 +1,4 @@
-"""course content version: a fresh random number with every change to a course's structure
+"""course content versions: a fresh random number with every change to a course's structure or card
 
 Revision ID: courses_0002
 Revises: merge_0002
@@ -21,8 +21,16 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('content_version', sa.BigInteger(), nullable=False, server_default='1'))
+    versions = op.create_table(
+        'content_versions',
+        sa.Column('name', sa.String(length=40), nullable=False),
+        sa.Column('version', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_content_versions')),
+    )
+    op.bulk_insert(versions, [{'name': 'catalogue', 'version': 1}])
 
 
 def downgrade():
+    op.drop_table('content_versions')
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.drop_column('content_version')
