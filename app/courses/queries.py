@@ -355,13 +355,17 @@ _OUTLINE_SECTIONS = (select(Section.id, Section.title, Section.summary, Section.
 _OUTLINE_ACTIVITIES = (select(Activity.id, Activity.section_id, Activity.type, Activity.title, Activity.visible,
                               Activity.required, Activity.settings, Activity.position)
                        .where(Activity.course_id == bindparam("course_id")).order_by(Activity.position, Activity.id))
-_OUTLINE_ENROLMENT = (select(Enrolment.id, Enrolment.last_activity_id, CourseCompletion.completed_at)
-                      .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
-                                                        CourseCompletion.user_id == Enrolment.user_id))
-                      .where(Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id")))
-_OUTLINE_DONE = (select(ActivityCompletion.activity_id, ActivityCompletion.completed_at)
-                 .join(Activity, Activity.id == ActivityCompletion.activity_id)
-                 .where(Activity.course_id == bindparam("course_id"), ActivityCompletion.user_id == bindparam("user_id")))
+# The viewer's state in one statement: the enrolment (with the course's completion), and one row per
+# completed activity of the course (none: a single row with empty completion columns).
+_OUTLINE_PERSON = (select(Enrolment.id, Enrolment.last_activity_id, CourseCompletion.completed_at,
+                          ActivityCompletion.activity_id, ActivityCompletion.completed_at.label("activity_done_at"))
+                   .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
+                                                     CourseCompletion.user_id == Enrolment.user_id))
+                   .outerjoin(ActivityCompletion, and_(
+                       ActivityCompletion.user_id == Enrolment.user_id,
+                       ActivityCompletion.activity_id.in_(select(Activity.id).where(
+                           Activity.course_id == bindparam("course_id")).scalar_subquery())))
+                   .where(Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id")))
 
 
 def course_structure(course: Course) -> tuple[tuple, tuple]:
@@ -379,8 +383,8 @@ def course_structure(course: Course) -> tuple[tuple, tuple]:
 def course_outline(course: Course, user: User, *, include_hidden: bool = False) -> Outline:
     """Sections and activities in order (as read-only rows: id, title, type, visible, required,
     settings), with the user's completions. The structure comes from the worker's copy when the
-    course has not changed (course_structure); the person's progress is read every time: at most
-    two queries, whatever the size of the course."""
+    course has not changed (course_structure); the person's enrolment and progress are read every
+    time, in one statement, whatever the size of the course."""
     sections, activities = course_structure(course)
     by_section: dict[int, list] = {}
     for a in activities:
@@ -391,11 +395,13 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False) 
     enrolment = None
     course_done = None
     if user.is_authenticated:
-        params = {"course_id": course.id, "user_id": user.id}
-        enrolment = db.session.execute(_OUTLINE_ENROLMENT, params).first()
-        if enrolment is not None:
-            course_done = enrolment.completed_at
-            completed = {activity_id: at for activity_id, at in db.session.execute(_OUTLINE_DONE, params)}
+        for row in db.session.execute(_OUTLINE_PERSON, {"course_id": course.id, "user_id": user.id}):
+            if enrolment is None:
+                enrolment = SimpleNamespace(id=row.id, last_activity_id=row.last_activity_id,
+                                            completed_at=row.completed_at)
+                course_done = row.completed_at
+            if row.activity_id is not None:
+                completed[row.activity_id] = row.activity_done_at
     return Outline(course=course, sections=shown, completed=completed, enrolment=enrolment,
                    course_completed_at=course_done, staff_view=include_hidden)
 
