@@ -152,3 +152,51 @@ def test_the_kept_structure_is_the_applications_own(app, org, second_app):
     db.session.commit()
     sections, _acts = course_structure(db.session.get(Course, course.id))
     assert [s.title for s in sections] == ["Bagian 1", "Bagian Baru"]
+
+
+def test_the_header_badge_read_with_the_person_is_never_behind(app, client, org, login):
+    """The unread count comes with the signed-in person's own statement; anything the request
+    writes (a notification marked read, a new one) sends the badge back to the database."""
+    import re
+    from datetime import timedelta
+
+    from app.accounts.models import LoginSession, User, utcnow
+    from app.accounts.operations import _session_hash, user_for_session
+    from app.notifications import operations as note_ops
+    from app.notifications.queries import unread_count
+
+    learner_id = org.learner_a1.id
+    for i in range(2):
+        note_ops.notify(org.learner_a1, f"Kabar {i}")
+    db.session.commit()
+    login(org.learner_a1)
+
+    def badge() -> str | None:
+        page = client.get("/kursus-saya").get_data(as_text=True)
+        found = re.search(r'<span class="count"[^>]*>(\d+)</span>', page)
+        return found.group(1) if found else None
+
+    assert badge() == "2"
+    note_ops.notify(learner_id, "Kabar baru")  # through another request, another worker
+    db.session.commit()
+    assert badge() == "3"
+    assert client.post("/notifikasi/baca-semua").status_code == 302
+    assert badge() is None
+
+    # Within one request: the value read with the person, until the session writes.
+    note_id = note_ops.notify(learner_id, "Satu lagi").id
+    db.session.commit()
+    with app.test_request_context("/"):
+        db.session.remove()
+        key = "kunci-uji"
+        learner = db.session.get(User, learner_id)
+        db.session.add(LoginSession(user_id=learner.id, key_hash=_session_hash(key),
+                                    expires_at=utcnow() + timedelta(hours=1)))
+        db.session.commit()
+        user = user_for_session(learner.id, learner.session_version or 0, key)
+        assert user.session_extras[1]["unread_notifications"] == 1
+        assert unread_count(user) == 1
+        note_ops.mark_read(user, note_id)
+        assert unread_count(user) == 0  # the flush made the kept value stale
+        note_ops.notify(user, "Belum tersimpan")  # pending, not even flushed yet
+        assert unread_count(user) == 1

@@ -27,7 +27,15 @@ from app.accounts.models import (
     utcnow,
 )
 from app.accounts.nip import InvalidNIP, validate_nip
-from app.accounts.queries import Reach, find_unit_by_name, rights_within, user_by_nip, user_by_username
+from app.accounts.queries import (
+    SESSION_EXTRAS,
+    Reach,
+    find_unit_by_name,
+    rights_within,
+    session_writes,
+    user_by_nip,
+    user_by_username,
+)
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
@@ -311,10 +319,11 @@ def is_current_session(user: User, row: LoginSession) -> bool:
 
 
 @functools.cache
-def _session_user_stmt():
+def _session_user_stmt(extras: tuple[str, ...]):
     # Built once per process with bound parameters: building it (the joins, the eager-load
     # options, the comparisons) cost as much as running it, on every request.
-    return (select(User, LoginSession.remember).join(LoginSession, LoginSession.user_id == User.id)
+    columns = [SESSION_EXTRAS[name]().label(name) for name in extras]
+    return (select(User, LoginSession.remember, *columns).join(LoginSession, LoginSession.user_id == User.id)
             .options(joinedload(User.unit), joinedload(User.roles))
             .where(User.id == bindparam("user_id"), LoginSession.key_hash == bindparam("key_hash"),
                    LoginSession.expires_at > bindparam("now")))
@@ -325,15 +334,17 @@ def user_for_session(user_id: int, version: int, key: str) -> User | None:
     was ended, has expired, or the account was deactivated or its password changed since.
 
     One query for the session, the person, their unit and their roles: this runs on every request."""
-    row = db.session.execute(_session_user_stmt(), {"user_id": user_id, "key_hash": _session_hash(key),
-                                                     "now": utcnow()}).unique().first()
+    extras = tuple(SESSION_EXTRAS)
+    row = db.session.execute(_session_user_stmt(extras), {"user_id": user_id, "key_hash": _session_hash(key),
+                                                           "now": utcnow()}).unique().first()
     if row is None:
         return None
-    user, remember = row
+    user, remember = row[0], row[1]
     if not user.active or (user.session_version or 0) != version:
         return None
     user.login_session_key = key
     user.login_session_remember = remember
+    user.session_extras = (session_writes(db.session()), dict(zip(extras, row[2:], strict=True)))
     return user
 
 
