@@ -23,6 +23,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import Domain
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -335,7 +336,9 @@ def init_app(app: Flask) -> None:
     # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
     FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
-    from app import assets
+    from app import assets, cache
+
+    cache.init_app(app)  # what is the same for everyone, per worker, keyed by a database version
 
     assets.init_app(app)  # compression and content-hashed static addresses (issue 20)
 
@@ -475,7 +478,9 @@ def init_app(app: Flask) -> None:
         # A signed-in person's pages, data and files are theirs: no shared or browser cache keeps
         # them (a shared computer in an office, a proxy). Files meant to be cached say so.
         login_user = g.get("_login_user")
-        if login_user is not None and login_user.is_authenticated:
+        # is_anonymous, not is_authenticated: the latter reads the account's `active` column, which
+        # a page that committed after rendering (the activity page) would load again just for this.
+        if login_user is not None and not login_user.is_anonymous:
             cache = resp.headers.get("Cache-Control", "")
             if not cache or cache == "private, max-age=0":
                 resp.headers["Cache-Control"] = "no-store"
@@ -496,6 +501,9 @@ def init_app(app: Flask) -> None:
             "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
         )
         return resp
+
+    _memoize_template_url_for(app)
+    _translations_once_per_locale(app)
 
     @app.context_processor
     def layout_context():
@@ -581,6 +589,87 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+#: value types whose url_for() result may be remembered (anything else is built every time)
+_URL_VALUE_TYPES = (str, int, float, bool, type(None))
+#: how many addresses a process remembers before starting afresh
+URL_MEMO_SIZE = 20_000
+
+
+def _memoize_template_url_for(app: Flask) -> None:
+    """Templates' url_for(), remembered per (endpoint, arguments, script root).
+
+    A page builds 30-50 addresses (the menu, the layout's files, every link of a list), each through
+    the URL map and every url_defaults hook (the static files' content hash); the answer for the
+    same arguments never changes while the process runs, except in development, where static files
+    and the URL map change under a running server (then nothing is remembered). Addresses with
+    _external, _anchor and the like, or with arguments that are not plain values, are built as before.
+    """
+    build = app.jinja_env.globals["url_for"]
+    memo: dict[tuple, str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if app.debug or app.config.get("TEMPLATES_AUTO_RELOAD") or not has_request_context():
+            return build(endpoint, **values)
+        for name, value in values.items():
+            if name[:1] == "_" or type(value) not in _URL_VALUE_TYPES:
+                return build(endpoint, **values)
+        key = (request.blueprint if endpoint[:1] == "." else None, request.script_root, endpoint,
+               *sorted(values.items()))
+        url = memo.get(key)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(memo) >= URL_MEMO_SIZE:
+                memo.clear()
+            memo[key] = url
+        return url
+
+    app.jinja_env.globals["url_for"] = url_for
+
+
+class RequestTranslations(Domain):
+    """Flask-Babel's message domain, finding the request's catalog once instead of at every string.
+
+    Flask-Babel looks up the app context three times, the domain, the locale (and its name) for each
+    `_()` in Python or a template and each lazy label shown: some sixty times a page, a tenth of its
+    time. The catalog found is kept in `g` beside the locale object it was found for, so a locale
+    forced for a mail (`force_locale`) or changed by `refresh()` finds its own catalog."""
+
+    def get_translations(self):
+        try:
+            store = g._get_current_object().__dict__
+        except RuntimeError:  # no application context: what Flask-Babel gives there
+            return super().get_translations()
+        babel_ctx = store.get("_flask_babel")
+        locale = getattr(babel_ctx, "babel_locale", None) if babel_ctx is not None else None
+        if locale is not None:
+            kept = store.get("_lentera_translations")
+            if kept is not None and kept[0] is locale and kept[1] is self:
+                return kept[2]
+        translations = super().get_translations()
+        locale = getattr(store.get("_flask_babel"), "babel_locale", None)
+        if locale is not None:
+            store["_lentera_translations"] = (locale, self, translations)
+        return translations
+
+
+def _translations_once_per_locale(app: Flask) -> None:
+    from flask_babel import get_babel
+
+    config = get_babel(app)
+    domain = config.instance.__dict__.get("domain_instance")
+    if not isinstance(domain, RequestTranslations):
+        domain = RequestTranslations(domain=config.default_domain)
+        config.instance.domain_instance = domain  # a cached property of the Babel object: set once
+    # Templates straight to the domain (Flask-Babel's own callables look it up in g every time).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 class TrustedProxies:

@@ -58,6 +58,22 @@ def setup(app) -> None:
     db.session.commit()
 
 
+def _answerable(questions: list[dict]) -> tuple[dict, object]:
+    """A question of the attempt and a valid response to it: a single-answer multiple choice when
+    there is one (the commonest autosave), else a true/false or a short answer."""
+    by_type: dict[str, dict] = {}
+    for q in questions:
+        by_type.setdefault(q.get("type", ""), q)
+    if "multichoice" in by_type and by_type["multichoice"].get("choices"):
+        q = by_type["multichoice"]
+        return q, [q["choices"][0]["id"]] if q.get("multiple") else q["choices"][0]["id"]
+    if "truefalse" in by_type:
+        return by_type["truefalse"], True
+    if "shortanswer" in by_type:
+        return by_type["shortanswer"], "jawaban"
+    raise RuntimeError(f"no question to autosave among {sorted(by_type)}")
+
+
 def _targets(server_url: str, cookie: dict, token: dict) -> list[tuple[str, str, str, bytes | None]]:
     """(name, method, url, body) of every learner page and the two hottest writes."""
     _s, mine = fetch(server_url + "/kursus-saya", headers=cookie)
@@ -71,8 +87,7 @@ def _targets(server_url: str, cookie: dict, token: dict) -> list[tuple[str, str,
     _s, started = fetch(f"{server_url}/api/v1/quizzes/{quiz['quiz_id']}/attempts", headers=token, data=b"",
                         method="POST")
     attempt = json.loads(started)
-    question = attempt["questions"][0]
-    response = (question.get("choices") or [{"id": None}])[0]["id"] if question.get("choices") else "jawaban"
+    question, response = _answerable(attempt["questions"])
     base = server_url
     return [
         ("home (GET /)", "GET", base + "/", None),
@@ -106,6 +121,7 @@ def run() -> list[Figure]:
                 headers = dict(cookie) if method == "GET" else {**token, "Content-Type": "application/json"}
                 result = load(url, connections=CONNECTIONS, seconds=seconds, headers=headers, method=method, body=body)
                 figures.append(Figure(name, result, ceiling, workers=WORKERS, database=kind))
+                print(figures[-1].line(), flush=True)  # as it goes: a long run shows its figures early
         # The worker class, measured: the course page under gthread (4 threads per worker).
         with Server("wsgi:app", workers=WORKERS, database=database, ready_path="/masuk",
                     extra_env={"GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4"}) as server, \

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,7 +27,15 @@ from app.accounts.models import (
     utcnow,
 )
 from app.accounts.nip import InvalidNIP, validate_nip
-from app.accounts.queries import Reach, find_unit_by_name, rights_within, user_by_nip, user_by_username
+from app.accounts.queries import (
+    SESSION_EXTRAS,
+    Reach,
+    find_unit_by_name,
+    rights_within,
+    session_writes,
+    user_by_nip,
+    user_by_username,
+)
 from app.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, Throttled, Unauthorized
 from app.extensions import db
 from app.imports import RowErrors, read_table
@@ -309,23 +318,33 @@ def is_current_session(user: User, row: LoginSession) -> bool:
     return bool(key) and row.key_hash == _session_hash(key)
 
 
+@functools.cache
+def _session_user_stmt(extras: tuple[str, ...]):
+    # Built once per process with bound parameters: building it (the joins, the eager-load
+    # options, the comparisons) cost as much as running it, on every request.
+    columns = [SESSION_EXTRAS[name]().label(name) for name in extras]
+    return (select(User, LoginSession.remember, *columns).join(LoginSession, LoginSession.user_id == User.id)
+            .options(joinedload(User.unit), joinedload(User.roles))
+            .where(User.id == bindparam("user_id"), LoginSession.key_hash == bindparam("key_hash"),
+                   LoginSession.expires_at > bindparam("now")))
+
+
 def user_for_session(user_id: int, version: int, key: str) -> User | None:
     """The signed-in person of a session cookie (or remember-me cookie), or None when the session
     was ended, has expired, or the account was deactivated or its password changed since.
 
     One query for the session, the person, their unit and their roles: this runs on every request."""
-    row = db.session.execute(
-        select(User, LoginSession.remember).join(LoginSession, LoginSession.user_id == User.id)
-        .options(joinedload(User.unit), joinedload(User.roles))
-        .where(User.id == user_id, LoginSession.key_hash == _session_hash(key), LoginSession.expires_at > utcnow())
-    ).unique().first()
+    extras = tuple(SESSION_EXTRAS)
+    row = db.session.execute(_session_user_stmt(extras), {"user_id": user_id, "key_hash": _session_hash(key),
+                                                           "now": utcnow()}).unique().first()
     if row is None:
         return None
-    user, remember = row
+    user, remember = row[0], row[1]
     if not user.active or (user.session_version or 0) != version:
         return None
     user.login_session_key = key
     user.login_session_remember = remember
+    user.session_extras = (session_writes(db.session()), dict(zip(extras, row[2:], strict=True)))
     return user
 
 
@@ -494,11 +513,18 @@ def issue_token(user: User) -> tuple[str, datetime]:
     return token, expires
 
 
+@functools.cache
+def _token_stmt():
+    # Built once per process (see _session_user_stmt); the roles come along, as for a session.
+    return (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit),
+                                     joinedload(ApiToken.user).joinedload(User.roles))
+            .where(ApiToken.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(token: str) -> User | None:
-    # One query for the token, its user and their unit: this runs on every API request.
-    row = db.session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit))
-        .where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+    # One query for the token, its user, their unit and roles: this runs on every API request.
+    row = db.session.execute(_token_stmt(), {"token_hash": hashlib.sha256(token.encode()).hexdigest()}
+                             ).unique().scalar()
     if row is None or row.expires_at < utcnow() or not row.user.active:
         return None
     return row.user

@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Query
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Query, Session
 
 from app.accounts.models import Unit, User, UserRole
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+
+#: Per-person values read in the same statement as the signed-in person (name -> a function giving
+#: a scalar subquery correlated to users.id), registered by modules when imported: the header's
+#: badges, which every page shows, then cost no statement of their own. See `session_extra`.
+SESSION_EXTRAS: dict[str, Callable[[], Any]] = {}
+
+
+def session_extra(user: User, name: str) -> Any:
+    """The value of SESSION_EXTRAS[name] read with the person at the start of this request, or None
+    when there is none or the session has written anything since (a notification marked read, a
+    course completed): the caller then reads it itself, so a badge is never behind the page."""
+    kept = getattr(user, "session_extras", None)
+    if kept is None or name not in kept[1]:
+        return None
+    session = db.session()
+    if kept[0] != session.info.get("lentera_writes", 0) or session.new or session.deleted or session.dirty:
+        return None
+    return kept[1][name]
+
+
+def session_writes(session) -> int:
+    return session.info.get("lentera_writes", 0)
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session, _flush_context) -> None:
+    session.info["lentera_writes"] = session.info.get("lentera_writes", 0) + 1
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_statement_writes(state) -> None:
+    if not state.is_select:  # an UPDATE or DELETE sent as a statement passes no flush
+        state.session.info["lentera_writes"] = state.session.info.get("lentera_writes", 0) + 1
 
 
 @dataclass(frozen=True)

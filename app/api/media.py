@@ -9,6 +9,7 @@ from decimal import Decimal
 from flask import Response, request, url_for
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import joinedload
 
 from app.api.core import route, user_ctx
 from app.courses.models import Activity
@@ -71,7 +72,8 @@ class WatchOut(BaseModel):
 
 
 def _activity(activity_id: int, user) -> Activity:
-    activity = db.session.get(Activity, activity_id)
+    # With its course in the same statement: every check below reads it (the heartbeat's too).
+    activity = db.session.get(Activity, activity_id, options=[joinedload(Activity.course)])
     if activity is None or activity.type != "video" or not queries.can_view_media(user, activity):
         raise NotFound(_("Aktivitas video tidak ditemukan."))
     return activity

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User, utcnow
 from app.extensions import db
 
 COURSE_MODES = ("online", "classroom", "blended")
+
+
+def new_content_version() -> int:
+    """A course's next content version: random in 1 … 2**62, never in practice drawn twice."""
+    return secrets.randbelow(2**62) + 1
 ACTIVITY_TYPES = ("lesson", "file", "link", "video", "quiz", "classroom")
 
 
@@ -33,12 +39,29 @@ class Course(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # A fresh random number at every change to the course, its sections or activities, written in
+    # the author's transaction (app/courses/versioning.py): the key of every worker's cached copy of
+    # the structure (app/cache.py). Random, not a counter, so that a number is never used twice, even
+    # after a restore from a backup or when SQLite gives a deleted course's id to a new one.
+    content_version: Mapped[int] = mapped_column(BigInteger, default=lambda: new_content_version(),
+                                                 server_default="1")
 
     owner: Mapped[User | None] = relationship()
     sections: Mapped[list[Section]] = relationship(back_populates="course", order_by="Section.position",
                                                    cascade="all, delete-orphan")
     competencies: Mapped[list[CourseCompetency]] = relationship(back_populates="course", cascade="all, delete-orphan")
     instructors: Mapped[list[CourseInstructor]] = relationship(back_populates="course", cascade="all, delete-orphan")
+
+
+class ContentVersion(db.Model):
+    """A named version of something every reader sees alike and every worker keeps (app/cache.py):
+    "catalogue" changes with any course's card (title, summary, JP, mode, publication, competencies)
+    and with courses added or removed. Replaced, like a course's content_version, by a random number
+    in the author's transaction (app/courses/versioning.py)."""
+
+    __tablename__ = "content_versions"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=lambda: new_content_version())
 
 
 class CourseInstructor(db.Model):
@@ -147,3 +170,7 @@ class CourseCompletion(db.Model):
     user: Mapped[User] = relationship()
     __table_args__ = (UniqueConstraint("course_id", "user_id", name="uq_course_completions_course_user"),
                       Index("ix_course_completions_user_completed", "user_id", "completed_at"))
+
+
+# The flush hook that bumps Course.content_version with every change to a course's structure.
+from app.courses import versioning as _versioning  # noqa: E402,F401

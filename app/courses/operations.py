@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -112,10 +112,19 @@ def get_enrolment(course: Course, user: User, *, lock: bool = False) -> Enrolmen
     return db.session.scalar(stmt)
 
 
+#: A learner reloading the page they are on is not news: the time is written again after this long.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
 def touch_enrolment(enrolment: Enrolment, activity: Activity) -> None:
-    """Remember where the learner was, for "lanjutkan"."""
+    """Remember where the learner was, for "lanjutkan" (and when, to a minute: a reload of the same
+    page within the minute writes nothing, so that the hottest page is not a write every time)."""
+    now = utcnow()
+    if enrolment.last_activity_id == activity.id and enrolment.last_access_at is not None \
+            and timedelta(0) <= now - enrolment.last_access_at < TOUCH_EVERY:
+        return
     enrolment.last_activity_id = activity.id
-    enrolment.last_access_at = utcnow()
+    enrolment.last_access_at = now
 
 
 # --- completion ---------------------------------------------------------------------------------

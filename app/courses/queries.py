@@ -8,6 +8,7 @@ grouped query, never per course or per activity.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,9 +20,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, administers_owner, reach
+from app.cache import versioned
 from app.courses.models import (
     Activity,
     ActivityCompletion,
+    ContentVersion,
     Course,
     CourseCompetency,
     CourseCompletion,
@@ -75,9 +78,14 @@ def staff_reach(user: User, course: Course) -> Reach | None:
     return None
 
 
+@functools.cache
+def _course_stmt():
+    return select(Course).options(joinedload(Course.competencies)).where(Course.id == bindparam("course_id"))
+
+
 def get_course(course_id: int) -> Course:
-    # The competencies are shown wherever a course is: one joined query instead of two.
-    course = db.session.get(Course, course_id, options=[joinedload(Course.competencies)])
+    # The competencies are shown wherever a course is: one joined query instead of two, built once.
+    course = db.session.execute(_course_stmt(), {"course_id": course_id}).unique().scalar_one_or_none()
     if course is None:
         raise NotFound(_not_found())
     return course
@@ -115,6 +123,32 @@ def get_activity(activity_id: int) -> Activity:
 
         raise NotFound(_("Aktivitas tidak ditemukan."))
     return activity
+
+
+@functools.cache
+def _activity_for_viewer_stmt():
+    done = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == Activity.id,
+                                                ActivityCompletion.user_id == bindparam("user_id"))
+            .exists().label("done"))
+    return (select(Activity, Enrolment, done)
+            .outerjoin(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == bindparam("user_id")))
+            .options(joinedload(Activity.section), joinedload(Activity.course).joinedload(Course.competencies))
+            .where(Activity.id == bindparam("activity_id")))
+
+
+def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, Enrolment | None, bool]:
+    """The activity with its section and course, the viewer's enrolment in that course and whether
+    the viewer has completed the activity: one statement, built once per process (the activity
+    page runs it on every view)."""
+    if not user.is_authenticated:
+        return get_activity(activity_id), None, False
+    row = db.session.execute(_activity_for_viewer_stmt(), {"activity_id": activity_id, "user_id": user.id}
+                             ).unique().first()
+    if row is None:
+        from flask_babel import gettext as _
+
+        raise NotFound(_("Aktivitas tidak ditemukan."))
+    return row[0], row[1], bool(row[2])
 
 
 def get_section(section_id: int) -> Section:
@@ -172,6 +206,40 @@ def catalogue_stmt(user: User, f: CatalogueFilters):
     if f.jp_max is not None:
         stmt = stmt.where(Course.jp <= f.jp_max)
     return stmt
+
+
+_CATALOGUE_VERSION = select(ContentVersion.version).where(ContentVersion.name == "catalogue")
+
+
+def _card(course: Course) -> SimpleNamespace:
+    """What a catalogue card shows of a course, as a plain read-only value (kept across requests,
+    so no database object that could load lazily from a finished session)."""
+    return SimpleNamespace(id=course.id, code=course.code, title=course.title, summary=course.summary, jp=course.jp,
+                           mode=course.mode, published=course.published, self_enrol=course.self_enrol,
+                           competencies=tuple(SimpleNamespace(code=c.code, level=c.level) for c in course.competencies))
+
+
+def catalogue(user: User, f: CatalogueFilters, page: int, per_page: int) -> tuple[list, int, list[str]]:
+    """One page of the catalogue the user may see (cards, total) and the competency codes of its
+    filter. What a learner sees is what every learner sees: kept per worker under the catalogue's
+    version (any change to a course's card replaces it in the author's transaction), except free-text
+    searches, which are too many to keep. Instructors and admins, who also see unpublished courses
+    of their own, read it every time."""
+    page = max(1, page)
+
+    def load() -> tuple[list, int, list[str]]:
+        stmt = catalogue_stmt(user, f)
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = [_card(c) for c in db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))]
+        return rows, total, competency_codes_in_use()
+
+    if f.q or not user.is_authenticated or user.has_role("admin", "instructor"):
+        return load()
+    version = db.session.scalar(_CATALOGUE_VERSION)
+    if version is None:
+        return load()
+    key = (page, per_page, f.competency.strip().upper(), f.mode, str(f.jp_min), str(f.jp_max))
+    return versioned("catalogue", key, version, load)
 
 
 def competency_codes_in_use() -> list[str]:
@@ -287,34 +355,53 @@ _OUTLINE_SECTIONS = (select(Section.id, Section.title, Section.summary, Section.
 _OUTLINE_ACTIVITIES = (select(Activity.id, Activity.section_id, Activity.type, Activity.title, Activity.visible,
                               Activity.required, Activity.settings, Activity.position)
                        .where(Activity.course_id == bindparam("course_id")).order_by(Activity.position, Activity.id))
-_OUTLINE_ENROLMENT = (select(Enrolment.id, Enrolment.last_activity_id, CourseCompletion.completed_at)
-                      .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
-                                                        CourseCompletion.user_id == Enrolment.user_id))
-                      .where(Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id")))
-_OUTLINE_DONE = (select(ActivityCompletion.activity_id, ActivityCompletion.completed_at)
-                 .join(Activity, Activity.id == ActivityCompletion.activity_id)
-                 .where(Activity.course_id == bindparam("course_id"), ActivityCompletion.user_id == bindparam("user_id")))
+# The viewer's state in one statement: the enrolment (with the course's completion), and one row per
+# completed activity of the course (none: a single row with empty completion columns).
+_OUTLINE_PERSON = (select(Enrolment.id, Enrolment.last_activity_id, CourseCompletion.completed_at,
+                          ActivityCompletion.activity_id, ActivityCompletion.completed_at.label("activity_done_at"))
+                   .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
+                                                     CourseCompletion.user_id == Enrolment.user_id))
+                   .outerjoin(ActivityCompletion, and_(
+                       ActivityCompletion.user_id == Enrolment.user_id,
+                       ActivityCompletion.activity_id.in_(select(Activity.id).where(
+                           Activity.course_id == bindparam("course_id")).scalar_subquery())))
+                   .where(Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id")))
+
+
+def course_structure(course: Course) -> tuple[tuple, tuple]:
+    """(sections, activities) of the course as read-only rows, hidden ones included, in order — the
+    same for every reader, so kept per worker under the course's content version (app/cache.py)
+    and read from the database only when an author has changed the course since."""
+    def load() -> tuple[tuple, tuple]:
+        params = {"course_id": course.id}
+        return (tuple(db.session.execute(_OUTLINE_SECTIONS, params)),
+                tuple(db.session.execute(_OUTLINE_ACTIVITIES, params)))
+
+    return versioned("course_structure", course.id, course.content_version, load)
 
 
 def course_outline(course: Course, user: User, *, include_hidden: bool = False) -> Outline:
     """Sections and activities in order (as read-only rows: id, title, type, visible, required,
-    settings), with the user's completions: four queries, whatever the size of the course."""
-    params = {"course_id": course.id}
+    settings), with the user's completions. The structure comes from the worker's copy when the
+    course has not changed (course_structure); the person's enrolment and progress are read every
+    time, in one statement, whatever the size of the course."""
+    sections, activities = course_structure(course)
     by_section: dict[int, list] = {}
-    for a in db.session.execute(_OUTLINE_ACTIVITIES, params):
+    for a in activities:
         if a.visible or include_hidden:
             by_section.setdefault(a.section_id, []).append(a)
-    shown = [(s, by_section.get(s.id, [])) for s in db.session.execute(_OUTLINE_SECTIONS, params)
-             if s.visible or include_hidden]
+    shown = [(s, by_section.get(s.id, [])) for s in sections if s.visible or include_hidden]
     completed: dict[int, datetime] = {}
     enrolment = None
     course_done = None
     if user.is_authenticated:
-        params["user_id"] = user.id
-        enrolment = db.session.execute(_OUTLINE_ENROLMENT, params).first()
-        if enrolment is not None:
-            course_done = enrolment.completed_at
-            completed = {activity_id: at for activity_id, at in db.session.execute(_OUTLINE_DONE, params)}
+        for row in db.session.execute(_OUTLINE_PERSON, {"course_id": course.id, "user_id": user.id}):
+            if enrolment is None:
+                enrolment = SimpleNamespace(id=row.id, last_activity_id=row.last_activity_id,
+                                            completed_at=row.completed_at)
+                course_done = row.completed_at
+            if row.activity_id is not None:
+                completed[row.activity_id] = row.activity_done_at
     return Outline(course=course, sections=shown, completed=completed, enrolment=enrolment,
                    course_completed_at=course_done, staff_view=include_hidden)
 

@@ -88,11 +88,11 @@ def catalogue():
     f = q.CatalogueFilters(q=(request.args.get("q") or "").strip(), competency=(request.args.get("competency") or "").strip(),
                            mode=request.args.get("mode") if request.args.get("mode") in COURSE_MODES else "",
                            jp_min=_decimal_arg("jp_min"), jp_max=_decimal_arg("jp_max"))
-    listing = page_of(q.catalogue_stmt(current_user, f), per_page=24)
-    enrolled = q.enrolled_course_ids(current_user, [c.id for c in listing.rows])
-    return render_template("courses/catalogue.html", courses=listing.rows, f=f, enrolled=enrolled,
-                           total=listing.total, page=listing.page, per_page=listing.per_page,
-                           codes=q.competency_codes_in_use(), modes=COURSE_MODES,
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    cards, total, codes = q.catalogue(current_user, f, page, per_page=24)
+    enrolled = q.enrolled_course_ids(current_user, [c.id for c in cards])
+    return render_template("courses/catalogue.html", courses=cards, f=f, enrolled=enrolled,
+                           total=total, page=page, per_page=24, codes=codes, modes=COURSE_MODES,
                            jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""))
 
 
@@ -133,28 +133,30 @@ def resume(course_id: int):
 
 
 def _activity_for_viewer(activity_id: int):
-    """The activity, its course, the viewer's enrolment and whether this is a staff preview."""
-    a = q.get_activity(activity_id)
-    c = q.visible_course(current_user, a.course_id)
+    """The activity, its course, the viewer's enrolment, whether this is a staff preview and whether
+    the viewer has completed the activity already."""
+    a, enrolment, done = q.activity_for_viewer(current_user, activity_id)
+    c = a.course
+    if not q.can_view(current_user, c):
+        raise NotFound(_("Kursus tidak ditemukan."))  # an unpublished course does not exist for learners
     editor = q.can_edit(current_user, c)
-    enrolment = q.enrolment_of(current_user, c.id)
     if not editor and (not a.visible or not a.section.visible):
         raise NotFound(_("Aktivitas tidak ditemukan."))
     if enrolment is None and not editor:
         raise Forbidden(_("Daftar ke kursus ini dulu untuk membuka aktivitasnya."))
-    return a, c, enrolment, editor
+    return a, c, enrolment, editor, done
 
 
 @bp.get("/aktivitas/<int:activity_id>")
 @login_required
 def activity(activity_id: int):
-    a, c, enrolment, editor = _activity_for_viewer(activity_id)
+    a, c, enrolment, editor, done = _activity_for_viewer(activity_id)
     t = REGISTRY.get(a.type)
     # A device storing the page for offline learning (app/sync) is not the learner reading it:
     # the device records the visit when the page is opened.
     if enrolment is not None and request.headers.get("X-Lentera-Offline-Copy") != "1":
         ops.touch_enrolment(enrolment, a)
-        if a.type == "lesson" and a.visible and a.section.visible:
+        if a.type == "lesson" and a.visible and a.section.visible and not done:  # done: nothing to lock
             ops.complete_activity(current_user, a, source="view")
         db.session.flush()
     ctx = t.view_context(a, current_user) if t is not None and t.view_context is not None else {}
@@ -174,7 +176,7 @@ def activity(activity_id: int):
 @bp.get("/aktivitas/<int:activity_id>/berkas")
 @login_required
 def activity_file(activity_id: int):
-    a, _c, enrolment, _editor = _activity_for_viewer(activity_id)
+    a, _c, enrolment, _editor, _done = _activity_for_viewer(activity_id)
     if a.type != "file" or not a.file_key:
         abort(404)
     if enrolment is not None:
@@ -221,7 +223,7 @@ def course_image(course_id: int, name: str):
 @bp.get("/aktivitas/<int:activity_id>/buka")
 @login_required
 def activity_link(activity_id: int):
-    a, _c, enrolment, _editor = _activity_for_viewer(activity_id)
+    a, _c, enrolment, _editor, _done = _activity_for_viewer(activity_id)
     if a.type != "link":
         abort(404)
     if enrolment is not None:

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.accounts.models import User
+from app.accounts.queries import SESSION_EXTRAS, session_extra
 from app.extensions import db
 from app.notifications.models import Notification
 
+# The header's badge runs this on every page: built once, with a bound parameter.
+_UNREAD_COUNT = (select(func.count()).select_from(Notification)
+                 .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+
+
+def _unread_with_the_person():
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None)).scalar_subquery())
+
+
+# Read with the signed-in person, in the same statement (app.accounts.queries.SESSION_EXTRAS).
+SESSION_EXTRAS["unread_notifications"] = _unread_with_the_person
+
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    kept = session_extra(user, "unread_notifications")
+    if kept is not None:
+        return kept
+    return db.session.scalar(_UNREAD_COUNT, {"user_id": user.id}) or 0
 
 
 def for_user(user: User):

@@ -1,0 +1,36 @@
+"""course content versions: a fresh random number with every change to a course's structure or card
+
+Revision ID: courses_0002
+Revises: merge_0002
+Create Date: 2026-12-02 11:45:00
+
+Each gunicorn worker keeps the course structure (sections, activities) it has read, keyed by this
+number; an author's change replaces it in the same transaction, so no worker shows a stale outline.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'courses_0002'
+down_revision = 'merge_0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('content_version', sa.BigInteger(), nullable=False, server_default='1'))
+    versions = op.create_table(
+        'content_versions',
+        sa.Column('name', sa.String(length=40), nullable=False),
+        sa.Column('version', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_content_versions')),
+    )
+    op.bulk_insert(versions, [{'name': 'catalogue', 'version': 1}])
+
+
+def downgrade():
+    op.drop_table('content_versions')
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.drop_column('content_version')
