@@ -37,7 +37,7 @@ from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
 from app.inputs import is_digits
-from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required, undo
+from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required, undo
 
 bp = Blueprint("courses", __name__)
 

@@ -365,7 +365,6 @@ def delete_attempt(attempt_id: int):
     if not queries.can_see_attempt(current_user, attempt):
         abort(404)
     ops.delete_attempt(attempt)
-    db.session.commit()
     flash(_("Percobaan dihapus."), "success")
     return redirect(url_for("quizzes.results", quiz_id=quiz.id))
 
