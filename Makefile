@@ -67,7 +67,7 @@ test-fast: test-install
 
 i18n-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en
 
 # Benchmarks (bench/README.md): every bench/bench_*.py, figures written to bench/RESULTS.md.
 bench: test-install

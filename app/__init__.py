@@ -198,6 +198,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.api import docs as api_docs
 
     api_docs.register(app)
+    web.one_transaction_per_request(app)  # last: every endpoint registered above, one commit idiom
 
     if app.config["SCHEDULER_ENABLED"] and not app.config.get("TESTING") and \
             os.environ.get("LENTERA_NO_SCHEDULER") != "1":

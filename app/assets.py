@@ -178,6 +178,8 @@ OFFLINE_VENDOR_FILES = {
     "workbox-precaching.prod.js": "workbox-precaching/build/workbox-precaching.prod.js",
     "workbox-routing.prod.js": "workbox-routing/build/workbox-routing.prod.js",
     "workbox-strategies.prod.js": "workbox-strategies/build/workbox-strategies.prod.js",
+    # the bound of the service worker's cache of static files (least recently used go first)
+    "workbox-expiration.prod.js": "workbox-expiration/build/workbox-expiration.prod.js",
 }
 
 

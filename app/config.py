@@ -16,6 +16,25 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+class ConfigError(ValueError):
+    """A setting in the environment Lentera cannot start with; the message names it and says why."""
+
+
+def _int_setting(env, name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """An integer setting within bounds; anything else stops the start with a message naming it
+    (a typo must not silently become the default, nor a negative number a rule nobody meant)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: harus bilangan bulat dari {minimum} sampai {maximum}.") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={value}: harus dari {minimum} sampai {maximum}.")
+    return value
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment (and `.env`), then apply overrides.
 
@@ -63,6 +82,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("LENTERA_MAX_UPLOAD_MB", "512")) * 1024 * 1024,
+        # a file attached to an essay in a quiz attempt; a question's own maxbytes may only lower it
+        "LENTERA_QUIZ_ATTACHMENT_MAX_BYTES": int(env.get("LENTERA_QUIZ_ATTACHMENT_MB", "20")) * 1024 * 1024,
         # One text field of a form (a lesson's HTML): Werkzeug's default of 500 KB is too small for a
         # long lesson; larger still means pictures pasted in, which belong in storage.
         "MAX_FORM_MEMORY_SIZE": int(env.get("LENTERA_MAX_FIELD_KB", "2048")) * 1024,
@@ -110,6 +131,23 @@ def load_config(overrides: dict | None = None) -> dict:
         "FORUM_EDIT_MINUTES": int(env.get("LENTERA_FORUM_EDIT_MINUTES", "30")),
         "LIVE_BBB_URL": env.get("LENTERA_BBB_URL"),
         "LIVE_BBB_SECRET": env.get("LENTERA_BBB_SECRET"),
+        # Offline learning (issue 20). An event synced this many days after it happened (or after
+        # its year closed) is applied and listed for BPSDM review.
+        "SYNC_LATE_DAYS": _int_setting(env, "LENTERA_SYNC_LATE_DAYS", 30, minimum=1, maximum=3650),
+        # How far ahead of the server a device's clock may run before its events are refused.
+        "SYNC_CLOCK_SKEW_SECONDS": _int_setting(env, "LENTERA_SYNC_CLOCK_SKEW_SECONDS", 300, minimum=0,
+                                                maximum=86400),
+        # Events per sync request (a device sends its queue in pieces of at most 100 and of this).
+        "SYNC_MAX_EVENTS": _int_setting(env, "LENTERA_SYNC_MAX_EVENTS", 200, minimum=1, maximum=5000),
+        # How often an open page sends the device's queue while there is a signal.
+        "SYNC_INTERVAL_SECONDS": _int_setting(env, "LENTERA_SYNC_INTERVAL_SECONDS", 60, minimum=10, maximum=3600),
+        # A stored page is shown when the network has not answered within this time (a weak signal).
+        "OFFLINE_PAGE_TIMEOUT_SECONDS": _int_setting(env, "LENTERA_OFFLINE_PAGE_TIMEOUT_SECONDS", 6, minimum=1,
+                                                     maximum=120),
+        # Static files the service worker keeps from pages visited (older ones go first; stored
+        # courses and the app shell are not counted and never evicted by it).
+        "OFFLINE_ASSET_CACHE_ENTRIES": _int_setting(env, "LENTERA_OFFLINE_ASSET_CACHE_ENTRIES", 150, minimum=10,
+                                                    maximum=5000),
     }
     if overrides:
         cfg.update(overrides)

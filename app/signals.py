@@ -40,6 +40,12 @@ employee_imported = _signals.signal("employee-imported")
 #: listens, for the "course grade ≥ pass mark" completion rule.
 grade_changed = _signals.signal("grade-changed")
 
+#: sender=the User (learner); kwargs: attempt (the quiz Attempt). The attempt was just finished
+#: (submitted, or closed at its deadline) and graded automatically; its `answers` carry each
+#: question's response, fraction (None = waiting for a person) and mark out of max_mark. Sent once
+#: per attempt by the quiz module inside the transaction that finished it; xAPI listens.
+attempt_graded = _signals.signal("attempt-graded")
+
 #: sender=the User; kwargs: course. Something that held back the course's certificate (a
 #: required evaluation, see `certificates.operations.COURSE_CERTIFICATE_HOLDS`) no longer does
 #: for this person. Certificates subscribe and issue it if the course is complete and no other

@@ -226,7 +226,8 @@ class S3Storage:
     def signed_url(self, key: str, expires: int = 300, filename: str | None = None) -> str | None:
         params = {"Bucket": self.bucket, "Key": _clean_key(key)}
         if filename:
-            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+            # RFC 5987: a name with quotes or non-ASCII letters stays one valid header value
+            params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
 

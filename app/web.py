@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from pydantic import BaseModel
+from sqlalchemy import event
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -207,7 +210,6 @@ def set_language(code: str):
         from app.accounts.operations import update_user
 
         update_user(current_user, locale=code)
-        db.session.commit()
     from app.redirects import safe_local_path
 
     return redirect(safe_local_path(request.args.get("next") or request.referrer))
@@ -735,20 +737,123 @@ class FormTranslations:
 FORM_TRANSLATIONS = FormTranslations()
 
 
+# --- One transaction per request ------------------------------------------------------------
+# Every page view and API route runs inside the request's transaction, as Indico's request handler
+# does: when the view returns, the transaction is committed once — after the template was rendered,
+# so a page never reloads objects a mid-view commit would have expired; when it raises (LenteraError,
+# an HTTPException such as abort(403), anything) the transaction is rolled back before the error
+# handler answers, so a refused request leaves nothing behind. Views never call
+# db.session.commit() (tests/test_house.py checks it); a view that catches an operation's error and
+# answers normally undoes the operation's partial writes itself (`flash_error`, `undo`). Work that
+# must wait for the rows to be saved (deleting a removed file's bytes) is handed to `after_commit`.
+# No view needs a commit in its middle today: jobs are rows a scheduler picks up later, mail goes
+# through jobs, and the commit comes before the response leaves, so whoever learns of a row from
+# the response (a browser, a test, another worker) finds it saved.
+#
+# Why a wrapper around every entry of app.view_functions, put on once the app is built, rather
+# than a decorator on each route: it covers every blueprint — the API's, every domain's, those
+# still to come — without touching a route, it cannot be forgotten on a new one, and it sits
+# directly around the view, inside Flask's error handling, so the rollback comes before the handler.
+# Before-request hooks run outside it: their writes (rare) commit with the view's, or not at all
+# when the hook answers itself.
+
+
+# Whether the request's transaction wrote anything: a page that only read has nothing to commit,
+# and committing it anyway would expire every loaded object — the signed-in person included, whom
+# the after-request hooks read again (one more query on every page, issue 23's hot path).
+@event.listens_for(Session, "after_flush")
+def _wrote_by_flush(session: Session, _ctx: Any) -> None:
+    session.info["lentera_wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _wrote_by_statement(state: Any) -> None:
+    if not state.is_select:  # update()/delete()/insert() or text SQL through the session
+        state.session.info["lentera_wrote"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost one: committed, rolled back or closed
+        session.info.pop("lentera_wrote", None)
+
+
+def _has_writes() -> bool:
+    session = db.session()
+    return session.in_transaction() and bool(
+        session.info.get("lentera_wrote") or session.new or session.dirty or session.deleted)
+
+
+def in_request_transaction(view: Callable) -> Callable:
+    """`view`, committed once when it returns normally and rolled back when it raises."""
+    if getattr(view, "lentera_one_transaction", False):
+        return view
+
+    @wraps(view)
+    def one_transaction(*args: Any, **kwargs: Any) -> Any:
+        try:
+            rv = view(*args, **kwargs)
+        except BaseException:
+            g.pop("lentera_after_commit", None)
+            db.session.rollback()
+            raise
+        try:
+            if _has_writes():
+                db.session.commit()
+        except BaseException:
+            g.pop("lentera_after_commit", None)
+            db.session.rollback()  # a failed commit (a constraint, the database gone) leaves nothing
+            raise
+        for fn in g.pop("lentera_after_commit", ()):
+            fn()
+        return rv
+
+    one_transaction.lentera_one_transaction = True  # type: ignore[attr-defined]
+    return one_transaction
+
+
+#: Endpoints that never touch the database (static files): no transaction to end.
+NO_TRANSACTION_ENDPOINTS = frozenset({"static", "web.vendor", "web.vendor_dir"})
+
+
+def one_transaction_per_request(app: Flask) -> None:
+    """Wrap every endpoint of `app` (call once, after every blueprint is registered)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint not in NO_TRANSACTION_ENDPOINTS:
+            app.view_functions[endpoint] = in_request_transaction(view)
+
+
+def after_commit(fn: Callable[[], Any]) -> None:
+    """Run `fn` once this request's transaction is committed (never when it is rolled back): work
+    that must not happen unless the rows are saved, such as deleting the stored bytes of a file
+    whose row the request removed."""
+    g.setdefault("lentera_after_commit", []).append(fn)
+
+
+def undo() -> None:
+    """Roll back the writes of an operation that failed in a view that still answers normally (a
+    form shown again with the reason): the request's commit must not keep its partial work."""
+    db.session.rollback()
+
+
 def flash_error(exc: LenteraError) -> None:
     """A page's answer to a refused operation: undo its writes and tell the person why."""
-    db.session.rollback()
+    undo()
     flash(exc.message, "error")
 
 
 def run_operation(action: Callable[[], Any], success: str | None = None) -> bool:
-    """Run a state change for a page: commit and flash `success`, or roll back and flash the
-    reason. Returns whether it went through. The views' one way of calling an operation."""
+    """Run a state change for a page and flash `success`, or undo its partial changes and flash
+    the reason. Returns whether it went through. The request's commit (above) keeps it.
+
+    The action runs in a savepoint: a refused step undoes only itself, so a page doing several
+    (a draft, then each uploaded file, then "submit") keeps the steps that went through, as it
+    did when each step was committed on its own."""
     try:
-        action()
-        db.session.commit()
+        with db.session.begin_nested():
+            action()
     except LenteraError as exc:
-        flash_error(exc)
+        flash(exc.message, "error")
         return False
     if success:
         flash(success, "success")
@@ -772,4 +877,5 @@ def staff_required(*roles: str):
     return deco
 
 
-__all__ = ["NavItem", "HomePanel", "staff_required", "flash_error", "run_operation", "_l"]
+__all__ = ["NavItem", "HomePanel", "staff_required", "flash_error", "run_operation", "undo", "after_commit",
+           "one_transaction_per_request", "_l"]

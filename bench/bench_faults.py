@@ -105,7 +105,7 @@ def setup(app) -> None:
     from app.courses.operations import complete_activity, enrol
     from app.extensions import db
     from app.quizzes import operations as quiz_ops
-    from bench.bench_quizzes import right_response
+    from bench.bench_quizzes import choice_texts, right_response
     from tests.factories import make_course
 
     pw_hash = generate_password_hash(PASSWORD)  # once: hundreds of scrypt hashes would only slow the setup
@@ -137,7 +137,8 @@ def setup(app) -> None:
         enrol(course, user)
         tokens.append(acc.issue_token(user)[0])
     STATE["quiz"] = {"course_id": course.id, "quiz_id": quiz.id, "tokens": tokens,
-                     "right": {q.id: right_response(q) for q in questions}, "max_score": float(len(questions))}
+                     "right": {q.id: right_response(q) for q in questions}, "max_score": float(len(questions)),
+                     "texts": {q.id: choice_texts(q) for q in questions}}
 
     course = make_course(staff, title="Kursus selesai saat worker mati", jp=3, code="GANGGUAN-JP",
                          activities=[{"type": "lesson", "title": "Materi 1"}, {"type": "lesson", "title": "Materi 2"}])
@@ -358,6 +359,7 @@ def quiz_submits(database: Database) -> Check:
     from app.ledger.models import LedgerEntry
     from app.quizzes import grading
     from app.quizzes.models import Attempt, AttemptAnswer, Question
+    from bench.bench_quizzes import as_shown
 
     st = STATE["quiz"]
     n, per = len(st["tokens"]), len(st["right"])
@@ -380,9 +382,9 @@ def quiz_submits(database: Database) -> Check:
                 att = expect(call(s, tally, "start", "POST", f"{server.url}/api/v1/quizzes/{st['quiz_id']}/attempts"),
                              200, 201).json()
                 for q in att["questions"]:
-                    response = st["right"][q["id"]]
+                    response = st["right"][q["id"]]  # in own ids: as it is stored
                     expect(call(s, tally, "answer", "PUT", f"{server.url}/api/v1/attempts/{att['id']}/answers/{q['id']}",
-                                json={"response": response}), 200)
+                                json={"response": as_shown(q, response, st["texts"][q["id"]])}), 200)
                     with lock:
                         sent[(att["id"], q["id"])] = response
                     tally.add("answers")

@@ -54,7 +54,7 @@ def setup(app) -> None:
     from app.accounts import operations as ops
     from app.accounts.models import Unit
     from app.extensions import db
-    from bench.gen_province import generate
+    from tests.gen_province import generate
 
     seed_demo(app)
     employees = int(os.environ.get("BENCH_EMPLOYEES", "50000"))

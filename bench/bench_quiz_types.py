@@ -6,7 +6,7 @@
    the longest any learner's write can wait on SQLite);
 2. the attempt page (`GET /percobaan/<id>`) of a 20-question quiz mixing every type (multiple
    choice, true/false, short answer, numerical with units, matching, essay, select missing
-   words, drag and drop into text, ordering, cloze, description) for 20 learners under gunicorn
+   words, drag and drop into text, ordering, cloze, calculated simple, description) for 20 learners under gunicorn
    with 2 workers, beside the bare Flask ceiling measured in the same run, and marking such an
    attempt in-process.
 
@@ -59,6 +59,17 @@ TEMPLATES = [
     '<answer fraction="3"><text>tiga</text></answer></question>',
     '<question type="cloze"><name><text>cz{i}</text></name><questiontext><text>Ibukota {{1:SHORTANSWER:=Jakarta}}'
     ' dan {{1:MULTICHOICE:=a~b}} {i}</text></questiontext></question>',
+    # calculated simple: the items (10) are generated on import, one is drawn per attempt
+    '<question type="calculatedsimple"><name><text>calc{i}</text></name><questiontext><text>Berapa {{a}} kali '
+    '{{b}} m? ({i})</text></questiontext><answer fraction="100"><text>{{a}} * {{b}}</text><tolerance>0.01'
+    '</tolerance><tolerancetype>1</tolerancetype><correctanswerformat>1</correctanswerformat>'
+    '<correctanswerlength>2</correctanswerlength></answer><units><unit><multiplier>1</multiplier>'
+    '<unit_name>m</unit_name></unit></units><dataset_definitions>'
+    + "".join('<dataset_definition><status><text>private</text></status><name><text>' + w + '</text></name>'
+              '<distribution><text>uniform</text></distribution><minimum><text>1</text></minimum><maximum>'
+              '<text>10</text></maximum><decimals><text>1</text></decimals><itemcount>0</itemcount>'
+              '</dataset_definition>' for w in "ab")
+    + '</dataset_definitions></question>',
 ]
 
 
@@ -163,7 +174,7 @@ def setup(app) -> None:
 def marking(database: Database, seconds: float = 3.0) -> float:
     from app import create_app
     from app.extensions import db
-    from app.quizzes import grading
+    from app.quizzes import grading, qtypes
     from app.quizzes.models import Attempt, Question
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "INSTANCE_PATH": str(database.instance_path),
@@ -173,8 +184,11 @@ def marking(database: Database, seconds: float = 3.0) -> float:
         qs = list(db.session.scalars(db.select(Question).where(Question.id.in_([e["q"] for e in attempt.layout]))))
         responses = {"multichoice": "1", "truefalse": True, "shortanswer": "jawab", "numerical": "3 m",
                      "matching": {"1": "c1"}, "essay": "teks", "gapselect": {"1": None}, "ddwtos": {},
-                     "ordering": ["1", "2", "3"], "multianswer": {"1": "Jakarta"}, "description": None}
-        items = [(q.type, q.data, responses[q.type]) for q in qs]
+                     "ordering": ["1", "2", "3"], "multianswer": {"1": "Jakarta"}, "description": None,
+                     "calculatedsimple": "12,5 m"}
+        entries = {e["q"]: e for e in attempt.layout}
+        # each question as this attempt sees it (a calculated question with its drawn values)
+        items = [(q.type, qtypes.get(q.type).attempt_data(q.data, entries[q.id]), responses[q.type]) for q in qs]
         n, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
             for t, d, r in items:

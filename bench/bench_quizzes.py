@@ -34,6 +34,7 @@ from bench.harness import (
     login_cookie,
     wrk_binary,
 )
+from tests.quizzes_fixtures import as_shown, choice_texts, right_response  # noqa: F401 - bench_faults takes them from here too
 
 WORKERS = 2
 PAGE_LEARNERS = 20
@@ -50,23 +51,6 @@ GIFT_20 = "\n\n".join([
 ])
 
 STATE: dict = {}
-
-
-def right_response(q) -> object:
-    from app.quizzes.grading import matching_choices
-
-    if q.type == "multichoice" and q.data["single"]:
-        return next(c["id"] for c in q.data["choices"] if c["fraction"] == 1)
-    if q.type == "multichoice":
-        return [c["id"] for c in q.data["choices"] if c["fraction"] > 0]
-    if q.type == "truefalse":
-        return q.data["answer"]
-    if q.type == "shortanswer":
-        return q.data["answers"][0]["text"]
-    if q.type == "numerical":
-        return q.data["answers"][0]["value"]
-    ids = {c["text"]: c["id"] for c in matching_choices(q.data)}
-    return {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}
 
 
 def setup(app) -> None:
@@ -103,7 +87,8 @@ def setup(app) -> None:
     attempts = {u.username: ops.start_attempt(quiz, u).id for u in page_users}
     db.session.commit()
     STATE.update(quiz_id=quiz.id, attempts=attempts, tokens=api_tokens,
-                 right={q.id: right_response(q) for q in questions}, max_score=float(len(questions)))
+                 right={q.id: right_response(q) for q in questions}, max_score=float(len(questions)),
+                 texts={q.id: choice_texts(q) for q in questions})
     assert db.session.scalar(db.select(db.func.count()).select_from(User)) >= PAGE_LEARNERS + API_LEARNERS
 
 
@@ -114,7 +99,7 @@ def grading_throughput(database: Database, seconds: float = 3.0) -> tuple[float,
     from app import create_app
     from app.accounts.models import User
     from app.extensions import db
-    from app.quizzes import grading
+    from app.quizzes import grading, queries
     from app.quizzes import operations as ops
     from app.quizzes.models import Question, Quiz
 
@@ -137,7 +122,8 @@ def grading_throughput(database: Database, seconds: float = 3.0) -> tuple[float,
         prepared = []
         for user in users:
             att = ops.start_attempt(quiz, user)
-            for qid, resp in STATE["right"].items():
+            shown = {q.id: queries.shown_response(att, q, STATE["right"][q.id]) for q in qs}
+            for qid, resp in shown.items():
                 ops.save_answer(att.id, qid, resp, user)
             prepared.append((att.id, user))
         db.session.commit()
@@ -205,7 +191,8 @@ def api_storm(base_url: str) -> dict:
             att = r.json()
             for q in att["questions"]:
                 r = s.put(f"{base_url}/api/v1/attempts/{att['id']}/answers/{q['id']}",
-                          json={"response": STATE["right"][q["id"]]}, timeout=120)
+                          json={"response": as_shown(q, STATE["right"][q["id"]], STATE["texts"][q["id"]])},
+                          timeout=120)
                 if r.status_code == 200:
                     out["saved"] += 1
                 else:

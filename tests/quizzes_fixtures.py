@@ -38,8 +38,36 @@ def make_quiz(owner, *learners, gift: str = MIXED_GIFT, **settings):
     return quiz, {q.name: q for q in questions}
 
 
-def right_responses(questions: dict) -> dict:
-    """qid -> a fully right response, for the MIXED_GIFT questions."""
+def shown_ids(attempt, question_id: int) -> dict[str, str]:
+    """{own id: the id this attempt shows} for one question (cloze: "field:choice" -> shown id)."""
+    entry = next(e for e in attempt.layout if e["q"] == question_id)
+    return {own: token.split(":", 1)[-1] for own, token in entry.get("ids", {}).items()}
+
+
+def shown(attempt, questions, responses: dict) -> dict:
+    """Responses in the questions' own ids as the attempt's page shows them (each attempt shows
+    its own random ids, so a response must be written with them)."""
+    from app.quizzes.queries import shown_response
+
+    by_id = {q.id: q for q in (questions.values() if isinstance(questions, dict) else questions)}
+    return {qid: shown_response(attempt, by_id[qid], r) for qid, r in responses.items()}
+
+
+def right_responses(questions: dict, attempt=None) -> dict:
+    """qid -> a fully right response, for the MIXED_GIFT questions (written with the attempt's
+    shown ids when an attempt, or its API body, is given)."""
+    out = _right_responses(questions)
+    if attempt is None:
+        return out
+    if isinstance(attempt, dict):  # the API's attempt body
+        from app.extensions import db
+        from app.quizzes.models import Attempt
+
+        attempt = db.session.get(Attempt, attempt["id"])
+    return shown(attempt, questions, out)
+
+
+def _right_responses(questions: dict) -> dict:
     from app.quizzes.grading import matching_choices
 
     out = {}
@@ -58,3 +86,51 @@ def right_responses(questions: dict) -> dict:
             ids = {c["text"]: c["id"] for c in matching_choices(q.data)}
             out[q.id] = {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}
     return out
+
+
+def right_response(q) -> object:
+    """A fully right response to one question, as the API takes it (the benchmarks and the load day)."""
+    from app.quizzes.grading import matching_choices
+
+    if q.type == "multichoice" and q.data["single"]:
+        return next(c["id"] for c in q.data["choices"] if c["fraction"] == 1)
+    if q.type == "multichoice":
+        return [c["id"] for c in q.data["choices"] if c["fraction"] > 0]
+    if q.type == "truefalse":
+        return q.data["answer"]
+    if q.type == "shortanswer":
+        return q.data["answers"][0]["text"]
+    if q.type == "numerical":
+        return q.data["answers"][0]["value"]
+    ids = {c["text"]: c["id"] for c in matching_choices(q.data)}
+    return {p["id"]: ids[p["answer"]] for p in q.data["pairs"]}
+
+
+def choice_texts(q) -> dict[str, str]:
+    """{own choice id: its text}: an HTTP client finds a choice's shown id by its text, since each
+    attempt shows its own random ids (the questions' ids would give answers away)."""
+    from app.quizzes.grading import matching_choices
+
+    if q.type == "multichoice":
+        return {c["id"]: c["text"] for c in q.data["choices"]}
+    if q.type == "matching":
+        return {c["id"]: c["text"] for c in matching_choices(q.data)}
+    return {}
+
+
+def as_shown(api_question: dict, response, texts: dict[str, str]):
+    """A response in own ids, written with the ids the attempt (its API body) shows."""
+    if not texts:
+        return response
+    by_text = {c["text"]: c["id"] for c in api_question.get("choices", [])}
+
+    def to(own: str) -> str:
+        return by_text[texts[own]]
+
+    if isinstance(response, str):
+        return to(response)
+    if isinstance(response, list):
+        return [to(x) for x in response]
+    if isinstance(response, dict):
+        return {k: to(v) for k, v in response.items()}
+    return response

@@ -158,3 +158,56 @@ def test_a_program_certification_is_a_credential_too(client, org):
     assert cred["credentialSubject"]["achievement"]["name"] == cert.title
     assert cred["validUntil"].startswith(cert.expires_on.isoformat())  # a certification expires
     assert independent_verify(cred)
+
+
+def test_two_workers_issuing_the_very_first_credential_make_one_organisation_key(app, monkeypatch):
+    """Two workers, each in its own session and connection, both find no key and both make one at
+    the same moment (held together at key generation): one row wins, the other worker reads it,
+    and both sign under the same did:key. Meaningful on PostgreSQL (the loser's insert waits for
+    the winner's commit); on SQLite the write lock serialises and the same assertions hold."""
+    import threading
+
+    from app.badges import operations as bops
+    from app.badges.models import BadgeKey
+
+    app.extensions.pop("lentera_badge_key", None)
+    made = threading.Barrier(2)
+    generate = bops.ec.generate_private_key
+
+    def held_together(curve):
+        key = generate(curve)
+        made.wait(timeout=30)  # both workers saw no key before either inserts
+        return key
+
+    monkeypatch.setattr(bops.ec, "generate_private_key", held_together)
+    dids: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                start.wait(timeout=30)
+                key = bops.signing_key()
+                db.session.commit()
+                from app.badges import dataintegrity
+
+                dids.append(dataintegrity.did_key(key.public_key()))
+            except BaseException as exc:  # asserted on below
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert len(dids) == 2 and dids[0] == dids[1]
+    rows = db.session.scalars(select(BadgeKey)).all()
+    assert len(rows) == 1 and rows[0].did == dids[0]
+    app.extensions.pop("lentera_badge_key", None)
+    assert bops.issuer_did() == dids[0]  # read back from the database afterwards: the same key
+    app.extensions.pop("lentera_badge_key", None)

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from datetime import timedelta
 
+import pytest
+
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.jobs import operations as jobs
@@ -98,6 +100,7 @@ def test_scheduler_lock_has_one_holder(app):
     assert not jobs.acquire_scheduler_lock(holder="A")
 
 
+@pytest.mark.slow  # two fresh interpreters import the app (a minute on a loaded machine)
 def test_two_app_processes_elect_exactly_one_scheduler(app, tmp_path):
     """Two real processes race for the lock for a few seconds: at every moment one holds it."""
     url = db.engine.url.render_as_string(hide_password=False)

@@ -1,12 +1,12 @@
-"""The realistic-day load script (bench/bench_load_day.py) kept honest: a short day under
-gunicorn + PostgreSQL with locust, then every acknowledged write checked in the database.
-The 10-minute day with its figures is `make bench`; here only the invariants matter."""
+"""The realistic-day load script (tests/load_day.py) kept honest: a short day under gunicorn +
+PostgreSQL with locust, then every acknowledged write checked in the database. The 10-minute day
+with its figures is bench/bench_load_day.py (`make bench`); here only the invariants matter."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.bench_load_day import play
+from tests.load_day import play
 
 pytestmark = pytest.mark.slow  # a short day under locust against gunicorn + PostgreSQL
 

@@ -34,6 +34,7 @@ def stored_probe(key: str, tmp_path) -> dict:
     return ffprobe(dest)
 
 
+@pytest.mark.slow  # ffmpeg transcodes the whole ladder: the longest test of make test-fast
 def test_720p_source_gets_the_whole_ladder_audio_poster_and_mp4(app, org, video_course, videos, tmp_path):
     asset = transcode(video_activity(video_course), videos.hd, org.instructor)
     assert asset.state == "ready", asset.error

@@ -1,4 +1,4 @@
-"""The province generator (bench/gen_province.py) at a small size: its bulk-loaded entries pass the
+"""The province generator (tests/gen_province.py) at a small size: its bulk-loaded entries pass the
 ledger's chain verification and the monitoring aggregate equals a recomputation."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import date
 from app.extensions import db
 from app.ledger.chain import verify
 from app.monitoring.totals import recompute_from_ledger, stored_totals
-from bench.gen_province import generate
+from tests.gen_province import generate
 from tests.monitoring_fixtures import record
 
 

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.jobs.operations import PERIODIC
 from app.quizzes import operations as ops
 from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory
+from app.quizzes.queries import shown_response
 from tests.conftest import count
 from tests.factories import make_course
 from tests.quizzes_fixtures import FIXTURES, make_quiz, right_responses
@@ -114,8 +115,8 @@ def test_attempt_api_shapes_save_submit_and_complete(client, org, auth):
         assert set(q) >= {"id", "type", "text", "choices"}
         assert all(set(c) == {"id", "text"} for c in q["choices"])
         if q["type"] == "matching":
-            assert [s["text"] for s in q["stems"]] == ["Satu", "Dua", "Tiga"]
-    for qid, response in right_responses(qs).items():
+            assert sorted(s["text"] for s in q["stems"]) == ["Dua", "Satu", "Tiga"]  # shuffled, as in Moodle
+    for qid, response in right_responses(qs, body).items():
         r = client.put(f"/api/v1/attempts/{body['id']}/answers/{qid}", json={"response": response}, headers=h)
         assert r.status_code == 200, r.json
     result = client.post(f"/api/v1/attempts/{body['id']}/submit", headers=h)
@@ -216,7 +217,7 @@ def test_nobody_touches_another_learners_attempt(client, org, auth):
 def test_simultaneous_submits_grade_once(app, org, backend):
     quiz, qs = make_quiz(org.instructor, org.learner_a1)
     attempt = ops.start_attempt(quiz, org.learner_a1)
-    for qid, response in right_responses(qs).items():
+    for qid, response in right_responses(qs, attempt).items():
         ops.save_answer(attempt.id, qid, response, org.learner_a1)
     db.session.commit()
     aid, uid = attempt.id, org.learner_a1.id
@@ -319,11 +320,11 @@ def test_regrade_after_fixing_a_question_completes_never_undoes(org):
                          gift="::k::Kunci keliru?{=salah ~benar}\n\n::t::Benar?{T}", pass_percent=100)
     mc = qs["k"]
     a1 = ops.start_attempt(quiz, org.learner_a1)
-    ops.save_answer(a1.id, mc.id, "2", org.learner_a1)  # picks "benar", marked wrong by the faulty key
+    ops.save_answer(a1.id, mc.id, shown_response(a1, mc, "2"), org.learner_a1)  # "benar", wrong by the faulty key
     ops.save_answer(a1.id, qs["t"].id, True, org.learner_a1)
     ops.submit_attempt(a1.id, org.learner_a1)
     b = ops.start_attempt(quiz, org.learner_b)
-    ops.save_answer(b.id, mc.id, "1", org.learner_b)
+    ops.save_answer(b.id, mc.id, shown_response(b, mc, "1"), org.learner_b)
     ops.save_answer(b.id, qs["t"].id, True, org.learner_b)
     ops.submit_attempt(b.id, org.learner_b)
     db.session.commit()

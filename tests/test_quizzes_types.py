@@ -13,6 +13,7 @@ from app.quizzes.grading import check_response, grade
 from app.quizzes.models import Attempt, Question
 from app.quizzes.moodle_xml import export_moodle_xml, parse_moodle_xml
 from tests.factories import enrol_all, make_course
+from tests.quizzes_fixtures import shown_ids
 
 GAPS_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <quiz>
@@ -100,11 +101,15 @@ def test_gaps_through_the_api_and_the_no_javascript_page(client, org, auth, logi
     assert [g["id"] for g in gs["gaps"]] == ["1", "2"]
     assert {c["text"] for c in gs["gaps"][0]["choices"]} == {"pelayan", "penguasa"}  # its group only
     aid = started["id"]
-    gids = [c["id"] for c in qs["Pilih kata"].data["choices"]]
+    sh = shown_ids(db.session.get(Attempt, aid), qs["Pilih kata"].id)
+    gids = [sh[c["id"]] for c in qs["Pilih kata"].data["choices"]]
     assert gs["text"] == "<p>ASN adalah [[1]] publik dan [[2]] negara.</p>"
     ok = client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}",
                     json={"response": {"1": gids[0], "2": gids[3]}}, headers=h)
     assert ok.status_code == 200
+    own = [c["id"] for c in qs["Pilih kata"].data["choices"]]  # the question's own ids are not taken
+    assert client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}",
+                      json={"response": {"1": own[0]}}, headers=h).status_code == 400
     bad = client.put(f"/api/v1/attempts/{aid}/answers/{qs['Pilih kata'].id}", json={"response": ["1"]}, headers=h)
     assert bad.status_code == 400
     login(org.learner_a1)
@@ -114,7 +119,8 @@ def test_gaps_through_the_api_and_the_no_javascript_page(client, org, auth, logi
     dd = qs["Seret kata"].id
     assert f'name="q-{dd}-1"' in body and f'name="q-{dd}-3"' in body and 'data-tiles' in body
     # the form without JavaScript: the selects are the answer
-    dids = [c["id"] for c in qs["Seret kata"].data["choices"]]
+    dsh = shown_ids(db.session.get(Attempt, aid), dd)
+    dids = [dsh[c["id"]] for c in qs["Seret kata"].data["choices"]]
     posted = client.post(f"/percobaan/{aid}", data={f"present-{dd}": "1", f"q-{dd}-1": dids[0], f"q-{dd}-2": dids[0],
                                                    f"q-{dd}-3": dids[1], "go": "submit"})
     assert posted.status_code in (302, 303)
@@ -220,9 +226,12 @@ def test_ordering_attempt_page_without_javascript(client, org, login):
     assert attempt.layout[0]["choices"] != ["1", "2", "3", "4"]  # never shown already in order
     login(org.learner_a1)
     body = client.get(f"/percobaan/{attempt.id}").get_data(as_text=True)
-    assert f'name="q-{qid}-1"' in body
-    client.post(f"/percobaan/{attempt.id}", data={f"present-{qid}": "1", f"q-{qid}-1": "1", f"q-{qid}-2": "2",
-                                                 f"q-{qid}-3": "3", f"q-{qid}-4": "4", "go": "submit"})
+    sh = shown_ids(attempt, qid)
+    # each item's field is named by this attempt's id for it, not by its own id (its right place)
+    assert f'name="q-{qid}-1"' not in body and f'name="q-{qid}-{sh["1"]}"' in body
+    client.post(f"/percobaan/{attempt.id}", data={f"present-{qid}": "1", f"q-{qid}-{sh['1']}": "1",
+                                                 f"q-{qid}-{sh['2']}": "2", f"q-{qid}-{sh['3']}": "3",
+                                                 f"q-{qid}-{sh['4']}": "4", "go": "submit"})
     db.session.refresh(attempt)
     assert attempt.state == "finished" and attempt.score == 1.0
     assert "Rencana → Persiapan → Pemilihan → Kontrak" in client.get(f"/percobaan/{attempt.id}/tinjau").get_data(as_text=True)
@@ -279,8 +288,10 @@ def test_cloze_attempt_without_javascript_and_the_editor(client, org, login):
     login(org.learner_a1)
     body = client.get(f"/percobaan/{attempt.id}").get_data(as_text=True)
     assert "Jakarta" not in body and f'name="q-{qid}-1"' in body and "multiple" in body
+    sh = shown_ids(attempt, qid)
     client.post(f"/percobaan/{attempt.id}", data={f"present-{qid}": "1", f"q-{qid}-1": "Jakarta", f"q-{qid}-2": "3.14",
-                                                 f"q-{qid}-3": "1", f"q-{qid}-4": ["1", "2"], "go": "submit"})
+                                                 f"q-{qid}-3": sh["3:1"], f"q-{qid}-4": [sh["4:1"], sh["4:2"]],
+                                                 "go": "submit"})
     db.session.refresh(attempt)
     assert attempt.state == "finished" and attempt.score == 5.0
     client.post("/keluar")

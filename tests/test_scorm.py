@@ -12,9 +12,10 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.extensions import db
-from tests.scorm_packages import SVG, build_zip, manifest, multi_sco, sco_page, single_sco
+from tests.scorm_packages import NS, SVG, build_zip, manifest, multi_sco, sco_page, single_sco
 
 
 def _course(client, h, jp: int = 3) -> tuple[int, int]:
@@ -422,3 +423,83 @@ def test_a_separate_content_origin_lets_a_packages_frames_share_it(client, org, 
     finally:
         app.config.pop("SCORM_CONTENT_ORIGIN")
         app.config.pop("PUBLIC_BASE_URL")
+
+
+def test_what_published_packages_taught_built_at_test_time(client, org, auth, app):
+    """The behaviours tests/test_scorm_world.py met in published packages, in packages written here:
+    a commit made before the SCO set a status (the run-time echoes "not attempted") is stored, not
+    refused; the SCO's own view stays "not attempted", so the next launch can still complete it at
+    LMSFinish; an isvisible="false" item is neither listed nor required; the package's own
+    XMLHttpRequest (with a Range preflight) may read its files from the opaque-origin frame."""
+    page = sco_page("Tanpa status")
+    items = "".join(
+        f'<item identifier="{i}" identifierref="R-{i}" isvisible="{vis}"><title>{t}</title></item>'
+        for i, t, vis in (("A", "Materi", "true"), ("TERSEMBUNYI", "Catatan penyusun", "false")))
+    res = "".join(f'<resource identifier="R-{i}" type="webcontent" adlcp:scormtype="sco" href="{i}/index.html">'
+                  f'<file href="{i}/index.html"/></resource>' for i in ("A", "TERSEMBUNYI"))
+    xml = (f'<?xml version="1.0"?><manifest identifier="M" {NS}>'
+           "<metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>"
+           f'<organizations default="TIDAK-ADA"><organization identifier="O"><title>Paket</title>{items}'
+           f"</organization></organizations><resources>{res}</resources></manifest>")
+    data = build_zip({"imsmanifest.xml": xml, "A/index.html": page, "A/data.json": '{"ok": true}',
+                      "TERSEMBUNYI/index.html": page})
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    act = _add_scorm(client, h, cid, sid, data)
+    assert act.status_code == 201, act.json
+    scorm_id = act.json["scorm_id"]
+    me = _publish_and_enrol(client, h, cid, org.learner_a1, auth)
+    doc = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json
+    assert [t["title"] for t in doc["toc"]] == ["Materi"]  # the default names no organisation: the first is read
+    assert any("isvisible" in w for w in doc["warnings"])
+    url = doc["scos"][0]["launch_url"]
+    token = url.split("/")[2]
+    anon = app.test_client()
+
+    own = anon.get(f"/scorm-konten/{token}/A/data.json")
+    assert own.status_code == 200 and own.headers["Access-Control-Allow-Origin"] == "*"
+    pre = anon.options(f"/scorm-konten/{token}/A/data.json", headers={
+        "Origin": "null", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"})
+    assert pre.status_code == 204 and "Range" in pre.headers["Access-Control-Allow-Headers"]
+
+    commit = f"/scorm-konten/{token}/__lentera__/commit"
+    first = anon.post(commit, data=json.dumps({"cmi.core.lesson_status": "not attempted",
+                                               "cmi.core.lesson_location": "2"}), content_type="text/plain")
+    assert first.status_code == 200, first.json
+    state = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"][0]
+    assert state["status"] == "incomplete"  # attempted, in reports
+    boot = anon.get(f"/scorm-konten/{token}/__lentera__/boot.js").get_data(as_text=True)
+    cfg = json.loads(re.search(r"var cfg=(\{.*?\});\n", boot).group(1))
+    # not handed back: the run-time starts from "not attempted" and completes the SCO at LMSFinish
+    assert "cmi.core.lesson_status" not in cfg["cmi"] and cfg["cmi"]["cmi.core.lesson_location"] == "2"
+    assert "lesson_status === \"not attempted\"" in boot and "defineProperty(window, \"API\"" in boot
+    # The REST API still refuses "not attempted": a client never sets it.
+    put = _put(client, me, scorm_id, state["id"], {"cmi.core.lesson_status": "not attempted"})
+    assert put.status_code == 422
+    done = anon.post(commit, data=json.dumps({"cmi.core.lesson_status": "completed"}), content_type="text/plain")
+    assert done.status_code == 200
+    assert client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["completed"] is True
+
+
+def test_a_commit_from_a_superseded_attempt_is_refused_and_nothing_is_stored(client, org, auth, app):
+    from app.accounts.models import User
+    from app.scorm import operations as ops
+    from app.scorm.models import ScormAttempt, ScormPackage
+
+    h = auth(org.instructor)
+    cid, sid = _course(client, h)
+    scorm_id = _add_scorm(client, h, cid, sid, single_sco()).json["scorm_id"]
+    me = _publish_and_enrol(client, h, cid, org.learner_a1, auth)
+    url = client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["scos"][0]["launch_url"]
+    commit = f"/scorm-konten/{url.split('/')[2]}/__lentera__/commit"
+    anon = app.test_client()
+    first = anon.post(commit, data=json.dumps({"cmi.core.lesson_location": "1"}), content_type="text/plain")
+    assert first.status_code == 200
+    pkg = db.session.get(ScormPackage, scorm_id)
+    ops.new_attempt(pkg, db.session.get(User, org.learner_a1.id))  # "another device" starts attempt 2
+    db.session.commit()
+    late = anon.post(commit, data=json.dumps({"cmi.core.lesson_status": "completed"}), content_type="text/plain")
+    assert late.status_code == 409 and late.json["result"] is False and "Percobaan baru" in late.json["message"]
+    attempts = db.session.scalars(select(ScormAttempt).order_by(ScormAttempt.number)).all()
+    assert [a.number for a in attempts] == [1, 2] and all(a.completed_at is None for a in attempts)
+    assert client.get(f"/api/v1/scorm/{scorm_id}", headers=me).json["completed"] is False

@@ -119,7 +119,7 @@ def test_offline_quiz_answers_and_submit_complete_the_quiz(app, client, org, aut
     activity_id = quiz.activity_id
     # not allowed offline yet: answers are refused
     attempt = client.post(f"/api/v1/quizzes/{quiz.id}/attempts", headers=headers).get_json()
-    rights = right_responses(questions)
+    rights = right_responses(questions, attempt)  # with the ids the stored attempt page shows
     qid = attempt["questions"][0]["id"]
     res = sync(client, headers, [ev("answer", activity_id, attempt_id=attempt["id"], question_id=qid,
                                     response=rights[qid])])
@@ -281,3 +281,111 @@ def test_offline_package_lists_pages_and_files_with_size_and_hash(app, client, o
                       headers=auth(org.learner_b)).status_code in (403, 404)
     assert client.get(f"/api/v1/courses/{video_course.id}/offline-package?video=4k",
                       headers=headers).status_code == 400
+
+
+def test_offline_package_from_s3_is_fetched_as_stored(app, client, org, auth, video_course, videos, s3_endpoint,
+                                                      monkeypatch):
+    """With the files in a bucket, the player's playlists carry signed bucket URLs; a device
+    downloads the same files as stored (relative segment names, bytes through the app), so that
+    they match the package's hash and play from the device under the player's own addresses."""
+    import hashlib
+
+    from app.storage import get_storage
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "uji")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "rahasia-uji")
+    monkeypatch.setitem(app.config, "LENTERA_STORAGE", "s3")
+    monkeypatch.setitem(app.config, "S3_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setitem(app.config, "S3_BUCKET", f"lentera-{uuid.uuid4().hex[:12]}")
+    app.extensions.pop("lentera_storage", None)
+    try:
+        import io
+
+        from PIL import Image
+
+        from app.courses import operations as cops
+
+        activity = _ready_video(org, video_course, videos)
+        assert get_storage().kind == "s3"
+        picture = io.BytesIO()
+        Image.new("RGB", (20, 10), "#1f4e79").save(picture, "PNG")
+        picture.seek(0)
+        name = cops.store_course_image(video_course, picture)
+        lesson = cops.add_activity(video_course.sections[0], "lesson", "Bergambar")
+        lesson.body = f'<p><img src="/kursus/{video_course.id}/gambar/{name}" alt="x"></p>'
+        doc = cops.add_activity(video_course.sections[0], "file", "Panduan")
+        cops.store_activity_file(doc, "panduan.pdf", b"%PDF-1.4 panduan dari bucket")
+        db.session.commit()
+        headers = auth(org.learner_a1)
+        package = client.get(f"/api/v1/courses/{video_course.id}/offline-package", headers=headers).get_json()
+        # files and pictures too come through the app (a redirect to the bucket would need its CORS rules)
+        for f in (f for f in package["files"] if f["kind"] in ("file", "image")):
+            got = client.get(f["fetch_url"], headers=headers)
+            assert got.status_code == 200 and hashlib.sha256(got.data).hexdigest() == f["sha256"], f
+            assert client.get(f["fetch_url"], headers=auth(org.learner_b)).status_code == 404
+        assert {f["kind"] for f in package["files"]} == {"video", "file", "image"}
+        video_files = [f for f in package["files"] if f["kind"] == "video"]
+        assert len(video_files) >= 2
+        playlist = video_files[0]
+        assert playlist["url"] == f"/media/aktivitas/{activity.id}/video/hls/240p/index.m3u8"
+        assert "X-Amz-Signature" in client.get(playlist["url"], headers=headers).get_data(as_text=True)  # online
+        for f in video_files:
+            got = client.get(f["fetch_url"], headers=headers)
+            assert got.status_code == 200, f  # no redirect to the bucket
+            assert len(got.data) == f["bytes"] and hashlib.sha256(got.data).hexdigest() == f["sha256"]
+        stored = client.get(playlist["fetch_url"], headers=headers).get_data(as_text=True)
+        names = [line for line in stored.splitlines() if line and not line.startswith("#")]
+        assert names and all(n.startswith("seg_") and n.endswith(".ts") for n in names)  # beside the playlist's url
+        # the same access check as the player: not enrolled, no file; a name outside the video, no file
+        assert client.get(playlist["fetch_url"], headers=auth(org.learner_b)).status_code == 404
+        assert client.get(f"/offline/video/{activity.id}/hls/../../../secret", headers=headers).status_code == 404
+    finally:
+        app.extensions.pop("lentera_storage", None)
+
+
+def test_sync_settings_are_read_from_the_environment_and_a_bad_value_stops_the_start(tmp_path, monkeypatch):
+    import pytest
+
+    from app import create_app
+    from app.config import ConfigError, load_config
+    from tests.conftest import base_config
+
+    for name, value in [("LENTERA_SYNC_LATE_DAYS", "7"), ("LENTERA_SYNC_CLOCK_SKEW_SECONDS", "0"),
+                        ("LENTERA_SYNC_MAX_EVENTS", "3"), ("LENTERA_SYNC_INTERVAL_SECONDS", "30"),
+                        ("LENTERA_OFFLINE_PAGE_TIMEOUT_SECONDS", "10"), ("LENTERA_OFFLINE_ASSET_CACHE_ENTRIES", "40")]:
+        monkeypatch.setenv(name, value)
+    cfg = load_config()
+    assert (cfg["SYNC_LATE_DAYS"], cfg["SYNC_CLOCK_SKEW_SECONDS"], cfg["SYNC_MAX_EVENTS"], cfg["SYNC_INTERVAL_SECONDS"],
+            cfg["OFFLINE_PAGE_TIMEOUT_SECONDS"], cfg["OFFLINE_ASSET_CACHE_ENTRIES"]) == (7, 0, 3, 30, 10, 40)
+    for name, bad in [("LENTERA_SYNC_LATE_DAYS", "tiga puluh"), ("LENTERA_SYNC_CLOCK_SKEW_SECONDS", "-5"),
+                      ("LENTERA_SYNC_MAX_EVENTS", "0"), ("LENTERA_SYNC_INTERVAL_SECONDS", "1"),
+                      ("LENTERA_OFFLINE_PAGE_TIMEOUT_SECONDS", "1.5"), ("LENTERA_OFFLINE_ASSET_CACHE_ENTRIES", "99999")]:
+        with monkeypatch.context() as mp:
+            mp.setenv(name, bad)
+            with pytest.raises(ConfigError, match=name):
+                create_app(base_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}"))
+
+
+def test_sync_settings_change_the_rules(app, client, org, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "SYNC_LATE_DAYS", 7)
+    monkeypatch.setitem(app.config, "SYNC_CLOCK_SKEW_SECONDS", 0)
+    monkeypatch.setitem(app.config, "SYNC_MAX_EVENTS", 3)
+    monkeypatch.setitem(app.config, "SYNC_INTERVAL_SECONDS", 45)
+    course = make_course(org.instructor, jp=2, activities=[{"type": "lesson", "title": f"M{i}"} for i in range(4)])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    a = course.sections[0].activities
+    headers = auth(org.learner_a1)
+    many = client.post("/api/v1/sync", json={"events": [ev("view", x.id) for x in a]}, headers=headers)
+    assert many.status_code == 400 and many.get_json()["error"]["code"] == "too_many_events"
+    assert "3" in many.get_json()["error"]["message"]
+    now = now_utc()
+    if now.timetuple().tm_yday > 10:  # ten days ago is still this year: late only by the setting
+        res = sync(client, headers, [ev("view", a[0].id, at=now - timedelta(days=10)),
+                                     ev("view", a[1].id, at=now - timedelta(days=2))])
+        assert len(res["applied"]) == 2 and res["late"] == res["applied"][:1]
+    future = sync(client, headers, [ev("view", a[2].id, at=now + timedelta(seconds=90))])
+    assert [r["code"] for r in future["refused"]] == ["future_time"]  # no slack for the device's clock
+    # pages tell the device how many events to send at once and how often
+    page = client.get("/masuk").get_data(as_text=True)
+    assert 'data-sync-chunk="3"' in page and 'data-sync-every="45"' in page

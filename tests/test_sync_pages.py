@@ -14,12 +14,15 @@ def test_service_worker_and_manifest_make_lentera_installable(client):
     sw = client.get("/sw.js")
     assert sw.status_code == 200 and sw.mimetype == "text/javascript"
     assert sw.headers["Cache-Control"] == "no-cache"
+    # an update check of an unchanged worker costs a 304, not the script again
+    assert client.get("/sw.js", headers={"If-None-Match": sw.headers["ETag"]}).status_code == 304
     body = sw.get_data(as_text=True)
     # Workbox comes from the app itself, by content-hashed address: no CDN
     assert re.search(r'importScripts\("/v/[0-9a-f]{12}/workbox-sw\.js"\)', body)
     assert "googleapis" not in body and "https://" not in body
     assert re.search(r'/s/[0-9a-f]{12}/lentera\.css', body)
-    for name in ("workbox-sw.js", "workbox-core.prod.js", "workbox-precaching.prod.js", "workbox-routing.prod.js"):
+    for name in ("workbox-sw.js", "workbox-core.prod.js", "workbox-precaching.prod.js", "workbox-routing.prod.js",
+                 "workbox-expiration.prod.js"):
         url = re.search(r'"(/v/[0-9a-f]{12}/' + re.escape(name) + ')"', body) or re.search(
             r'(/v/[0-9a-f]{12}/' + re.escape(name) + ')', body)
         assert url and client.get(url.group(1)).status_code == 200, name

@@ -169,3 +169,47 @@ def test_no_lrs_configured_queues_nothing(client, org, auth):
     me, scorm_id, sco_id, values, _a = _scorm_course(client, org, auth)
     assert client.put(f"/api/v1/scorm/{scorm_id}/scos/{sco_id}/cmi", headers=me, json=values).status_code == 200
     assert db.session.scalar(select(XapiStatement.id)) is None
+
+
+def test_a_finished_quiz_attempt_sends_one_answered_statement_per_question(org, lrs):
+    """The quiz module's attempt_graded signal: one "answered" per answered question, in the
+    attempt's own transaction, with success, the mark as score and the response in the xAPI
+    interaction format where one maps; received by the real LRS."""
+    from app.quizzes import operations as qops
+    from tests.quizzes_fixtures import make_quiz, right_responses
+
+    quiz, qs = make_quiz(org.instructor, org.learner_a1)
+    attempt = qops.start_attempt(quiz, org.learner_a1)
+    right = right_responses(qs)
+    for name in ("mc", "tf", "num", "match"):
+        qops.save_answer(attempt.id, qs[name].id, right[qs[name].id], org.learner_a1)
+    qops.save_answer(attempt.id, qs["sa"].id, "Bandung", org.learner_a1)  # wrong
+    # "multi" left unanswered: nothing is sent for it
+    db.session.commit()
+    qops.submit_attempt(attempt.id, org.learner_a1)
+    rows = db.session.scalars(select(XapiStatement).where(XapiStatement.verb == "answered")).all()
+    assert len(rows) == 5
+    db.session.rollback()  # the statements live and die with the attempt's transaction
+    assert db.session.scalars(select(XapiStatement).where(XapiStatement.verb == "answered")).all() == []
+    attempt = qops.start_attempt(quiz, org.learner_a1)  # the same open attempt again
+    qops.submit_attempt(attempt.id, org.learner_a1)
+    db.session.commit()
+    assert run_pending(kinds=[xops.JOB_KIND]) >= 1
+    got = {s["object"]["definition"]["name"]["id-ID"]: s for s in _statements_of(lrs, org.learner_a1.nip)
+           if s["verb"]["id"].endswith("/answered")}
+    assert set(got) == {"mc", "tf", "num", "match", "sa"}
+    mc = got["mc"]
+    assert mc["object"]["definition"]["interactionType"] == "choice"
+    assert mc["result"]["success"] is True and mc["result"]["score"]["scaled"] == 1
+    assert mc["result"]["response"] == str(right[qs["mc"].id])
+    assert {c["id"] for c in mc["object"]["definition"]["choices"]} == {str(c["id"]) for c in qs["mc"].data["choices"]}
+    assert got["tf"]["result"]["response"] == ("true" if right[qs["tf"].id] else "false")
+    assert got["tf"]["object"]["definition"]["interactionType"] == "true-false"
+    assert got["num"]["object"]["definition"]["interactionType"] == "numeric"
+    match = got["match"]["result"]["response"]
+    assert match.count("[.]") == len(qs["match"].data["pairs"]) and "[,]" in match
+    sa = got["sa"]
+    assert sa["result"]["success"] is False and sa["result"]["score"]["raw"] == 0
+    assert sa["result"]["response"] == "Bandung" and sa["object"]["definition"]["interactionType"] == "fill-in"
+    assert mc["context"]["contextActivities"]["parent"][0]["id"].endswith(f"/aktivitas/{quiz.activity.id}")
+    assert mc["object"]["id"].startswith("https://lentera.example.go.id/aktivitas/")

@@ -28,7 +28,7 @@ from app.errors import Forbidden, LenteraError, RuleViolation, Throttled
 from app.extensions import db
 from app.inputs import is_digits
 from app.redirects import safe_local_path
-from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required
+from app.web import HomePanel, NavItem, flash_error, page_of, public_url, run_operation, staff_required, undo
 
 bp = Blueprint("accounts", __name__)
 
@@ -80,15 +80,14 @@ def login():
         try:
             user = ops.authenticate(form.username.data, form.password.data, request.remote_addr or "")
         except Throttled as exc:
-            flash(exc.message, "error")
+            flash_error(exc)
             status = 429
         except LenteraError as exc:
-            flash(exc.message, "error")
+            flash_error(exc)  # the failure itself is recorded by authenticate(), committed there
             status = 401
         else:
             ops.start_session(user, remember=bool(form.remember.data), address=request.remote_addr)
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), status
 
@@ -104,11 +103,9 @@ def forgot_password():
                 form.identifier.data, request.remote_addr or "",
                 lambda token: public_url("accounts.reset_password_by_link", token=token))
         except Throttled as exc:
-            db.session.commit()
             flash(exc.message, "error")
             status = 429
         else:
-            db.session.commit()
             flash(_("Jika akun itu ada dan punya alamat email, tautan untuk mengatur ulang kata sandi "
                     "telah dikirim. Periksa kotak masuk (dan folder spam) dalam beberapa menit."), "info")
             return redirect(url_for("accounts.login"))
@@ -129,7 +126,6 @@ def reset_password_by_link(token: str):
             db.session.rollback()
             form.new.errors.append(exc.message)
         else:
-            db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
             flash(_("Kata sandi %(u)s sudah diganti. Silakan masuk dengan kata sandi baru.", u=user.username),
@@ -143,7 +139,6 @@ def reset_password_by_link(token: str):
 @login_required
 def logout():
     ops.end_session(current_user._get_current_object())  # every copy of this cookie ends with it
-    db.session.commit()
     logout_user()
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("accounts.login"))
@@ -161,7 +156,6 @@ def profile():
             db.session.rollback()
             form.email.errors.append(exc.message)
         else:
-            db.session.commit()
             flash(_("Profil disimpan."), "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(form, pw, 422 if form.errors else 200)
@@ -181,7 +175,6 @@ def end_other_sessions():
     if not FlaskForm().validate_on_submit():  # the CSRF token
         abort(400)
     ended = ops.end_other_sessions(current_user._get_current_object())
-    db.session.commit()
     flash(_("%(n)d sesi di perangkat lain diakhiri.", n=ended), "success")
     return redirect(url_for("accounts.profile") + "#sesi")
 
@@ -194,16 +187,17 @@ def change_password():
         try:
             ops.change_password(current_user, pw.current.data, pw.new.data, request.remote_addr)
         except Throttled as exc:
+            undo()
             pw.current.errors.append(exc.message)
             return _profile_page(ProfileForm(obj=current_user, prefix="p"), pw, 429)
         except LenteraError as exc:
+            undo()
             (pw.current if exc.code == "wrong_password" else pw.new).errors.append(exc.message)
         else:
             # The new password ended every session of the account, this one included: renew it.
             me = current_user._get_current_object()
             remember = bool(getattr(me, "login_session_remember", False))
             ops.start_session(me, remember=remember, address=request.remote_addr)
-            db.session.commit()
             login_user(me, remember=remember)
             flash(_("Kata sandi diganti. Sesi lain akun ini telah diakhiri."), "success")
             return redirect(url_for("accounts.profile"))
@@ -216,7 +210,6 @@ def profile_picture():
     upload = request.files.get("picture")
     if request.form.get("action") == "hapus":
         ops.remove_picture(current_user)
-        db.session.commit()
         flash(_("Foto profil dihapus."), "success")
     elif upload is None or not upload.filename:
         flash(_("Pilih foto yang akan diunggah."), "error")
@@ -227,7 +220,6 @@ def profile_picture():
             db.session.rollback()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(_("Foto profil disimpan."), "success")
     return redirect(url_for("accounts.profile"))
 
@@ -286,8 +278,8 @@ def units():
             abort(403)
         try:
             unit = ops.create_unit_by(current_user, form.name.data, parent, code=form.code.data or None)
-            db.session.commit()
         except LenteraError as exc:
+            undo()
             form.name.errors.append(exc.message)
         else:
             flash(_("Unit \u201c%(n)s\u201d ditambahkan.", n=unit.name), "success")
@@ -315,7 +307,6 @@ def unit_edit(unit_id: int):
                 raise RuleViolation(_("Target JP harus bilangan bulat."))
             ops.change_unit_by(current_user, unit, name=form.name.data, code=form.code.data or "", parent=parent)
             ops.update_unit(unit, head=head, jp_target=int(target) if target else None)
-            db.session.commit()
         except LenteraError as exc:
             db.session.rollback()
             form.name.errors.append(exc.message)
@@ -391,7 +382,6 @@ def initial_passwords():
     if not issued:
         flash(_("Semua pegawai di unit ini sudah memiliki kata sandi."), "info")
         return redirect(url_for("accounts.users", unit=unit.id if unit else None))
-    db.session.commit()
     return _password_sheet(issued)
 
 
@@ -402,7 +392,6 @@ def reset_password(user_id: int):
     if user.id == current_user.id or not rights_within(current_user, user, ("admin",)):
         abort(403)  # one's own password is changed on the account page, with the current one
     password = ops.reset_password(user, by=current_user)
-    db.session.commit()
     resp = Response(render_template("accounts/password_issued.html", person=user, password=password))
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -447,7 +436,6 @@ def user_new():
     if form.validate_on_submit():
         try:
             user = _save_user(form, None)
-            db.session.commit()
         except Forbidden:
             db.session.rollback()
             abort(403)
@@ -484,9 +472,7 @@ def user_edit(user_id: int):
             if user.id == current_user.id and form.password.data:
                 # a new own password ended this session too: renew it
                 ops.start_session(user, address=request.remote_addr)
-                db.session.commit()
                 login_user(user)
-            db.session.commit()
         except Forbidden:
             db.session.rollback()
             abort(403)
@@ -507,7 +493,6 @@ def import_employees():
         f = form.file.data
         try:
             result = ops.import_employees(f.filename or "", f.read(), reach(current_user, ("admin",)))
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             details, status = exc.details, exc.status

@@ -109,7 +109,6 @@ def token(body: TokenIn):
         raise Forbidden(_("Kata sandi ini sementara: gantilah dahulu di halaman Akun saya, lalu minta token."),
                         code="password_change_required")
     tok, expires = ops.issue_token(user)
-    db.session.commit()
     return {"token": tok, "expires_at": expires.replace(tzinfo=UTC).isoformat()}, 201
 
 
@@ -124,7 +123,6 @@ def me():
 def employees_import():
     name, data = uploaded_file()
     result = ops.import_employees(name, data, reach(user_ctx()))
-    db.session.commit()
     return result
 
 
@@ -249,7 +247,6 @@ def unit_get(unit_id: int):
 def units_create(body: OrgUnitIn):
     parent = _unit(body.parent_id) if body.parent_id is not None else None
     unit = ops.create_unit_by(user_ctx(), body.name, parent, code=body.code)
-    db.session.commit()
     return unit_dict(unit), 201
 
 
@@ -261,5 +258,4 @@ def units_change(unit_id: int, body: OrgUnitPatch):
     if "parent_id" in body.model_fields_set:
         parent = _unit(body.parent_id) if body.parent_id is not None else None
     ops.change_unit_by(user_ctx(), unit, name=body.name, code=body.code, parent=parent)
-    db.session.commit()
     return unit_dict(unit)

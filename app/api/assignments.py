@@ -16,6 +16,7 @@ from app.assignments import queries as q
 from app.assignments.models import Assignment, Submission
 from app.errors import BadInput
 from app.extensions import db
+from app.web import after_commit
 
 
 class RubricLevelOut(BaseModel):
@@ -256,7 +257,6 @@ def submission_put(assignment_id: int, body: SubmissionIn):
     user = user_ctx()
     a = q.visible_assignment(user, assignment_id)
     sub = ops.save_draft(a, user, text=body.text, statement=body.statement)
-    db.session.commit()
     return submission_dict(a, user, sub)
 
 
@@ -271,7 +271,6 @@ def submission_file_add(assignment_id: int):
     if upload is None:
         raise BadInput(_("Kirim berkas di kolom multipart \u201cfile\u201d."), code="file_missing")
     f = ops.add_file(a, user, upload.filename or "", upload.read())
-    db.session.commit()
     return {"id": f.id, "name": f.name, "size": f.size, "kind": f.kind}, 201
 
 
@@ -281,8 +280,7 @@ def submission_file_delete(assignment_id: int, file_id: int):
     user = user_ctx()
     a = q.visible_assignment(user, assignment_id)
     ops.remove_file(a, user, file_id)
-    db.session.commit()
-    ops.purge_pending_files()
+    after_commit(ops.purge_pending_files)  # the bytes go once the rows are gone for good
     return submission_dict(a, user, ops.latest_submission(a, user))
 
 
@@ -296,7 +294,6 @@ def submission_submit(assignment_id: int):
     if statement is not None and not isinstance(statement, bool):
         raise BadInput(_("statement harus true atau false."), code="invalid_body")
     sub = ops.submit(a, user, statement=statement)
-    db.session.commit()
     return submission_dict(a, user, sub)
 
 
@@ -337,7 +334,6 @@ def submission_grade(assignment_id: int, nip: str, body: GradeIn):
         grade = int(grade)
     ops.grade_submission(sub, user, grade=grade, feedback=body.feedback, rubric=body.rubric, release=body.release,
                          state=body.state)
-    db.session.commit()
     return submission_dict(a, learner, sub, staff=True)
 
 
@@ -349,7 +345,6 @@ def grades_release(assignment_id: int):
     r = q.require_grader(user, a)
     ids = None if r.everything else {x.user.id for x in q.grader_rows(a, r)}
     n = ops.release_grades(a, user, user_ids=ids)
-    db.session.commit()
     return {"released": n}
 
 
@@ -412,7 +407,6 @@ def upload_create(assignment_id: int):
     user = user_ctx()
     a = q.visible_assignment(user, assignment_id)
     up = ops.create_upload(a, user, _filename(request.headers.get("Upload-Metadata", "")), _int_header("Upload-Length"))
-    db.session.commit()
     body = _upload_out(up)
     resp = _tus(Response(UploadOut(**body).model_dump_json(), status=201, mimetype="application/json"), up)
     resp.headers["Location"] = body["url"]
@@ -437,5 +431,4 @@ def upload_patch(upload_id: str):
     if request.mimetype != "application/offset+octet-stream":
         raise BadInput(_("Content-Type harus application/offset+octet-stream."), code="bad_content_type", status=415)
     up = ops.receive_chunk(user_ctx(), upload_id, _int_header("Upload-Offset"), request.stream)
-    db.session.commit()
     return _tus(Response(status=204), up)

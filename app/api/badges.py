@@ -9,7 +9,6 @@ from app.api.core import route
 from app.badges import operations as ops
 from app.certificates import queries as cert_q
 from app.errors import NotFound
-from app.extensions import db
 
 
 @route("/certificates/<path:serial>/credential", summary="The certificate as an Open Badges 3.0 credential (public)",
@@ -25,7 +24,6 @@ def certificate_credential(serial: str):
     if cert is None:
         raise NotFound(_("Sertifikat bernomor %(s)s tidak ditemukan.", s=serial), code="certificate_not_found")
     row = ops.credential_for(cert)
-    db.session.commit()
     import json
 
     return Response(json.dumps(row.credential, ensure_ascii=False), mimetype="application/json")

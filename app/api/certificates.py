@@ -118,5 +118,4 @@ def issue_attendance_batch(batch_id: int):
     if batch is None:
         raise NotFound(_("Daftar hadir tidak ditemukan."), code="batch_not_found")
     result = issue_for_attendance(user_ctx(), batch)
-    db.session.commit()
     return result

@@ -170,7 +170,6 @@ def coaching_create(body: EngagementIn):
     learner, coach = _person(body.learner_nip, "learner_nip"), _person(body.coach_nip, "coach_nip")
     goals = [{"text": body.goals}] if isinstance(body.goals, str) else [g.model_dump() for g in body.goals]
     e = ops.start_engagement(user, kind=body.kind, learner=learner, coach=coach, goals=goals)
-    db.session.commit()
     return engagement_dict(q.get_engagement(e.id)), 201
 
 
@@ -199,7 +198,6 @@ def coaching_record_session(engagement_id: int, body: SessionIn):
     e = q.visible_engagement(user, engagement_id)
     s = ops.record_session(user, e, held_on=body.held_on, minutes=body.minutes, topics=body.topics,
                            actions=body.actions)
-    db.session.commit()
     return session_dict(s, e), 201
 
 
@@ -212,7 +210,6 @@ def coaching_confirm_session(engagement_id: int, session_id: int):
     if not q.is_party(user, e):
         raise Forbidden(_("Hanya peserta atau coach/mentor yang mengonfirmasi sesi."), code="not_a_party")
     s = ops.confirm_session(user, e, s)
-    db.session.commit()
     return session_dict(s, e)
 
 

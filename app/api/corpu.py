@@ -102,7 +102,6 @@ def competencies_import():
     _require_organisation_wide()
     name, data = uploaded_file()
     result = ops.import_competencies(name, data)
-    db.session.commit()
     return result
 
 
@@ -112,7 +111,6 @@ def standards_import():
     _require_organisation_wide()
     name, data = uploaded_file()
     result = ops.import_standards(name, data)
-    db.session.commit()
     return result
 
 
@@ -122,7 +120,6 @@ def assessments_import():
     name, data = uploaded_file()
     me = user_ctx()
     result = ops.import_assessments(name, data, reach(me), by=me)
-    db.session.commit()
     return result
 
 
@@ -241,7 +238,6 @@ def plan_add_item(year: int, body: PlanItemIn):
     plan = ops.plan_for(me, year)
     ops.add_plan_item(plan, me, kind=body.kind, course=course, title=body.title, planned_jp=str(body.planned_jp),
                       competency_code=body.competency)
-    db.session.commit()
     return plan_dict(me, year, plan), 201
 
 
@@ -253,7 +249,6 @@ def plan_submit(year: int):
     if plan is None:
         raise NotFound(_("Belum ada rencana untuk tahun %(y)d.", y=year))
     ops.submit_plan(plan, me)
-    db.session.commit()
     return plan_dict(me, year, plan)
 
 
@@ -261,7 +256,6 @@ def plan_submit(year: int):
        body=DecisionIn, response=PlanOut)
 def plan_approve(plan_id: int, body: DecisionIn):
     plan = ops.approve_plan(_plan_by_id(plan_id), user_ctx(), body.comment)
-    db.session.commit()
     return plan_dict(plan.user, plan.year, plan)
 
 
@@ -269,5 +263,4 @@ def plan_approve(plan_id: int, body: DecisionIn):
        body=DecisionIn, response=PlanOut)
 def plan_return(plan_id: int, body: DecisionIn):
     plan = ops.return_plan(_plan_by_id(plan_id), user_ctx(), body.comment)
-    db.session.commit()
     return plan_dict(plan.user, plan.year, plan)

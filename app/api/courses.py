@@ -231,7 +231,6 @@ def courses_create(body: CourseIn):
     c = ops.create_course(user_ctx(), code=body.code, title=body.title, summary=body.summary, jp=body.jp, mode=body.mode,
                           self_enrol=body.self_enrol, certificate=body.certificate, published=body.published,
                           competencies=[(x.code, x.level) for x in body.competencies])
-    db.session.commit()
     return course_dict(c, user_ctx()), 201
 
 
@@ -269,7 +268,6 @@ def course_enrol(course_id: int, body: EnrolIn):
         if not r.covers(person):
             raise Forbidden(_("Pegawai ini di luar jangkauan Anda."))
         e = ops.enrol(c, person, method="api", by=user)
-    db.session.commit()
     return {"id": e.id, "course_id": c.id, "nip": person.nip, "method": e.method, "enrolled_at": _iso(e.enrolled_at)}, 201
 
 
@@ -304,7 +302,6 @@ def activity_view(activity_id: int):
     q.visible_course(user, a.course_id)
     ops.record_view(user, a)
     done = q.course_outline(a.course, user)
-    db.session.commit()
     return {"activity_id": a.id, "completed": True, "course_completed": done.course_completed_at is not None}
 
 
@@ -314,7 +311,6 @@ def courses_import():
     _name, data = uploaded_file()
     user = user_ctx()
     c, created = import_package(data, user, editor=user)
-    db.session.commit()
     return {"id": c.id, "code": c.code, "title": c.title, "created": created}, 201
 
 
@@ -348,7 +344,6 @@ def _multipart_spec() -> dict[str, Any]:
 def course_add_section(course_id: int, body: SectionIn):
     course = q.editable_course(user_ctx(), course_id)
     section = ops.add_section(course, body.title, body.summary)
-    db.session.commit()
     return {"id": section.id, "title": section.title, "position": section.position}, 201
 
 
@@ -378,7 +373,6 @@ def course_add_activity(course_id: int):
     try:
         spec.update(reader.paths)  # an uploaded file is named by its form field: "file", "package"
         activity = add_activity_from_spec(section, spec, reader)
-        db.session.commit()
     finally:
         reader.close()
     return activity_created_dict(activity), 201
@@ -411,5 +405,4 @@ def course_patch(course_id: int, body: CoursePatch):
                 a.required = a.id in ids
         db.session.flush()
         ops.recompute_completions(course)
-    db.session.commit()
     return course_dict(course, user)

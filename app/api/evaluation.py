@@ -225,7 +225,6 @@ def survey_respond(survey_id: int, body: ResponseIn):
     survey = q.get_survey(survey_id)
     ops.submit_response(survey, user, body.answers)
     waits = bool(ops.pending_certificate_surveys(user, survey.activity.course))
-    db.session.commit()
     return {"survey_id": survey.id, "submitted": True, "activity_completed": True, "certificate_waits": waits}, 201
 
 
@@ -289,7 +288,6 @@ def learning_gain(course_id: int):
 def learning_gain_set(course_id: int, body: LearningGainIn):
     course = course_q.editable_course(user_ctx(), course_id)
     ops.set_learning_gain(course, body.pre_quiz_id, body.post_quiz_id)
-    db.session.commit()
     return _gain_document(course, course_q.staff_reach(user_ctx(), course))
 
 
@@ -326,7 +324,6 @@ def impact_submit(evaluation_id: int, body: ImpactIn):
     if body.change is not None and not isinstance(body.change, str):
         raise BadInput(_("Perubahan harus teks."))
     ops.submit_impact(ev, user_ctx(), applied=body.applied, change=body.change, ratings=body.ratings)
-    db.session.commit()
     return _impact_dict(ev), 201
 
 
@@ -376,7 +373,6 @@ def survey_patch(survey_id: int, body: SurveyPatch):
     ops.update_survey(survey, anonymous=fields.get("anonymous"),
                       open_at=fields.get("open_at", survey.open_at), close_at=fields.get("close_at", survey.close_at),
                       before_certificate=fields.get("before_certificate"), questions=fields.get("questions"))
-    db.session.commit()
     return q.survey_document(survey)
 
 
@@ -426,7 +422,6 @@ def templates_list():
     from app.evaluation.models import SurveyTemplate
 
     ops.ensure_templates()
-    db.session.commit()
     items = [_template_dict(t) for t in db.session.scalars(select(SurveyTemplate).order_by(SurveyTemplate.key))]
     return {"items": items, "page": 1, "per_page": max(len(items), 1), "total": len(items)}
 
@@ -437,5 +432,4 @@ def template_put(key: str, body: TemplateIn):
     exists = ops.get_template(key) is not None
     tpl = ops.save_template(key, title=body.title, description=body.description, anonymous=body.anonymous,
                             items=body.questions, by=user_ctx(), create=not exists)
-    db.session.commit()
     return _template_dict(tpl)

@@ -256,7 +256,6 @@ def forum_patch(forum_id: int, body: ForumPatch):
         raise Forbidden(_("Hanya moderator forum yang boleh melakukan ini."), code="not_moderator")
     ops.configure_forum(forum, forum_type=body.forum_type, completion_posts=body.completion_posts,
                         completion_replies=body.completion_replies, by=user)
-    db.session.commit()
     return forum_dict(forum)
 
 
@@ -277,7 +276,6 @@ def forum_start_discussion(forum_id: int, body: DiscussionIn):
     user = user_ctx()
     forum = q.readable_forum(user, forum_id)
     d = ops.start_discussion(user, forum, body.subject, body.message)
-    db.session.commit()
     return discussion_dict(d), 201
 
 
@@ -296,7 +294,6 @@ def forum_subscription(forum_id: int, body: SubscriptionIn):
     user = user_ctx()
     forum = q.readable_forum(user, forum_id)
     ops.set_subscription(user, forum, body.subscribed)
-    db.session.commit()
     return {"forum_id": forum.id, "subscribed": body.subscribed}
 
 
@@ -323,7 +320,6 @@ def discussion_patch(discussion_id: int, body: DiscussionPatch):
         if target is None:
             raise NotFound(_("Forum tujuan tidak ditemukan."), code="forum_not_found")
         ops.move_discussion(user, d, target)
-    db.session.commit()
     return discussion_dict(d)
 
 
@@ -337,8 +333,7 @@ def discussion_posts(discussion_id: int, params: PageQuery):
     items = view.posts[(page - 1) * per_page: page * per_page]
     answer = {"items": [post_dict(p) for p in items], "page": page, "per_page": per_page, "total": len(view.posts),
               "hidden_until_posted": view.hidden_count}
-    ops.mark_read(user, d, items)  # after serialising: the commit would expire every post
-    db.session.commit()
+    ops.mark_read(user, d, items)  # after serialising; committed with the request, after this returns
     return answer
 
 
@@ -348,7 +343,6 @@ def discussion_reply(discussion_id: int, body: PostIn):
     user = user_ctx()
     d = q.readable_discussion(user, discussion_id)
     post = ops.reply(user, d, body.message, body.parent_id)
-    db.session.commit()
     return post_dict(post), 201
 
 
@@ -365,7 +359,6 @@ def _readable_post(post_id: int) -> Post:
 def post_patch(post_id: int, body: PostPatch):
     post = _readable_post(post_id)
     ops.edit_post(user_ctx(), post, body.message, body.subject)
-    db.session.commit()
     return post_dict(post)
 
 
@@ -380,7 +373,6 @@ class DeletedOut(BaseModel):
 def post_delete(post_id: int):
     post = _readable_post(post_id)
     remaining = ops.delete_post(user_ctx(), post)
-    db.session.commit()
     return {"id": post_id, "deleted": True, "discussion_deleted": remaining is None}
 
 
@@ -398,7 +390,6 @@ def post_attach(post_id: int):
         raise Forbidden(_("Lampiran hanya ditambahkan penulis selama pesan masih dapat disunting."),
                         code="not_post_author")
     ops.add_attachments(post, [(upload.filename, upload.read())])
-    db.session.commit()
     a = post.attachments[-1]
     return {"id": a.id, "name": a.name, "size": a.size, "url": url_for("forums.attachment", attachment_id=a.id)}, 201
 
@@ -428,7 +419,6 @@ def communities_create(body: CommunityIn):
     c = ops.create_community(user, name=body.name, description=body.description, competency=body.competency,
                              open=body.open, facilitators=facilitators, credit_min_posts=body.credit_min_posts,
                              credit_minutes=body.credit_minutes)
-    db.session.commit()
     return community_dict(c), 201
 
 
@@ -450,7 +440,6 @@ def community_add_member(community_id: int, body: MemberIn):
     if person.id != user.id and not (q.is_facilitator(user, c) or q.can_manage_communities(user)):
         raise Forbidden(_("Hanya fasilitator yang boleh mengundang anggota."), code="not_facilitator")
     m = ops.add_member(user, c, person, role=body.role)
-    db.session.commit()
     return {"community_id": c.id, "nip": person.nip, "name": person.name, "role": m.role, "state": m.state}, 201
 
 
@@ -460,7 +449,6 @@ def community_add_member(community_id: int, body: MemberIn):
 def community_patch(community_id: int, body: CommunityPatch):
     c = q.get_community(community_id)
     ops.update_community(user_ctx(), c, **body.model_dump(exclude_unset=True))
-    db.session.commit()
     return community_dict(c)
 
 
@@ -496,5 +484,4 @@ def community_remove_member(community_id: int, nip: str):
     if person is None:
         raise NotFound(_("Pegawai dengan NIP %(nip)s tidak ditemukan.", nip=nip), code="unknown_nip")
     ops.remove_member(user_ctx(), c, person)
-    db.session.commit()
     return {"community_id": c.id, "nip": nip, "removed": True}

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict
 
 from app.api.core import route, user_ctx
 from app.errors import Forbidden
-from app.extensions import db
 from app.grades import operations as ops
 from app.grades import queries as q
 
@@ -131,6 +130,5 @@ def course_gradebook_settings(course_id: int, body: SettingsIn):
     course, _r = q.staff_course(user_ctx(), course_id)
     s = ops.update_settings(course, pass_percent=body.pass_percent,
                             completion_requires_pass=body.completion_requires_pass)
-    db.session.commit()
     return {"course_id": course.id, "pass_percent": float(s.pass_percent),
             "completion_requires_pass": s.completion_requires_pass}

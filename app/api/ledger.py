@@ -133,7 +133,6 @@ def ledger_record(body: EntryIn):
                               start_date=body.start_date, end_date=body.end_date,
                               jenis_diklat_id=body.jenis_diklat_id, certificate_number=body.certificate_number,
                               reason=body.reason)
-    db.session.commit()
     return entry_dict(entry), 201
 
 
@@ -144,7 +143,6 @@ def ledger_reverse(entry_id: int, body: ReverseIn):
     if entry is None:
         raise NotFound(_("Entri JP tidak ditemukan."))
     reversal = ops.reverse_entry(user_ctx(), entry, body.reason)
-    db.session.commit()
     return entry_dict(reversal), 201
 
 

@@ -12,7 +12,6 @@ from app.accounts.queries import user_by_nip
 from app.api.core import route, user_ctx
 from app.courses.queries import enrolment_of, get_activity, staff_reach
 from app.errors import BadInput, Forbidden, NotFound
-from app.extensions import db
 from app.live import operations as ops
 from app.live import queries as q
 
@@ -100,7 +99,6 @@ def live_get(activity_id: int):
     if enrolment_of(user, a.course_id) is None and staff_reach(user, a.course) is None:
         raise Forbidden(_("Anda tidak terdaftar di kursus ini."), code="not_enrolled")
     s = ops.session_for(a)
-    db.session.commit()
     return live_dict(a, s)
 
 
@@ -124,7 +122,6 @@ def live_import(activity_id: int, params: ImportQuery):
         raise BadInput(_("Kirim laporan peserta sebagai field 'file' (multipart/form-data) atau badan text/csv."),
                        code="file_required")
     result = ops.import_report(user, a, name, data, on_unknown=params.on_unknown)
-    db.session.commit()
     return result
 
 
@@ -143,7 +140,6 @@ def live_manual(activity_id: int, body: ManualIn):
                            details=[{"field": "items.nip", "message": item.nip}])
         items.append((person, item.minutes))
     result = ops.record_by_hand(user, a, items)
-    db.session.commit()
     return result
 
 
@@ -159,7 +155,6 @@ def live_attendance(activity_id: int, params: PageQuery):
         raise Forbidden(_("Hanya pengajar atau staf kursus ini yang melihat kehadiran."), code="not_course_staff")
     page, per_page = page_args()
     rows = q.attendance_list(a, ops.session_for(a), r)
-    db.session.commit()
     items = [{"nip": p.nip, "name": p.name, "minutes": att.minutes if att else None, "present": bool(att and att.present),
               "source": att.source if att else None} for p, att in rows]
     return {"items": items[(page - 1) * per_page: page * per_page], "page": page, "per_page": per_page,

@@ -124,7 +124,6 @@ def create_upload(activity_id: int):
     activity = _activity(activity_id, user)
     session = ops.create_upload(user, activity, _filename_from_metadata(request.headers.get("Upload-Metadata", "")),
                                 _int_header("Upload-Length"))
-    db.session.commit()
     resp = _tus(Response(UploadOut(**_upload_out(session)).model_dump_json(), status=201,
                          mimetype="application/json"), session)
     resp.headers["Location"] = url_for("api.media_upload_patch", upload_id=session.id)
@@ -150,7 +149,6 @@ def upload_patch(upload_id: str):
     user = user_ctx()
     offset = _int_header("Upload-Offset")
     session = ops.receive_chunk(user, upload_id, offset, request.stream)
-    db.session.commit()
     return _tus(Response(status=204), session)
 
 
@@ -177,7 +175,6 @@ def video_state(activity_id: int):
 def retry(activity_id: int):
     activity = _activity(activity_id, user_ctx())
     ops.retry_transcode(user_ctx(), activity)
-    db.session.commit()
     return VideoStateOut(**_state(activity))
 
 
@@ -186,5 +183,4 @@ def retry(activity_id: int):
 def watch(activity_id: int, body: WatchIn):
     activity = _activity(activity_id, user_ctx())
     result = ops.record_watch(user_ctx(), activity, body.start, body.end, body.position)
-    db.session.commit()
     return WatchOut(**result)

@@ -71,6 +71,30 @@ class GapOut(BaseModel):
     choices: list[ChoiceOut]
 
 
+class AttemptFileOut(BaseModel):
+    id: int
+    name: str
+    size: int
+    url: str
+
+
+class CheckOut(BaseModel):
+    """A question's tries in an interactive quiz."""
+    state: str | None  # None: open for an answer; "wrong": feedback and hint shown, retry next; "done"
+    tries: int
+    tries_left: int
+    fraction: float | None = None
+    mark: float | None = None
+    feedback: str = ""
+    hint: str = ""
+    num_right: list[int] | None = None
+
+
+class CheckResultOut(CheckOut):
+    question_id: int
+    response: Any = None
+
+
 class AttemptQuestionOut(BaseModel):
     id: int
     type: str
@@ -81,6 +105,11 @@ class AttemptQuestionOut(BaseModel):
     gaps: list[GapOut] | None = None
     multiple: bool = False
     response: Any = None
+    attachments: int | None = None  # essay: files allowed (-1 = any number), 0 = none
+    attachments_required: int | None = None
+    file_types: str | None = None  # essay: the extensions accepted, comma-separated ("" = any)
+    files: list[AttemptFileOut] | None = None
+    check: CheckOut | None = None  # interactive quizzes: each question's tries
 
 
 class AttemptOut(BaseModel):
@@ -123,10 +152,21 @@ def attempt_dict(attempt: Attempt) -> dict:
         if "stems" in item:
             q["stems"] = item["stems"]
         if "parts" in item:  # the text's gaps ([[n]] in `text`), each with what it offers
-            q["gaps"] = [{"id": p["gap"], "choices": p["options"]} for p in item["parts"] if "gap" in p]
+            q["gaps"] = [{"id": p["gap"], "choices": p.get("options", [])} for p in item["parts"] if "gap" in p]
+        if "check" in item:
+            q["check"] = item["check"]
+        if item.get("attachments"):
+            q.update(attachments=item["attachments"], attachments_required=item.get("attachments_required", 0),
+                     file_types=item.get("accept", ""),
+                     files=[file_dict(attempt.id, f) for f in item.get("files", [])])
         qs.append(q)
     return {"id": attempt.id, "quiz_id": attempt.quiz_id, "number": attempt.number, "state": attempt.state,
             "started_at": iso(attempt.started_at), "deadline": iso(attempt.deadline), "questions": qs}
+
+
+def file_dict(attempt_id: int, f) -> dict:
+    fid, name, size = (f["id"], f["name"], f["size"]) if isinstance(f, dict) else (f.id, f.name, f.size)
+    return {"id": fid, "name": name, "size": size, "url": f"/api/v1/attempts/{attempt_id}/files/{fid}"}
 
 
 def result_dict(attempt: Attempt) -> dict:
@@ -164,10 +204,8 @@ def import_questions(course_id: int, params: ImportQuery):
     if ops.is_large_import(data):
         job = ops.start_import_job(course, data, fmt, by=user_ctx(), category=params.category,
                                    on_error=params.on_error)
-        db.session.commit()
         return job_dict(course, job), 202
     report = ops.import_bank(course, data, fmt, category=params.category, on_error=params.on_error)
-    db.session.commit()
     return report.as_dict()
 
 
@@ -210,7 +248,6 @@ def start_attempt(quiz_id: int):
         raise NotFound(_("Kuis tidak ditemukan."))
     existing = {a.id for a in ops.attempts_of(quiz, user_ctx()) if a.state == "open"}
     attempt = ops.start_attempt(quiz, user_ctx())
-    db.session.commit()
     return attempt_dict(attempt), (200 if attempt.id in existing else 201)
 
 
@@ -229,13 +266,72 @@ def get_attempt(attempt_id: int):
                "description tidak dijawab")
 def save_answer(attempt_id: int, question_id: int, body: AnswerIn):
     answer = ops.save_answer(attempt_id, question_id, body.response, user_ctx())
-    db.session.commit()
     return {"question_id": question_id, "saved_at": iso(answer.saved_at)}
+
+
+@route("/attempts/<int:attempt_id>/answers/<int:question_id>/files", "POST", tag="Kuis", status=201,
+       response=AttemptFileOut,
+       summary="Lampirkan berkas (multipart `file`) ke soal esai yang menerima lampiran, selama percobaan terbuka. "
+               "Jumlah, jenis (filetypeslist) dan ukuran (maxbytes) diperiksa; penolakan 422 menyebut nama berkasnya; "
+               "setelah batas waktu atau dikumpulkan → 409",
+       body_content={"multipart/form-data": {"type": "object", "required": ["file"], "properties": {
+           "file": {"type": "string", "format": "binary"}}}})
+def attach_file(attempt_id: int, question_id: int):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadInput(_("Kirim berkas di kolom multipart \u201cfile\u201d."), code="file_missing")
+    f = ops.attach_file(attempt_id, question_id, upload.filename, upload.stream, user_ctx())
+    db.session.commit()
+    return file_dict(attempt_id, f), 201
+
+
+def _check_result(attempt_id: int, question_id: int) -> dict:
+    attempt = ops.get_own_attempt(attempt_id, user_ctx())
+    item = next(i for i in queries.attempt_questions(attempt) if i["id"] == question_id)
+    return {"question_id": question_id, "response": item["response"], **item["check"]}
+
+
+@route("/attempts/<int:attempt_id>/answers/<int:question_id>/check", "POST", tag="Kuis", response=CheckResultOut,
+       summary="Kuis interaktif: periksa jawaban tersimpan soal ini (\u201cPeriksa\u201d). Benar atau percobaan terakhir: "
+               "state done dengan nilainya (dikurangi penalti per percobaan salah sebelumnya); salah: state wrong dengan "
+               "umpan balik dan petunjuk berikutnya, lalu /retry. Jawaban kosong tidak memakai percobaan (422)")
+def check_answer(attempt_id: int, question_id: int):
+    ops.check_answer(attempt_id, question_id, user_ctx())
+    db.session.commit()
+    return _check_result(attempt_id, question_id)
+
+
+@route("/attempts/<int:attempt_id>/answers/<int:question_id>/retry", "POST", tag="Kuis", response=CheckResultOut,
+       summary="Kuis interaktif: \u201cCoba lagi\u201d setelah percobaan salah; jawaban bisa diubah lagi (bagian yang salah "
+               "dihapus bila petunjuknya meminta)")
+def retry_answer(attempt_id: int, question_id: int):
+    ops.retry_answer(attempt_id, question_id, user_ctx())
+    db.session.commit()
+    return _check_result(attempt_id, question_id)
+
+
+@route("/attempts/<int:attempt_id>/files/<int:file_id>", "DELETE", tag="Kuis", status=204,
+       summary="Hapus lampiran dari percobaan yang masih terbuka (pemilik percobaan)")
+def remove_file(attempt_id: int, file_id: int):
+    ops.remove_file(attempt_id, file_id, user_ctx())
+    db.session.commit()
+    return Response(status=204)
+
+
+@route("/attempts/<int:attempt_id>/files/<int:file_id>", "GET", tag="Kuis", response_content="application/octet-stream",
+       summary="Unduh lampiran esai: pemilik percobaan dan penilai kursus (dalam cakupannya); selalu sebagai unduhan")
+def get_file(attempt_id: int, file_id: int):
+    from app.quizzes.models import AttemptFile
+    from app.storage import send_stored
+
+    f = db.session.get(AttemptFile, file_id)
+    if f is None or f.attempt_id != attempt_id or not queries.can_see_attempt(user_ctx(), f.attempt):
+        raise NotFound(_("Lampiran tidak ditemukan."))
+    return send_stored(f.key, filename=f.name, mimetype="application/octet-stream", as_attachment=True)
 
 
 @route("/attempts/<int:attempt_id>/submit", "POST", tag="Kuis", response=ResultOut,
        summary="Kumpulkan dan nilai percobaan; pengiriman kedua mengembalikan hasil yang sama")
 def submit_attempt(attempt_id: int):
     attempt = ops.submit_attempt(attempt_id, user_ctx())
-    db.session.commit()
     return result_dict(attempt)

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 from app.api.core import route, user_ctx
 from app.courses import queries as course_q
 from app.errors import BadInput
-from app.extensions import db
 from app.scorm import operations as ops
 from app.scorm import queries
 from app.scorm.cmi import format_timespan
@@ -90,7 +89,6 @@ def scorm_get(scorm_id: int):
     user = user_ctx()
     pkg = queries.visible_package(user, scorm_id)
     out = scorm_dict(pkg, user)
-    db.session.commit()
     return out
 
 
@@ -111,7 +109,6 @@ def scorm_put_cmi(scorm_id: int, sco_id: int):
     if not isinstance(body, dict):
         raise BadInput(_("Badan permintaan harus objek JSON {elemen CMI: nilai}."), code="invalid_json")
     state = ops.commit_cmi(user, sco, body, strict=True)
-    db.session.commit()
     return cmi_dict(pkg, sco, state)
 
 

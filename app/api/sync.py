@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from app.api.core import route, user_ctx
 from app.courses import queries as cq
 from app.errors import Forbidden, NotFound
-from app.extensions import db
 from app.sync import operations as ops
 from app.sync import queries
 
@@ -50,7 +49,9 @@ class SyncSessionOut(BaseModel):
 
 
 class PackageFileOut(BaseModel):
-    url: str
+    url: str = Field(description="the address the device keeps the file under (pages and players ask for it)")
+    fetch_url: str | None = Field(default=None, description="where to download it, when not from `url` "
+                                  "(a file as stored, not as the online player gets it)")
     bytes: int
     sha256: str
     kind: str = Field(description="file | image | video")
@@ -92,7 +93,6 @@ class OfflineSettingOut(BaseModel):
        tag="sync", body=SyncIn, response=SyncOut)
 def events(body: SyncIn):
     result = ops.apply_events(user_ctx(), body.device_id, body.events)
-    db.session.commit()
     return result.as_dict()
 
 
@@ -121,5 +121,4 @@ def activity_offline_setting(activity_id: int, body: OfflineSettingIn):
         raise NotFound(_("Aktivitas tidak ditemukan.")) if not cq.can_view(user, activity.course) else \
             Forbidden(_("Hanya pengajar kursus ini yang boleh mengubah pengaturannya."))
     ops.set_offline_quiz(activity, body.allowed, by=user)
-    db.session.commit()
     return {"activity_id": activity.id, "allowed": body.allowed}

@@ -23,7 +23,7 @@ from app.assignments.models import Assignment, Rubric, Submission
 from app.courses.models import Activity
 from app.errors import LenteraError
 from app.extensions import db
-from app.web import HomePanel, flash_error, run_operation
+from app.web import HomePanel, after_commit, flash_error, run_operation
 
 bp = Blueprint("assignments", __name__)
 
@@ -80,7 +80,6 @@ def for_activity(activity_id: int):
 
     if can_edit(current_user, activity.course):
         a = ops.get_or_create_assignment(activity)
-        db.session.commit()
         return redirect(url_for("assignments.settings", assignment_id=a.id))
     return redirect(url_for("courses.activity", activity_id=activity.id))
 
@@ -123,7 +122,6 @@ def settings(assignment_id: int):
             if rubric is not None and rubric.id not in {rid for rid, _t in form.rubric_id.choices}:
                 rubric = None
             ops.update_assignment(a, spec, rubric=rubric)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             status = 422
@@ -163,13 +161,12 @@ def learner_action(assignment_id: int):
     if action == "remove":
         file_id = request.form.get("file_id", type=int) or 0
         if run_operation(lambda: ops.remove_file(a, current_user, file_id), _("Berkas dihapus dari draf.")):
-            ops.purge_pending_files()
+            after_commit(ops.purge_pending_files)  # the bytes go once the rows are gone for good
         return _back(a)
     try:
         if text is not None or "statement_field" in request.form:
             ops.save_draft(a, current_user, text=text if "text" in a.submission_types else None,
                            statement=statement if "statement_field" in request.form else None)
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
         return _back(a)
@@ -193,10 +190,7 @@ def file_download(file_id: int):
     from app.assignments import filetypes
     from app.storage import send_stored
 
-    try:
-        f, _sub = q.file_for(current_user, file_id)
-    except LenteraError as exc:
-        abort(exc.status)
+    f, _sub = q.file_for(current_user, file_id)
     return send_stored(f.key, filename=f.name, mimetype=filetypes.content_type(f.kind), as_attachment=True)
 
 
@@ -322,12 +316,11 @@ def grade_one(assignment_id: int, user_id: int):
             else:
                 _grade_from_form(a, sub)
                 message = _("Nilai %(n)s disimpan.", n=learner.name)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             status = 422
         else:
-            ops.purge_pending_files()
+            after_commit(ops.purge_pending_files)  # the bytes go once the rows are gone for good
             flash(message, "success")
             if request.form.get("next") and request.form.get("go") == "next":
                 nxt = request.form.get("next", type=int)
@@ -413,13 +406,12 @@ def feedback_zip(assignment_id: int):
 
     try:
         go()
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
         for d in exc.details[:20]:
             flash(f"{d.get('file', '')}: {d.get('message', '')}", "error")
     else:
-        ops.purge_pending_files()
+        after_commit(ops.purge_pending_files)  # the bytes go once the rows are gone for good
         flash(_("%(n)d berkas umpan balik disimpan.", n=holder["n"]), "success")
     return redirect(url_for("assignments.grading", assignment_id=a.id))
 

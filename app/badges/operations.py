@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.badges import dataintegrity
 from app.badges.models import BadgeCredential, BadgeKey
@@ -33,6 +34,8 @@ from app.extensions import db
 CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
 STATUS_LIST_BITS = 131072  # 16 KB: the minimum size the Bitstring Status List spec asks for (herd privacy)
 PNG_KEYWORD = b"openbadgecredential"
+#: the organisation's key is the badge_keys row with this id (see _organisation_key_row)
+ORGANISATION_KEY_ID = 1
 
 
 # --- the key ----------------------------------------------------------------------------------------------
@@ -51,17 +54,39 @@ def signing_key() -> ec.EllipticCurvePrivateKey:
         if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
             raise ValueError("BADGES_SIGNING_KEY must be a P-256 (secp256r1) private key")
     else:
-        row = db.session.scalar(select(BadgeKey).order_by(BadgeKey.id).limit(1))
-        if row is None:
-            key = ec.generate_private_key(ec.SECP256R1())
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-            row = BadgeKey(private_pem=pem, did=dataintegrity.did_key(key.public_key()))
-            db.session.add(row)
-            db.session.flush()
+        row, made_now = _organisation_key_row()
         key = serialization.load_pem_private_key(row.private_pem.encode(), None)
+        if made_now:
+            # Not cached until committed: if this transaction rolls back, the next one must not
+            # sign with a key that no database row holds.
+            return key
     current_app.extensions["lentera_badge_key"] = key
     return key
+
+
+def _organisation_key_row() -> tuple[BadgeKey, bool]:
+    """The organisation's key row — always id 1, so two workers issuing the very first credential
+    at once cannot each make one: the primary key is the unique constraint. Insert-or-read: the
+    insert runs in a savepoint; the loser of the race (on PostgreSQL it waits for the winner's
+    commit) rolls its savepoint back and reads the winner's row. (A database where two rows were
+    made before this rule keeps using the oldest, id 1, as it always did.)"""
+    row = db.session.scalar(select(BadgeKey).order_by(BadgeKey.id).limit(1))
+    if row is not None:
+        return row, False
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    try:
+        with db.session.begin_nested():
+            row = BadgeKey(id=ORGANISATION_KEY_ID, private_pem=pem, did=dataintegrity.did_key(key.public_key()))
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.scalar(select(BadgeKey).where(BadgeKey.id == ORGANISATION_KEY_ID)
+                                .execution_options(populate_existing=True))
+        if row is None:  # pragma: no cover — the winner's row is committed before our insert fails
+            raise
+        return row, False
+    return row, True
 
 
 def issuer_did() -> str:

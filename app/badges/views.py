@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from app.badges import dataintegrity
 from app.badges import operations as ops
 from app.certificates import queries as cert_q
-from app.extensions import db
 
 bp = Blueprint("badges", __name__)
 
@@ -39,7 +38,6 @@ def status_list(list_id: int):
     if list_id < 1 or list_id > 100000:
         abort(404)
     doc = ops.status_list_credential(list_id)
-    db.session.commit()
     return Response(json.dumps(doc, ensure_ascii=False), mimetype="application/vc+ld+json",
                     headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
@@ -48,7 +46,6 @@ def status_list(list_id: int):
 def credential_json(serial: str):
     cert = _cert_or_404(serial)
     row = ops.credential_for(cert)
-    db.session.commit()
     return Response(json.dumps(row.credential, ensure_ascii=False, indent=2), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{_filename(cert.serial, "json")}"',
                              "Access-Control-Allow-Origin": "*"})
@@ -58,7 +55,6 @@ def credential_json(serial: str):
 def baked_png(serial: str):
     cert = _cert_or_404(serial)
     row = ops.credential_for(cert)
-    db.session.commit()
     return Response(ops.bake(ops.badge_png(cert), row.credential), mimetype="image/png",
                     headers={"Content-Disposition": f'attachment; filename="{_filename(cert.serial, "png")}"'})
 
@@ -75,7 +71,6 @@ def badge_for(cert) -> dict:
     from flask import url_for
 
     row = ops.credential_for(cert)
-    db.session.commit()
     cred = row.credential
     return {"credential": cred, "json": json.dumps(cred, ensure_ascii=False, indent=2),
             "proof_ok": dataintegrity.verify(cred), "revoked": ops.revoked(row), "issuer": cred["issuer"]["id"],

@@ -78,7 +78,6 @@ def pdf(serial: str):
     if not q.can_download(current_user, cert):
         abort(403)
     key = ops.ensure_pdf(cert)
-    db.session.commit()
     return send_stored(key, filename=ops.pdf_filename(cert), mimetype="application/pdf",
                        as_attachment=request.args.get("download") == "1")
 
@@ -193,7 +192,6 @@ def reissue(cert_id: int):
         return redirect(url_for("certificates.detail", cert_id=cert.id))
     try:
         new = ops.reissue(cert, current_user, holder_name=form.holder_name.data)
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
         return redirect(url_for("certificates.detail", cert_id=cert_id))
@@ -214,7 +212,6 @@ def zip_request():
                "date_from": form.date_from.data, "date_to": form.date_to.data}
     try:
         job = ops.request_zip(current_user, filters)
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
         return redirect(url_for("certificates.staff_list"))
@@ -324,7 +321,6 @@ def template_new():
     if form.validate_on_submit():
         try:
             tpl = ops.save_template(None, unit=unit, course_id=course.id if course else None, **_template_fields(form))
-            db.session.commit()
             flash(_("Templat disimpan."), "success")
             return redirect(url_for("certificates.template_edit", tpl_id=tpl.id))
         except LenteraError as exc:
@@ -342,7 +338,6 @@ def template_edit(tpl_id: int):
     if form.validate_on_submit():
         try:
             ops.save_template(tpl, **_template_fields(form))
-            db.session.commit()
             flash(_("Templat disimpan."), "success")
             return redirect(url_for("certificates.template_edit", tpl_id=tpl.id))
         except LenteraError as exc:
@@ -397,7 +392,6 @@ def attendance_issue(batch_id: int):
     batch = db.get_or_404(AttendanceBatch, batch_id)
     try:
         result = ops.issue_for_attendance(current_user, batch)
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
         return redirect(url_for("certificates.attendance_batches"))

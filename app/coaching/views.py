@@ -68,7 +68,6 @@ def new():
                 elif kind == "plan" and value in titles:
                     goals.append({"text": titles[value].title, "plan_item_id": int(value)})
             e = ops.start_engagement(current_user, kind=form.kind.data, learner=learner, coach=coach, goals=goals)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -102,7 +101,6 @@ def confirm(engagement_id: int, session_id: int):
     try:
         s = q.get_session(e, session_id)
         ops.confirm_session(current_user, e, s)
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
     else:

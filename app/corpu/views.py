@@ -175,7 +175,6 @@ def competency_edit(code: str | None = None):
             saved = ops.save_competency(form.code.data, name=form.name.data, group=form.group.data,
                                         description=form.description.data or "", levels=_competency_levels(form),
                                         competency=comp)
-            db.session.commit()
             flash(_("Kompetensi %(c)s disimpan.", c=saved.code), "success")
             return redirect(url_for("corpu.dictionary") + f"#{saved.code}")
         except LenteraError as exc:
@@ -221,7 +220,6 @@ def import_page(kind: str):
                 result = ops.import_assessments(name, data, reach(current_user), by=current_user)
             else:
                 result = ops.import_talent(name, data, reach(current_user))
-            db.session.commit()
             flash(_("Impor selesai."), "success")
         except LenteraError as exc:
             flash_error(exc)
@@ -246,7 +244,6 @@ def standards():
             try:
                 ops.set_standard(get_or_create_position(" ".join(form.position.data.split())),
                                  ops.get_competency(form.competency.data), form.required_level.data)
-                db.session.commit()
                 flash(_("Standar disimpan."), "success")
                 return redirect(url_for("corpu.standards"))
             except LenteraError as exc:
@@ -264,7 +261,6 @@ def standard_delete(std_id: int):
     require_organisation_wide("admin")
     std = db.get_or_404(PositionStandard, std_id)
     ops.delete_standard(std)
-    db.session.commit()
     flash(_("Standar dihapus."), "success")
     return redirect(url_for("corpu.standards"))
 
@@ -287,7 +283,6 @@ def assessment_new():
             try:
                 ops.record_assessment(who, ops.get_competency(form.competency.data), form.level.data,
                                       form.assessed_on.data, form.source.data, by=current_user)
-                db.session.commit()
                 flash(_("Penilaian untuk %(n)s dicatat.", n=who.name), "success")
                 return redirect(url_for("corpu.person", nip=who.nip))
             except LenteraError as exc:
@@ -421,7 +416,6 @@ def plan_review(plan_id: int):
                 else:
                     ops.return_plan(plan, current_user, form.comment.data or "")
                     msg = _("Rencana %(n)s dikembalikan dengan catatan.", n=plan.user.name)
-                db.session.commit()
                 flash(msg, "success")
                 return redirect(url_for("corpu.staff_plans"))
             except LenteraError as exc:
@@ -533,7 +527,6 @@ def program(program_id: int):
             else:
                 try:
                     ops.recertify(prog, who, form.on.data, by=current_user)
-                    db.session.commit()
                     flash(_("Sertifikasi ulang %(n)s dicatat.", n=who.name), "success")
                     return redirect(url_for("corpu.program", program_id=prog.id))
                 except LenteraError as exc:
@@ -575,7 +568,6 @@ def program_edit(program_id: int | None = None):
                                          validity_years=form.validity_years.data,
                                          certificate=form.certificate.data,
                                          course_ids=[found[c] for c in codes], program=prog)
-                db.session.commit()
                 flash(_("Program disimpan."), "success")
                 return redirect(url_for("corpu.program", program_id=saved.id))
             except LenteraError as exc:

@@ -37,7 +37,7 @@ from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
 from app.inputs import is_digits
-from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
+from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required, undo
 
 bp = Blueprint("courses", __name__)
 
@@ -167,9 +167,9 @@ def activity(activity_id: int):
     next_a = acts[idx + 1] if idx is not None and idx + 1 < len(acts) else None
     page = render_template("courses/activity.html", activity=a, course=c, t=t, ctx=ctx, outline=outline,
                            enrolled=enrolment is not None, editor=editor, prev_a=prev_a, next_a=next_a)
-    # Committed after rendering: a commit expires every loaded object, and the page would load
-    # the person, the course and the activity a second time to show them.
-    db.session.commit()
+    # The visit is committed by the request once this view returns, after rendering: a commit
+    # expires every loaded object, and the page would load the person, the course and the activity
+    # a second time to show them (app/web.py, one transaction per request).
     return page
 
 
@@ -181,7 +181,6 @@ def activity_file(activity_id: int):
         abort(404)
     if enrolment is not None:
         ops.record_view(current_user, a)
-        db.session.commit()
     from app.storage import send_stored
 
     return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
@@ -201,6 +200,7 @@ def course_image_upload(course_id: int):
     try:
         name = ops.store_course_image(c, upload.stream)
     except LenteraError as exc:
+        undo()
         return error_response(exc.status, exc.code, exc.message)
     return {"url": url_for("courses.course_image", course_id=c.id, name=name)}, 201
 
@@ -228,7 +228,6 @@ def activity_link(activity_id: int):
         abort(404)
     if enrolment is not None:
         ops.record_view(current_user, a)
-        db.session.commit()
     return redirect(a.settings.get("url") or url_for("courses.activity", activity_id=a.id))
 
 
@@ -256,7 +255,6 @@ def course_new():
         try:
             c = ops.create_course(current_user, code=form.code.data, competencies=parse_competencies(form.competency_lines.data),
                                   **_course_fields(form))
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -289,7 +287,6 @@ def course_edit(course_id: int):
 def course_duplicate(course_id: int):
     c = q.editable_course(current_user, course_id)
     copy = ops.duplicate_course(c, current_user)
-    db.session.commit()
     flash(_("Salinan dibuat (belum terbit)."), "success")
     return redirect(url_for("courses.course_edit", course_id=copy.id))
 
@@ -311,7 +308,6 @@ def package_import():
     if form.validate_on_submit():
         try:
             c, created = import_package(form.file.data.read(), current_user, editor=current_user)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             details, status = exc.details, exc.status
@@ -418,7 +414,6 @@ def activity_new(section_id: int):
                                  visible=form.visible.data)
             if type_name == "file":
                 ops.store_activity_file(a, form.file.data.filename, form.file.data.read())
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -450,7 +445,6 @@ def activity_edit(activity_id: int):
                                 visible=form.visible.data)
             if a.type == "file" and form.file.data and form.file.data.filename:
                 ops.store_activity_file(a, form.file.data.filename, form.file.data.read())
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -528,7 +522,6 @@ def participants(course_id: int):
                 problems = [f"{chosen[name].label.text}: {errs[0]}" for name, errs in chosen.errors.items()
                             if errs and name != "csrf_token"] if chosen else []
                 raise LenteraError("; ".join(problems) or _("Isian pendaftaran tidak lengkap."))
-            db.session.commit()
             flash(message, "success")
         except LenteraError as exc:
             flash_error(exc)
@@ -633,7 +626,6 @@ def attendance(activity_id: int):
             return redirect(url_for("courses.attendance", activity_id=a.id))
         try:
             n = ops.record_attendance(a, list({u.id: u for u in chosen}.values()), by=current_user)
-            db.session.commit()
             flash(_("Kehadiran dicatat untuk %(n)d peserta.", n=n), "success")
             if unknown:
                 flash(_("NIP berikut bukan peserta kursus ini (atau di luar jangkauan): %(l)s", l=", ".join(unknown)),

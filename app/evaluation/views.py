@@ -102,10 +102,7 @@ def _form_answers(survey: Survey) -> dict:
 @bp.route("/survei/<int:survey_id>", methods=["GET", "POST"])
 @login_required
 def take(survey_id: int):
-    try:
-        survey = q.visible_survey(current_user, survey_id)
-    except LenteraError as exc:
-        abort(exc.status)
+    survey = q.visible_survey(current_user, survey_id)
     done = q.submitted(survey, current_user)
     errors: dict[str, str] = {}
     status = 200
@@ -113,7 +110,6 @@ def take(survey_id: int):
         try:
             ops.submit_response(survey, current_user, _form_answers(survey))
             waits = ops.pending_certificate_surveys(current_user, survey.activity.course)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             errors = {d["question"]: d["message"] for d in exc.details if "question" in d}
@@ -296,7 +292,6 @@ def questions(survey_id: int):
         try:
             ops.update_survey(survey, anonymous=survey.anonymous, open_at=survey.open_at, close_at=survey.close_at,
                               questions=items)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             for d in exc.details:
@@ -322,7 +317,6 @@ def _template_staff() -> None:
 def templates():
     _template_staff()
     ops.ensure_templates()
-    db.session.commit()
     return render_template("evaluation/templates.html",
                            templates=list(db.session.scalars(select(SurveyTemplate).order_by(SurveyTemplate.key))))
 
@@ -347,7 +341,6 @@ def template_edit(key: str):
         try:
             saved = ops.save_template(values["key"], title=values["title"], description=values["description"],
                                       anonymous=values["anonymous"], items=items, by=current_user, create=creating)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             for d in exc.details:
@@ -446,7 +439,6 @@ def impact_form(evaluation_id: int):
         try:
             ops.submit_impact(ev, current_user, applied=request.form.get("applied"),
                               change=request.form.get("change", ""), ratings=ratings)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             for d in exc.details:

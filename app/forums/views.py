@@ -71,7 +71,6 @@ def forum(forum_id: int):
     if form.validate_on_submit():
         try:
             d = ops.start_discussion(current_user, f, form.subject.data, form.message.data, _files(form.files))
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -84,9 +83,9 @@ def forum(forum_id: int):
     html = render_template("forums/forum.html", forum=f, rows=rows, total=total, page=page, per_page=per_page,
                            form=form, can_start=can_start, moderator=moderator,
                            subscribed=q.is_subscribed(current_user, f), **q.forum_place(f))
-    # Written after rendering: a commit expires what the page shows, which would be loaded again row by row.
+    # Written after rendering (the request commits after the view returns, so what the page shows is
+    # never expired and loaded again row by row).
     ops.view_forum(current_user, f)
-    db.session.commit()
     return html
 
 
@@ -140,7 +139,6 @@ def discussion(discussion_id: int):
         try:
             parent = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
             post = ops.reply(current_user, d, form.message.data, parent, _files(form.files))
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
         else:
@@ -155,9 +153,9 @@ def discussion(discussion_id: int):
                            editable=editable, can_reply=can_reply, unread=unread_from,
                            targets=q.moderated_forums(current_user, d.forum) if moderator else [],
                            **q.forum_place(d.forum))
-    # The read mark is written after rendering, so the commit does not expire the posts before they are shown.
+    # The read mark is written after rendering; the request's commit follows the view, never expiring
+    # the posts before they are shown.
     ops.mark_read(current_user, d, view.posts)
-    db.session.commit()
     return html
 
 
@@ -278,7 +276,6 @@ def communities():
                                      competency=form.competency.data, open=form.open.data, facilitators=people,
                                      credit_min_posts=form.credit_min_posts.data or 0,
                                      credit_minutes=form.credit_minutes.data or 0)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
         else:

@@ -135,7 +135,6 @@ def person(course_id: int, user_id: int):
             else:
                 ops.override(course, learner, activity, request.form.get("grade", ""), request.form.get("reason", ""),
                              by=current_user)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             status = 422

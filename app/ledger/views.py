@@ -133,7 +133,6 @@ def new_claim():
         except LenteraError as exc:
             flash_error(exc)
         else:
-            db.session.commit()
             flash(_("Klaim \u201c%(title)s\u201d dikirim untuk diverifikasi BPSDM.", title=claim.title), "success")
             return redirect(url_for("ledger.my_claims"))
     return render_template("ledger/claim_form.html", form=form, rules=active, jp_minutes=rules.jp_minutes()), \
@@ -198,7 +197,6 @@ def approve(claim_id: int):
     except LenteraError as exc:
         flash_error(exc)
         return redirect(url_for("ledger.review", claim_id=claim_id))
-    db.session.commit()
     flash(_("Klaim disetujui: %(jp)s JP dicatat untuk %(name)s.", jp=f"{entry.jp:f}".rstrip("0").rstrip("."),
             name=claim.user.name), "success")
     return redirect(url_for("ledger.queue"))
@@ -216,7 +214,6 @@ def reject(claim_id: int):
     except LenteraError as exc:
         flash_error(exc)
         return redirect(url_for("ledger.review", claim_id=claim_id))
-    db.session.commit()
     flash(_("Klaim ditolak; %(name)s diberi tahu alasannya.", name=claim.user.name), "success")
     return redirect(url_for("ledger.queue"))
 
@@ -274,7 +271,6 @@ def reverse(entry_id: int):
         except LenteraError as exc:
             flash_error(exc)
         else:
-            db.session.commit()
             flash(_("Entri dibatalkan. Catat entri pengganti bila perlu."), "success")
     return redirect(url_for("ledger.person", nip=person.nip, year=entry.year) if person.nip else url_for("ledger.manage"))
 
@@ -298,7 +294,6 @@ def new_entry():
         except LenteraError as exc:
             flash_error(exc)
         else:
-            db.session.commit()
             flash(_("%(jp)s JP dicatat untuk %(name)s.", jp=f"{entry.jp:f}".rstrip("0").rstrip("."), name=p.name),
                   "success")
             return redirect(url_for("ledger.person", nip=p.nip, year=entry.year))
@@ -321,7 +316,6 @@ def batches():
         except LenteraError as exc:
             flash_error(exc)
         else:
-            db.session.commit()
             flash(_("Pelatihan dibuat: %(jp)s JP per peserta. Sekarang catat daftar hadirnya.",
                     jp=f"{batch.jp:f}".rstrip("0").rstrip(".")), "success")
             return redirect(url_for("ledger.batch", batch_id=batch.id))
@@ -381,7 +375,6 @@ def _record(b: AttendanceBatch, action):
     except LenteraError as exc:
         flash_error(exc)
         return _render_batch(db.session.get(AttendanceBatch, b.id), details=exc.details, status=exc.status)
-    db.session.commit()
     flash(_("%(n)d peserta dikreditkan; %(k)d sudah tercatat sebelumnya.", n=result["credited"], k=result["already"]),
           "success")
     return _render_batch(b, result=result)
@@ -417,7 +410,6 @@ def rule_edit(code: str):
         except LenteraError as exc:
             flash_error(exc)
         else:
-            db.session.commit()
             flash(_("Aturan %(code)s disimpan. Entri yang sudah tercatat tidak berubah.", code=code), "success")
             return redirect(url_for("ledger.rules_list"))
     return render_template("ledger/rule_form.html", form=form, rule=rule)

@@ -45,12 +45,10 @@ def join(activity_id: int):
     if s.platform == "bbb" and bbb.configured():
         try:
             url = ops.bbb_join(current_user, a, _callback_url(s))
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             return redirect(url_for("courses.activity", activity_id=a.id))
         return redirect(url)
-    db.session.commit()
     if not s.url:
         flash(_("Tautan sesi belum diisi pengajar."), "warning")
         return redirect(url_for("courses.activity", activity_id=a.id))
@@ -91,7 +89,6 @@ def attendance(activity_id: int):
                         raw = request.form.get(f"minutes-{person.id}", "").strip()
                         items.append((person, int(raw) if raw.isdigit() and len(raw) < 6 else None))
                 result = ops.record_by_hand(current_user, a, items)
-            db.session.commit()
         except LenteraError as exc:
             flash_error(exc)
             result = {"error": exc.message, "details": exc.details}
@@ -99,7 +96,6 @@ def attendance(activity_id: int):
             flash(_("Kehadiran dicatat: %(p)d hadir, %(a)d belum/tidak hadir.", p=result["present"], a=result["absent"]),
                   "success")
     s = ops.session_for(a)
-    db.session.commit()
     return render_template("live/attendance.html", activity=a, course=a.course, s=s, result=result,
                            rows=q.attendance_list(a, s, r), when=q.local_time_label(s, current_user))
 
@@ -114,5 +110,4 @@ def bbb_callback(token: str):
         abort(404)
     payload = request.get_json(silent=True) if request.method == "POST" else None
     result = ops.bbb_meeting_ended(s, payload if isinstance(payload, dict) else None)
-    db.session.commit()
     return jsonify(result)

@@ -36,8 +36,13 @@ def rewrite_playlist(text: str, base_key: str, sign) -> str:
     return "\n".join(out) + "\n"
 
 
-def send_video_file(prefix: str, name: str) -> Response:
-    """One file of an asset (`prefix` = "video/<id>/"). The caller has checked access."""
+def send_video_file(prefix: str, name: str, *, for_device: bool = False) -> Response:
+    """One file of an asset (`prefix` = "video/<id>/"). The caller has checked access.
+
+    `for_device`: the file as stored, for a phone to keep (app/sync): a playlist keeps its relative
+    segment names and a segment comes through the app, never as a signed bucket URL. A stored
+    playlist then names the segments by the app's own stable addresses, which the service worker
+    answers without a signal; signed URLs would lapse and point at another origin."""
     if not VIDEO_FILE.match(name):
         abort(404)
     store = get_storage()
@@ -48,9 +53,9 @@ def send_video_file(prefix: str, name: str) -> Response:
             text = store.read_bytes(key).decode("utf-8")
         except StorageError:
             abort(404)
-        if store.kind == "s3":
+        if store.kind == "s3" and not for_device:
             base = key[: key.rfind("/") + 1]
             text = rewrite_playlist(text, base, lambda k: store.signed_url(k, expires=SEGMENT_URL_SECONDS))
         return Response(text, mimetype=VIDEO_TYPES[".m3u8"], headers={"Cache-Control": "private, no-store"})
     # Segments and posters never change under the same key: let the browser keep them.
-    return send_stored(key, mimetype=VIDEO_TYPES.get(suffix), max_age=3600)
+    return send_stored(key, mimetype=VIDEO_TYPES.get(suffix), max_age=3600, allow_redirect=not for_device)

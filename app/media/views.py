@@ -69,7 +69,6 @@ def activity_page(activity_id: int):
     asset = queries.asset_for(activity)
     if asset is not None and asset.state == "ready":
         ops.open_player(current_user, activity)
-        db.session.commit()
     return render_template("media/activity.html", activity=activity, ctx=view_context(activity, current_user))
 
 
@@ -90,7 +89,6 @@ def retry(activity_id: int):
     activity = _activity(activity_id)
     try:
         ops.retry_transcode(current_user, activity)
-        db.session.commit()
         flash(_("Konversi video dijadwalkan ulang."), "ok")
     except LenteraError as exc:
         flash_error(exc)

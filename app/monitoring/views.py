@@ -145,7 +145,6 @@ def reminders():
                                        end_month=form.end_month.data, dates_text=form.dates.data or "",
                                        unit_id=form.unit_id.data or None,
                                        notify_supervisors=form.notify_supervisors.data)
-            db.session.commit()
         except LenteraError as exc:
             db.session.rollback()
             form.name.errors.append(exc.message)
@@ -164,6 +163,5 @@ def reminder_delete(schedule_id: int):
     if schedule is None:
         abort(404)
     operations.deactivate_schedule(current_user, schedule)
-    db.session.commit()
     flash(_("Jadwal pengingat dinonaktifkan."), "success")
     return redirect(url_for("monitoring.reminders"))

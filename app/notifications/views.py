@@ -38,7 +38,6 @@ def index():
 @login_required
 def open_note(note_id: int):
     note = ops.mark_read(current_user, note_id)
-    db.session.commit()
     link = note.link if note.link and note.link.startswith("/") and not note.link.startswith("//") else None
     return redirect(link or url_for("notifications.index"))
 
@@ -47,7 +46,6 @@ def open_note(note_id: int):
 @login_required
 def read_all():
     ops.mark_all_read(current_user)
-    db.session.commit()
     return redirect(url_for("notifications.index"))
 
 
@@ -69,7 +67,6 @@ def settings():
             flash(exc.message, "error")
             status = 422
         else:
-            db.session.commit()
             flash(_("Pengaturan notifikasi disimpan."), "success")
             return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", mode=ops.mail_mode(current_user), modes=MAIL_MODES,
@@ -84,6 +81,5 @@ def unsubscribe(token: str):
     done = False
     if request.method == "POST":
         ops.set_mail_mode(user, "none")
-        db.session.commit()
         done = True
     return render_template("notifications/unsubscribe.html", user=user, done=done)

@@ -137,7 +137,7 @@ def duplicate(source, new) -> None:
         return
     quiz = ops.get_or_create_quiz(new)
     for attr in ("pass_percent", "max_attempts", "time_limit_minutes", "shuffle_questions", "shuffle_choices",
-                 "questions_per_page", "open_at", "close_at", "review_after"):
+                 "questions_per_page", "open_at", "close_at", "review_after", "behaviour"):
         setattr(quiz, attr, getattr(src, attr))
     same_course = src.course_id == new.course_id
     copies: dict[int, int] = {}

@@ -80,6 +80,9 @@ class QuizSettingsForm(FlaskForm):
     close_at = DateTimeLocalField(_l("Ditutup (WIB)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     review_after = SelectField(_l("Kunci dan umpan balik ditampilkan"), choices=[
         ("submit", _l("Setelah dikumpulkan")), ("close", _l("Setelah kuis ditutup")), ("never", _l("Tidak pernah"))])
+    behaviour = SelectField(_l("Perilaku soal"), choices=[
+        ("deferredfeedback", _l("Umpan balik ditunda")),
+        ("interactive", _l("Interaktif dengan beberapa percobaan"))])
 
 
 class GradeForm(FlaskForm):

@@ -19,6 +19,9 @@ from app.extensions import db
 
 ATTEMPT_STATES = ("open", "finished")
 REVIEW_OPTIONS = ("submit", "close", "never")
+# Moodle's question behaviours offered: feedback after the attempt (the default), or each
+# question checked during the attempt with several tries (hints between them, penalty per try)
+BEHAVIOURS = ("deferredfeedback", "interactive")
 
 
 class QuestionCategory(db.Model):
@@ -69,6 +72,7 @@ class Quiz(db.Model):
     open_at: Mapped[datetime | None] = mapped_column()
     close_at: Mapped[datetime | None] = mapped_column()
     review_after: Mapped[str] = mapped_column(String(10), default="submit")  # submit | close | never
+    behaviour: Mapped[str] = mapped_column(String(20), default="deferredfeedback", server_default="deferredfeedback")
     activity: Mapped[Activity] = relationship()
     course: Mapped[Course] = relationship()
     slots: Mapped[list[QuizSlot]] = relationship(back_populates="quiz", order_by="QuizSlot.position",
@@ -128,7 +132,26 @@ class AttemptAnswer(db.Model):
     max_mark: Mapped[float] = mapped_column(Float, default=1.0)
     feedback: Mapped[str] = mapped_column(Text, default="")  # instructor's comment on an essay
     graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # interactive behaviour: {"tries": n, "state": None | "wrong" (waiting for "Coba lagi") | "done",
+    # "fraction": the checked response's fraction (str), "mark", "feedback", "hint": n, "num_right": [r, n]}
+    interaction: Mapped[dict | None] = mapped_column(JSON)
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
     __table_args__ = (UniqueConstraint("attempt_id", "question_id", name="uq_quiz_attempt_answers_attempt_question"),)
 
+
+
+class AttemptFile(db.Model):
+    """A file a learner attached to an essay in an attempt. The bytes live in the course's
+    storage under `key`; the row goes with its attempt (and the bytes with it, see
+    `operations.delete_attempt`)."""
+
+    __tablename__ = "quiz_attempt_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(default=0)
+    key: Mapped[str] = mapped_column(String(500))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempt: Mapped[Attempt] = relationship()

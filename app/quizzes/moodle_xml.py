@@ -35,7 +35,7 @@ from app.quizzes.parsed import (
 from app.quizzes.qtypes.base import XmlProblem, fmt_number, leaf, sub, text_of
 
 # Moodle's own question types that Lentera does not offer yet (said as such, not as "plugin").
-MOODLE_CORE_TYPES = ("calculated", "calculatedmulti", "calculatedsimple", "ddimageortext", "ddmarker",
+MOODLE_CORE_TYPES = ("ddimageortext", "ddmarker",
                      "random", "missingtype")
 MAX_FILE_BYTES = 10 * 1024 * 1024  # one embedded file; the import's own size limit bounds the total
 _TYPE_ALIASES = {"match": "matching", "cloze": "multianswer"}  # Lentera's names for Moodle's

@@ -30,9 +30,11 @@ from app.extensions import db
 from app.quizzes import grading, qtypes
 from app.quizzes.gift import parse_gift
 from app.quizzes.models import (
+    BEHAVIOURS,
     REVIEW_OPTIONS,
     Attempt,
     AttemptAnswer,
+    AttemptFile,
     Question,
     QuestionCategory,
     Quiz,
@@ -40,8 +42,8 @@ from app.quizzes.models import (
 )
 from app.quizzes.moodle_xml import parse_moodle_xml
 from app.quizzes.parsed import ParsedQuestion, ParseResult, clean_category_path
-from app.quizzes.qtypes.base import exact
-from app.signals import grade_changed
+from app.quizzes.qtypes.base import exact, reveal
+from app.signals import attempt_graded, grade_changed
 
 DEFAULT_CATEGORY = "Bawaan"
 
@@ -168,7 +170,10 @@ def save_question(course: Course, *, qtype: str, name: str, text: str, data: dic
     question.text = sanitize(text)
     question.general_feedback = sanitize(general_feedback)
     question.default_mark = float(default_mark or 0.0)
-    question.data = kind.clean(data, sanitize)
+    cleaned = kind.clean(data, sanitize)
+    if cleaned.get("hints"):  # shown during interactive attempts: sanitised like every HTML part
+        cleaned["hints"] = [{**h, "text": sanitize(h.get("text"))} for h in cleaned["hints"]]
+    question.data = cleaned
     question.idnumber = idnumber
     if tags is not None:
         question.tags = sorted({t.strip()[:100] for t in tags if t and t.strip()})
@@ -347,7 +352,7 @@ def update_quiz(quiz: Quiz, *, pass_percent: float | None = None, max_attempts: 
                 time_limit_minutes: int | None = None, shuffle_questions: bool | None = None,
                 shuffle_choices: bool | None = None, questions_per_page: int | None = None,
                 open_at: datetime | None = None, close_at: datetime | None = None,
-                review_after: str | None = None, clear_dates: bool = False) -> Quiz:
+                review_after: str | None = None, clear_dates: bool = False, behaviour: str | None = None) -> Quiz:
     if pass_percent is not None:
         if not 0 <= pass_percent <= 100:
             raise RuleViolation(_("Batas lulus harus antara 0 dan 100 persen."), code="invalid_quiz")
@@ -376,6 +381,10 @@ def update_quiz(quiz: Quiz, *, pass_percent: float | None = None, max_attempts: 
         if review_after not in REVIEW_OPTIONS:
             raise RuleViolation(_("Pilihan tinjauan tidak dikenal."), code="invalid_quiz")
         quiz.review_after = review_after
+    if behaviour is not None:
+        if behaviour not in BEHAVIOURS:
+            raise RuleViolation(_("Perilaku soal harus deferredfeedback atau interactive."), code="invalid_quiz")
+        quiz.behaviour = behaviour
     db.session.flush()
     return quiz
 
@@ -445,6 +454,8 @@ def _layout_entry(q: Question, shuffle: bool, rng: random.Random) -> dict:
                                 code="quiz_not_ready") from None
         data = kind.attempt_data(q.data, entry)
     entry.update(kind.layout(data, shuffle, rng))
+    if kind.hide_ids:
+        entry["ids"] = kind.tokens(data, entry)
     return entry
 
 
@@ -530,9 +541,12 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     question = db.session.get(Question, question_id) if entry else None
     if question is None:
         raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
+    kind = qtypes.get(question.type)
     try:
-        value = grading.check_response(question.type, qtypes.get(question.type).attempt_data(question.data, entry),
-                                       response)
+        if entry.get("ids") and response is not None:
+            # the learner answers with the ids this attempt showed; stored in the question's own
+            response = reveal(kind, response, entry["ids"])
+        value = grading.check_response(question.type, kind.attempt_data(question.data, entry), response)
     except grading.BadResponse as exc:
         raise BadInput(_("Jawaban tidak valid: %(m)s.", m=str(exc)), code="invalid_response",
                        details=[{"field": "response", "message": str(exc)}]) from None
@@ -541,6 +555,11 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     if answer is None:
         answer = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, max_mark=entry["mark"])
         db.session.add(answer)
+    if (answer.interaction or {}).get("state") in ("wrong", "done"):
+        # interactive: a checked answer stays as checked until "Coba lagi" (or for good once done)
+        raise RuleViolation(_("Jawaban ini sudah diperiksa; tekan \u201cCoba lagi\u201d untuk mengubahnya.")
+                            if answer.interaction["state"] == "wrong" else
+                            _("Soal ini sudah selesai diperiksa; jawabannya tidak bisa diubah."), code="answer_checked")
     answer.response = value
     answer.saved_at = now
     db.session.flush()
@@ -548,9 +567,162 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
 
 
 def submit_attempt(attempt_id: int, user: User, *, now: datetime | None = None) -> Attempt:
-    """Submit and grade. A second (or simultaneous) submit returns the first one's result."""
-    get_own_attempt(attempt_id, user)
+    """Submit and grade. A second (or simultaneous) submit returns the first one's result.
+    The learner's own submit waits for the attachments an essay requires (Moodle refuses it too);
+    a deadline closing the attempt does not (what was saved is graded)."""
+    attempt = get_own_attempt(attempt_id, user)
+    if attempt.state == "open":
+        missing = missing_attachments(attempt)
+        if missing:
+            raise RuleViolation(" ".join(m["message"] for m in missing), code="attachments_required",
+                                details=[{"field": f"question.{m['question_id']}", "message": m["message"]}
+                                         for m in missing])
     return finish_attempt(db.session.get(Attempt, attempt_id), now=now)
+
+
+# --- files attached to essays ---------------------------------------------------------------------
+
+DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+ATTACHMENT_HARD_CAP = 50  # "unlimited" (-1) still stops somewhere
+
+
+def attachment_site_max() -> int:
+    """The site's limit per attached file (an essay's own `max_bytes` may only lower it)."""
+    from flask import current_app
+
+    cfg = current_app.config
+    limit = int(cfg.get("LENTERA_QUIZ_ATTACHMENT_MAX_BYTES") or DEFAULT_ATTACHMENT_MAX_BYTES)
+    return min(limit, int(cfg.get("MAX_CONTENT_LENGTH") or limit))
+
+
+def _clean_filename(filename: str) -> str:
+    import re
+    import unicodedata
+
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
+    base = re.sub(r'["<>|:*?]+', "-", base).strip(" .")
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[:190] + dot + ext[:9]) if dot else base[:200]
+    return base or "berkas"
+
+
+def _open_attempt_for_change(attempt_id: int, user: User, now: datetime) -> Attempt:
+    """The learner's own attempt, write-locked and still open and in time (as `save_answer`)."""
+    attempt = get_own_attempt(attempt_id, user)
+    touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
+                                 .values(state="open").execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if touched.rowcount == 0 or attempt.state != "open":
+        raise Conflict(_("Percobaan ini sudah dikumpulkan; jawaban tidak bisa diubah."), code="attempt_closed")
+    if attempt.deadline is not None and now > attempt.deadline:
+        raise Conflict(_("Waktu mengerjakan sudah habis; jawaban tidak disimpan."), code="deadline_passed")
+    return attempt
+
+
+def attach_file(attempt_id: int, question_id: int, filename: str, stream, user: User, *,
+                now: datetime | None = None) -> AttemptFile:
+    """Attach an uploaded file to an essay of the learner's open attempt. Every check (the
+    essay's count, types and size, Moodle's attachments / filetypeslist / maxbytes) comes before
+    anything is stored; a refusal names the file."""
+    import uuid
+
+    from app.quizzes.qtypes.essay import check_attachment
+    from app.storage import get_storage
+
+    now = now or utcnow()
+    attempt = _open_attempt_for_change(attempt_id, user, now)
+    entry = next((e for e in attempt.layout if e["q"] == question_id), None)
+    question = db.session.get(Question, question_id) if entry else None
+    if question is None:
+        raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
+    name = _clean_filename(filename)
+    if question.type != "essay" or not int(question.data.get("attachments") or 0):
+        raise RuleViolation(_("Soal ini tidak menerima lampiran."), code="attachments_not_allowed")
+    site_max = attachment_site_max()
+    # read one byte past the limit: enough to know it is too large without holding all of it
+    data = stream.read(site_max + 1) if hasattr(stream, "read") else bytes(stream)
+    count = db.session.scalar(select(func.count()).select_from(AttemptFile).where(
+        AttemptFile.attempt_id == attempt.id, AttemptFile.question_id == question_id))
+    if count >= ATTACHMENT_HARD_CAP:
+        raise RuleViolation(_("Berkas %(f)s ditolak: paling banyak %(n)d lampiran.", f=name, n=ATTACHMENT_HARD_CAP),
+                            code="too_many_files")
+    problem = check_attachment(question.data, name, len(data), count, site_max)
+    if problem:
+        raise RuleViolation(problem, code="attachment_refused", details=[{"field": "file", "message": problem}])
+    # the stored key is ours (no part of the learner's name): only the row keeps the name
+    key = f"quizzes/{attempt.quiz.course_id}/attempts/{attempt.id}/{uuid.uuid4().hex}"
+    get_storage().put_bytes(key, data, content_type="application/octet-stream")
+    f = AttemptFile(attempt_id=attempt.id, question_id=question_id, name=name, size=len(data), key=key,
+                    uploaded_at=now)
+    db.session.add(f)
+    db.session.flush()
+    return f
+
+
+def remove_file(attempt_id: int, file_id: int, user: User, *, now: datetime | None = None) -> None:
+    """Take an attached file back out of the learner's open attempt (bytes and row)."""
+    from app.storage import get_storage
+
+    attempt = _open_attempt_for_change(attempt_id, user, now or utcnow())
+    f = db.session.get(AttemptFile, file_id)
+    if f is None or f.attempt_id != attempt.id:
+        raise NotFound(_("Lampiran tidak ditemukan."))
+    db.session.delete(f)
+    db.session.flush()
+    get_storage().delete(f.key)
+
+
+def missing_attachments(attempt: Attempt) -> list[dict]:
+    """The essays of the attempt that still lack the attachments they require, each with an
+    Indonesian sentence naming the question by its number in the attempt."""
+    from app.quizzes.queries import attempt_file_counts
+
+    ids = [e["q"] for e in attempt.layout]
+    essays = {qid: data for qid, data in db.session.execute(select(Question.id, Question.data).where(
+        Question.id.in_(ids), Question.type == "essay"))}
+    needing = {qid: int(d.get("attachments_required") or 0) for qid, d in essays.items()
+               if int(d.get("attachments_required") or 0) > 0 and int(d.get("attachments") or 0) != 0}
+    if not needing:
+        return []
+    counts = attempt_file_counts(attempt.id)
+    numbers = _question_numbers(attempt)
+    out = []
+    for qid, need in needing.items():
+        have = counts.get(qid, 0)
+        if have < need:
+            out.append({"question_id": qid, "message": _(
+                "Soal %(n)d: lampirkan sedikitnya %(k)d berkas (baru %(h)d).", n=numbers.get(qid, 0), k=need, h=have)})
+    return sorted(out, key=lambda m: numbers.get(m["question_id"], 0))
+
+
+def _question_numbers(attempt: Attempt) -> dict[int, int]:
+    """Each question's number as the learner sees it (descriptions are not numbered)."""
+    graded = {qid: qtypes.get(t).graded for qid, t in db.session.execute(select(Question.id, Question.type).where(
+        Question.id.in_([e["q"] for e in attempt.layout])))}
+    out, n = {}, 0
+    for e in attempt.layout:
+        if e["q"] in graded:
+            n += graded[e["q"]]
+            out[e["q"]] = n
+    return out
+
+
+def delete_attempt(attempt: Attempt) -> None:
+    """Delete an attempt (a manager's "Hapus percobaan", as in Moodle's results page) with its
+    answers and its attached files, bytes included. A completion it gave stays: completions are
+    never taken back (the ledger keeps what was credited)."""
+    from app.storage import get_storage
+
+    keys = list(db.session.scalars(select(AttemptFile.key).where(AttemptFile.attempt_id == attempt.id)))
+    user, quiz = attempt.user, attempt.quiz
+    db.session.delete(attempt)
+    db.session.flush()
+    store = get_storage()
+    for key in keys:
+        store.delete(key)
+    grade_changed.send(user, course=quiz.course, activity=quiz.activity)  # the best attempt may have changed
 
 
 def finish_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
@@ -561,6 +733,7 @@ def finish_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
     db.session.refresh(attempt)
     if res.rowcount == 1:
         _grade(attempt)
+        attempt_graded.send(attempt.user, attempt=attempt)
     return attempt
 
 
@@ -589,11 +762,109 @@ def _grade(attempt: Attempt) -> None:
         if not qtypes.get(q.type).graded:
             ans.fraction, ans.mark = 0.0, 0.0  # nothing to mark (a description): not waiting for anyone
             continue
+        if outcome.exact is not None and attempt.quiz.behaviour == "interactive":
+            outcome = grading.Outcome(penalised(q, outcome.exact, ans.interaction), outcome.feedback)
         ans.fraction = outcome.fraction
         # exact: the fraction is a Decimal, the mark multiplied as decimals, rounded once
         ans.mark = None if outcome.exact is None else float(
             (outcome.exact * exact(entry["mark"])).quantize(Decimal("0.000001")))
     _total(attempt, answers.values())
+
+
+# --- interactive with multiple tries (Moodle's "interactive" behaviour) ------------------------------
+
+def penalty_of(question: Question) -> Decimal:
+    raw = (question.data or {}).get("penalty")
+    return exact(raw if raw is not None else qtypes.get(question.type).default_penalty)
+
+
+def tries_of(question: Question) -> int:
+    """Tries = hints + 1, as in Moodle."""
+    return len((question.data or {}).get("hints") or []) + 1
+
+
+def penalised(question: Question, fraction: Decimal, interaction: dict | None) -> Decimal:
+    """The fraction less the question's penalty for each earlier wrong try (never below 0): a try
+    that was checked and is waiting or final counts as the graded one, so only those before it
+    cost; an answer changed after "Coba lagi" and not checked again pays for every try made."""
+    st = interaction or {}
+    tries = int(st.get("tries") or 0)
+    earlier = tries - 1 if st.get("state") in ("wrong", "done") else tries
+    return max(exact(0), fraction - penalty_of(question) * max(0, earlier))
+
+
+def _interactive_answer(attempt_id: int, question_id: int, user: User, now: datetime | None
+                        ) -> tuple[Attempt, dict, Question, AttemptAnswer]:
+    attempt = _open_attempt_for_change(attempt_id, user, now or utcnow())
+    if attempt.quiz.behaviour != "interactive":
+        raise RuleViolation(_("Kuis ini memberi umpan balik setelah dikumpulkan; soal tidak diperiksa satu per satu."),
+                            code="not_interactive")
+    entry = next((e for e in attempt.layout if e["q"] == question_id), None)
+    question = db.session.get(Question, question_id) if entry else None
+    if question is None:
+        raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
+    kind = qtypes.get(question.type)
+    if not kind.graded or kind.manual:
+        raise RuleViolation(_("Soal ini dinilai oleh pengajar; tidak bisa diperiksa sekarang."), code="not_checkable")
+    answer = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
+                                                           AttemptAnswer.question_id == question_id))
+    if answer is None:
+        answer = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, max_mark=entry["mark"])
+        db.session.add(answer)
+    return attempt, entry, question, answer
+
+
+def check_answer(attempt_id: int, question_id: int, user: User, *, now: datetime | None = None) -> AttemptAnswer:
+    """"Periksa": grade the saved response now. Right, or the last try: the question is done,
+    with its mark less the penalty per earlier try. Wrong with tries left: its feedback and the
+    next hint, then "Coba lagi". An empty answer uses no try (as Moodle)."""
+    attempt, entry, question, answer = _interactive_answer(attempt_id, question_id, user, now)
+    st = dict(answer.interaction or {})
+    if st.get("state") == "done":
+        raise RuleViolation(_("Soal ini sudah selesai diperiksa."), code="answer_checked")
+    if st.get("state") == "wrong":
+        raise RuleViolation(_("Tekan \u201cCoba lagi\u201d dulu, ubah jawaban, lalu periksa lagi."), code="answer_checked")
+    if answer.response in (None, "", [], {}):
+        raise RuleViolation(_("Jawab soal ini dulu sebelum memeriksanya."), code="answer_empty")
+    kind = qtypes.get(question.type)
+    data = kind.attempt_data(question.data, entry)
+    try:
+        outcome = grading.grade(question.type, data, grading.check_response(question.type, data, answer.response))
+    except grading.BadResponse:
+        outcome = grading.Outcome(0)
+    tries = int(st.get("tries") or 0) + 1
+    hints = (question.data or {}).get("hints") or []
+    done = outcome.exact >= 1 or tries >= tries_of(question)
+    st.update(tries=tries, state="done" if done else "wrong", fraction=str(outcome.exact), feedback=outcome.feedback,
+              hint=None, num_right=None)
+    st["mark"] = float((penalised(question, outcome.exact, st) * exact(entry["mark"])).quantize(Decimal("0.000001")))
+    if not done:
+        hint = hints[tries - 1]
+        st["hint"] = tries
+        if hint.get("show_num_correct"):
+            st["num_right"] = kind.parts_right(data, answer.response)
+    answer.interaction = st
+    answer.saved_at = now or utcnow()
+    db.session.flush()
+    return answer
+
+
+def retry_answer(attempt_id: int, question_id: int, user: User, *, now: datetime | None = None) -> AttemptAnswer:
+    """"Coba lagi": the answer can be changed again; with the hint's "clear incorrect
+    responses" its wrong parts are taken out first."""
+    attempt, entry, question, answer = _interactive_answer(attempt_id, question_id, user, now)
+    st = dict(answer.interaction or {})
+    if st.get("state") != "wrong":
+        raise RuleViolation(_("Tidak ada percobaan yang menunggu untuk diulang."), code="nothing_to_retry")
+    hints = (question.data or {}).get("hints") or []
+    hint = hints[st["hint"] - 1] if st.get("hint") and st["hint"] <= len(hints) else {}
+    if hint.get("clear_wrong") and answer.response is not None:
+        kind = qtypes.get(question.type)
+        answer.response = kind.clear_wrong(kind.attempt_data(question.data, entry), answer.response)
+    st.update(state=None, feedback="", hint=None, num_right=None)
+    answer.interaction = st
+    db.session.flush()
+    return answer
 
 
 def _total(attempt: Attempt, answers) -> None:
@@ -612,6 +883,17 @@ def _total(attempt: Attempt, answers) -> None:
     if attempt.state == "finished":
         # The grade book (and its "course grade ≥ pass mark" rule) hears of every new or changed score.
         grade_changed.send(attempt.user, course=attempt.quiz.course, activity=attempt.quiz.activity)
+
+
+def close_overdue_attempt(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Close and grade one open attempt whose time has run out, with the answers saved so far (its
+    page was opened after the deadline, before the periodic `close_overdue` came by). Returns
+    whether it was overdue; an attempt still in time, or no longer open, is left as it is."""
+    now = now or utcnow()
+    if attempt.state != "open" or attempt.deadline is None or attempt.deadline > now:
+        return False
+    finish_attempt(attempt, now=now)
+    return True
 
 
 def close_overdue(*, now: datetime | None = None, limit: int = 500) -> int:

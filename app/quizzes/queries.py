@@ -11,7 +11,7 @@ from app.accounts.models import User, utcnow
 from app.courses.models import Activity, Course, CourseInstructor
 from app.extensions import db
 from app.quizzes import grading, qtypes
-from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
+from app.quizzes.models import Attempt, AttemptAnswer, AttemptFile, Question, QuestionCategory, Quiz
 
 
 def can_manage_course(user: User, course: Course) -> bool:
@@ -79,6 +79,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
     answers = {a.question_id: a for _q, a in rows if a is not None}
     out = []
     number = 0
+    interactive = attempt.quiz.behaviour == "interactive"
     for entry in attempt.layout:
         q = qs.get(entry["q"])
         if q is None:
@@ -88,7 +89,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
         data = kind.attempt_data(q.data, entry)
         by_id = {c["id"]: c for c in kind.choices(data)}
         item: dict[str, Any] = {
-            "id": q.id, "number": number, "type": q.type, "text": q.text, "mark": entry["mark"],
+            "id": q.id, "number": number, "type": q.type, "text": kind.present(q.text, data), "mark": entry["mark"],
             "choices": [by_id[c] for c in entry.get("choices", []) if c in by_id],
             "multiple": False, "graded": kind.graded,
         }
@@ -98,7 +99,7 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             item["stems"] = [by_stem[s] for s in entry.get("stems", []) if s in by_stem]
         item.update(kind.item(data, entry))
         item["shape"] = kind.response_shape
-        parts = kind.attempt_text(q.text, data, entry)
+        parts = kind.attempt_text(item["text"], data, entry)
         if parts is not None:
             item["parts"] = parts
             # the text with its fields as [[1]], [[2]]… by place: what the author wrote inside
@@ -106,6 +107,10 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             item["text"] = "".join(p["html"] if "html" in p else f"[[{p['gap']}]]" for p in parts)
         ans = answers.get(q.id)
         item["response"] = ans.response if ans else None
+        if entry.get("ids"):
+            kind.show_ids(item, entry["ids"])  # this attempt's own ids, never the question's
+        if interactive and kind.graded and not kind.manual:
+            item["check"] = check_state(q, ans.interaction if ans else None)
         if with_answers:
             fb = ""
             if ans is not None and ans.response is not None and not kind.manual:
@@ -116,14 +121,98 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
             given = ""
             if ans is not None and ans.response not in (None, "", [], {}):
                 try:
-                    given = kind.response_text(item, ans.response)
+                    given = kind.response_text(item, item["response"])
                 except (grading.BadResponse, AttributeError, TypeError, ValueError):
                     given = str(ans.response)  # a response from before the question changed
             item.update({"fraction": ans.fraction if ans else 0.0, "awarded": ans.mark if ans else 0.0,
                          "feedback": fb, "comment": ans.feedback if ans else "", "given": given,
-                         "general_feedback": q.general_feedback, "right_answer": kind.right_answer(data)})
+                         "general_feedback": kind.present(q.general_feedback, data), "right_answer": kind.right_answer(data)})
         out.append(item)
+    if any(item.get("attachments") for item in out):
+        # the attached files, for quizzes that have essays taking them: one query, not one per question
+        from app.quizzes.qtypes.essay import human_size
+
+        files = files_by_answer([attempt.id])
+        for item in out:
+            if item.get("attachments") or files.get((attempt.id, item["id"])):
+                item["files"] = [{"id": f.id, "name": f.name, "size": f.size, "size_text": human_size(f.size)}
+                                 for f in files.get((attempt.id, item["id"]), [])]
     return out
+
+
+def check_state(question: Question, interaction: dict | None) -> dict[str, Any]:
+    """What the attempt page shows of a question's tries (interactive behaviour): its state, tries
+    left, and after a wrong try its feedback and hint; after the last, its mark. The hint text
+    is only read here, once its try has been used."""
+    from app.quizzes.operations import tries_of
+
+    st = interaction or {}
+    tries = int(st.get("tries") or 0)
+    hints = (question.data or {}).get("hints") or []
+    hint = hints[st["hint"] - 1] if st.get("hint") and st["hint"] <= len(hints) else None
+    fraction = float(st["fraction"]) if st.get("fraction") is not None else None
+    return {"state": st.get("state"), "tries": tries, "tries_left": max(0, tries_of(question) - tries),
+            "fraction": fraction if st.get("state") in ("wrong", "done") else None,
+            "mark": st.get("mark") if st.get("state") == "done" else None,
+            "feedback": st.get("feedback", "") if st.get("state") in ("wrong", "done") else "",
+            "hint": hint["text"] if hint else "", "num_right": st.get("num_right")}
+
+
+def shown_response(attempt: Attempt, question: Question, response: Any) -> Any:
+    """A response in the question's own ids as the attempt shows it (with its shown ids): what
+    the learner's page or app sends for it."""
+    entry = next((e for e in attempt.layout if e["q"] == question.id), {})
+    if not entry.get("ids") or response is None:
+        return response
+    ids = entry["ids"]
+    kind = qtypes.get(question.type)
+    return kind.map_response(response, lambda x: ids.get(x, x), ids=ids)
+
+
+def attempt_file_counts(attempt_id: int) -> dict[int, int]:
+    from sqlalchemy import func
+
+    return dict(db.session.execute(select(AttemptFile.question_id, func.count()).where(
+        AttemptFile.attempt_id == attempt_id).group_by(AttemptFile.question_id)).all())
+
+
+def files_by_answer(attempt_ids: list[int]) -> dict[tuple[int, int], list[AttemptFile]]:
+    """The attached files of these attempts, by (attempt id, question id), in upload order: one query."""
+    out: dict[tuple[int, int], list[AttemptFile]] = {}
+    if not attempt_ids:
+        return out
+    for f in db.session.scalars(select(AttemptFile).where(AttemptFile.attempt_id.in_(attempt_ids))
+                                .order_by(AttemptFile.id)):
+        out.setdefault((f.attempt_id, f.question_id), []).append(f)
+    return out
+
+
+def grader_covers(user: User, course: Course):
+    """A test `attempt -> bool`: whose attempts this grader of the course may see (see below)."""
+    from app.courses.queries import staff_reach
+
+    r = staff_reach(user, course)
+    if r is None or r.everything:
+        return lambda attempt: True
+    return lambda attempt: attempt.user_id == user.id or r.covers(attempt.user)
+
+
+def can_see_attempt(user: User, attempt: Attempt) -> bool:
+    """The attempt's owner, and those who grade the course — a unit-limited one only for people
+    within their reach — may see an attempt's answers and attached files."""
+    from app.courses.queries import staff_reach
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if attempt.user_id == user.id:
+        return True
+    course = attempt.quiz.course
+    if not can_manage_course(user, course):
+        return False
+    r = staff_reach(user, course)
+    if r is None:  # the owner or an instructor without a staff role: the whole course
+        return True
+    return r.everything or r.covers(attempt.user)
 
 
 def quiz_attempts(quiz: Quiz) -> list[Attempt]:

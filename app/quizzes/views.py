@@ -72,7 +72,6 @@ def bank(course_id: int):
     cat_form = CategoryForm(prefix="cat")
     if cat_form.validate_on_submit():
         ops.ensure_category(course, cat_form.path.data)
-        db.session.commit()
         flash(_("Kategori disimpan."), "success")
         return redirect(url_for("quizzes.bank", course_id=course.id))
     category_id = request.args.get("kategori", type=int)
@@ -96,7 +95,6 @@ def category_action(course_id: int, category_id: int):
         else:
             ops.rename_category(cat, request.form.get("path", ""))
             flash(_("Kategori diubah."), "success")
-        db.session.commit()
     except LenteraError as exc:
         flash_error(exc)
     return redirect(url_for("quizzes.bank", course_id=course.id))
@@ -122,13 +120,15 @@ def _question_editor(course: Course, qtype: str, question: Question | None):
                 db.session.rollback()
                 errors.append(exc.message)
             else:
-                db.session.commit()
                 flash(_("Soal disimpan."), "success")
                 if request.form.get("then") == "regrade":
                     return redirect(url_for("quizzes.question_regrade_pick", question_id=saved.id))
+                if request.form.get("then") == "generate":  # "Buat set data": back to the editor's table
+                    return redirect(url_for("quizzes.question_edit", question_id=saved.id))
                 return redirect(url_for("quizzes.bank", course_id=course.id, kategori=saved.category_id))
     return render_template("quizzes/question_edit.html", course=course, form=form, qtype=qtype, question=question,
-                           data=data, errors=errors, type_label=TYPE_LABELS[qtype]), (422 if errors else 200)
+                           data=data, errors=errors, type_label=TYPE_LABELS[qtype], kind=qtypes.get(qtype)), \
+        (422 if errors else 200)
 
 
 @bp.route("/kursus/<int:course_id>/bank-soal/baru/<qtype>", methods=["GET", "POST"])
@@ -186,7 +186,6 @@ def bank_import(course_id: int):
             if ops.is_large_import(raw):
                 job = ops.start_import_job(course, raw, fmt, by=current_user, category=form.category.data,
                                            on_error=form.on_error.data or "stop")
-                db.session.commit()
                 return redirect(url_for("quizzes.bank_import_job", course_id=course.id, job_id=job.id))
             try:
                 report = ops.import_bank(course, raw, fmt, category=form.category.data,
@@ -195,7 +194,6 @@ def bank_import(course_id: int):
                 flash_error(exc)
                 details, status = exc.details, 422
             else:
-                db.session.commit()
                 flash(_("%(n)d soal diimpor ke kategori %(c)s.", n=len(report.questions), c=report.category),
                       "success")
                 if not report.skipped:
@@ -273,7 +271,6 @@ def for_activity(activity_id: int):
         abort(404)
     if queries.can_manage_course(current_user, activity.course):
         quiz = ops.get_or_create_quiz(activity)
-        db.session.commit()
         return redirect(url_for("quizzes.settings", quiz_id=quiz.id))
     quiz = queries.quiz_for_activity(activity)
     if quiz is None:
@@ -296,7 +293,7 @@ def settings(quiz_id: int):
                             questions_per_page=form.questions_per_page.data,
                             shuffle_questions=form.shuffle_questions.data, shuffle_choices=form.shuffle_choices.data,
                             open_at=_local_to_utc(form.open_at.data), close_at=_local_to_utc(form.close_at.data),
-                            clear_dates=True, review_after=form.review_after.data)
+                            clear_dates=True, review_after=form.review_after.data, behaviour=form.behaviour.data)
             fixed = [int(x) for x in request.form.getlist("question") if is_digits(x)]
             randoms = []
             for cat in queries.categories(quiz.course):
@@ -310,7 +307,6 @@ def settings(quiz_id: int):
             flash_error(exc)
             status = 422
         else:
-            db.session.commit()
             flash(_("Pengaturan kuis disimpan."), "success")
             return redirect(url_for("quizzes.settings", quiz_id=quiz.id))
     elif request.method == "POST":
@@ -328,10 +324,10 @@ def results(quiz_id: int):
     quiz = _quiz(quiz_id, manage=True)
     if request.method == "POST":
         n = ops.regrade(quiz)
-        db.session.commit()
         flash(_("%(n)d percobaan dinilai ulang.", n=n), "success")
         return redirect(url_for("quizzes.results", quiz_id=quiz.id))
-    attempts = queries.quiz_attempts(quiz)
+    covers = queries.grader_covers(current_user, quiz.course)  # a unit-limited grader: people within reach
+    attempts = [a for a in queries.quiz_attempts(quiz) if covers(a)]
     by_user: dict = {}
     for a in attempts:
         by_user.setdefault(a.user, []).append(a)
@@ -344,7 +340,8 @@ def essays(quiz_id: int):
     quiz = _quiz(quiz_id, manage=True)
     if request.method == "POST":
         answer = db.session.get(AttemptAnswer, request.form.get("answer_id", type=int) or 0)
-        if answer is None or answer.attempt.quiz_id != quiz.id:
+        if answer is None or answer.attempt.quiz_id != quiz.id or not queries.can_see_attempt(current_user,
+                                                                                             answer.attempt):
             abort(404)
         form = GradeForm()
         if form.validate():
@@ -353,7 +350,23 @@ def essays(quiz_id: int):
         else:
             flash(_("Nilai harus berupa angka 0 atau lebih."), "error")
         return redirect(url_for("quizzes.essays", quiz_id=quiz.id))
-    return render_template("quizzes/essays.html", quiz=quiz, rows=queries.essays_to_grade(quiz))
+    covers = queries.grader_covers(current_user, quiz.course)
+    rows = [row for row in queries.essays_to_grade(quiz) if covers(row[1])]
+    return render_template("quizzes/essays.html", quiz=quiz, rows=rows,
+                           files=queries.files_by_answer(sorted({a.id for _ans, a, _q in rows})))
+
+
+@bp.post("/percobaan/<int:attempt_id>/hapus")
+@login_required
+def delete_attempt(attempt_id: int):
+    """A manager deletes an attempt (Moodle's results page does too), its attached files with it."""
+    attempt = db.get_or_404(Attempt, attempt_id)
+    quiz = _quiz(attempt.quiz_id, manage=True)
+    if not queries.can_see_attempt(current_user, attempt):
+        abort(404)
+    ops.delete_attempt(attempt)
+    flash(_("Percobaan dihapus."), "success")
+    return redirect(url_for("quizzes.results", quiz_id=quiz.id))
 
 
 @bp.get("/kuis/<int:quiz_id>/statistik")
@@ -371,7 +384,6 @@ def regrade_question(quiz_id: int, question_id: int):
     if question is None or question.course_id != quiz.course_id:
         abort(404)
     n = ops.regrade(quiz, question=question)
-    db.session.commit()
     flash(_("%(n)d percobaan dinilai ulang.", n=n), "success")
     return redirect(url_for("quizzes.results", quiz_id=quiz.id))
 
@@ -400,7 +412,6 @@ def start(quiz_id: int):
     except LenteraError as exc:
         flash_error(exc)
         return redirect(url_for("quizzes.quiz_page", quiz_id=quiz.id))
-    db.session.commit()
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
 
 
@@ -415,9 +426,7 @@ def attempt_page(attempt_id: int):
     attempt = ops.get_own_attempt(attempt_id, current_user)
     if attempt.state != "open":
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    if attempt.deadline is not None and attempt.deadline <= utcnow():
-        ops.finish_attempt(attempt)
-        db.session.commit()
+    if ops.close_overdue_attempt(attempt, utcnow()):
         flash(_("Waktu habis: percobaan dikumpulkan dengan jawaban yang sudah tersimpan."), "info")
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     items = queries.attempt_questions(attempt)
@@ -450,20 +459,94 @@ def attempt_post(attempt_id: int):
                 # Named, and the attempt is not submitted over it: the learner fixes it first.
                 flash(_("Soal %(n)d: %(msg)s", n=numbers.get(qid, 0), msg=exc.message), "error")
                 refused_on_page = refused_on_page or _page_of(attempt.quiz, items, qid)
-        db.session.commit()
+        if not late:
+            late = _attachments_from_form(attempt, items)
+        anchor = None
+        if not late:
+            late, anchor = _check_from_form(attempt, numbers)
         if late:
             flash(_("Waktu habis: jawaban terakhir tidak tersimpan."), "error")
             go = "submit"
         elif refused_on_page and not is_digits(go):
             go = str(refused_on_page)
+        elif request.form.get("upload") or request.form.get("remove_file") or anchor:
+            go = request.form.get("page", "1")  # back to the page the learner is on
+            if is_digits(go) and anchor:
+                return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=int(go), _anchor=anchor))
     if go == "summary":
         return redirect(url_for("quizzes.attempt_summary", attempt_id=attempt.id))
     if go == "submit":
-        ops.submit_attempt(attempt.id, current_user)
-        db.session.commit()
+        # An essay still lacking its required attachments refuses the submit; the answers saved
+        # above stay (the operation runs in its own savepoint).
+        if not run_operation(lambda: ops.submit_attempt(attempt.id, current_user)):
+            return redirect(url_for("quizzes.attempt_summary", attempt_id=attempt.id))
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     page = int(go) if is_digits(go) else 1
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id, hal=page))
+
+
+def _check_from_form(attempt: Attempt, numbers: dict[int, int]) -> tuple[bool, str | None]:
+    """Interactive behaviour: "Periksa" checks the question just saved, "Coba lagi" reopens it.
+    (time ran out, the question's anchor to return to)."""
+    for action, op in (("check", ops.check_answer), ("retry", ops.retry_answer)):
+        raw = request.form.get(action, "")
+        if not is_digits(raw):
+            continue
+        qid = int(raw)
+        try:
+            op(attempt.id, qid, current_user)
+        except Conflict:
+            return True, None
+        except LenteraError as exc:
+            flash(_("Soal %(n)d: %(msg)s", n=numbers.get(qid, 0), msg=exc.message), "error")
+        return False, f"soal-{qid}"
+    return False, None
+
+
+def _attachments_from_form(attempt: Attempt, items: list[dict]) -> bool:
+    """Files chosen for this page's essays are attached and a pressed "Hapus" removes its file;
+    each refusal is named (the file and why) and the others still go in. True: time ran out."""
+    numbers = {item["id"]: item["number"] for item in items}
+    try:
+        remove = request.form.get("remove_file", "")
+        if is_digits(remove):
+            try:
+                ops.remove_file(attempt.id, int(remove), current_user)
+            except LenteraError as exc:
+                if isinstance(exc, Conflict):
+                    raise
+                flash(exc.message, "error")
+        for item in items:
+            if not item.get("attachments"):
+                continue
+            for upload in request.files.getlist(f"q-{item['id']}-files"):
+                if not upload or not upload.filename:
+                    continue  # the empty file field a browser sends when nothing was chosen
+                try:
+                    with db.session.begin_nested():
+                        ops.attach_file(attempt.id, item["id"], upload.filename, upload.stream, current_user)
+                except LenteraError as exc:
+                    if isinstance(exc, Conflict):
+                        raise
+                    flash(_("Soal %(n)d: %(msg)s", n=numbers.get(item["id"], 0), msg=exc.message), "error")
+    except Conflict:
+        return True
+    return False
+
+
+@bp.get("/percobaan/<int:attempt_id>/berkas/<int:file_id>")
+@login_required
+def attempt_file(attempt_id: int, file_id: int):
+    """A file attached to an essay: for the attempt's owner and the course's graders (a
+    unit-limited one only within reach); always downloaded, never shown inline, so an uploaded
+    HTML or SVG file cannot run in the app's origin."""
+    from app.quizzes.models import AttemptFile
+    from app.storage import send_stored
+
+    f = db.session.get(AttemptFile, file_id)
+    if f is None or f.attempt_id != attempt_id or not queries.can_see_attempt(current_user, f.attempt):
+        abort(404)
+    return send_stored(f.key, filename=f.name, mimetype="application/octet-stream", as_attachment=True)
 
 
 def _page_of(quiz: Quiz, items: list[dict], question_id: int) -> int:
@@ -481,9 +564,13 @@ def attempt_summary(attempt_id: int):
     if attempt.state != "open":
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     items = queries.attempt_questions(attempt)
-    rows = [(item, _page_of(attempt.quiz, items, item["id"]), item["response"] not in (None, "", [], {}))
+    rows = [(item, _page_of(attempt.quiz, items, item["id"]),
+             item["response"] not in (None, "", [], {}) or bool(item.get("files")))
             for item in items if item["graded"]]
-    return render_template("quizzes/attempt_summary.html", attempt=attempt, quiz=attempt.quiz, rows=rows,
+    # essays still short of the attachments they require: named here, and the submit refuses them
+    short = [(item, _page_of(attempt.quiz, items, item["id"])) for item in items
+             if item.get("attachments") and len(item.get("files", [])) < item.get("attachments_required", 0)]
+    return render_template("quizzes/attempt_summary.html", attempt=attempt, quiz=attempt.quiz, rows=rows, short=short,
                            unanswered=sum(1 for _i, _p, answered in rows if not answered))
 
 
@@ -492,7 +579,7 @@ def attempt_summary(attempt_id: int):
 def review(attempt_id: int):
     attempt = db.get_or_404(Attempt, attempt_id)
     manage = queries.can_manage_course(current_user, attempt.quiz.course)
-    if attempt.user_id != current_user.id and not manage:
+    if not queries.can_see_attempt(current_user, attempt):
         abort(404)
     if attempt.state == "open":
         if attempt.user_id == current_user.id:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.courses.activity_types import LABELS, ActivityType, register
 from app.scorm import operations as ops
 from app.scorm import queries
-from app.scorm.launch import Launch, content_url, frame_sandbox, make_token
+from app.scorm.launch import SHELL, Launch, content_origin, content_url, frame_sandbox, make_token
 from app.scorm.package import PackageError, open_scorm_zip
 
 
@@ -95,7 +95,13 @@ def view_context(activity, user) -> dict:
                         attempt_id=attempt.id if attempt else 0, key=ops.launch_key(), preview=not enrolled)
         token = make_token(launch)
         path, _sep, query = chosen["sco"].href.partition("?")
-        launch_url = content_url(token, path, query)
+        if content_origin():
+            # On the package's own origin the SCO runs inside a shell page holding the API, as in
+            # the LMS frames authoring tools expect: `parent.X()` from the SCO reaches the shell,
+            # not the app's page (which no script of the package may touch).
+            launch_url = content_url(token, SHELL)
+        else:
+            launch_url = content_url(token, path, query)
         if enrolled:
             ops.record_launch(user, chosen["sco"], attempt)
     attempts = ops.attempt_count(pkg, user) if enrolled else 0

@@ -15,6 +15,9 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 SALT = "lentera-scorm-konten"
+#: the reserved folder of the content path (no package file is served from it) and the shell page
+RESERVED = "__lentera__"
+SHELL = f"{RESERVED}/shell.html"
 
 
 @dataclass

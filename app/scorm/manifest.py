@@ -188,6 +188,13 @@ def parse_manifest(data: bytes) -> Manifest:
             if len(items) >= MAX_ITEMS:
                 raise ManifestError(_("Paket memuat lebih dari %(n)d item.", n=MAX_ITEMS))
             ident = _attr(it, "identifier") or f"item-{len(items) + 1}"
+            if _attr(it, "isvisible").lower() == "false":
+                # CAM 2.3.4: not shown in the structure. A learner could never open it, so it is
+                # neither listed nor required for completion; its children are still read.
+                warnings.append(_("Item '%(i)s' disembunyikan oleh paket (isvisible=false); tidak ditampilkan dan "
+                                  "tidak dihitung untuk penyelesaian.", i=ident[:80]))
+                walk(it, depth)
+                continue
             if ident in seen:
                 raise ManifestError(_("Identifier item '%(i)s' dipakai dua kali.", i=ident[:80]))
             seen.add(ident)

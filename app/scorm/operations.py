@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User, utcnow
 from app.courses import operations as course_ops
-from app.courses.models import Activity
+from app.courses.models import Activity, Enrolment
 from app.errors import Conflict, LenteraError, RuleViolation
 from app.extensions import db
 from app.scorm import cmi as cmimod
@@ -158,9 +158,10 @@ def new_attempt(pkg: ScormPackage, user: User) -> ScormAttempt:
     return attempt
 
 
-def _require_enrolled(pkg: ScormPackage, user: User) -> Activity:
-    activity = db.session.get(Activity, pkg.activity_id)
-    if course_ops.get_enrolment(activity.course, user) is None:
+def _require_enrolled(pkg: ScormPackage, user: User, activity: Activity | None = None) -> Activity:
+    activity = activity or db.session.get(Activity, pkg.activity_id)
+    if db.session.scalar(select(Enrolment.id).where(Enrolment.course_id == activity.course_id,
+                                                    Enrolment.user_id == user.id)) is None:
         raise RuleViolation(_("Anda belum terdaftar di kursus ini."), code="not_enrolled")
     return activity
 
@@ -198,6 +199,13 @@ def sco_open(sco: ScormSco, status_map: dict[str, str]) -> bool:
 def initial_cmi(sco: ScormSco, user: User, state: ScormScoState) -> dict[str, str]:
     """The flat CMI a SCO sees at LMSInitialize: what it stored before plus what the LMS owns."""
     data = {k: v for k, v in (state.cmi or {}).items() if not k.endswith(("session_time", "core.exit"))}
+    # A status the SCO set (or the mastery score decided) is handed back; while it has set none
+    # the run-time starts from "not attempted" and marks the SCO completed at LMSFinish.
+    sco_status = data.pop("cmi.core.lesson_status", "not attempted")
+    if state.lesson_status in ("passed", "failed", "completed", "browsed") and sco_status == "not attempted":
+        sco_status = state.lesson_status  # set by the LMS (an asset viewed, a mastery score)
+    if sco_status != "not attempted":
+        data["cmi.core.lesson_status"] = sco_status
     exit_value = (state.cmi or {}).get("cmi.core.exit", "")
     entry = "ab-initio" if state.lesson_status == "not attempted" and not state.commits else (
         "resume" if exit_value == "suspend" else "")
@@ -205,7 +213,6 @@ def initial_cmi(sco: ScormSco, user: User, state: ScormScoState) -> dict[str, st
     data.update({
         "cmi.core.student_id": (user.nip or user.username or str(user.id))[:255],
         "cmi.core.student_name": name[:255],
-        "cmi.core.lesson_status": state.lesson_status,
         "cmi.core.entry": entry,
         "cmi.core.credit": "credit",
         "cmi.core.lesson_mode": "normal",
@@ -220,12 +227,13 @@ def initial_cmi(sco: ScormSco, user: User, state: ScormScoState) -> dict[str, st
 
 
 def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch: str | None = None,
-               attempt: ScormAttempt | None = None, at: datetime | None = None) -> ScormScoState:
+               attempt: ScormAttempt | int | None = None, at: datetime | None = None,
+               activity: Activity | None = None) -> ScormScoState:
     """Store a SCO's CMI values for the learner's current attempt (LMSCommit / LMSFinish, or the
     REST API). Values beyond the SCORM 1.2 limits are refused whole (422, nothing stored).
     `launch` names the player session; a new one folds the previous session time into the total."""
     pkg = sco.package
-    activity = _require_enrolled(pkg, user)
+    activity = _require_enrolled(pkg, user, activity)
     if not activity.visible:
         raise RuleViolation(_("Aktivitas ini sedang disembunyikan."), code="activity_hidden")
     if not sco.launchable:
@@ -235,12 +243,17 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
     if attempt is None:
         attempt = current_attempt(pkg, user)
     else:
-        if attempt.user_id != user.id or attempt.package_id != pkg.id:
-            raise RuleViolation(_("Percobaan ini bukan milik Anda."), code="attempt_mismatch")
+        # The launch's attempt (an id from the player's token, or the row): it must be the learner's
+        # latest — one query answers both, the rare mismatch is told apart afterwards.
+        wanted = attempt if isinstance(attempt, int) else attempt.id
         latest = current_attempt(pkg, user, create=False)
-        if latest is not None and latest.id != attempt.id:
+        if latest is None or latest.id != wanted:
+            given = db.session.get(ScormAttempt, wanted)
+            if given is None or given.user_id != user.id or given.package_id != pkg.id:
+                raise RuleViolation(_("Percobaan ini bukan milik Anda."), code="attempt_mismatch")
             raise Conflict(_("Percobaan baru sudah dimulai di perangkat lain; muat ulang halaman."),
                            code="attempt_superseded")
+        attempt = latest
     # Lock the state row: two commits of one SCO (two tabs) must not lose each other's values.
     state = db.session.scalar(select(ScormScoState).where(
         ScormScoState.attempt_id == attempt.id, ScormScoState.sco_id == sco.id).with_for_update())
@@ -274,7 +287,8 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
         if key == "cmi.core.lesson_status":
             continue
         cmi_data[key] = value
-    status = new.get("cmi.core.lesson_status", state.lesson_status)
+    sco_status = new.get("cmi.core.lesson_status", cmi_data.get("cmi.core.lesson_status", "not attempted"))
+    status = state.lesson_status if sco_status == "not attempted" else sco_status
     if status == "not attempted":
         status = "incomplete"  # the first commit of a SCO: it has been attempted
     raw = cmi_data.get("cmi.core.score.raw", "")
@@ -282,7 +296,11 @@ def commit_cmi(user: User, sco: ScormSco, values: dict, *, strict: bool, launch:
     if sco.mastery_score is not None and score is not None and status not in ("browsed",):
         # SCORM 1.2 RTE 3.4.4: with a mastery score and credit, the LMS decides passed/failed.
         status = "passed" if score >= sco.mastery_score else "failed"
-    cmi_data["cmi.core.lesson_status"] = status
+    # The CMI keeps the status as the SCO set it ("not attempted" while it has set none), so the
+    # next launch's run-time still knows the SCO never set one and completes it at LMSFinish
+    # (RTE 3.4.4); the column holds the LMS's view for reports and completion.
+    cmi_data["cmi.core.lesson_status"] = "not attempted" if sco_status == "not attempted" and status == "incomplete" \
+        else status
     state.cmi = cmi_data
     state.lesson_status = status
     state.score_raw = score

@@ -21,6 +21,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import lazyload
 
 from app.accounts.models import User
 from app.courses import queries as course_q
@@ -29,7 +30,7 @@ from app.errors import Forbidden, LenteraError, NotFound, RuleViolation
 from app.extensions import csrf, db
 from app.scorm import operations as ops
 from app.scorm import queries
-from app.scorm.launch import Launch, on_content_origin, read_token
+from app.scorm.launch import RESERVED, SHELL, Launch, on_content_origin, read_token
 from app.scorm.models import ScormAttempt, ScormPackage, ScormSco
 from app.storage import StorageError, get_storage, send_stored
 from app.web import flash_error, run_operation
@@ -48,7 +49,6 @@ def _configure(state) -> None:
         state.app.config["CSP_FRAME_SOURCES"] = sorted({*state.app.config.get("CSP_FRAME_SOURCES", []),
                                                         origin.rstrip("/")})
 
-RESERVED = "__lentera__"
 #: The content's own policy: scripts and styles inline (authoring tools write them), nothing from
 #: other sites, and the sandbox that gives it an opaque origin.
 CONTENT_CSP = ("sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads; "
@@ -88,6 +88,10 @@ def _sandboxed(resp: Response) -> Response:
         resp.headers["X-Frame-Options"] = "SAMEORIGIN"
     resp.headers["Referrer-Policy"] = "no-referrer"
     resp.headers["Cache-Control"] = "private, no-store"
+    # The frame's opaque origin ("null") makes a package's XMLHttpRequest/fetch of its own files
+    # cross-origin: Adobe Captivate loads its scripts and data so, and is blocked without this.
+    # No credential is involved — the token in the address is the right, as for a plain GET.
+    resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
 
 
@@ -102,13 +106,21 @@ def _inject(html: bytes, token: str) -> bytes:
     return tags + html
 
 
-@bp.route("/scorm-konten/<token>/<path:path>", methods=["GET", "HEAD"])
+@bp.route("/scorm-konten/<token>/<path:path>", methods=["GET", "HEAD", "OPTIONS"])
+@csrf.exempt
 def content(token: str, path: str):
+    if request.method == "OPTIONS":
+        # The preflight of a package's own XMLHttpRequest with a Range header (Captivate's audio).
+        return Response(status=204, headers={
+            "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD",
+            "Access-Control-Allow-Headers": "Range, Content-Type, X-Requested-With", "Access-Control-Max-Age": "600"})
     launch, user, pkg, sco = _launch_or_404(token)
     if path == f"{RESERVED}/scorm12.js":
         return _sandboxed(_runtime())
     if path == f"{RESERVED}/boot.js":
         return _sandboxed(_boot(token, launch, user, sco))
+    if path == SHELL:
+        return _sandboxed(_shell(token, sco))
     from app.courses.package import _safe_relpath
 
     clean = _safe_relpath(path)
@@ -122,10 +134,25 @@ def content(token: str, path: str):
             abort(404)
         if not launch.preview and clean == sco.href.split("?", 1)[0] and sco.scorm_type == "asset":
             ops.record_asset_view(user, sco, launch.key)
-            db.session.commit()
         resp = Response(_inject(data, token), mimetype="text/html")
         return _sandboxed(resp)
     return _sandboxed(send_stored(key, filename=Path(clean).name, allow_redirect=False))
+
+
+def _shell(token: str, sco: ScormSco) -> Response:
+    """The page holding the API on a separate content origin, the SCO framed inside it."""
+    from markupsafe import escape
+
+    path, _sep, query = sco.href.partition("?")
+    src = url_for("scorm.content", token=token, path=path) + (f"?{query}" if query else "")
+    html = ('<!DOCTYPE html><html lang="id"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(sco.title)}</title>"
+            "<style>html,body{margin:0;height:100%;overflow:hidden}"
+            "iframe{border:0;width:100%;height:100%;display:block}</style></head>"
+            f'<body><iframe id="sco" src="{escape(src)}" title="{escape(sco.title)}" allow="fullscreen"></iframe>'
+            "</body></html>")
+    return Response(_inject(html.encode(), token), mimetype="text/html")
 
 
 def _runtime() -> Response:
@@ -156,7 +183,6 @@ def _boot(token: str, launch: Launch, user: User, sco: ScormSco) -> Response:
     cfg = {"cmi": cmi, "preview": launch.preview, "sco": sco.id,
            "commitUrl": None if launch.preview else url_for("scorm.commit", token=token)}
     body = "(function(){var cfg=" + json.dumps(cfg, ensure_ascii=True).replace("<", "\\u003c") + ";\n" + _BOOT_JS + "})();"
-    db.session.commit()
     return Response(body, mimetype="text/javascript")
 
 
@@ -164,17 +190,51 @@ def _boot(token: str, launch: Launch, user: User, sco: ScormSco) -> Response:
 # text/plain (a simple cross-origin request from the opaque-origin frame: no preflight), and a
 # note to the player page (postMessage carries no data) so it refreshes the table of contents.
 _BOOT_JS = r"""
+// Every HTML page of the package gets this script. A page framed by another page of the same
+// launch (frames share an origin only on a separate content origin) uses that page's API, so the
+// SCO has one run-time whatever frame it looks in; elsewhere the page gets its own.
+var shared = null;
+try {
+  for (var w = window.parent, n = 0; w && w !== window && n < 8; n++) {
+    if (w.__lenteraScorm && w.__lenteraScorm.sco === cfg.sco && w.__lenteraScorm.commitUrl === cfg.commitUrl) {
+      shared = w.API; break;
+    }
+    if (w === w.parent) { break; }
+    w = w.parent;
+  }
+} catch (e) { shared = null; }  // an ancestor of another origin (the app's page) ends the search
+function own(a) {
+  // Fixed in place: a package that brings a stand-in API for previewing outside an LMS (some
+  // exports carry simplify-scorm or the like) must not replace the one that stores the learner's data.
+  try { Object.defineProperty(window, "API", {value: a, writable: false, configurable: false, enumerable: true}); }
+  catch (e) { window.API = a; }
+}
+window.__lenteraScorm = cfg;
+if (shared) { own(shared); return; }
 var api = new window.Scorm12API({
   lmsCommitUrl: cfg.commitUrl || false, dataCommitFormat: "flattened",
   commitRequestDataType: "text/plain;charset=UTF-8", autocommit: true, autocommitSeconds: 30,
   logLevel: 4, selfReportSessionTime: false, alwaysSendTotalTime: false
 });
 api.loadFromFlattenedJSON(cfg.cmi, "");
+// A SCO that never set lesson_status is "completed" at LMSFinish (SCORM 1.2 RTE 3.4.4; the golf
+// examples' minimum-calls SCOs rely on it). A SCO cannot set "not attempted" itself, so a status
+// still "not attempted" here was never set by it. (scorm-again's autoCompleteLessonStatus does
+// not fire once the status is pre-loaded, as it is here.)
+var finish = api.LMSFinish;
+api.LMSFinish = function (p) {
+  try {
+    if (api.cmi.core.lesson_mode === "normal" && api.cmi.core.lesson_status === "not attempted") {
+      api.cmi.core.lesson_status = "completed";
+    }
+  } catch (e) { /* not initialised: LMSFinish answers the error itself */ }
+  return finish.call(api, p);
+};
 function tell(kind) { try { window.top.postMessage({lenteraScorm: kind, sco: cfg.sco}, "*"); } catch (e) {} }
 api.on("LMSCommit", function () { tell("commit"); });
 api.on("LMSFinish", function () { tell("finish"); });
 api.on("LMSInitialize", function () { tell("initialize"); });
-window.API = api;
+own(api);
 """
 
 
@@ -192,7 +252,17 @@ def commit(token: str):
         return Response(json.dumps({"result": False, "errorCode": 101, "message": _(
             "Sesi pemutaran kedaluwarsa; muat ulang halaman.")}), status=401, mimetype="application/json",
             headers=headers)
-    _launch, user, pkg, sco = _launch_or_404(token)
+    # The hot path of every LMSCommit: each row read once and handed on (the operation checks the
+    # enrolment and that the launch's attempt is the learner's latest itself), the roles of the
+    # learner not loaded at all unless something asks for them.
+    user = db.session.get(User, launch.user_id, options=[lazyload(User.roles)])
+    sco = db.session.get(ScormSco, launch.sco_id)
+    pkg = sco.package if sco is not None else None
+    if user is None or not user.active or pkg is None or pkg.id != launch.package_id:
+        return Response(json.dumps({"result": False, "errorCode": 101, "message": _(
+            "Sesi pemutaran kedaluwarsa; muat ulang halaman.")}), status=404, mimetype="application/json",
+            headers=headers)
+    activity = db.session.get(Activity, pkg.activity_id)
     try:
         values = json.loads(request.get_data(as_text=True) or "{}")
     except ValueError:
@@ -200,12 +270,11 @@ def commit(token: str):
     if not isinstance(values, dict):
         return Response(json.dumps({"result": False, "errorCode": 101, "message": _("Data CMI bukan JSON.")}),
                         status=400, mimetype="application/json", headers=headers)
-    attempt = db.session.get(ScormAttempt, launch.attempt_id)
     try:
-        if attempt is None:
+        if not launch.attempt_id:
             raise RuleViolation(_("Percobaan tidak ditemukan."), code="attempt_missing")
-        ops.commit_cmi(user, sco, values, strict=False, launch=launch.key, attempt=attempt)
-        db.session.commit()
+        ops.commit_cmi(user, sco, values, strict=False, launch=launch.key, attempt=launch.attempt_id,
+                       activity=activity)
     except LenteraError as exc:
         db.session.rollback()
         log.warning("SCORM commit refused for sco %s: %s %s", sco.id, exc.message, exc.details[:3])
@@ -254,7 +323,6 @@ def upload(activity_id: int):
     data = f.read()
     try:
         pkg = ops.store_package(a, data, f.filename or "", max_attempts=int(attempts))
-        db.session.commit()
     except LenteraError as exc:
         db.session.rollback()
         flash_error(exc)

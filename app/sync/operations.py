@@ -36,9 +36,10 @@ from app.sync.models import OfflineQuiz, SyncEvent
 
 EVENT_TYPES = ("view", "watch", "answer", "submit")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-#: the most events one request may carry; a device sends its queue in pieces of this size or less
-#: (lentera-offline.js sends 100), so that one request stays well within a worker's timeout
-MAX_EVENTS = 200
+def max_events() -> int:
+    """The most events one request may carry (SYNC_MAX_EVENTS), so that one request stays well within
+    a worker's timeout; a device sends its queue in pieces of this size or less (and 100 at most)."""
+    return int(current_app.config.get("SYNC_MAX_EVENTS", 200))
 
 
 class Refused(Exception):
@@ -302,8 +303,8 @@ def apply_events(user: User, device_id: str, events: list[Any], *, now: datetime
     now = now or utcnow()
     if not isinstance(device_id, str) or len(device_id) > 64:
         raise BadInput(_("device_id harus berupa teks, paling panjang 64 karakter."), code="invalid_device")
-    if len(events) > MAX_EVENTS:
-        raise BadInput(_("Paling banyak %(n)d kegiatan per sinkronisasi; kirim sisanya sesudahnya.", n=MAX_EVENTS),
+    if len(events) > max_events():
+        raise BadInput(_("Paling banyak %(n)d kegiatan per sinkronisasi; kirim sisanya sesudahnya.", n=max_events()),
                        code="too_many_events")
     result = SyncResult()
     # the events this person's devices already synced, in one query for the whole request

@@ -84,7 +84,11 @@ def _video_files(activity: Activity, video: str) -> list[dict[str, Any]]:
             continue  # only the rendition's own segments
         found = _stored(asset.prefix + f"{folder}/{name}")
         if found:
+            # `url`: the player's own address, under which the device keeps the file (the stored
+            # playlist names its segments relative to it); `fetch_url`: where to fetch it as stored
+            # (with S3 the player's playlists carry signed bucket URLs that lapse).
             files.append({"url": url_for("media.video_file", activity_id=activity.id, name=f"{folder}/{name}"),
+                          "fetch_url": url_for("sync.stored_video", activity_id=activity.id, name=f"{folder}/{name}"),
                           "bytes": found[0], "sha256": found[1], "kind": "video", "activity_id": activity.id})
     return files
 
@@ -127,7 +131,8 @@ def offline_package(course: Course, user: User, *, video: str = "low") -> dict[s
             seen_images.add(url)
             found = _stored(f"courses/{course.id}/images/{name}")
             if found:
-                files.append({"url": url, "bytes": found[0], "sha256": found[1], "kind": "image", "activity_id": a.id})
+                files.append({"url": url, "bytes": found[0], "sha256": found[1], "kind": "image", "activity_id": a.id,
+                              "fetch_url": url_for("sync.stored_image", course_id=course.id, name=name)})
     return {"course_id": course.id, "title": course.title, "video": video, "files": files,
             "bytes": sum(f["bytes"] for f in files), "pages": pages}
 

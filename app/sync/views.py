@@ -33,7 +33,7 @@ SHELL_STATIC = ["lentera.css", "favicon.svg", "offline/lentera-offline.js", "off
 #: hls.js is not in the shell: a first visit would pay ~120 KB for it. A course download stores it.
 SHELL_VENDOR: list[str] = []
 WORKBOX_MODULES = ["workbox-core.prod.js", "workbox-precaching.prod.js", "workbox-routing.prod.js",
-                   "workbox-strategies.prod.js"]
+                   "workbox-strategies.prod.js", "workbox-expiration.prod.js"]
 
 
 @bp.get("/sw.js")
@@ -47,14 +47,41 @@ def service_worker():
     shell += [{"url": url_for("web.vendor", name=n), "revision": None} for n in SHELL_VENDOR]
     shell.append({"url": url_for("sync.offline_fallback"), "revision": _shell_revision()})
     body = render_template("sync/sw.js", precache=json.dumps(shell),
+                           page_timeout_ms=int(current_app.config["OFFLINE_PAGE_TIMEOUT_SECONDS"]) * 1000,
+                           assets=json.dumps(_asset_hashes(), sort_keys=True, separators=(",", ":")),
+                           asset_entries=int(current_app.config["OFFLINE_ASSET_CACHE_ENTRIES"]),
                            workbox=url_for("web.vendor", name="workbox-sw.js"),
                            workbox_prefix=url_for("web.vendor", name="workbox-core.prod.js").rsplit("/", 1)[0],
                            workbox_modules=json.dumps({m: url_for("web.vendor", name=m) for m in WORKBOX_MODULES}))
     resp = Response(body, mimetype="text/javascript")
-    # Browsers check the worker for updates themselves; never let a cache hold an old one.
+    # Browsers check the worker for updates themselves; never let a cache hold an old one. The
+    # check revalidates: an unchanged worker costs a 304, not the script again, on a weak signal.
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
-    return resp
+    resp.add_etag()
+    return resp.make_conditional(request)
+
+
+def _asset_hashes() -> dict[str, str]:
+    """The current content hash of every static file ("s/<path>") and npm library ("v/<name>"):
+    the service worker deletes a kept file whose name now has another hash (an older deploy's)."""
+    from pathlib import Path
+
+    from app.assets import file_hash, vendor_path
+    from app.web import VENDOR_FILES
+
+    out: dict[str, str] = {}
+    root = Path(current_app.static_folder or "")
+    for path in sorted(root.rglob("*")):
+        digest = file_hash(path) if path.is_file() else None
+        if digest:
+            out["s/" + path.relative_to(root).as_posix()] = digest
+    for name in VENDOR_FILES:
+        path = vendor_path(name)
+        digest = file_hash(path) if path is not None else None
+        if digest:
+            out["v/" + name] = digest
+    return out
 
 
 def _shell_revision() -> str:
@@ -140,7 +167,49 @@ def stored_file(activity_id: int):
         abort(404)
     if cq.enrolment_of(current_user, c.id) is None and not cq.can_edit(current_user, c):
         abort(404)
-    return send_stored(a.file_key, filename=a.file_name, as_attachment=True)
+    # through the app, never a redirect to the bucket: a page's fetch() of another origin would
+    # depend on the bucket's CORS rules
+    return send_stored(a.file_key, filename=a.file_name, as_attachment=True, allow_redirect=False)
+
+
+#: the names of a course's pictures (the content's hash), as courses.course_image takes them
+STORED_IMAGE_NAME = r"[0-9a-f]{24}\.(?:png|jpg|gif|webp)"
+
+
+@bp.get("/offline/gambar/<int:course_id>/<name>")
+@login_required
+def stored_image(course_id: int, name: str):
+    """A picture of a course's text for a device to store (kept under the page's own address),
+    through the app like the other stored files. Same check as the picture's own route."""
+    import re
+
+    from app.storage import send_stored
+
+    c = cq.get_course(course_id)
+    if not re.fullmatch(STORED_IMAGE_NAME, name) or not cq.can_view(current_user, c):
+        abort(404)
+    if cq.enrolment_of(current_user, c.id) is None and not cq.can_edit(current_user, c):
+        abort(404)
+    return send_stored(f"courses/{c.id}/images/{name}", filename=name, allow_redirect=False)
+
+
+@bp.get("/offline/video/<int:activity_id>/<path:name>")
+@login_required
+def stored_video(activity_id: int, name: str):
+    """A video's file for a device to store, as it is in storage: with S3 the online player gets
+    playlists of signed bucket URLs (segments straight from the bucket), but a phone keeps the
+    video under the player's own addresses (the package's `url`), so that its stored playlist names
+    segments the service worker can answer without a signal. Same access check as the player's."""
+    from app.media.queries import asset_for, can_view_media
+    from app.media.serving import send_video_file
+
+    a = cq.get_activity(activity_id)
+    if a.type != "video" or not can_view_media(current_user, a):
+        abort(404)
+    asset = asset_for(a)
+    if asset is None or asset.state != "ready":
+        abort(404)
+    return send_video_file(asset.prefix, name, for_device=True)
 
 
 @bp.route("/mengajar/kursus/<int:course_id>/offline", methods=["GET", "POST"])
@@ -173,7 +242,6 @@ def quiz_settings(course_id: int):
     rows = [(a, get_or_create_quiz(a)) for a in quizzes]
     allowed = q.offline_quiz_ids([a.id for a in quizzes])
     page = render_template("sync/quiz_settings.html", course=c, rows=rows, allowed=allowed)
-    db.session.commit()
     return page
 
 

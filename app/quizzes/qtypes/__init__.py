@@ -43,6 +43,7 @@ def names() -> tuple[str, ...]:
 def _load() -> None:
     # import order = the order types are offered in the bank's "new question" menu
     from app.quizzes.qtypes import (  # noqa: F401
+        calculated,
         cloze,
         ddwtos,
         description,
@@ -57,9 +58,11 @@ def _load() -> None:
         truefalse,
     )
 
-    for module in (multichoice, truefalse, shortanswer, numerical, matching, essay, gapselect, ddwtos, ordering,
+    for module in (multichoice, truefalse, shortanswer, numerical, calculated, matching, essay, gapselect, ddwtos, ordering,
                    cloze, randomsamatch, description):
         register(module.TYPE)
+        if module is calculated:
+            register(calculated.MULTI)  # the multiple-choice variant lives beside it
 
 
 _load()

@@ -155,6 +155,36 @@ def gift_weight(fraction: float) -> str:
     return "%" + pct(fraction) + "%"
 
 
+def make_tokens(own_ids: list[str]) -> dict[str, str]:
+    """Fresh, unguessable shown ids for an attempt, one per own id, all different."""
+    import secrets
+
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for own in own_ids:
+        if own in out:
+            continue
+        token = secrets.token_hex(4)
+        while token in used:
+            token = secrets.token_hex(4)
+        used.add(token)
+        out[own] = token
+    return out
+
+
+def reveal(kind: QuestionType, response: Any, ids: dict[str, str]) -> Any:
+    """A response written with an attempt's shown ids, in the question's own ids; an id the
+    attempt did not show is refused (the own ids are not accepted either: they could be guessed)."""
+    back = {v: k for k, v in ids.items()}
+
+    def own(x: str) -> str:
+        if x not in back:
+            raise BadResponse("pilihan tidak dikenal")
+        return back[x]
+
+    return kind.map_response(response, own, ids=ids)
+
+
 class QuestionType:
     """The defaults: a type with no choices, graded automatically, whose response is a string."""
 
@@ -202,9 +232,56 @@ class QuestionType:
         """What an attempt fixes when it starts: the order of choices (and stems)."""
         return {"choices": [c["id"] for c in self.choices(data)]}
 
+    def present(self, html: str, data: dict) -> str:
+        """A text of the question (its text, its general feedback) as this attempt shows it:
+        the calculated type writes its wildcards' values into it; the others show it as stored."""
+        return html
+
     def item(self, data: dict, entry: dict) -> dict:
         """Extra fields the attempt page and API show for this question."""
         return {}
+
+    # --- ids the attempt shows ----------------------------------------------------------------------
+    # A question's own ids can say the answer (matching's c1 is stem 1's answer, ordering's ids are
+    # the right places, a choice id says where the author wrote it). An attempt shows fresh random
+    # ids instead, fixed when it starts (entry["ids"]: {own id: shown id}); answers are translated
+    # back before they are checked and stored, so stored responses, grading and regrading keep
+    # using the question's own ids. Attempts from before this have no "ids" and show the own ids.
+    hide_ids = False
+
+    def hidden_ids(self, data: dict, entry: dict) -> list[str]:
+        """The own ids an attempt of this question shows (its choices, in the attempt's order)."""
+        return list(entry.get("choices", []))
+
+    def tokens(self, data: dict, entry: dict) -> dict[str, str]:
+        """{own id: shown id} for a new attempt (stored in its layout as entry["ids"])."""
+        return make_tokens(self.hidden_ids(data, entry))
+
+    def map_response(self, response: Any, to: Any, *, ids: dict[str, str] | None = None) -> Any:
+        """The response with each id it holds passed through `to` (a choice id, a list of them, or
+        a {part: choice id | [choice ids]} map)."""
+        if isinstance(response, str):
+            return to(response)
+        if isinstance(response, list):
+            return [to(x) if isinstance(x, str) else x for x in response]
+        if isinstance(response, dict):
+            return {k: self.map_response(v, to, ids=ids) if isinstance(v, str | list) and v != "" else v
+                    for k, v in response.items()}
+        return response
+
+    def show_ids(self, item: dict, ids: dict[str, str]) -> None:
+        """Put the attempt's shown ids into an attempt item (its choices, gap options, response)."""
+        def shown(x: str) -> str:
+            return ids.get(x, x)
+
+        for key in ("choices", "all_choices"):
+            if key in item:
+                item[key] = [{**c, "id": shown(c["id"])} for c in item[key]]
+        for part in item.get("parts") or []:
+            if "options" in part:
+                part["options"] = [{**c, "id": shown(c["id"])} for c in part["options"]]
+        if item.get("response") is not None:
+            item["response"] = self.map_response(item["response"], shown, ids=ids)
 
     def attempt_text(self, text: str, data: dict, entry: dict) -> list[dict] | None:
         """The question text cut into parts with fields inside it ([{"html"}, {"gap", …}]), for
@@ -223,6 +300,18 @@ class QuestionType:
 
     def grade(self, data: dict, response: Any) -> Outcome:
         raise NotImplementedError
+
+    # --- interactive behaviour (hint options, as Moodle's) -------------------------------------------
+    default_penalty = 0.3333333  # Moodle's default share lost per wrong try
+
+    def parts_right(self, data: dict, response: Any) -> tuple[int, int] | None:
+        """(right parts, parts) for a hint's "show the number of correct responses"; None when
+        the type has no parts to count."""
+        return None
+
+    def clear_wrong(self, data: dict, response: Any) -> Any:
+        """The response without its wrong parts, for a hint's "clear incorrect responses"."""
+        return response
 
     def form_response(self, item: dict, form) -> tuple[bool, Any]:
         """(present, response) from the attempt page's form (the no-JavaScript path)."""

@@ -142,6 +142,40 @@ class Cloze(QuestionType):
     label = _l("Isian tersemat (Cloze)")
     response_shape = "map"
     xml_names = ("cloze",)
+    hide_ids = True  # a drop-down's own ids follow the author's order
+
+    def hidden_ids(self, data: dict, entry: dict) -> list[str]:
+        # a field's choice ids are "1", "2"… in every field: keyed by field, "field:choice"
+        return [f"{sub}:{cid}" for sub, ids in (entry.get("sub_order") or {}).items() for cid in ids]
+
+    def tokens(self, data: dict, entry: dict) -> dict[str, str]:
+        # "field:shown id", so that both ways a field's value is looked up as "field:value"
+        return {own: own.split(":", 1)[0] + ":" + token for own, token in super().tokens(data, entry).items()}
+
+    def map_response(self, response: Any, to: Any, *, ids: dict[str, str] | None = None) -> Any:
+        if not isinstance(response, dict):
+            return response
+        # the fields with choices are those with ids ("field:choice"); a typed answer holds no id
+        choosing = {own.split(":", 1)[0] for own in (ids or {})}
+        out = {}
+        for k, v in response.items():
+            if str(k) not in choosing:
+                out[k] = v
+            elif isinstance(v, list):
+                out[k] = [to(f"{k}:{x}").split(":", 1)[-1] if isinstance(x, str) else x for x in v]
+            elif isinstance(v, str) and v:
+                out[k] = to(f"{k}:{v}").split(":", 1)[-1]
+            else:
+                out[k] = v
+        return out
+
+    def show_ids(self, item: dict, ids: dict[str, str]) -> None:
+        for part in item.get("parts") or []:
+            if "options" in part:
+                part["options"] = [{**c, "id": ids.get(f"{part['gap']}:{c['id']}", c["id"]).split(":", 1)[-1]}
+                                   for c in part["options"]]
+        if item.get("response") is not None:
+            item["response"] = self.map_response(item["response"], lambda x: ids.get(x, x), ids=ids)
 
     def validate(self, data: dict) -> list[str]:
         subs = data.get("subs", [])

@@ -52,6 +52,7 @@ class GapSelect(QuestionType):
     label = _l("Pilih kata yang hilang")
     element = "selectoption"  # the XML element of a choice
     response_shape = "map"
+    hide_ids = True
 
     def with_text(self, text: str, data: dict) -> tuple[dict, list[str]]:
         choices = data.get("choices", [])
@@ -143,6 +144,22 @@ class GapSelect(QuestionType):
         combined = (data.get("feedback") or {}).get(
             "correct" if right == len(gaps) else "partial" if right else "incorrect", "")
         return Outcome(fraction, combined)
+
+    def _gap_right(self, data: dict, gap: str, got: Any) -> bool:
+        gaps = data.get("gaps", [])
+        if not gap.isdigit() or not 1 <= int(gap) <= len(gaps):
+            return False
+        want = gaps[int(gap) - 1]
+        by_id = {c["id"]: c for c in data.get("choices", [])}
+        return got == want or (got in by_id and want in by_id and by_id[got]["text"] == by_id[want]["text"]
+                               and by_id[got].get("group") == by_id[want].get("group"))
+
+    def parts_right(self, data: dict, response: Any) -> tuple[int, int] | None:
+        return (sum(1 for g, c in (response or {}).items() if self._gap_right(data, g, c)),
+                len(data.get("gaps", [])))
+
+    def clear_wrong(self, data: dict, response: Any) -> Any:
+        return {g: c for g, c in (response or {}).items() if self._gap_right(data, g, c)}
 
     def form_response(self, item: dict, form) -> tuple[bool, Any]:
         key = f"q-{item['id']}"

@@ -54,6 +54,7 @@ class Matching(QuestionType):
     label = _l("Menjodohkan")
     xml_names = ("match",)
     response_shape = "map"
+    hide_ids = True  # choice c1 is the first pair's answer: its id would name stem 1's match
 
     def validate(self, data: dict) -> list[str]:
         pairs = data.get("pairs", [])
@@ -77,10 +78,14 @@ class Matching(QuestionType):
         return matching_stems(data)
 
     def layout(self, data: dict, shuffle: bool, rng: random.Random) -> dict:
+        # As Moodle: the choices are always shuffled (in the pairs' order the n-th choice would
+        # be the n-th stem's answer); "shuffle" shuffles the stems.
         choices = [c["id"] for c in matching_choices(data)]
+        rng.shuffle(choices)
+        stems = [s["id"] for s in matching_stems(data)]
         if shuffle and data.get("shuffle", True):
-            rng.shuffle(choices)
-        return {"choices": choices, "stems": [s["id"] for s in matching_stems(data)]}
+            rng.shuffle(stems)
+        return {"choices": choices, "stems": stems}
 
     def check_response(self, data: dict, response: Any) -> Any:
         if response is None:
@@ -111,6 +116,18 @@ class Matching(QuestionType):
         combined = (data.get("feedback") or {}).get(
             "correct" if right == len(stems) else "partial" if right else "incorrect", "")
         return Outcome(fraction, combined)
+
+    def _right_by_stem(self, data: dict) -> dict[str, str]:
+        choice_id = {c["text"]: c["id"] for c in matching_choices(data)}
+        return {p["id"]: choice_id[p["answer"]] for p in data.get("pairs", []) if p.get("stem", "").strip()}
+
+    def parts_right(self, data: dict, response: Any) -> tuple[int, int] | None:
+        right = self._right_by_stem(data)
+        return sum(1 for s, c in (response or {}).items() if right.get(s) == c), len(right)
+
+    def clear_wrong(self, data: dict, response: Any) -> Any:
+        right = self._right_by_stem(data)
+        return {s: c for s, c in (response or {}).items() if right.get(s) == c}
 
     def form_response(self, item: dict, form) -> tuple[bool, Any]:
         key = f"q-{item['id']}"

@@ -59,6 +59,7 @@ def numbering_labels(style: str, n: int) -> list[str]:
 class MultiChoice(QuestionType):
     name = "multichoice"
     label = _l("Pilihan ganda")
+    hide_ids = True  # the own ids follow the author's order, where the right answer is often first
 
     def validate(self, data: dict) -> list[str]:
         choices = data.get("choices", [])
@@ -130,6 +131,18 @@ class MultiChoice(QuestionType):
         if combined:
             feedback = (feedback + " " + combined).strip()
         return Outcome(total, feedback)
+
+    def parts_right(self, data: dict, response: Any) -> tuple[int, int] | None:
+        if data.get("single", True):
+            return None  # Moodle counts right choices only where several are right
+        good = {c["id"] for c in data.get("choices", []) if float(c.get("fraction", 0)) > 0}
+        return len(good & set(response or [])), len(good)
+
+    def clear_wrong(self, data: dict, response: Any) -> Any:
+        if data.get("single", True) or not isinstance(response, list):
+            return response
+        good = {c["id"] for c in data.get("choices", []) if float(c.get("fraction", 0)) > 0}
+        return [r for r in response if r in good]
 
     def form_response(self, item: dict, form) -> tuple[bool, Any]:
         key = f"q-{item['id']}"

@@ -41,20 +41,94 @@ from app.quizzes.qtypes.base import (
 _NUMBER_UNIT = re.compile(r"^\s*([-+]?[\d.,]+(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
-def _split_unit(value: Any, units: list[dict]) -> tuple[float, dict | None, bool]:
-    """(number in the main unit, the unit found, whether a unit was typed)."""
+def _split_unit(value: Any, units: list[dict], read=parse_number) -> tuple[float, dict | None, bool]:
+    """(number in the main unit, the unit found, whether a unit was typed); `read` reads the
+    number part (calculated questions read it as Indonesians write it)."""
     if not isinstance(value, str) or not units:
-        return parse_number(value), None, False
+        return read(value), None, False
     m = _NUMBER_UNIT.match(value)
     if not m:
         raise BadResponse("bukan angka")
-    number, unit_text = parse_number(m.group(1)), m.group(2)
+    number, unit_text = read(m.group(1)), m.group(2)
     if not unit_text:
         return number, None, False
     for unit in units:
         if unit["name"].strip() == unit_text:
             return number / float(unit.get("multiplier") or 1), unit, True
     return number, None, True
+
+
+# --- units: Moodle's numerical units, shared with the calculated type ------------------------------
+
+def units_valid(data: dict) -> list[str]:
+    if any(not float(u.get("multiplier") or 0) for u in data.get("units", [])):
+        return [str(_l("Pengali satuan harus angka selain nol."))]
+    return []
+
+
+def clean_units(data: dict) -> dict:
+    """The unit fields of `data`, normalised (empty when the question has no units)."""
+    if not data.get("units"):
+        return {}
+    return {"units": [{"name": str(u["name"]).strip(), "multiplier": float(u.get("multiplier") or 1)}
+                      for u in data["units"] if str(u.get("name", "")).strip()],
+            "unit_penalty": max(0.0, min(1.0, float(data.get("unit_penalty", 0.1)))),
+            **({"unit_graded": bool(data["unit_graded"])} if "unit_graded" in data else {})}
+
+
+def units_from_form(form, errors: list[str]) -> dict:
+    units = []
+    for i in range(int(form.get("unit_rows", 0) or 0)):
+        name = form.get(f"u{i}_name", "").strip()
+        if not name:
+            continue
+        try:
+            units.append({"name": name, "multiplier": parse_number(form.get(f"u{i}_multiplier", "1") or "1")})
+        except BadResponse:
+            errors.append(f"Pengali satuan '{name}' tidak valid.")
+    if not units:
+        return {}
+    return {"units": units, "unit_graded": bool(form.get("unit_graded")),
+            "unit_penalty": percent_of(form.get("unit_penalty", "10"), 0.1, errors)}
+
+
+def units_from_xml(el, path: str) -> dict:
+    units = []
+    for j, unit in enumerate(el.findall("units/unit"), 1):
+        name = text_of(unit, "unit_name").strip()
+        try:
+            mult = float(text_of(unit, "multiplier") or 1)
+        except ValueError:
+            raise XmlProblem(unit, f"{path}/units/unit[{j}]/multiplier", "Pengali satuan bukan angka.") from None
+        if name:
+            units.append({"name": name, "multiplier": mult or 1.0})
+    if not units or text_of(el, "showunits").strip() == "3":  # 3 = "no units" in Moodle
+        return {}
+    try:
+        penalty = float(text_of(el, "unitpenalty") or 0.1)
+    except ValueError:
+        penalty = 0.1
+    return {"units": units, "unit_penalty": max(0.0, min(1.0, penalty)),
+            "unit_graded": as_bool(text_of(el, "unitgradingtype") or None, False)}
+
+
+def write_units_xml(el, data: dict, *, always: bool = False) -> None:
+    """Moodle's unit elements; `always` writes the unit options even without units (as Moodle
+    does for calculated questions, with showunits 3 = no units)."""
+    from lxml import etree
+
+    if not data.get("units") and not always:
+        return
+    leaf(el, "unitgradingtype", "1" if data.get("unit_graded") else "0")
+    leaf(el, "unitpenalty", fmt_number(data.get("unit_penalty", 0.1)))
+    leaf(el, "showunits", "0" if data.get("units") else "3")
+    leaf(el, "unitsleft", "0")
+    if data.get("units"):
+        units = etree.SubElement(el, "units")
+        for u in data["units"]:
+            unit = etree.SubElement(units, "unit")
+            leaf(unit, "multiplier", fmt_number(u["multiplier"]))
+            leaf(unit, "unit_name", u["name"])
 
 
 class Numerical(QuestionType):
@@ -72,19 +146,14 @@ class Numerical(QuestionType):
                     float(a.get("tolerance", 0) or 0)
                 except (TypeError, ValueError, KeyError):
                     return [str(_l("Jawaban angka dan toleransinya harus berupa angka."))]
-        if any(not float(u.get("multiplier") or 0) for u in data.get("units", [])):
-            return [str(_l("Pengali satuan harus angka selain nol."))]
-        return []
+        return units_valid(data)
 
     def clean(self, data: dict, sanitize) -> dict:
         out = {**data, "answers": [{**a, "feedback": sanitize(a.get("feedback")), "fraction": float(a.get("fraction", 0)),
                                     "value": a["value"] if a.get("value") == "*" else float(a["value"]),
                                     "tolerance": abs(float(a.get("tolerance", 0) or 0))}
                                    for a in data.get("answers", [])]}
-        if data.get("units"):
-            out["units"] = [{"name": str(u["name"]).strip(), "multiplier": float(u.get("multiplier") or 1)}
-                            for u in data["units"] if str(u.get("name", "")).strip()]
-            out["unit_penalty"] = max(0.0, min(1.0, float(data.get("unit_penalty", 0.1))))
+        out.update(clean_units(data))
         return out
 
     def item(self, data: dict, entry: dict) -> dict:
@@ -150,18 +219,7 @@ class Numerical(QuestionType):
                             "fraction": percent_of(form.get(f"a{i}_fraction", "100"), 1.0, errors),
                             "feedback": form.get(f"a{i}_feedback", "")})
         data: dict = {"answers": answers}
-        units = []
-        for i in range(int(form.get("unit_rows", 0) or 0)):
-            name = form.get(f"u{i}_name", "").strip()
-            if not name:
-                continue
-            try:
-                units.append({"name": name, "multiplier": parse_number(form.get(f"u{i}_multiplier", "1") or "1")})
-            except BadResponse:
-                errors.append(f"Pengali satuan '{name}' tidak valid.")
-        if units:
-            data.update(units=units, unit_graded=bool(form.get("unit_graded")),
-                        unit_penalty=percent_of(form.get("unit_penalty", "10"), 0.1, errors))
+        data.update(units_from_form(form, errors))
         return data, errors
 
     def read_xml(self, el, path: str) -> dict:
@@ -183,22 +241,7 @@ class Numerical(QuestionType):
         if not any(a["fraction"] > 0 and a["value"] != "*" for a in items):
             raise XmlProblem(el, path, "Soal angka tidak punya jawaban dengan fraction positif.")
         data: dict = {"answers": items}
-        units = []
-        for j, unit in enumerate(el.findall("units/unit"), 1):
-            name = text_of(unit, "unit_name").strip()
-            try:
-                mult = float(text_of(unit, "multiplier") or 1)
-            except ValueError:
-                raise XmlProblem(unit, f"{path}/units/unit[{j}]/multiplier", "Pengali satuan bukan angka.") from None
-            if name:
-                units.append({"name": name, "multiplier": mult or 1.0})
-        if units and text_of(el, "showunits").strip() != "3":  # 3 = "no units" in Moodle
-            try:
-                penalty = float(text_of(el, "unitpenalty") or 0.1)
-            except ValueError:
-                penalty = 0.1
-            data.update(units=units, unit_penalty=max(0.0, min(1.0, penalty)),
-                        unit_graded=as_bool(text_of(el, "unitgradingtype") or None, False))
+        data.update(units_from_xml(el, path))
         return data
 
     def write_xml(self, el, data: dict) -> None:
@@ -209,16 +252,7 @@ class Numerical(QuestionType):
             etree.SubElement(a, "text").text = "*" if ans["value"] == "*" else fmt_number(ans["value"])
             leaf(a, "tolerance", fmt_number(ans.get("tolerance", 0)))
             sub(a, "feedback", ans.get("feedback", ""), format="html")
-        if data.get("units"):
-            leaf(el, "unitgradingtype", "1" if data.get("unit_graded") else "0")
-            leaf(el, "unitpenalty", fmt_number(data.get("unit_penalty", 0.1)))
-            leaf(el, "showunits", "0")
-            leaf(el, "unitsleft", "0")
-            units = etree.SubElement(el, "units")
-            for u in data["units"]:
-                unit = etree.SubElement(units, "unit")
-                leaf(unit, "multiplier", fmt_number(u["multiplier"]))
-                leaf(unit, "unit_name", u["name"])
+        write_units_xml(el, data)
 
     def write_gift(self, data: dict) -> str | None:
         if data.get("units"):

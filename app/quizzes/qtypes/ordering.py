@@ -57,6 +57,12 @@ class Ordering(QuestionType):
     name = "ordering"
     label = _l("Urutkan")
     response_shape = "map"
+    hide_ids = True  # the own ids are the items' right places ("1" first)
+
+    def map_response(self, response: Any, to: Any, *, ids: dict[str, str] | None = None) -> Any:
+        if isinstance(response, dict):  # {item id: position}, as the page sends it
+            return {to(str(k)): v for k, v in response.items()}
+        return super().map_response(response, to, ids=ids)
 
     def validate(self, data: dict) -> list[str]:
         items = data.get("items", [])

@@ -37,6 +37,8 @@ class TrueFalse(QuestionType):
     def choices(self, data: dict) -> list[dict]:
         return [{"id": "true", "text": str(_l("Benar"))}, {"id": "false", "text": str(_l("Salah"))}]
 
+    default_penalty = 1.0  # Moodle: a second try at true/false earns nothing
+
     def check_response(self, data: dict, response: Any) -> Any:
         if response is None or isinstance(response, bool):
             return response

@@ -13,7 +13,9 @@
   var me = document.getElementById("lentera-offline");
   var cfg = me ? me.dataset : {};
   var user = cfg.user || "";
-  var CHUNK = 100;
+  // pieces of a sync (never more than the server takes) and how often an open page syncs: settings
+  var CHUNK = Math.max(1, parseInt(cfg.syncChunk, 10) || 100);
+  var SYNC_EVERY_MS = Math.max(10, parseInt(cfg.syncEvery, 10) || 60) * 1000;
   var DB_NAME = "lentera-offline";
 
   function formatBytes(n) {
@@ -269,7 +271,7 @@
   });
   window.addEventListener("online", function () { refreshBar(); sync(); });
   window.addEventListener("offline", refreshBar);
-  setInterval(function () { if (navigator.onLine) sync(); }, 60000);
+  setInterval(function () { if (navigator.onLine) sync(); }, SYNC_EVERY_MS);
   if (user) {
     recordOfflineVisit();
     refreshBar().then(function (n) { if (n && navigator.onLine) sync(); });

@@ -91,6 +91,41 @@
       });
   }
   function offlineNow() { return !navigator.onLine || (LO && LO.isOfflineCopy()); }
+  function submittedOnDevice() {
+    if (form.querySelector(".offline-submitted") || document.querySelector(".offline-submitted")) return;
+    closed = true;
+    try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+    status(form.dataset.msgSubmittedDevice);
+    form.querySelectorAll("input, select, textarea, button").forEach(function (el) { el.disabled = true; });
+    var done = document.createElement("p");
+    done.className = "flash flash-success offline-submitted";
+    done.textContent = form.dataset.msgSubmittedDevice;
+    var back = document.createElement("a");
+    back.href = form.dataset.courseUrl;
+    back.textContent = " ‹ " + (document.querySelector("h1") || {textContent: ""}).textContent;
+    done.appendChild(back);
+    form.parentNode.insertBefore(done, form);
+  }
+  // A stored attempt page is the page as it was downloaded; the answers given since wait in the
+  // device's queue. Without a signal, the latest of each is put back into the form (answers not
+  // yet queued, kept in localStorage, win), and a submission waiting in the queue shows as such.
+  function restoreFromDevice() {
+    if (!storedOffline || !offlineNow()) return Promise.resolve();
+    return LO.pending().then(function (rows) {
+      var latest = {}, submitted = false;
+      rows.forEach(function (r) {
+        var d = r.data || {};
+        if (String(d.attempt_id) !== String(attemptId)) return;
+        if (r.type === "answer") latest[d.question_id] = d.response;
+        else if (r.type === "submit") submitted = true;
+      });
+      Object.keys(latest).forEach(function (qid) {
+        var fs = fieldsetFor(qid);
+        if (fs && !(qid in pending)) writeResponse(fs, latest[qid]);
+      });
+      if (submitted) submittedOnDevice();
+    }).catch(function () { /* no IndexedDB: the page as stored */ });
+  }
 
   function send(qid) {
     if (closed || !(qid in pending)) return Promise.resolve();
@@ -154,7 +189,8 @@
 
   function changed(ev) {
     var fs = ev.target.closest("fieldset.question");
-    if (!fs) return;
+    // a checked question (interactive) is locked until "Coba lagi"; a chosen file goes with "Unggah"
+    if (!fs || fs.querySelector("fieldset[disabled]") || ev.target.type === "file") return;
     var qid = fs.dataset.qid;
     pending[qid] = readResponse(fs);
     persist();
@@ -178,7 +214,9 @@
     var fs = fieldsetFor(qid);
     if (fs) writeResponse(fs, pending[qid]);
   });
-  document.addEventListener("DOMContentLoaded", function () { offlineReady().then(flush); });
+  document.addEventListener("DOMContentLoaded", function () {
+    offlineReady().then(restoreFromDevice).then(flush);
+  });
 
   form.addEventListener("change", changed);
   form.addEventListener("input", changed);
@@ -196,7 +234,10 @@
       // no signal: this page's answers (and the submission) go to the device's queue in order
       ev.preventDefault();
       var go = offlineSubmit ? "submit" : (submitter ? submitter.value : "");
-      var answers = Array.prototype.map.call(form.querySelectorAll("fieldset.question"), function (fs) {
+      var open = Array.prototype.filter.call(form.querySelectorAll("fieldset.question"), function (fs) {
+        return !fs.querySelector("fieldset[disabled]");
+      });
+      var answers = open.map(function (fs) {
         pending[fs.dataset.qid] = readResponse(fs);
         return fs.dataset.qid;
       });
@@ -205,20 +246,7 @@
       }, Promise.resolve()).then(function () {
         if (go === "submit" || submitting) {
           return LO.record({type: "submit", activity_id: parseInt(form.dataset.activity, 10),
-                            data: {attempt_id: parseInt(attemptId, 10)}}).then(function () {
-            closed = true;
-            try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
-            status(form.dataset.msgSubmittedDevice);
-            form.querySelectorAll("input, select, textarea, button").forEach(function (el) { el.disabled = true; });
-            var done = document.createElement("p");
-            done.className = "flash flash-success offline-submitted";
-            done.textContent = form.dataset.msgSubmittedDevice;
-            var back = document.createElement("a");
-            back.href = form.dataset.courseUrl;
-            back.textContent = " ‹ " + (document.querySelector("h1") || {textContent: ""}).textContent;
-            done.appendChild(back);
-            form.parentNode.insertBefore(done, form);
-          });
+                            data: {attempt_id: parseInt(attemptId, 10)}}).then(submittedOnDevice);
         }
         if (/^\d+$/.test(go)) location.href = location.pathname + "?hal=" + go;
       });

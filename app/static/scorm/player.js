@@ -8,6 +8,7 @@
   box.dataset.ready = "1";
   var frame = box.querySelector(".scorm-frame");
   var pending = null;
+  var late = null;
 
   function refresh() {
     fetch(box.dataset.stateUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
@@ -51,6 +52,9 @@
     var d = ev.data;
     if (!d || typeof d !== "object" || !d.lenteraScorm) { return; }
     clearTimeout(pending);
+    clearTimeout(late);
     pending = setTimeout(refresh, 300);
+    // LMSFinish while a page unloads is sent as a beacon, which may land after the first look.
+    if (d.lenteraScorm === "finish") { late = setTimeout(refresh, 2000); }
   });
 })();

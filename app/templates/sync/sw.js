@@ -8,6 +8,7 @@ workbox.setConfig({modulePathCb: function (name) { return MODULES[name + ".prod.
 
 var PRECACHE = {{ precache }};
 var FALLBACK = PRECACHE[PRECACHE.length - 1].url;
+var PAGE_TIMEOUT_MS = {{ page_timeout_ms }};  // LENTERA_OFFLINE_PAGE_TIMEOUT_SECONDS
 var COURSE_CACHE_PREFIX = "lentera-course|";  // then the person's name (URI-encoded), "|", the course id
 
 workbox.core.clientsClaim();
@@ -74,10 +75,13 @@ function withTimeout(promise, ms) {
 }
 
 // Pages: the network first (fresh progress, fresh CSRF token); without a signal — or a signal too
-// weak to answer within 6 s — the stored copy, else the "not stored" page.
+// weak to answer within PAGE_TIMEOUT_MS — the stored copy. A page never stored waits for the
+// network as long as it takes (a slow answer is better than "not stored"); only a network that
+// fails gets the "not stored" page.
 workbox.routing.registerRoute(function (ctx) { return ctx.request.mode === "navigate"; }, function (ctx) {
   var request = ctx.request;
-  return withTimeout(fetch(request), 6000).then(function (response) {
+  var network = fetch(request);
+  function fresh(response) {
     if (response.ok && !response.redirected) {
       // keep a downloaded page up to date while online
       var copy = response.clone();
@@ -90,26 +94,60 @@ workbox.routing.registerRoute(function (ctx) { return ctx.request.mode === "navi
       });
     }
     return response;
-  }).catch(function () {
+  }
+  return withTimeout(network, PAGE_TIMEOUT_MS).then(fresh).catch(function () {
     return stored(request).then(function (hit) {
       if (hit) return markOffline(hit);
-      return caches.match(FALLBACK, {ignoreSearch: true}).then(function (f) { return f || Response.error(); });
+      return network.then(fresh).catch(function () {
+        return caches.match(FALLBACK, {ignoreSearch: true}).then(function (f) { return f || Response.error(); });
+      });
     });
   });
 });
 
-// Static files and libraries by content hash: kept once fetched (they never change at that name);
-// a course download may have stored one too (the video player's library).
+// Static files and libraries by content hash: kept once fetched (they never change at that name),
+// in a cache of their own with a bound (Workbox's ExpirationPlugin: the least recently used go
+// first). A deploy changes this script (ASSETS names every file's current hash): on activation
+// every kept file whose name now has another hash is deleted. Only this cache is trimmed: the
+// app shell (precache, cleaned by Workbox per revision) and stored courses are other caches.
+var ASSET_CACHE = "lentera-assets";
+var ASSETS = {{ assets }};  // "s/<path>" or "v/<name>" -> the current hash
+var ASSET_PATH = /^\/(s|v)\/([0-9a-f]{12})\/(.+)$/;
+var assetStrategy = new workbox.strategies.CacheFirst({cacheName: ASSET_CACHE, plugins: [
+  new workbox.expiration.ExpirationPlugin({maxEntries: {{ asset_entries }}, purgeOnQuotaError: true})]});
+
+function outdated(url) {
+  var m = ASSET_PATH.exec(new URL(url).pathname);
+  var current = m && ASSETS[m[1] + "/" + m[3]];
+  return !!current && current !== m[2];
+}
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.open(ASSET_CACHE).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (r) { return outdated(r.url); })
+        .map(function (r) { return cache.delete(r); }));
+    });
+  }));
+});
+
+// A page stored before a deploy names the files of its day; without a signal it gets today's
+// version of the same file (the shell's, or one kept since), rather than none at all.
+function currentVersion(url) {
+  var m = ASSET_PATH.exec(url.pathname);
+  var current = m && ASSETS[m[1] + "/" + m[3]];
+  if (!current || current === m[2]) return Promise.resolve(undefined);
+  return caches.match("/" + m[1] + "/" + current + "/" + m[3], {ignoreSearch: true});
+}
+
 workbox.routing.registerRoute(function (ctx) {
-  return ctx.url.origin === self.location.origin && /^\/(s|v)\/[0-9a-f]{12}\//.test(ctx.url.pathname);
+  return ctx.url.origin === self.location.origin && ASSET_PATH.test(ctx.url.pathname);
 }, function (ctx) {
-  return caches.open("lentera-assets").then(function (cache) {
-    return cache.match(ctx.request).then(function (hit) {
-      return hit || stored(ctx.request).then(function (s) {
-        return s || fetch(ctx.request).then(function (r) {
-          if (r.ok) cache.put(ctx.request, r.clone());
-          return r;
-        });
+  // a course download may have stored one too (the video player's library)
+  return caches.open(ASSET_CACHE).then(function (cache) { return cache.match(ctx.request); }).then(function (hit) {
+    return hit ? assetStrategy.handle(ctx) : stored(ctx.request).then(function (s) {
+      return s || assetStrategy.handle(ctx).catch(function (err) {
+        return currentVersion(ctx.url).then(function (r) { if (r) return r; throw err; });
       });
     });
   });

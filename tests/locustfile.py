@@ -1,4 +1,4 @@
-"""The people of a realistic day, for locust (driven by bench/bench_load_day.py, which prepares the
+"""The people of a realistic day, for locust (driven by tests/load_day.py, which prepares the
 database, starts gunicorn and checks the database afterwards).
 
 80 % learners: log in, browse the catalogue and "Kursus saya", open a course, read a lesson,
@@ -31,6 +31,21 @@ from locust import HttpUser, between, events, task
 CONFIG = json.loads(open(os.environ["LOAD_CONFIG"], encoding="utf-8").read())
 _pools = {name: itertools.cycle(CONFIG[name]) for name in ("learners", "claimants", "bpsdm")}
 _journal = open(CONFIG["journal"], "a", encoding="utf-8")
+
+
+def as_shown(question: dict, response, texts: dict):
+    """A response in the questions' own ids written with the ids this attempt shows (found by
+    the choice's text; each attempt shows its own random ids). As bench_quizzes.as_shown."""
+    if not texts:
+        return response
+    by_text = {c["text"]: c["id"] for c in question.get("choices", [])}
+    if isinstance(response, str):
+        return by_text[texts[response]]
+    if isinstance(response, list):
+        return [by_text[texts[x]] for x in response]
+    if isinstance(response, dict):
+        return {k: by_text[texts[v]] for k, v in response.items()}
+    return response
 _journal_lock = threading.Lock()
 _claim_seq = itertools.count(1)
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -149,10 +164,11 @@ class Learner(Person):
         for question in data["questions"]:
             qid = question["id"]
             right = CONFIG["right"][str(qid)]
-            response = right if random.random() < 0.85 else CONFIG["wrong"][str(qid)]
+            response = right if random.random() < 0.85 else CONFIG["wrong"][str(qid)]  # own ids: as stored
             self._sleep(random.uniform(0.5, 2))
             with self.api("PUT", f"/api/v1/attempts/{attempt}/answers/{qid}",
-                          "/api/v1/attempts/[id]/answers/[qid]", json={"response": response},
+                          "/api/v1/attempts/[id]/answers/[qid]",
+                          json={"response": as_shown(question, response, CONFIG["texts"][str(qid)])},
                           catch_response=True) as resp:
                 if resp.status_code != 200:
                     resp.failure(f"answer {resp.status_code}: {resp.text[:200]}")

@@ -9,8 +9,9 @@ and the chain head updated at the end, so `flask ledger verify` passes over the 
 The monitoring aggregate is then rebuilt from the ledger in one
 INSERT … SELECT, as after any bulk load that bypasses the ledger's append.
 
-Run alone against a database: `DATABASE_URL=postgresql://… .venv/bin/python -m bench.gen_province`
-(after `flask db upgrade heads`); bench/bench_monitoring.py calls `generate()` itself.
+Run alone against a database: `DATABASE_URL=postgresql://… .venv/bin/python -m tests.gen_province`
+(after `flask db upgrade heads`); bench/bench_monitoring.py calls `generate()` itself, and
+tests/test_monitoring_generator.py runs it small (it lives under tests/: a test must not import bench/).
 """
 
 from __future__ import annotations
