@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -491,15 +492,9 @@ def init_app(app: Flask) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        extra = " ".join(app.config.get("CSP_MEDIA_SOURCES", []))
-        frames = " ".join(app.config.get("CSP_FRAME_SOURCES", []))  # e.g. SCORM's separate content origin
-        resp.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-            f"script-src 'self'; media-src 'self' blob: {extra}; connect-src 'self' {extra}; "
-            f"frame-src 'self' {frames}; "
-            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-        )
+        if "Content-Security-Policy" not in resp.headers:
+            resp.headers["Content-Security-Policy"] = _csp(tuple(app.config.get("CSP_MEDIA_SOURCES", [])),
+                                                           tuple(app.config.get("CSP_FRAME_SOURCES", [])))
         return resp
 
     _memoize_template_url_for(app)
@@ -589,6 +584,17 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+@functools.lru_cache(maxsize=32)
+def _csp(media: tuple[str, ...], frames: tuple[str, ...]) -> str:
+    """The Content-Security-Policy for these extra media and frame sources (e.g. the storage's S3
+    origin, SCORM's separate content origin): written once per set, not on every response."""
+    extra = " ".join(media)
+    return ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            f"script-src 'self'; media-src 'self' blob: {extra}; connect-src 'self' {extra}; "
+            f"frame-src 'self' {' '.join(frames)}; "
+            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
 
 
 #: value types whose url_for() result may be remembered (anything else is built every time)
