@@ -281,7 +281,6 @@ def attach_file(attempt_id: int, question_id: int):
     if upload is None or not upload.filename:
         raise BadInput(_("Kirim berkas di kolom multipart \u201cfile\u201d."), code="file_missing")
     f = ops.attach_file(attempt_id, question_id, upload.filename, upload.stream, user_ctx())
-    db.session.commit()
     return file_dict(attempt_id, f), 201
 
 
@@ -297,7 +296,6 @@ def _check_result(attempt_id: int, question_id: int) -> dict:
                "umpan balik dan petunjuk berikutnya, lalu /retry. Jawaban kosong tidak memakai percobaan (422)")
 def check_answer(attempt_id: int, question_id: int):
     ops.check_answer(attempt_id, question_id, user_ctx())
-    db.session.commit()
     return _check_result(attempt_id, question_id)
 
 
@@ -306,7 +304,6 @@ def check_answer(attempt_id: int, question_id: int):
                "dihapus bila petunjuknya meminta)")
 def retry_answer(attempt_id: int, question_id: int):
     ops.retry_answer(attempt_id, question_id, user_ctx())
-    db.session.commit()
     return _check_result(attempt_id, question_id)
 
 
@@ -314,7 +311,6 @@ def retry_answer(attempt_id: int, question_id: int):
        summary="Hapus lampiran dari percobaan yang masih terbuka (pemilik percobaan)")
 def remove_file(attempt_id: int, file_id: int):
     ops.remove_file(attempt_id, file_id, user_ctx())
-    db.session.commit()
     return Response(status=204)
 
 
