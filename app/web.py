@@ -790,6 +790,15 @@ def _has_writes() -> bool:
         session.info.get("lentera_wrote") or session.new or session.dirty or session.deleted)
 
 
+def _rollback_keeping_the_error() -> None:
+    # With the database gone the rollback fails too; the error the view (or the commit) raised is
+    # the one its handler must see (503 with Retry-After), and the session is discarded at teardown.
+    try:
+        db.session.rollback()
+    except (DisconnectionError, InterfaceError, OperationalError):
+        pass
+
+
 def in_request_transaction(view: Callable) -> Callable:
     """`view`, committed once when it returns normally and rolled back when it raises."""
     if getattr(view, "lentera_one_transaction", False):
@@ -801,14 +810,14 @@ def in_request_transaction(view: Callable) -> Callable:
             rv = view(*args, **kwargs)
         except BaseException:
             g.pop("lentera_after_commit", None)
-            db.session.rollback()
+            _rollback_keeping_the_error()
             raise
         try:
             if _has_writes():
                 db.session.commit()
         except BaseException:
             g.pop("lentera_after_commit", None)
-            db.session.rollback()  # a failed commit (a constraint, the database gone) leaves nothing
+            _rollback_keeping_the_error()  # a failed commit (a constraint, the database gone) leaves nothing
             raise
         for fn in g.pop("lentera_after_commit", ()):
             fn()
