@@ -20,6 +20,7 @@ from app.quizzes import queries
 from app.quizzes.gift import export_gift
 from app.quizzes.models import Attempt, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
+from app.web import after_commit
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a 10,000-question bank; above 512 KB it is imported by a job
 
@@ -310,7 +311,8 @@ def retry_answer(attempt_id: int, question_id: int):
 @route("/attempts/<int:attempt_id>/files/<int:file_id>", "DELETE", tag="Kuis", status=204,
        summary="Hapus lampiran dari percobaan yang masih terbuka (pemilik percobaan)")
 def remove_file(attempt_id: int, file_id: int):
-    ops.remove_file(attempt_id, file_id, user_ctx())
+    keys = ops.remove_file(attempt_id, file_id, user_ctx())
+    after_commit(lambda: ops.purge_files(keys))  # the bytes go once the row is gone for good
     return Response(status=204)
 
 
