@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -491,15 +492,9 @@ def init_app(app: Flask) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        extra = " ".join(app.config.get("CSP_MEDIA_SOURCES", []))
-        frames = " ".join(app.config.get("CSP_FRAME_SOURCES", []))  # e.g. SCORM's separate content origin
-        resp.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-            f"script-src 'self'; media-src 'self' blob: {extra}; connect-src 'self' {extra}; "
-            f"frame-src 'self' {frames}; "
-            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-        )
+        if "Content-Security-Policy" not in resp.headers:
+            resp.headers["Content-Security-Policy"] = _csp(tuple(app.config.get("CSP_MEDIA_SOURCES", [])),
+                                                           tuple(app.config.get("CSP_FRAME_SOURCES", [])))
         return resp
 
     _memoize_template_url_for(app)
@@ -589,6 +584,17 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+@functools.lru_cache(maxsize=32)
+def _csp(media: tuple[str, ...], frames: tuple[str, ...]) -> str:
+    """The Content-Security-Policy for these extra media and frame sources (e.g. the storage's S3
+    origin, SCORM's separate content origin): written once per set, not on every response."""
+    extra = " ".join(media)
+    return ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            f"script-src 'self'; media-src 'self' blob: {extra}; connect-src 'self' {extra}; "
+            f"frame-src 'self' {' '.join(frames)}; "
+            "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
 
 
 #: value types whose url_for() result may be remembered (anything else is built every time)
@@ -784,6 +790,15 @@ def _has_writes() -> bool:
         session.info.get("lentera_wrote") or session.new or session.dirty or session.deleted)
 
 
+def _rollback_keeping_the_error() -> None:
+    # With the database gone the rollback fails too; the error the view (or the commit) raised is
+    # the one its handler must see (503 with Retry-After), and the session is discarded at teardown.
+    try:
+        db.session.rollback()
+    except (DisconnectionError, InterfaceError, OperationalError):
+        pass
+
+
 def in_request_transaction(view: Callable) -> Callable:
     """`view`, committed once when it returns normally and rolled back when it raises."""
     if getattr(view, "lentera_one_transaction", False):
@@ -795,14 +810,14 @@ def in_request_transaction(view: Callable) -> Callable:
             rv = view(*args, **kwargs)
         except BaseException:
             g.pop("lentera_after_commit", None)
-            db.session.rollback()
+            _rollback_keeping_the_error()
             raise
         try:
             if _has_writes():
                 db.session.commit()
         except BaseException:
             g.pop("lentera_after_commit", None)
-            db.session.rollback()  # a failed commit (a constraint, the database gone) leaves nothing
+            _rollback_keeping_the_error()  # a failed commit (a constraint, the database gone) leaves nothing
             raise
         for fn in g.pop("lentera_after_commit", ()):
             fn()

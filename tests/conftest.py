@@ -16,7 +16,13 @@ Where the time went and what we chose (measured on this 2-core machine; README "
   scripts a person uses, which do not differ by backend; what the database does is tested by the
   integration tests on both. Parametrising them by backend would double the slowest tests.
 - Order for xdist (`pytest_collection_modifyitems`): the long tests first, each backend's tests
-  together, so neither worker idles at the end and each builds each backend's app once.
+  together, so neither worker idles at the end and each builds each backend's app once. xdist's
+  default `--dist load` hands them out in that order; `worksteal` and `loadgroup` were not
+  measured (the machine stayed at load 6–15 from other suites).
+- The critical path is now one test: `test_hardening_input.py::test_odd_numbers_in_every_query_string_
+  are_not_a_server_error[postgresql]` (every GET route ~40 times; 768 s under load in the last full
+  run, 45 ms a request on PostgreSQL against 19 on SQLite, mostly round trips). Splitting it by
+  blueprint would let both workers share it.
 - `slow` marks what needs minutes or real servers started per test (schemathesis, the
   authorisation matrix, the realistic day, scale-out, the outage, the killed transcode); `make
   test-fast` leaves them and the browser journeys out and runs SQLite alone.

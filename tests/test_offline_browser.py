@@ -409,7 +409,9 @@ def deploy_server(tmp_path_factory):
         shutil.copytree(app.static_folder, tmp / "static")
         app.static_folder = str(tmp / "static")
 
-    with _serve(tmp, own_static, OFFLINE_ASSET_CACHE_ENTRIES=10) as live:
+    # A deploy restarts the app; here the file changes under the running server, as in development,
+    # so templates must not remember the files' addresses (TEMPLATES_AUTO_RELOAD, see app/web.py).
+    with _serve(tmp, own_static, OFFLINE_ASSET_CACHE_ENTRIES=10, TEMPLATES_AUTO_RELOAD=True) as live:
         yield live
 
 

@@ -236,8 +236,10 @@ def test_on_s3_files_are_stored_served_as_signed_downloads_and_deleted(s3_app, c
     assert signed.content == b"%PDF-1.4 s3"
     assert signed.headers["Content-Disposition"] == "attachment; filename*=UTF-8''laporan%20di%20awan%20%C3%A9.pdf"
     assert client.get(ok.json["url"], headers=auth(org.learner_b)).status_code == 404
-    ops.delete_attempt(db.session.get(Attempt, body["id"]))
+    keys = ops.delete_attempt(db.session.get(Attempt, body["id"]))
     db.session.commit()
+    assert store.exists(key)  # the bytes wait for the commit
+    ops.purge_files(keys)
     assert not store.exists(key)
 
 

@@ -237,3 +237,43 @@ def test_phone_learner_checks_sees_the_hint_and_tries_again(live_server, page, b
     page.click(f"button[name=check][value='{qid}']")
     page.wait_for_selector(f"#periksa-{qid} .badge-ok")
     assert "0,6667 / 1" in page.inner_text(f"#periksa-{qid}")  # one wrong try: less Moodle's 1/3 penalty
+
+
+def _editor_form(client, question_id: int) -> dict:
+    """The question editor's fields as the page fills them (what a browser posts unchanged)."""
+    page = client.get(f"/bank-soal/soal/{question_id}")
+    assert page.status_code == 200
+    form = next(f for f in lxml.html.fromstring(page.get_data(as_text=True)).forms if "question-editor" in f.classes)
+    return dict(form.form_values())
+
+
+def test_author_edits_hints_and_penalty_and_saving_keeps_imported_ones(client, org, login):
+    _quiz, qs = build(org)
+    multi, essay = qs["multi"], qs["esai"]
+    login(org.instructor)
+    values = _editor_form(client, multi.id)
+    assert values["penalty"] == "25" and values["h0_text"] == "Ingat BerAKHLAK."
+    assert values.get("h0_num") == "1" and values.get("h0_clear") == "1" and "h1_num" not in values
+    # saved as shown: hints and penalty stay as imported (they were dropped by the editor before)
+    assert client.post(f"/bank-soal/soal/{multi.id}", data=values).status_code == 302
+    db.session.expire_all()
+    assert [h["text"] for h in multi.data["hints"]] == ["Ingat BerAKHLAK.", "<b>A</b> dan <b>K</b>"]
+    assert multi.data["penalty"] == pytest.approx(0.25)
+    # the author changes the penalty ("10,5" as Indonesians write it), rewrites a hint, adds a third
+    values.update({"penalty": "10,5", "h1_text": "Huruf A dan K.<script>x()</script>", "h2_text": "Yang ketiga.",
+                   "h2_num": "1"})
+    assert client.post(f"/bank-soal/soal/{multi.id}", data=values).status_code == 302
+    db.session.expire_all()
+    assert multi.data["penalty"] == pytest.approx(0.105)
+    assert [(h["text"], h["show_num_correct"], h["clear_wrong"]) for h in multi.data["hints"]] == [
+        ("Ingat BerAKHLAK.", True, True), ("Huruf A dan K.", False, False), ("Yang ketiga.", True, False)]
+    from app.quizzes.operations import tries_of
+
+    assert tries_of(multi) == 4
+    # a penalty that is not a percentage is refused by name, nothing saved
+    resp = client.post(f"/bank-soal/soal/{multi.id}", data={**values, "penalty": "150"})
+    assert resp.status_code == 422 and "Penalti per percobaan salah" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert multi.data["penalty"] == pytest.approx(0.105)
+    # an essay is marked by a person: no tries section
+    assert "hint_rows" not in _editor_form(client, essay.id)

@@ -75,9 +75,11 @@ def test_phone_learner_plays_a_sco_to_completion_and_sees_the_jp(live_server, br
     finally:
         ctx.close()
     with app.app_context():
-        from app.scorm.models import ScormScoState
+        from app.scorm.models import ScormPackage, ScormScoState
 
-        state = db.session.scalar(select(ScormScoState))
+        # this activity's state: the live server is shared with other browser journeys
+        pkg = db.session.scalar(select(ScormPackage).where(ScormPackage.activity_id == activity_id))
+        state = db.session.scalar(select(ScormScoState).where(ScormScoState.sco.has(package_id=pkg.id)))
         assert state.lesson_status == "passed" and state.interactions == 3
         assert state.cmi["cmi.interactions.2.id"] == "q2"
         db.session.remove()

@@ -180,9 +180,10 @@ def test_a_finished_quiz_attempt_sends_one_answered_statement_per_question(org, 
 
     quiz, qs = make_quiz(org.instructor, org.learner_a1)
     attempt = qops.start_attempt(quiz, org.learner_a1)
-    right = right_responses(qs)
+    right = right_responses(qs)  # in the questions' own ids, as stored and as sent to the LRS
+    typed = right_responses(qs, attempt)  # as this attempt's page shows them
     for name in ("mc", "tf", "num", "match"):
-        qops.save_answer(attempt.id, qs[name].id, right[qs[name].id], org.learner_a1)
+        qops.save_answer(attempt.id, qs[name].id, typed[qs[name].id], org.learner_a1)
     qops.save_answer(attempt.id, qs["sa"].id, "Bandung", org.learner_a1)  # wrong
     # "multi" left unanswered: nothing is sent for it
     db.session.commit()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Query, Session
 
 from app.accounts.models import Unit, User, UserRole
@@ -31,6 +31,28 @@ def session_extra(user: User, name: str) -> Any:
     if kept[0] != session.info.get("lentera_writes", 0) or session.new or session.deleted or session.dirty:
         return None
     return kept[1][name]
+
+
+def _headed_units_with_the_person():
+    return select(func.count()).select_from(Unit).where(Unit.head_id == User.id).scalar_subquery()
+
+
+SESSION_EXTRAS["headed_units"] = _headed_units_with_the_person
+
+
+def headed_unit_paths(viewer: User) -> list[str]:
+    """The paths of the units `viewer` heads (atasan). Most people head none, which the person's own
+    statement already tells (SESSION_EXTRAS); otherwise read once per request and kept on the
+    person until the session writes (several home panels ask)."""
+    if session_extra(viewer, "headed_units") == 0:
+        return []
+    writes = session_writes(db.session())
+    kept = getattr(viewer, "_headed_paths", None)
+    if kept is not None and kept[0] == writes and not (db.session.new or db.session.deleted or db.session.dirty):
+        return list(kept[1])
+    paths = list(db.session.scalars(select(Unit.path).where(Unit.head_id == viewer.id)))
+    viewer._headed_paths = (session_writes(db.session()), tuple(paths))
+    return paths
 
 
 def session_writes(session) -> int:
@@ -94,7 +116,7 @@ def reach(viewer: User, roles: tuple[str, ...] = ("admin", "bpsdm")) -> Reach:
         if unit is not None:
             paths.append(unit.path)
     if "supervisor" in roles:
-        paths.extend(db.session.scalars(select(Unit.path).where(Unit.head_id == viewer.id)))
+        paths.extend(headed_unit_paths(viewer))
     return Reach(everything=False, unit_paths=tuple(sorted(set(paths))), user_id=viewer.id)
 
 
@@ -112,8 +134,7 @@ def can_see_person(viewer: User, person: User, *, include_supervisor: bool = Tru
 def is_supervisor_of(viewer: User, person: User) -> bool:
     if person.unit is None or viewer.id == person.id:
         return False
-    paths = db.session.scalars(select(Unit.path).where(Unit.head_id == viewer.id)).all()
-    return any(person.unit.path.startswith(p) for p in paths)
+    return any(person.unit.path.startswith(p) for p in headed_unit_paths(viewer))
 
 
 def supervisors_of(person: User) -> list[User]:

@@ -20,6 +20,7 @@ from app.quizzes import queries
 from app.quizzes.gift import export_gift
 from app.quizzes.models import Attempt, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
+from app.web import after_commit
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024  # a 10,000-question bank; above 512 KB it is imported by a job
 
@@ -281,7 +282,6 @@ def attach_file(attempt_id: int, question_id: int):
     if upload is None or not upload.filename:
         raise BadInput(_("Kirim berkas di kolom multipart \u201cfile\u201d."), code="file_missing")
     f = ops.attach_file(attempt_id, question_id, upload.filename, upload.stream, user_ctx())
-    db.session.commit()
     return file_dict(attempt_id, f), 201
 
 
@@ -297,7 +297,6 @@ def _check_result(attempt_id: int, question_id: int) -> dict:
                "umpan balik dan petunjuk berikutnya, lalu /retry. Jawaban kosong tidak memakai percobaan (422)")
 def check_answer(attempt_id: int, question_id: int):
     ops.check_answer(attempt_id, question_id, user_ctx())
-    db.session.commit()
     return _check_result(attempt_id, question_id)
 
 
@@ -306,15 +305,14 @@ def check_answer(attempt_id: int, question_id: int):
                "dihapus bila petunjuknya meminta)")
 def retry_answer(attempt_id: int, question_id: int):
     ops.retry_answer(attempt_id, question_id, user_ctx())
-    db.session.commit()
     return _check_result(attempt_id, question_id)
 
 
 @route("/attempts/<int:attempt_id>/files/<int:file_id>", "DELETE", tag="Kuis", status=204,
        summary="Hapus lampiran dari percobaan yang masih terbuka (pemilik percobaan)")
 def remove_file(attempt_id: int, file_id: int):
-    ops.remove_file(attempt_id, file_id, user_ctx())
-    db.session.commit()
+    keys = ops.remove_file(attempt_id, file_id, user_ctx())
+    after_commit(lambda: ops.purge_files(keys))  # the bytes go once the row is gone for good
     return Response(status=204)
 
 

@@ -294,9 +294,10 @@ def learner_in_reach(a: Assignment, r: Reach, nip: str) -> User:
 def workplace_queue(assessor: User) -> list[tuple[Submission, Assignment]]:
     """Submitted work awaiting this person's workplace assessment: of their staff (as atasan), unless
     a mentor was named for that learner, and of the learners they were named for."""
+    from app.accounts.queries import headed_unit_paths
     from app.assignments.models import Assessor
 
-    paths = db.session.scalars(select(Unit.path).where(Unit.head_id == assessor.id)).all()
+    paths = headed_unit_paths(assessor)  # none for most people: known without a statement
     named = select(Assessor.id).where(Assessor.assignment_id == Submission.assignment_id,
                                       Assessor.learner_id == Submission.user_id)
     mine = select(Assessor.id).where(Assessor.assignment_id == Submission.assignment_id,

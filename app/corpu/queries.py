@@ -104,7 +104,9 @@ def plan_progress(plan: DevelopmentPlan) -> PlanProgress:
 
 
 def headed_paths(viewer: User) -> list[str]:
-    return list(db.session.scalars(select(Unit.path).where(Unit.head_id == viewer.id)))
+    from app.accounts.queries import headed_unit_paths
+
+    return headed_unit_paths(viewer)
 
 
 def staff_plans(viewer: User, *, status: str | None = None, year: int | None = None) -> list[DevelopmentPlan]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -19,7 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.inputs import FiniteFloatField
+from app.inputs import FiniteFloatField, is_digits
+from app.numbers import parse_number
 from app.quizzes import qtypes
 
 
@@ -90,9 +92,47 @@ class GradeForm(FlaskForm):
     feedback = TextAreaField(_l("Komentar"), validators=[Optional()])
 
 
+#: Hint rows read from one editor post at most (Moodle's form offers a few; this bounds a forged post).
+MAX_HINTS = 20
+
+
 def question_data_from_form(qtype: str, form, existing: dict | None = None) -> tuple[dict, list[str]]:
     """The `data` of a question from its type's editor rows; returns (data, errors)."""
-    return qtypes.get(qtype).from_form(form, existing or {})
+    kind = qtypes.get(qtype)
+    data, errors = kind.from_form(form, existing or {})
+    if kind.graded and not kind.manual:
+        _tries_from_form(form, existing or {}, data, errors)
+    return data, errors
+
+
+def _tries_from_form(form, existing: dict, data: dict, errors: list[str]) -> None:
+    """Penalty and hints of the interactive behaviour (Moodle's "Multiple tries" section). A post
+    without the section keeps what the question had: an imported question's hints are never lost
+    by saving it from a form that does not show them."""
+    if "hint_rows" not in form:
+        for key in ("penalty", "hints"):
+            if key in existing:
+                data.setdefault(key, existing[key])
+        return
+    raw = (form.get("penalty") or "").strip().rstrip("%").strip()
+    if raw:
+        try:
+            value = float(parse_number(raw))
+        except ValueError:
+            value = None
+        if value is None or not 0 <= value <= 100:
+            errors.append(_("Penalti per percobaan salah: tulis persen antara 0 dan 100, mis. 33,3."))
+        else:
+            data["penalty"] = value / 100
+    rows = form.get("hint_rows", "")
+    hints = []
+    for i in range(min(int(rows) if is_digits(rows) else 0, MAX_HINTS)):
+        text = (form.get(f"h{i}_text") or "").strip()
+        if text:
+            hints.append({"text": text, "show_num_correct": bool(form.get(f"h{i}_num")),
+                          "clear_wrong": bool(form.get(f"h{i}_clear"))})
+    if hints:
+        data["hints"] = hints
 
 
 def responses_from_form(items: list[dict], form) -> dict[int, Any]:

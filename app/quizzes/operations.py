@@ -661,17 +661,25 @@ def attach_file(attempt_id: int, question_id: int, filename: str, stream, user: 
     return f
 
 
-def remove_file(attempt_id: int, file_id: int, user: User, *, now: datetime | None = None) -> None:
-    """Take an attached file back out of the learner's open attempt (bytes and row)."""
-    from app.storage import get_storage
-
+def remove_file(attempt_id: int, file_id: int, user: User, *, now: datetime | None = None) -> list[str]:
+    """Take an attached file back out of the learner's open attempt. Returns the stored keys to
+    delete with `purge_files` once the removal is committed (a rolled-back removal keeps both)."""
     attempt = _open_attempt_for_change(attempt_id, user, now or utcnow())
     f = db.session.get(AttemptFile, file_id)
     if f is None or f.attempt_id != attempt.id:
         raise NotFound(_("Lampiran tidak ditemukan."))
     db.session.delete(f)
     db.session.flush()
-    get_storage().delete(f.key)
+    return [f.key]
+
+
+def purge_files(keys: list[str]) -> None:
+    """Delete attached files' bytes whose rows are gone (called after the commit)."""
+    from app.storage import get_storage
+
+    store = get_storage()
+    for key in keys:
+        store.delete(key)
 
 
 def missing_attachments(attempt: Attempt) -> list[dict]:
@@ -709,20 +717,17 @@ def _question_numbers(attempt: Attempt) -> dict[int, int]:
     return out
 
 
-def delete_attempt(attempt: Attempt) -> None:
+def delete_attempt(attempt: Attempt) -> list[str]:
     """Delete an attempt (a manager's "Hapus percobaan", as in Moodle's results page) with its
-    answers and its attached files, bytes included. A completion it gave stays: completions are
-    never taken back (the ledger keeps what was credited)."""
-    from app.storage import get_storage
-
+    answers and attached files. Returns the files' stored keys, for `purge_files` once the
+    deletion is committed. A completion it gave stays: completions are never taken back (the
+    ledger keeps what was credited)."""
     keys = list(db.session.scalars(select(AttemptFile.key).where(AttemptFile.attempt_id == attempt.id)))
     user, quiz = attempt.user, attempt.quiz
     db.session.delete(attempt)
     db.session.flush()
-    store = get_storage()
-    for key in keys:
-        store.delete(key)
     grade_changed.send(user, course=quiz.course, activity=quiz.activity)  # the best attempt may have changed
+    return keys
 
 
 def finish_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:

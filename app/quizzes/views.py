@@ -32,7 +32,7 @@ from app.quizzes.forms import (
 )
 from app.quizzes.models import Attempt, AttemptAnswer, Question, QuestionCategory, Quiz
 from app.quizzes.moodle_xml import export_moodle_xml
-from app.web import flash_error, run_operation
+from app.web import after_commit, flash_error, run_operation
 
 bp = Blueprint("quizzes", __name__)
 
@@ -364,7 +364,8 @@ def delete_attempt(attempt_id: int):
     quiz = _quiz(attempt.quiz_id, manage=True)
     if not queries.can_see_attempt(current_user, attempt):
         abort(404)
-    ops.delete_attempt(attempt)
+    keys = ops.delete_attempt(attempt)
+    after_commit(lambda: ops.purge_files(keys))  # the bytes go once the rows are gone for good
     flash(_("Percobaan dihapus."), "success")
     return redirect(url_for("quizzes.results", quiz_id=quiz.id))
 
@@ -511,7 +512,8 @@ def _attachments_from_form(attempt: Attempt, items: list[dict]) -> bool:
         remove = request.form.get("remove_file", "")
         if is_digits(remove):
             try:
-                ops.remove_file(attempt.id, int(remove), current_user)
+                keys = ops.remove_file(attempt.id, int(remove), current_user)
+                after_commit(lambda: ops.purge_files(keys))
             except LenteraError as exc:
                 if isinstance(exc, Conflict):
                     raise

@@ -33,7 +33,7 @@ from app.scorm import queries
 from app.scorm.launch import RESERVED, SHELL, Launch, on_content_origin, read_token
 from app.scorm.models import ScormAttempt, ScormPackage, ScormSco
 from app.storage import StorageError, get_storage, send_stored
-from app.web import flash_error, run_operation
+from app.web import flash_error, run_operation, undo
 
 bp = Blueprint("scorm", __name__)
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ def commit(token: str):
         ops.commit_cmi(user, sco, values, strict=False, launch=launch.key, attempt=launch.attempt_id,
                        activity=activity)
     except LenteraError as exc:
-        db.session.rollback()
+        undo()  # the response is normal JSON: the request's commit must not keep partial writes
         log.warning("SCORM commit refused for sco %s: %s %s", sco.id, exc.message, exc.details[:3])
         return Response(json.dumps({"result": False, "errorCode": 101, "message": exc.message,
                                     "details": exc.details}), status=exc.status, mimetype="application/json",
@@ -324,7 +324,6 @@ def upload(activity_id: int):
     try:
         pkg = ops.store_package(a, data, f.filename or "", max_attempts=int(attempts))
     except LenteraError as exc:
-        db.session.rollback()
         flash_error(exc)
         for d in exc.details[:10]:
             flash(f"{d.get('file') or ''}: {d.get('message')}", "error")
