@@ -526,17 +526,7 @@ def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False) -> Attem
 
 def save_answer(attempt_id: int, question_id: int, response, user: User, *, now: datetime | None = None) -> AttemptAnswer:
     now = now or utcnow()
-    attempt = get_own_attempt(attempt_id, user)
-    # Take the attempt's write lock before anything else, and only while it is open: PostgreSQL
-    # locks the row, SQLite the database. A submit running at the same time either finished
-    # before (this matches no row → 409) or waits until this answer is committed and grades it.
-    touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
-                                 .values(state="open").execution_options(synchronize_session=False))
-    db.session.refresh(attempt)
-    if touched.rowcount == 0 or attempt.state != "open":
-        raise Conflict(_("Percobaan ini sudah dikumpulkan; jawaban tidak bisa diubah."), code="attempt_closed")
-    if attempt.deadline is not None and now > attempt.deadline:
-        raise Conflict(_("Waktu mengerjakan sudah habis; jawaban tidak disimpan."), code="deadline_passed")
+    attempt = _open_attempt_for_change(attempt_id, user, now)
     entry = next((e for e in attempt.layout if e["q"] == question_id), None)
     question = db.session.get(Question, question_id) if entry else None
     if question is None:
@@ -609,8 +599,12 @@ def _clean_filename(filename: str) -> str:
 
 
 def _open_attempt_for_change(attempt_id: int, user: User, now: datetime) -> Attempt:
-    """The learner's own attempt, write-locked and still open and in time (as `save_answer`)."""
+    """The learner's own attempt, write-locked and still open and in time (every change to an
+    attempt's answers and files goes through here)."""
     attempt = get_own_attempt(attempt_id, user)
+    # Take the attempt's write lock before anything else, and only while it is open: PostgreSQL
+    # locks the row, SQLite the database. A submit running at the same time either finished
+    # before (this matches no row → 409) or waits until this change is committed and grades it.
     touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
                                  .values(state="open").execution_options(synchronize_session=False))
     db.session.refresh(attempt)
