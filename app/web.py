@@ -138,15 +138,21 @@ class MenuEntry:
     key: str = ""
 
 
-def menu_for(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
+def menu_key(user, items: list[NavItem]) -> tuple:
+    """What the bar's entries depend on: the menu items and the person's rights (the same for
+    everyone with the same roles; labels translate when shown)."""
+    return (len(items), user.is_authenticated, tuple(user.role_names) if user.is_authenticated else ())
+
+
+def menu_for(user, items: list[NavItem], key: tuple | None = None
+             ) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
     """The bar's entries for `user` (groups placed where their first page would be) and the header
     links with their badge counts."""
     if hasattr(user, "_get_current_object"):
         user = user._get_current_object()  # one proxy lookup, not two per menu item
-    # The layout is the same for everyone with the same roles (labels translate when shown), so
-    # it is worked out once per role set and application; only the badges are per person.
+    # The layout is worked out once per role set and application; only the badges are per person.
     menus = current_app.extensions.setdefault("lentera_menus", {})
-    key = (len(items), user.is_authenticated, tuple(user.role_names) if user.is_authenticated else ())
+    key = menu_key(user, items) if key is None else key
     if key not in menus:
         menus[key] = _menu_layout(user, items)
     entries, header_items = menus[key]
@@ -497,6 +503,9 @@ def init_app(app: Flask) -> None:
                                                            tuple(app.config.get("CSP_FRAME_SOURCES", [])))
         return resp
 
+    from app.layout import SameForEveryone
+
+    app.jinja_env.add_extension(SameForEveryone)  # the layout's parts kept per worker (base.html)
     _memoize_template_url_for(app)
     _translations_once_per_locale(app)
 
@@ -505,11 +514,14 @@ def init_app(app: Flask) -> None:
         from flask import has_request_context
         from flask_babel import get_locale
 
-        menu_and_header = getattr(request, "_lentera_menu", None) if has_request_context() else ([], [])
-        if menu_and_header is None:  # once per request, however many templates it renders
-            menu_and_header = request._lentera_menu = menu_for(current_user, app.extensions["nav"])
-        menu, header_links = menu_and_header
-        return {"menu": menu, "header_links": header_links, "current_locale": str(get_locale()),
+        layout = getattr(request, "_lentera_menu", None) if has_request_context() else ([], [], ())
+        if layout is None:  # once per request, however many templates it renders
+            user = current_user._get_current_object()
+            key = menu_key(user, app.extensions["nav"])
+            layout = request._lentera_menu = (*menu_for(user, app.extensions["nav"], key), key)
+        menu, header_links, key = layout
+        # menu_key: the key of the layout's menu block (base.html, `samefor`)
+        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(get_locale()),
                 "site_name": app.config["SITE_NAME"]}
 
     @app.template_filter("jp")
