@@ -506,6 +506,7 @@ def init_app(app: Flask) -> None:
     from app.layout import SameForEveryone
 
     app.jinja_env.add_extension(SameForEveryone)  # the layout's parts kept per worker (base.html)
+    app.jinja_env.globals["csrf_token"] = _csrf_token_once_per_request
     _memoize_template_url_for(app)
     _translations_once_per_locale(app)
 
@@ -521,8 +522,9 @@ def init_app(app: Flask) -> None:
             layout = request._lentera_menu = (*menu_for(user, app.extensions["nav"], key), key)
         menu, header_links, key = layout
         # menu_key: the key of the layout's menu block (base.html, `samefor`)
+        # csrf_token: Flask-WTF's context processor (registered before this one) gives its own
         return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(get_locale()),
-                "site_name": app.config["SITE_NAME"]}
+                "site_name": app.config["SITE_NAME"], "csrf_token": _csrf_token_once_per_request}
 
     @app.template_filter("jp")
     def format_jp(value) -> str:
@@ -644,6 +646,23 @@ def _memoize_template_url_for(app: Flask) -> None:
         return url
 
     app.jinja_env.globals["url_for"] = url_for
+
+
+def _csrf_token_once_per_request() -> str:
+    """Templates' csrf_token(): Flask-WTF's token, asked for once per request.
+
+    A page asks three or four times (the layout's meta tag and logout form, the page's own forms);
+    Flask-WTF answers each call after reading its two settings and the token kept in g, some forty
+    calls each time. The same signed token is kept on the request itself."""
+    from flask_wtf.csrf import generate_csrf
+
+    if not has_request_context():
+        return generate_csrf()
+    kept = request.__dict__
+    token = kept.get("_lentera_csrf_token")
+    if token is None:
+        token = kept["_lentera_csrf_token"] = generate_csrf()
+    return token
 
 
 class RequestTranslations(Domain):
