@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import FunctionType
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
@@ -143,9 +145,29 @@ def _start_scheduler_with_first_request(app: Flask) -> None:
                 start_scheduler(app)
 
 
+class Lentera(Flask):
+    """Flask, remembering which hooks and views are plain functions.
+
+    Flask asks `inspect.iscoroutinefunction` of every before- and after-request hook, context
+    processor, teardown and view on every request (some thirty functions, five calls each); a
+    function's kind never changes, so the answer is kept for plain functions."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._known_sync: set[Callable] = set()
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        if func in self._known_sync:
+            return func
+        func = super().ensure_sync(func)
+        if type(func) is FunctionType:  # bound methods are made afresh: not kept, the set stays small
+            self._known_sync.add(func)
+        return func
+
+
 def create_app(config: dict | None = None) -> Flask:
     cfg = load_config(config)
-    app = Flask(__name__, instance_path=cfg["INSTANCE_PATH"], instance_relative_config=False)
+    app = Lentera(__name__, instance_path=cfg["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(cfg)
     from app.web import BoundedIntConverter
 
