@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,10 +26,12 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Domain
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature
 from jinja2 import Template
 from jinja2.runtime import Context, new_context
 from pydantic import BaseModel
@@ -346,6 +349,7 @@ def init_app(app: Flask) -> None:
     # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
     FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
+    app.session_interface = KeptCookieSessions()
     from app import assets, cache
 
     cache.init_app(app)  # what is the same for everyone, per worker, keyed by a database version
@@ -498,12 +502,16 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if "Content-Security-Policy" not in resp.headers:
-            resp.headers["Content-Security-Policy"] = _csp(tuple(app.config.get("CSP_MEDIA_SOURCES", [])),
-                                                           tuple(app.config.get("CSP_FRAME_SOURCES", [])))
+        # Each header unless the view set its own: the names the response has are read once (four
+        # setdefault calls each walked the headers through werkzeug's case-insensitive lookup).
+        headers = resp.headers
+        present = {key.lower() for key, _value in headers}
+        for key, value in _SECURITY_HEADERS:
+            if key.lower() not in present:
+                headers.add(key, value)
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", _csp(tuple(app.config.get("CSP_MEDIA_SOURCES", [])),
+                                                        tuple(app.config.get("CSP_FRAME_SOURCES", []))))
         return resp
 
     from app.layout import SameForEveryone
@@ -602,6 +610,11 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, fmt) if value else ""
+
+
+#: Sent with every response unless the view set its own value.
+_SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "SAMEORIGIN"),
+                     ("Referrer-Policy", "same-origin"))
 
 
 @functools.lru_cache(maxsize=32)
@@ -772,6 +785,50 @@ class TrustedProxies:
 
             fix = self._fixes[n] = ProxyFix(self.wsgi_app, x_for=n, x_proto=n)
         return fix(environ, secure_cookies)
+
+
+#: value types a kept session may hold: copied with the dict, nothing a request could change in place
+_FLAT_SESSION_VALUES = (str, int, float, bool, type(None))
+
+
+class KeptCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, each cookie's signature checked once per worker.
+
+    A browser sends the same session cookie with every request until the session changes, and
+    Flask verified it every time (the key derivation, the HMAC, base64, the timestamp, the JSON):
+    some three hundred calls a request. A cookie that verified is kept with its data and signing
+    time, keyed by its exact value and the secret keys; the next request with it gets a fresh
+    session from a copy of that data after the same age check (PERMANENT_SESSION_LIFETIME).
+    Only flat sessions (strings, numbers) are kept: one holding lists (flashed messages) is read
+    the usual way. A cookie that failed is never kept, so nothing is ever accepted that Flask would
+    refuse."""
+
+    max_kept = 20_000
+
+    def __init__(self) -> None:
+        self._verified: dict[tuple, tuple[int, dict]] = {}
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if not app.secret_key:
+            return super().open_session(app, request)
+        val = request.cookies.get(self.get_cookie_name(app))
+        if not val:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (val, app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept = self._verified.get(key)
+        if kept is not None:
+            age = int(time.time()) - kept[0]  # as itsdangerous's TimestampSigner.unsign
+            return self.session_class(kept[1] if 0 <= age <= max_age else None)
+        try:
+            data, signed_at = self.get_signing_serializer(app).loads(val, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if isinstance(data, dict) and all(type(v) in _FLAT_SESSION_VALUES for v in data.values()):
+            if len(self._verified) >= self.max_kept:
+                self._verified.clear()
+            self._verified[key] = (int(signed_at.timestamp()), data)
+        return self.session_class(data)
 
 
 class FormTranslations:

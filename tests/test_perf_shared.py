@@ -3,9 +3,11 @@ stays one whatever they hold, and a pooled connection is checked by its BEGIN, n
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
-from flask import g
+from flask import g, request
 from flask_babel import refresh
 from sqlalchemy import event, text
 
@@ -147,3 +149,41 @@ def test_a_read_only_page_sends_no_ping_of_its_own(app, client, org, login, back
         event.remove(db.engine, "before_cursor_execute", seen)
     assert not [s for s in sent if s.strip().upper() in ("SELECT 1", ";")]
     assert db.session.execute(text("SELECT 1")).scalar() == 1  # the app's own connections still work
+
+
+def test_a_kept_session_cookie_is_checked_as_flask_checks_it(app, monkeypatch):
+    from app.web import KeptCookieSessions
+
+    interface = app.session_interface
+    assert isinstance(interface, KeptCookieSessions)
+    cookie = interface.get_signing_serializer(app).dumps({"_user_id": "7:0:k", "lang": "en"})
+
+    def open_with(value: str):
+        with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}"}):
+            return interface.open_session(app, request)
+
+    first = open_with(cookie)
+    assert dict(first) == {"_user_id": "7:0:k", "lang": "en"}
+    first["lang"] = "id"  # a request changing its session changes nothing kept
+    assert dict(open_with(cookie)) == {"_user_id": "7:0:k", "lang": "en"}
+    # A cookie whose signature does not match is refused, kept or not.
+    payload, stamp, signature = cookie.rsplit(".", 2)
+    assert dict(open_with(f"{payload}.{stamp}.{signature[::-1]}")) == {}
+    assert dict(open_with(cookie.replace(payload, payload[:-2] + "xy"))) == {}
+    # Past the session's lifetime a kept cookie is refused as Flask would.
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 5
+    monkeypatch.setattr("app.web.time.time", lambda: later)
+    assert dict(open_with(cookie)) == {}
+    # Another secret key: the kept answer is not the new key's.
+    monkeypatch.undo()
+    monkeypatch.setattr(app, "secret_key", "another-secret")
+    assert dict(open_with(cookie)) == {}
+
+
+def test_a_session_holding_flashed_messages_is_read_each_time(app):
+    interface = app.session_interface
+    cookie = interface.get_signing_serializer(app).dumps({"_flashes": [("info", "Tersimpan.")]})
+    with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}):
+        first = interface.open_session(app, request)
+        first["_flashes"].pop()
+        assert interface.open_session(app, request)["_flashes"] == [("info", "Tersimpan.")]
