@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import time
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -24,10 +26,14 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Domain
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature
+from jinja2 import Template
+from jinja2.runtime import Context, new_context
 from pydantic import BaseModel
 from sqlalchemy import event
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
@@ -138,15 +144,21 @@ class MenuEntry:
     key: str = ""
 
 
-def menu_for(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
+def menu_key(user, items: list[NavItem]) -> tuple:
+    """What the bar's entries depend on: the menu items and the person's rights (the same for
+    everyone with the same roles; labels translate when shown)."""
+    return (len(items), user.is_authenticated, tuple(user.role_names) if user.is_authenticated else ())
+
+
+def menu_for(user, items: list[NavItem], key: tuple | None = None
+             ) -> tuple[list[MenuEntry], list[tuple[NavItem, int]]]:
     """The bar's entries for `user` (groups placed where their first page would be) and the header
     links with their badge counts."""
     if hasattr(user, "_get_current_object"):
         user = user._get_current_object()  # one proxy lookup, not two per menu item
-    # The layout is the same for everyone with the same roles (labels translate when shown), so
-    # it is worked out once per role set and application; only the badges are per person.
+    # The layout is worked out once per role set and application; only the badges are per person.
     menus = current_app.extensions.setdefault("lentera_menus", {})
-    key = (len(items), user.is_authenticated, tuple(user.role_names) if user.is_authenticated else ())
+    key = menu_key(user, items) if key is None else key
     if key not in menus:
         menus[key] = _menu_layout(user, items)
     entries, header_items = menus[key]
@@ -337,6 +349,7 @@ def init_app(app: Flask) -> None:
     # Every form's WTForms messages through our catalog (Flask-WTF's Meta hook, set once for all forms).
     FlaskForm.Meta.get_translations = lambda self, form: FORM_TRANSLATIONS
     app.register_blueprint(bp)
+    app.session_interface = KeptCookieSessions()
     from app import assets, cache
 
     cache.init_app(app)  # what is the same for everyone, per worker, keyed by a database version
@@ -489,14 +502,23 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if "Content-Security-Policy" not in resp.headers:
-            resp.headers["Content-Security-Policy"] = _csp(tuple(app.config.get("CSP_MEDIA_SOURCES", [])),
-                                                           tuple(app.config.get("CSP_FRAME_SOURCES", [])))
+        # Each header unless the view set its own: the names the response has are read once (four
+        # setdefault calls each walked the headers through werkzeug's case-insensitive lookup).
+        headers = resp.headers
+        present = {key.lower() for key, _value in headers}
+        for key, value in _SECURITY_HEADERS:
+            if key.lower() not in present:
+                headers.add(key, value)
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", _csp(tuple(app.config.get("CSP_MEDIA_SOURCES", [])),
+                                                        tuple(app.config.get("CSP_FRAME_SOURCES", []))))
         return resp
 
+    from app.layout import SameForEveryone
+
+    app.jinja_env.add_extension(SameForEveryone)  # the layout's parts kept per worker (base.html)
+    app.jinja_env.globals["csrf_token"] = _csrf_token_once_per_request
+    app.jinja_env.template_class = FlatGlobalsTemplate
     _memoize_template_url_for(app)
     _translations_once_per_locale(app)
 
@@ -505,12 +527,16 @@ def init_app(app: Flask) -> None:
         from flask import has_request_context
         from flask_babel import get_locale
 
-        menu_and_header = getattr(request, "_lentera_menu", None) if has_request_context() else ([], [])
-        if menu_and_header is None:  # once per request, however many templates it renders
-            menu_and_header = request._lentera_menu = menu_for(current_user, app.extensions["nav"])
-        menu, header_links = menu_and_header
-        return {"menu": menu, "header_links": header_links, "current_locale": str(get_locale()),
-                "site_name": app.config["SITE_NAME"]}
+        layout = getattr(request, "_lentera_menu", None) if has_request_context() else ([], [], ())
+        if layout is None:  # once per request, however many templates it renders
+            user = current_user._get_current_object()
+            key = menu_key(user, app.extensions["nav"])
+            layout = request._lentera_menu = (*menu_for(user, app.extensions["nav"], key), key)
+        menu, header_links, key = layout
+        # menu_key: the key of the layout's menu block (base.html, `samefor`)
+        # csrf_token: Flask-WTF's context processor (registered before this one) gives its own
+        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(get_locale()),
+                "site_name": app.config["SITE_NAME"], "csrf_token": _csrf_token_once_per_request}
 
     @app.template_filter("jp")
     def format_jp(value) -> str:
@@ -586,6 +612,11 @@ def init_app(app: Flask) -> None:
         return format_date(value, fmt) if value else ""
 
 
+#: Sent with every response unless the view set its own value.
+_SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "SAMEORIGIN"),
+                     ("Referrer-Policy", "same-origin"))
+
+
 @functools.lru_cache(maxsize=32)
 def _csp(media: tuple[str, ...], frames: tuple[str, ...]) -> str:
     """The Content-Security-Policy for these extra media and frame sources (e.g. the storage's S3
@@ -632,6 +663,54 @@ def _memoize_template_url_for(app: Flask) -> None:
         return url
 
     app.jinja_env.globals["url_for"] = url_for
+
+
+class FlatGlobalsTemplate(Template):
+    """A template whose context is made with C-level dict merges.
+
+    Jinja keeps a template's globals as a ChainMap over the environment's, and `dict(ChainMap)`
+    walks it key by key in Python: some two hundred calls for each page rendered, to copy thirty
+    names. The same dict, made with `dict.update` over the same maps in the same order."""
+
+    def new_context(self, vars: dict | None = None, shared: bool = False, locals: Any = None) -> Context:
+        globals_ = self.globals
+        if shared or not isinstance(globals_, ChainMap):
+            return super().new_context(vars, shared, locals)
+        parent: dict[str, Any] = {}
+        for mapping in reversed(globals_.maps):  # the last map is the lowest: the environment's
+            parent.update(mapping)
+        if vars:
+            parent.update(vars)
+        return new_context(self.environment, self.name, self.blocks, parent, True, globals_, locals)
+
+    def _get_default_module(self, ctx: Context | None = None) -> Any:
+        # `{% from "_macros.html" import … %}`: Jinja asks which of the importer's globals the macros'
+        # template lacks through a set difference with the ChainMap's key view, one Python-level
+        # membership test per name. The same difference, taken against each map at C speed.
+        globals_ = self.globals
+        if ctx is not None and isinstance(globals_, ChainMap) and not self.environment.is_async:
+            keys = ctx.globals_keys.difference(*globals_.maps)
+            if keys:
+                return self.make_module({k: ctx.parent[k] for k in keys})
+            ctx = None
+        return super()._get_default_module(ctx)
+
+
+def _csrf_token_once_per_request() -> str:
+    """Templates' csrf_token(): Flask-WTF's token, asked for once per request.
+
+    A page asks three or four times (the layout's meta tag and logout form, the page's own forms);
+    Flask-WTF answers each call after reading its two settings and the token kept in g, some forty
+    calls each time. The same signed token is kept on the request itself."""
+    from flask_wtf.csrf import generate_csrf
+
+    if not has_request_context():
+        return generate_csrf()
+    kept = request.__dict__
+    token = kept.get("_lentera_csrf_token")
+    if token is None:
+        token = kept["_lentera_csrf_token"] = generate_csrf()
+    return token
 
 
 class RequestTranslations(Domain):
@@ -706,6 +785,50 @@ class TrustedProxies:
 
             fix = self._fixes[n] = ProxyFix(self.wsgi_app, x_for=n, x_proto=n)
         return fix(environ, secure_cookies)
+
+
+#: value types a kept session may hold: copied with the dict, nothing a request could change in place
+_FLAT_SESSION_VALUES = (str, int, float, bool, type(None))
+
+
+class KeptCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, each cookie's signature checked once per worker.
+
+    A browser sends the same session cookie with every request until the session changes, and
+    Flask verified it every time (the key derivation, the HMAC, base64, the timestamp, the JSON):
+    some three hundred calls a request. A cookie that verified is kept with its data and signing
+    time, keyed by its exact value and the secret keys; the next request with it gets a fresh
+    session from a copy of that data after the same age check (PERMANENT_SESSION_LIFETIME).
+    Only flat sessions (strings, numbers) are kept: one holding lists (flashed messages) is read
+    the usual way. A cookie that failed is never kept, so nothing is ever accepted that Flask would
+    refuse."""
+
+    max_kept = 20_000
+
+    def __init__(self) -> None:
+        self._verified: dict[tuple, tuple[int, dict]] = {}
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if not app.secret_key:
+            return super().open_session(app, request)
+        val = request.cookies.get(self.get_cookie_name(app))
+        if not val:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (val, app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept = self._verified.get(key)
+        if kept is not None:
+            age = int(time.time()) - kept[0]  # as itsdangerous's TimestampSigner.unsign
+            return self.session_class(kept[1] if 0 <= age <= max_age else None)
+        try:
+            data, signed_at = self.get_signing_serializer(app).loads(val, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if isinstance(data, dict) and all(type(v) in _FLAT_SESSION_VALUES for v in data.values()):
+            if len(self._verified) >= self.max_kept:
+                self._verified.clear()
+            self._verified[key] = (int(signed_at.timestamp()), data)
+        return self.session_class(data)
 
 
 class FormTranslations:
