@@ -182,6 +182,9 @@ class HomePanel:
     roles: tuple[str, ...] = ()
     order: int = 50
     extra: dict = field(default_factory=dict)
+    #: Optional, to read the panel's rows with every other panel's in one statement (app/home.py):
+    #: `rows(user)` gives an `app.home.PanelRows`, or None to use `context` for this person.
+    rows: Callable[[Any], Any] | None = None
 
 
 bp = Blueprint("web", __name__)
@@ -192,14 +195,9 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
 
-    panels = []
-    for panel in current_app.extensions["home_panels"]:
-        if panel.roles and not current_user.has_role(*panel.roles):
-            continue
-        ctx = panel.context(current_user)
-        if ctx is not None:
-            panels.append((panel.template, ctx))
-    return render_template("home.html", panels=panels)
+    from app.home import panels
+
+    return render_template("home.html", panels=panels(current_user, current_app.extensions["home_panels"]))
 
 
 @bp.get("/lang/<code>")
