@@ -110,7 +110,10 @@ def panels(user: Any, registered: Sequence[Any]) -> list[tuple[str, dict]]:
     parts = read_parts(user.id, [r for _p, r in wanted if r is not None])
     out = []
     for panel, rows in wanted:
-        ctx = rows.context(parts) if rows is not None else panel.context(user)
+        if rows is not None:
+            ctx = rows.context(parts)
+        else:
+            ctx = panel.context(user) if panel.context else None
         if ctx is not None:
             out.append((panel.template, ctx))
     return out

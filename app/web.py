@@ -175,15 +175,15 @@ def _menu_layout(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[NavI
 @dataclass
 class HomePanel:
     """A block on the home page: a template and a function giving its context for the user
-    (return None to hide the block)."""
+    (return None to hide the block), or `rows` (below) instead of or before it."""
 
     template: str
-    context: Callable[[Any], dict | None]
+    context: Callable[[Any], dict | None] | None = None
     roles: tuple[str, ...] = ()
     order: int = 50
     extra: dict = field(default_factory=dict)
     #: Optional, to read the panel's rows with every other panel's in one statement (app/home.py):
-    #: `rows(user)` gives an `app.home.PanelRows`, or None to use `context` for this person.
+    #: `rows(user)` gives an `app.home.PanelRows`, or None to use `context` (if any) for this person.
     rows: Callable[[Any], Any] | None = None
 
 

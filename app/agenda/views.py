@@ -30,11 +30,6 @@ PAST_DAYS, FUTURE_DAYS = 7, 120
 HOME_DAYS, HOME_EVENTS = 14, 5
 
 
-def _panel(user) -> dict | None:
-    events = q.upcoming(user, days=HOME_DAYS)[:HOME_EVENTS]
-    return {"events": events} if events else None
-
-
 def _panel_rows(user) -> PanelRows:
     now = datetime.now(UTC)
     start, end = now, now + timedelta(days=HOME_DAYS)
@@ -48,7 +43,7 @@ def _panel_rows(user) -> PanelRows:
     return rows
 
 
-HOME_PANELS = [HomePanel("agenda/_home.html", _panel, order=8, rows=_panel_rows)]
+HOME_PANELS = [HomePanel("agenda/_home.html", order=8, rows=_panel_rows)]
 
 
 def _zone() -> ZoneInfo:

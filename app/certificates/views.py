@@ -35,11 +35,6 @@ NAV = [
 ]
 
 
-def _home_panel(user):
-    rows = q.certificates_of(user)[:3]
-    return {"certificates": rows} if rows else None
-
-
 def _home_panel_rows(user) -> PanelRows:
     def context(parts: dict[str, list]) -> dict | None:
         rows = [SimpleNamespace(serial=r.s1, title=r.s2) for r in parts["certificates.latest"]]
@@ -48,7 +43,7 @@ def _home_panel_rows(user) -> PanelRows:
     return PanelRows([q.home_latest_rows()], context=context)
 
 
-HOME_PANELS = [HomePanel("certificates/_home.html", _home_panel, order=40, rows=_home_panel_rows)]
+HOME_PANELS = [HomePanel("certificates/_home.html", order=40, rows=_home_panel_rows)]
 
 STATUS_LABELS = {"valid": _l("Sah"), "revoked": _l("Dicabut"), "expired": _l("Kedaluwarsa"),
                  "replaced": _l("Diganti")}

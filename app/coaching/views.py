@@ -27,11 +27,6 @@ NAV = [
 ]
 
 
-def _panel(user) -> dict | None:
-    pending = q.pending_for(user)
-    return {"pending": pending} if pending else None
-
-
 def _panel_rows(user) -> PanelRows:
     def context(parts: dict[str, list]) -> dict | None:
         pending = [SimpleNamespace(engagement_id=r.i1, held_on=r.d1, minutes=r.i2, topics=r.s1)
@@ -41,7 +36,7 @@ def _panel_rows(user) -> PanelRows:
     return PanelRows([q.home_pending_rows()], context=context)
 
 
-HOME_PANELS = [HomePanel("coaching/_home.html", _panel, order=9, rows=_panel_rows)]
+HOME_PANELS = [HomePanel("coaching/_home.html", order=9, rows=_panel_rows)]
 
 
 @bp.get("/pendampingan")

@@ -56,14 +56,6 @@ def require_organisation_wide(*roles: str) -> None:
         abort(403)
 
 
-def _top_gaps(user):
-    gaps = [g for g in employee_gaps(user) if g.gap > 0][:3]
-    notices = q.notices_for(user)
-    if not gaps and not notices:
-        return None
-    return {"gaps": gaps, "notices": notices}
-
-
 def _top_gaps_rows(user) -> PanelRows:
     branches = [q.home_notice_rows()]
     if user.position_id is not None:  # without a position there is no standard to fall short of
@@ -94,7 +86,7 @@ NAV = [
     NavItem(_l("Talenta"), "corpu.talent", roles=STAFF, order=65, group="manage"),
 ]
 HOME_PANELS = [
-    HomePanel("corpu/_home_gaps.html", _top_gaps, order=30, rows=_top_gaps_rows),
+    HomePanel("corpu/_home_gaps.html", order=30, rows=_top_gaps_rows),
     HomePanel("corpu/_home_approvals.html", _awaiting, order=31),
 ]
 

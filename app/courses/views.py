@@ -49,10 +49,6 @@ NAV = [
 ]
 
 
-def _learner_panel(user):
-    return {"my": q.my_courses(user, limit=5)}
-
-
 def _teacher_panel(user):
     courses = q.teaching_courses(user)[:6]
     return {"teaching": courses, "counts": q.enrolment_counts([c.id for c in courses])}
@@ -63,7 +59,7 @@ def _learner_panel_rows(user) -> PanelRows:
 
 
 HOME_PANELS = [
-    HomePanel("courses/_home_learner.html", _learner_panel, order=10, rows=_learner_panel_rows),
+    HomePanel("courses/_home_learner.html", order=10, rows=_learner_panel_rows),
     HomePanel("courses/_home_instructor.html", _teacher_panel, roles=("instructor",), order=11),
 ]
 MODE_LABELS = {"online": _l("Daring"), "classroom": _l("Klasikal"), "blended": _l("Campuran")}

@@ -38,11 +38,6 @@ KIND_LABELS = {
 BLANK_ROWS = 3
 
 
-def _impact_panel(user) -> dict | None:
-    waiting = [e for e in q.impact_for_respondent(user) if e.submitted_at is None]
-    return {"waiting": waiting, "total": len(waiting)} if waiting else None
-
-
 def _impact_panel_rows(user) -> PanelRows:
     def context(parts: dict[str, list]) -> dict | None:
         rows = parts["evaluation.impact"]
@@ -53,11 +48,6 @@ def _impact_panel_rows(user) -> PanelRows:
         return {"waiting": waiting, "total": rows[0].i2}
 
     return PanelRows([q.home_impact_rows()], context=context)
-
-
-def _waiting_panel(user) -> dict | None:
-    waiting = q.certificates_waiting(user)
-    return {"waiting": waiting} if waiting else None
 
 
 def _waiting_panel_rows(user) -> PanelRows:
@@ -84,9 +74,9 @@ def _staff_impact_panel(user) -> dict | None:
     return {"latest": latest} if latest else None
 
 
-HOME_PANELS = [HomePanel("evaluation/_home_certificates.html", _waiting_panel, order=34, rows=_waiting_panel_rows),
+HOME_PANELS = [HomePanel("evaluation/_home_certificates.html", order=34, rows=_waiting_panel_rows),
                HomePanel("evaluation/_home_staff_impact.html", _staff_impact_panel, order=36),
-               HomePanel("evaluation/_home_impact.html", _impact_panel, order=35, rows=_impact_panel_rows)]
+               HomePanel("evaluation/_home_impact.html", order=35, rows=_impact_panel_rows)]
 
 
 def _survey_for_staff(survey_id: int):

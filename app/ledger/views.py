@@ -38,12 +38,6 @@ NAV = [
 ]
 
 
-def _home_panel(user: User) -> dict:
-    year = ops.current_year()
-    total = queries.year_total(user.id, year)
-    return {"ring": queries.ring(total, queries.target_for(user)), "year": year}
-
-
 def _staff_panel(user: User) -> dict:
     pending = db.session.scalar(select(func.count()).select_from(queries.claims_queue(user).order_by(None).subquery()))
     return {"pending": pending}
@@ -62,7 +56,7 @@ def _home_panel_rows(user: User) -> PanelRows:
 
 
 HOME_PANELS = [
-    HomePanel("ledger/_home_learner.html", _home_panel, order=20, rows=_home_panel_rows),
+    HomePanel("ledger/_home_learner.html", order=20, rows=_home_panel_rows),
     HomePanel("ledger/_home_staff.html", _staff_panel, roles=STAFF, order=60),
 ]
 

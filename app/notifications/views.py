@@ -22,11 +22,6 @@ bp = Blueprint("notifications", __name__)
 NAV = [NavItem(_l("Notifikasi"), "notifications.index", order=95, place="header", badge=queries.unread_count)]
 
 
-def _panel(user) -> dict | None:
-    notes = queries.latest_unread(user)
-    return {"notes": notes, "unread": queries.unread_count(user)} if notes else None
-
-
 def _panel_rows(user) -> PanelRows:
     def context(parts: dict[str, list]) -> dict | None:
         notes = [SimpleNamespace(title=r.s1) for r in parts["notifications"]]
@@ -35,7 +30,7 @@ def _panel_rows(user) -> PanelRows:
     return PanelRows([queries.home_rows()], context=context)
 
 
-HOME_PANELS = [HomePanel("notifications/_home.html", _panel, order=5, rows=_panel_rows)]
+HOME_PANELS = [HomePanel("notifications/_home.html", order=5, rows=_panel_rows)]
 
 
 @bp.get("/notifikasi")
