@@ -4,12 +4,15 @@ Each domain offers its home panels (`app.web.HomePanel`, in its views' HOME_PANE
 content is the person's own state (their courses' progress, unread notifications, what is due),
 so nothing of it is cached; what made the page slow was that each panel, and each of the
 calendar's sources, asked the database on its own: seventeen round trips for a learner whose
-panels were mostly empty. A panel may therefore instead give `rows(user)`: one or more SELECTs of
-the common shape below (`home_row`), built once per process with bound parameters, plus the
-parameters' values for this request. The home page sends every such SELECT as one UNION ALL and
-hands each panel the rows tagged with its parts (`from_rows`). A panel whose `rows` returns None
-(a head of unit's panels, whose filters depend on the units they head) is asked for its
-`context(user)` as before.
+panels were mostly empty. A panel may therefore give `rows(user)` instead: a `PanelRows` of one
+or more SELECTs of the common shape below (`home_row`), built once per process with bound
+parameters, the parameters' values for this request (`home_user`, the person's id, is always
+given) and how its context is made from its rows. The home page sends every panel's SELECTs as
+one UNION ALL and hands each panel the rows grouped by part. A panel whose `rows` returns None
+(a head of unit's, whose filters depend on the units they head) is asked for its
+`context(user)`, as are the staff panels that have no `rows`.
+
+The calendar (app.agenda) reads its sources through the same statement machinery.
 """
 
 from __future__ import annotations
