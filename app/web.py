@@ -187,13 +187,16 @@ def _menu_layout(user, items: list[NavItem]) -> tuple[list[MenuEntry], list[NavI
 @dataclass
 class HomePanel:
     """A block on the home page: a template and a function giving its context for the user
-    (return None to hide the block)."""
+    (return None to hide the block), or `rows` (below) instead of or before it."""
 
     template: str
-    context: Callable[[Any], dict | None]
+    context: Callable[[Any], dict | None] | None = None
     roles: tuple[str, ...] = ()
     order: int = 50
     extra: dict = field(default_factory=dict)
+    #: Optional, to read the panel's rows with every other panel's in one statement (app/home.py):
+    #: `rows(user)` gives an `app.home.PanelRows`, or None to use `context` (if any) for this person.
+    rows: Callable[[Any], Any] | None = None
 
 
 bp = Blueprint("web", __name__)
@@ -204,14 +207,9 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
 
-    panels = []
-    for panel in current_app.extensions["home_panels"]:
-        if panel.roles and not current_user.has_role(*panel.roles):
-            continue
-        ctx = panel.context(current_user)
-        if ctx is not None:
-            panels.append((panel.template, ctx))
-    return render_template("home.html", panels=panels)
+    from app.home import panels
+
+    return render_template("home.html", panels=panels(current_user, current_app.extensions["home_panels"]))
 
 
 @bp.get("/lang/<code>")

@@ -15,6 +15,7 @@ from icalendar import Event as IcsEvent
 
 from app.agenda import operations as ops
 from app.agenda import queries as q
+from app.home import PanelRows
 from app.web import HomePanel, NavItem, run_operation
 
 bp = Blueprint("agenda", __name__)
@@ -25,12 +26,24 @@ NAV = [NavItem(_l("Kalender"), "agenda.index", order=25)]
 PAST_DAYS, FUTURE_DAYS = 7, 120
 
 
-def _panel(user) -> dict | None:
-    events = q.upcoming(user, days=14)[:5]
-    return {"events": events} if events else None
+#: the home page's "Segera": the next five events of the coming fortnight
+HOME_DAYS, HOME_EVENTS = 14, 5
 
 
-HOME_PANELS = [HomePanel("agenda/_home.html", _panel, order=8)]
+def _panel_rows(user) -> PanelRows:
+    now = datetime.now(UTC)
+    start, end = now, now + timedelta(days=HOME_DAYS)
+    rows = q.rows_between(start, end)
+
+    def context(parts: dict[str, list]) -> dict | None:
+        events = q.events_from(user, parts, start, end)[:HOME_EVENTS]
+        return {"events": events} if events else None
+
+    rows.context = context
+    return rows
+
+
+HOME_PANELS = [HomePanel("agenda/_home.html", order=8, rows=_panel_rows)]
 
 
 def _zone() -> ZoneInfo:

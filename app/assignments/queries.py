@@ -3,13 +3,14 @@ table (a fixed number of queries for any number of submissions), the atasan's li
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Unit, User, utcnow
@@ -18,6 +19,7 @@ from app.assignments.models import Assignment, Extension, Submission, Submission
 from app.courses.models import Activity, Enrolment
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+from app.home import home_row
 
 STATUS_LABELS = {
     "new": _l("Belum dikumpulkan"),
@@ -312,6 +314,22 @@ def workplace_queue(assessor: User) -> list[tuple[Submission, Assignment]]:
                    Submission.status == "submitted", User.id != assessor.id, cond)
             .order_by(Submission.workplace_at.is_not(None), Submission.submitted_at.desc()))
     return [(s, a) for s, a in db.session.execute(stmt).all()]
+
+
+@functools.cache
+def home_workplace_rows() -> Select:
+    """How many submissions wait for this person's workplace grade as a named assessor (`i1`), for
+    the home statement; a head of unit's queue (`workplace_queue`) depends on the units they head."""
+    from app.assignments.models import Assessor
+
+    person = bindparam("home_user")
+    mine = select(Assessor.id).where(Assessor.assignment_id == Submission.assignment_id,
+                                     Assessor.learner_id == Submission.user_id, Assessor.assessor_id == person)
+    return (select(*home_row("assignments.workplace", i1=func.count()))
+            .select_from(Submission).join(Assignment, Assignment.id == Submission.assignment_id)
+            .where(Assignment.workplace_assessment.is_(True), Submission.latest.is_(True),
+                   Submission.status == "submitted", Submission.user_id != person, mine.exists(),
+                   Submission.workplace_grade.is_(None)))
 
 
 def is_workplace_assessor(user: User, sub: Submission) -> bool:

@@ -3,40 +3,40 @@ given an extension, and only while they have not handed the work in."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, func, select
 
-from app.accounts.models import User
 from app.assignments.models import Assignment, Extension, Submission
 from app.courses.models import Activity, Course, Enrolment
-from app.extensions import db
 
 
-def due_dates(user: User, start: datetime, end: datetime) -> list:
+@functools.cache
+def _due_branch():
+    from app.home import home_row
+
+    due = func.coalesce(Extension.due_at, Assignment.due_at)  # their own date after an extension
+    return (select(*home_row("assignments.due", i1=Assignment.id, i2=Activity.id, s1=Activity.title,
+                             s2=Course.title, t1=due))
+            .join(Activity, Activity.id == Assignment.activity_id).join(Course, Course.id == Assignment.course_id)
+            .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("home_user")))
+            .outerjoin(Extension, and_(Extension.assignment_id == Assignment.id,
+                                       Extension.user_id == bindparam("home_user")))
+            .outerjoin(Submission, and_(Submission.assignment_id == Assignment.id,
+                                        Submission.user_id == bindparam("home_user"), Submission.latest.is_(True)))
+            .where(Activity.visible.is_(True), Course.published.is_(True),
+                   (Submission.id.is_(None)) | (Submission.status != "submitted"),
+                   due >= bindparam("agenda_lo"), due < bindparam("agenda_hi")))
+
+
+def _due_events(rows: list, start: datetime, end: datetime) -> list:
     from app.agenda.queries import Event
 
-    lo, hi = start.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None)
-    rows = db.session.execute(
-        select(Assignment, Activity, Course.title, Extension.due_at)
-        .join(Activity, Activity.id == Assignment.activity_id).join(Course, Course.id == Assignment.course_id)
-        .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
-        .outerjoin(Extension, and_(Extension.assignment_id == Assignment.id, Extension.user_id == user.id))
-        .outerjoin(Submission, and_(Submission.assignment_id == Assignment.id, Submission.user_id == user.id,
-                                    Submission.latest.is_(True)))
-        .where(Activity.visible.is_(True), Course.published.is_(True),
-               (Submission.id.is_(None)) | (Submission.status != "submitted"))).all()
-    events = []
-    for a, activity, course_title, ext_due in rows:
-        due = ext_due or a.due_at
-        if due is None or not lo <= due < hi:
-            continue
-        events.append(Event(uid=f"assignment-due-{a.id}", kind="assignment_due", title=activity.title,
-                            starts_at=due.replace(tzinfo=UTC), course=course_title,
-                            link=url_for("courses.activity", activity_id=activity.id)))
-    return events
+    return [Event(uid=f"assignment-due-{r.i1}", kind="assignment_due", title=r.s1, starts_at=r.t1.replace(tzinfo=UTC),
+                  course=r.s2, link=url_for("courses.activity", activity_id=r.i2)) for r in rows]
 
 
 try:
@@ -44,4 +44,6 @@ try:
 except ModuleNotFoundError:  # a site without the agenda
     register_provider = None
 if register_provider is not None:
-    register_provider(due_dates, ("assignment_due", _l("Tenggat tugas")))
+    from app.agenda.queries import RowProvider
+
+    register_provider(RowProvider("assignments.due", _due_branch, _due_events), ("assignment_due", _l("Tenggat tugas")))

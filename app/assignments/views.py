@@ -23,6 +23,7 @@ from app.assignments.models import Assignment, Rubric, Submission
 from app.courses.models import Activity
 from app.errors import LenteraError
 from app.extensions import db
+from app.home import PanelRows
 from app.web import HomePanel, after_commit, flash_error, run_operation
 
 bp = Blueprint("assignments", __name__)
@@ -440,6 +441,20 @@ def _workplace_panel(user) -> dict | None:
     return {"waiting": len(waiting)} if waiting else None
 
 
-HOME_PANELS = [HomePanel(template="assignments/_home_workplace.html", context=_workplace_panel, order=35)]
+def _workplace_panel_rows(user) -> PanelRows | None:
+    from app.accounts.queries import headed_unit_paths
+
+    if headed_unit_paths(user):  # a head of unit's queue: read by `workplace_queue` itself
+        return None
+
+    def context(parts: dict[str, list]) -> dict | None:
+        (row,) = parts["assignments.workplace"]  # a count: always one row
+        return {"waiting": row.i1} if row.i1 else None
+
+    return PanelRows([q.home_workplace_rows()], context=context)
+
+
+HOME_PANELS = [HomePanel(template="assignments/_home_workplace.html", context=_workplace_panel, order=35,
+                         rows=_workplace_panel_rows)]
 NAV: list = []
 LABEL = _l("Tugas")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import reach
 from app.certificates.models import Certificate, CertificateTemplate
 from app.extensions import db
+from app.home import home_row
 
 
 def by_serial(serial: str) -> Certificate | None:
@@ -37,6 +39,14 @@ def by_public_id(public_id: str) -> Certificate | None:
 def certificates_of(user: User) -> list[Certificate]:
     return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
                                    .order_by(Certificate.issued_at.desc(), Certificate.id.desc())))
+
+
+@functools.cache
+def home_latest_rows() -> Select:
+    """The person's three newest certificates (serial, title): a branch of the home statement."""
+    order = (Certificate.issued_at.desc(), Certificate.id.desc())
+    return (select(*home_row("certificates.latest", order, s1=Certificate.serial, s2=Certificate.title))
+            .where(Certificate.user_id == bindparam("home_user")).order_by(*order).limit(3))
 
 
 def can_manage(viewer: User, cert: Certificate) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,6 +22,7 @@ from app.certificates.models import Certificate, CertificateTemplate
 from app.certificates.operations import throttle_public_verify
 from app.errors import LenteraError
 from app.extensions import db
+from app.home import PanelRows
 from app.jobs.models import Job
 from app.storage import send_stored
 from app.web import HomePanel, NavItem, flash_error, page_of, run_operation, staff_required
@@ -33,12 +35,15 @@ NAV = [
 ]
 
 
-def _home_panel(user):
-    rows = q.certificates_of(user)[:3]
-    return {"certificates": rows} if rows else None
+def _home_panel_rows(user) -> PanelRows:
+    def context(parts: dict[str, list]) -> dict | None:
+        rows = [SimpleNamespace(serial=r.s1, title=r.s2) for r in parts["certificates.latest"]]
+        return {"certificates": rows} if rows else None
+
+    return PanelRows([q.home_latest_rows()], context=context)
 
 
-HOME_PANELS = [HomePanel("certificates/_home.html", _home_panel, order=40)]
+HOME_PANELS = [HomePanel("certificates/_home.html", order=40, rows=_home_panel_rows)]
 
 STATUS_LABELS = {"valid": _l("Sah"), "revoked": _l("Dicabut"), "expired": _l("Kedaluwarsa"),
                  "replaced": _l("Diganti")}

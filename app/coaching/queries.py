@@ -3,12 +3,13 @@ BPSDM and admins in reach), lists, and BPSDM's counts and hours per unit."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.models import Unit, User
@@ -16,6 +17,7 @@ from app.accounts.queries import Reach, can_see_person, reach, supervisor_reach
 from app.coaching.models import CoachingSession, Engagement
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+from app.home import home_row
 
 
 def is_party(user: User, e: Engagement) -> bool:
@@ -77,6 +79,18 @@ def pending_for(user: User) -> list[CoachingSession]:
         .where(or_(and_(Engagement.learner_id == user.id, CoachingSession.learner_confirmed_at.is_(None)),
                    and_(Engagement.coach_id == user.id, CoachingSession.coach_confirmed_at.is_(None))))
         .order_by(CoachingSession.held_on)))
+
+
+@functools.cache
+def home_pending_rows() -> Select:
+    """`pending_for` as a branch of the home statement (app.home): engagement, day, minutes, topics."""
+    order = (CoachingSession.held_on, CoachingSession.id)
+    person = bindparam("home_user")
+    return (select(*home_row("coaching.pending", order, i1=CoachingSession.engagement_id, i2=CoachingSession.minutes,
+                             d1=CoachingSession.held_on, s1=CoachingSession.topics))
+            .join(Engagement, Engagement.id == CoachingSession.engagement_id)
+            .where(or_(and_(Engagement.learner_id == person, CoachingSession.learner_confirmed_at.is_(None)),
+                       and_(Engagement.coach_id == person, CoachingSession.coach_confirmed_at.is_(None)))))
 
 
 def session_totals(engagement_ids: list[int]) -> dict[int, tuple[int, int]]:

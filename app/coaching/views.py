@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +15,7 @@ from app.coaching import queries as q
 from app.coaching.forms import EngagementForm, SessionForm
 from app.errors import BadInput, LenteraError
 from app.extensions import db
+from app.home import PanelRows
 from app.web import HomePanel, NavItem, flash_error, page_args, run_operation, staff_required
 
 bp = Blueprint("coaching", __name__)
@@ -24,12 +27,16 @@ NAV = [
 ]
 
 
-def _panel(user) -> dict | None:
-    pending = q.pending_for(user)
-    return {"pending": pending} if pending else None
+def _panel_rows(user) -> PanelRows:
+    def context(parts: dict[str, list]) -> dict | None:
+        pending = [SimpleNamespace(engagement_id=r.i1, held_on=r.d1, minutes=r.i2, topics=r.s1)
+                   for r in parts["coaching.pending"]]
+        return {"pending": pending} if pending else None
+
+    return PanelRows([q.home_pending_rows()], context=context)
 
 
-HOME_PANELS = [HomePanel("coaching/_home.html", _panel, order=9)]
+HOME_PANELS = [HomePanel("coaching/_home.html", order=9, rows=_panel_rows)]
 
 
 @bp.get("/pendampingan")

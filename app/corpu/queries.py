@@ -3,11 +3,12 @@ viewer's `Reach` (app.accounts.queries) and filter by it."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Position, Unit, User
@@ -28,6 +29,7 @@ from app.corpu.models import (
 from app.corpu.settings import nine_box_numbering, talent_pool_boxes
 from app.courses.models import Course, CourseCompletion
 from app.extensions import db
+from app.home import home_row
 
 
 def all_competencies() -> list[Competency]:
@@ -195,6 +197,13 @@ def notices_for(user: User, unread_only: bool = True) -> list[ProgramNotice]:
     if unread_only:
         stmt = stmt.where(ProgramNotice.read_at.is_(None))
     return list(db.session.scalars(stmt))
+
+
+@functools.cache
+def home_notice_rows() -> Select:
+    """`notices_for(user)` (the unread ones) as a branch of the home statement (app.home)."""
+    return (select(*home_row("corpu.notices", (ProgramNotice.created_at.desc(),), s1=ProgramNotice.message))
+            .where(ProgramNotice.user_id == bindparam("home_user"), ProgramNotice.read_at.is_(None)))
 
 
 # --- talent ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -31,13 +32,14 @@ from app.corpu.forms import (
     RecertifyForm,
     StandardForm,
 )
-from app.corpu.gaps import employee_gaps
+from app.corpu.gaps import employee_gaps, home_gap_rows, home_gaps
 from app.corpu.models import DevelopmentPlan, PlanItem, PositionStandard, Program
 from app.corpu.needs import instansi_of, needs_xlsx, training_needs
 from app.corpu.recommend import recommendations
 from app.courses.models import Course
 from app.errors import LenteraError
 from app.extensions import db
+from app.home import PanelRows
 from app.inputs import is_digits
 from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required
 
@@ -54,12 +56,19 @@ def require_organisation_wide(*roles: str) -> None:
         abort(403)
 
 
-def _top_gaps(user):
-    gaps = [g for g in employee_gaps(user) if g.gap > 0][:3]
-    notices = q.notices_for(user)
-    if not gaps and not notices:
-        return None
-    return {"gaps": gaps, "notices": notices}
+def _top_gaps_rows(user) -> PanelRows:
+    branches = [q.home_notice_rows()]
+    if user.position_id is not None:  # without a position there is no standard to fall short of
+        branches.append(home_gap_rows())
+
+    def context(parts: dict[str, list]) -> dict | None:
+        gaps = home_gaps(parts["corpu.gaps"])[:3]
+        notices = [SimpleNamespace(message=r.s1) for r in parts["corpu.notices"]]
+        if not gaps and not notices:
+            return None
+        return {"gaps": gaps, "notices": notices}
+
+    return PanelRows(branches, {"corpu_position": user.position_id}, context)
 
 
 def _awaiting(user):
@@ -77,7 +86,7 @@ NAV = [
     NavItem(_l("Talenta"), "corpu.talent", roles=STAFF, order=65, group="manage"),
 ]
 HOME_PANELS = [
-    HomePanel("corpu/_home_gaps.html", _top_gaps, order=30),
+    HomePanel("corpu/_home_gaps.html", order=30, rows=_top_gaps_rows),
     HomePanel("corpu/_home_approvals.html", _awaiting, order=31),
 ]
 

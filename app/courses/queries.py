@@ -15,7 +15,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Unit, User
@@ -34,6 +34,7 @@ from app.courses.models import (
 )
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+from app.home import home_row
 
 # --- who may do what --------------------------------------------------------------------------------
 
@@ -304,6 +305,36 @@ def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
                                                      enrolled_at=r.enrolled_at, last_access_at=r.last_access_at),
                            total=r.total, done=r.done, completed_at=r.completed_at)
             for r in db.session.execute(stmt)]
+
+
+@functools.cache
+def home_my_courses_rows() -> Select:
+    """`my_courses(user, limit=5)` as a branch of the home statement (app.home): course id and
+    title, counted and done activities, completion time."""
+    person = bindparam("home_user")
+    counted = _counted_activities().subquery()
+    mine = select(Enrolment.course_id).where(Enrolment.user_id == person)
+    totals = (select(counted.c.course_id, func.count().label("n")).where(counted.c.course_id.in_(mine))
+              .group_by(counted.c.course_id).subquery())
+    done = (select(counted.c.course_id, func.count().label("n"))
+            .join(ActivityCompletion, and_(ActivityCompletion.activity_id == counted.c.id,
+                                           ActivityCompletion.user_id == person))
+            .group_by(counted.c.course_id).subquery())
+    order = (case((CourseCompletion.id.is_(None), 0), else_=1),
+             func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id)
+    return (select(*home_row("courses.mine", order, i1=Course.id, s1=Course.title, i2=func.coalesce(totals.c.n, 0),
+                             i3=func.coalesce(done.c.n, 0), t1=CourseCompletion.completed_at))
+            .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == person))
+            .outerjoin(totals, totals.c.course_id == Course.id)
+            .outerjoin(done, done.c.course_id == Course.id)
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == person))
+            .order_by(*order).limit(5))
+
+
+def home_my_courses(rows: list) -> list[CourseProgress]:
+    """The rows of `home_my_courses_rows` as the progress the home panel shows."""
+    return [CourseProgress(course=SimpleNamespace(id=r.i1, title=r.s1), enrolment=None, total=r.i2, done=r.i3,
+                           completed_at=r.t1) for r in rows]
 
 
 @dataclass

@@ -36,6 +36,7 @@ from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
+from app.home import PanelRows
 from app.inputs import is_digits
 from app.web import HomePanel, NavItem, flash_error, run_operation, staff_required, undo
 
@@ -48,17 +49,17 @@ NAV = [
 ]
 
 
-def _learner_panel(user):
-    return {"my": q.my_courses(user, limit=5)}
-
-
 def _teacher_panel(user):
     courses = q.teaching_courses(user)[:6]
     return {"teaching": courses, "counts": q.enrolment_counts([c.id for c in courses])}
 
 
+def _learner_panel_rows(user) -> PanelRows:
+    return PanelRows([q.home_my_courses_rows()], context=lambda parts: {"my": q.home_my_courses(parts["courses.mine"])})
+
+
 HOME_PANELS = [
-    HomePanel("courses/_home_learner.html", _learner_panel, order=10),
+    HomePanel("courses/_home_learner.html", order=10, rows=_learner_panel_rows),
     HomePanel("courses/_home_instructor.html", _teacher_panel, roles=("instructor",), order=11),
 ]
 MODE_LABELS = {"online": _l("Daring"), "classroom": _l("Klasikal"), "blended": _l("Campuran")}

@@ -9,15 +9,18 @@ count only — its averages, distributions and comments could point at a person.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Select, bindparam, distinct, func, select
+from sqlalchemy.orm import aliased
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, reach
@@ -37,6 +40,7 @@ from app.evaluation.models import (
     SurveySubmission,
 )
 from app.extensions import db
+from app.home import home_row
 
 SCALE_LABELS = {
     "likert5": ["Sangat kurang", "Kurang", "Cukup", "Baik", "Sangat baik"],
@@ -673,6 +677,45 @@ def summary(viewer: User, by: str) -> list[SummaryRow]:
         rows.append(SummaryRow(key or _("(tanpa keterangan)"), year, respondents, answers if shown else 0,
                                round(float(total) / answers, 2) if shown and answers else None))
     return sorted(rows, key=lambda row: (row.key, row.year))
+
+
+@functools.cache
+def home_waiting_rows() -> Select:
+    """`certificates_waiting` as a branch of the home statement (app.home): survey, course and
+    their titles, in course then course order."""
+    from app.courses.models import CourseCompletion
+
+    person = bindparam("home_user")
+    order = (Survey.course_id, Activity.position, Survey.id)
+    return (select(*home_row("evaluation.waiting", order, i1=Survey.id, i2=Survey.course_id, s1=Course.title,
+                             s2=Activity.title))
+            .join(Activity, Activity.id == Survey.activity_id).join(Course, Course.id == Survey.course_id)
+            .join(CourseCompletion, (CourseCompletion.course_id == Survey.course_id) & (CourseCompletion.user_id == person))
+            .where(Survey.before_certificate.is_(True), Course.certificate.is_(True), Activity.visible.is_(True),
+                   ~select(SurveySubmission.id).where(SurveySubmission.survey_id == Survey.id,
+                                                      SurveySubmission.user_id == person).exists()))
+
+
+def home_waiting(rows: list) -> list[tuple[Any, list[Any]]]:
+    """The rows of `home_waiting_rows` shaped as `certificates_waiting`: (course, its surveys)."""
+    out: dict[int, tuple[Any, list[Any]]] = {}
+    for r in rows:
+        course = out.setdefault(r.i2, (SimpleNamespace(id=r.i2, title=r.s1), []))
+        course[1].append(SimpleNamespace(id=r.i1, activity=SimpleNamespace(title=r.s2)))
+    return list(out.values())
+
+
+@functools.cache
+def home_impact_rows() -> Select:
+    """The first five of the evaluations waiting for this respondent (`impact_for_respondent`, not
+    submitted), newest first, each with how many wait in all (i2), as a home statement branch."""
+    learner = aliased(User)
+    order = (ImpactEvaluation.opened_at.desc(), ImpactEvaluation.id.desc())
+    return (select(*home_row("evaluation.impact", order, i1=ImpactEvaluation.id, i2=func.count().over(),
+                             s1=ImpactEvaluation.role, s2=Course.title, s3=learner.name))
+            .join(Course, Course.id == ImpactEvaluation.course_id).join(learner, learner.id == ImpactEvaluation.learner_id)
+            .where(ImpactEvaluation.respondent_id == bindparam("home_user"), ImpactEvaluation.submitted_at.is_(None))
+            .order_by(*order).limit(5))
 
 
 def certificates_waiting(user: User) -> list[tuple[Course, list[Survey]]]:

@@ -4,6 +4,8 @@ BPSDM edits the shipped templates; learners and atasan answer the job-impact eva
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +20,7 @@ from app.evaluation import queries as q
 from app.evaluation.exports import course_report_xlsx, instructor_report_xlsx
 from app.evaluation.models import QUESTION_KINDS, ImpactEvaluation, Survey, SurveyTemplate
 from app.extensions import db
+from app.home import PanelRows
 from app.monitoring.exports import XLSX_TYPE
 from app.web import HomePanel, NavItem, flash_error, run_operation
 
@@ -35,14 +38,24 @@ KIND_LABELS = {
 BLANK_ROWS = 3
 
 
-def _impact_panel(user) -> dict | None:
-    waiting = [e for e in q.impact_for_respondent(user) if e.submitted_at is None]
-    return {"waiting": waiting} if waiting else None
+def _impact_panel_rows(user) -> PanelRows:
+    def context(parts: dict[str, list]) -> dict | None:
+        rows = parts["evaluation.impact"]
+        if not rows:
+            return None
+        waiting = [SimpleNamespace(id=r.i1, role=r.s1, course=SimpleNamespace(title=r.s2),
+                                   learner=SimpleNamespace(name=r.s3)) for r in rows]
+        return {"waiting": waiting, "total": rows[0].i2}
+
+    return PanelRows([q.home_impact_rows()], context=context)
 
 
-def _waiting_panel(user) -> dict | None:
-    waiting = q.certificates_waiting(user)
-    return {"waiting": waiting} if waiting else None
+def _waiting_panel_rows(user) -> PanelRows:
+    def context(parts: dict[str, list]) -> dict | None:
+        waiting = q.home_waiting(parts["evaluation.waiting"])
+        return {"waiting": waiting} if waiting else None
+
+    return PanelRows([q.home_waiting_rows()], context=context)
 
 
 def _staff_impact_panel(user) -> dict | None:
@@ -61,9 +74,9 @@ def _staff_impact_panel(user) -> dict | None:
     return {"latest": latest} if latest else None
 
 
-HOME_PANELS = [HomePanel("evaluation/_home_certificates.html", _waiting_panel, order=34),
+HOME_PANELS = [HomePanel("evaluation/_home_certificates.html", order=34, rows=_waiting_panel_rows),
                HomePanel("evaluation/_home_staff_impact.html", _staff_impact_panel, order=36),
-               HomePanel("evaluation/_home_impact.html", _impact_panel, order=35)]
+               HomePanel("evaluation/_home_impact.html", order=35, rows=_impact_panel_rows)]
 
 
 def _survey_for_staff(survey_id: int):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, reach
 from app.extensions import db
+from app.home import home_row
 from app.ledger.models import CATEGORIES, AttendanceBatch, Claim, LedgerEntry
 from app.ledger.rules import q
 
@@ -31,6 +33,29 @@ def target_for(user: User) -> int:
     ids = user.unit.ancestor_ids()
     root = db.session.get(Unit, ids[0]) if ids else user.unit
     return int(root.jp_target) if root is not None and root.jp_target else default
+
+
+@functools.cache
+def home_total_rows() -> Select:
+    """`year_total` and the JP target of the person's root unit (`target_for`), as one row of the
+    home statement (app.home): parameters `home_user`, `ledger_year` and `ledger_root_unit`."""
+    target = select(Unit.jp_target).where(Unit.id == bindparam("ledger_root_unit")).scalar_subquery()
+    return (select(*home_row("ledger.total", n1=func.coalesce(func.sum(LedgerEntry.jp), 0), i1=target))
+            .where(LedgerEntry.user_id == bindparam("home_user"), LedgerEntry.year == bindparam("ledger_year")))
+
+
+def home_root_unit(user: User) -> int | None:
+    """The id of the unit whose JP target is the person's (see `target_for`); None: the default."""
+    if user.unit is None:
+        return None
+    ids = user.unit.ancestor_ids()
+    return ids[0] if ids else user.unit.id
+
+
+def home_target(user: User, jp_target: int | None) -> int:
+    """`target_for` from the root unit's target read with `home_total_rows`."""
+    default = int(current_app.config.get("JP_TARGET_DEFAULT", 20))
+    return int(jp_target) if home_root_unit(user) is not None and jp_target else default
 
 
 def entries(user_id: int, year: int) -> list[LedgerEntry]:

@@ -12,6 +12,7 @@ from app.accounts.models import Unit, User
 from app.accounts.queries import can_see_person, organisation_wide, person_in_reach, reach, units_in_reach, user_by_nip
 from app.errors import LenteraError, NotFound
 from app.extensions import db
+from app.home import PanelRows
 from app.ledger import chain, queries, rules
 from app.ledger import operations as ops
 from app.ledger.forms import (
@@ -37,19 +38,25 @@ NAV = [
 ]
 
 
-def _home_panel(user: User) -> dict:
-    year = ops.current_year()
-    total = queries.year_total(user.id, year)
-    return {"ring": queries.ring(total, queries.target_for(user)), "year": year}
-
-
 def _staff_panel(user: User) -> dict:
     pending = db.session.scalar(select(func.count()).select_from(queries.claims_queue(user).order_by(None).subquery()))
     return {"pending": pending}
 
 
+def _home_panel_rows(user: User) -> PanelRows:
+    year = ops.current_year()
+
+    def context(parts: dict[str, list]) -> dict:
+        (row,) = parts["ledger.total"]  # an aggregate: always one row
+        total = rules.q(row.n1 or 0)
+        return {"ring": queries.ring(total, queries.home_target(user, row.i1)), "year": year}
+
+    return PanelRows([queries.home_total_rows()], {"ledger_year": year, "ledger_root_unit": queries.home_root_unit(user)},
+                     context)
+
+
 HOME_PANELS = [
-    HomePanel("ledger/_home_learner.html", _home_panel, order=20),
+    HomePanel("ledger/_home_learner.html", order=20, rows=_home_panel_rows),
     HomePanel("ledger/_home_staff.html", _staff_panel, roles=STAFF, order=60),
 ]
 

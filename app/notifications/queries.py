@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+import functools
+
+from sqlalchemy import Select, bindparam, func, select
 
 from app.accounts.models import User
 from app.accounts.queries import SESSION_EXTRAS, session_extra
 from app.extensions import db
+from app.home import home_row
 from app.notifications.models import Notification
 
 # The header's badge runs this on every page: built once, with a bound parameter.
@@ -40,3 +43,12 @@ def latest_unread(user: User, limit: int = 5) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)).order_by(
         Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+@functools.cache
+def home_rows() -> Select:
+    """The five newest unread notifications (title), a branch of the home statement (app.home)."""
+    order = (Notification.created_at.desc(), Notification.id.desc())
+    return (select(*home_row("notifications", order, s1=Notification.title))
+            .where(Notification.user_id == bindparam("home_user"), Notification.read_at.is_(None))
+            .order_by(*order).limit(5))

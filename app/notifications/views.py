@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.errors import LenteraError
 from app.extensions import db
+from app.home import PanelRows
 from app.notifications import operations as ops
 from app.notifications import queries
 from app.notifications.models import MAIL_MODES
@@ -19,12 +22,15 @@ bp = Blueprint("notifications", __name__)
 NAV = [NavItem(_l("Notifikasi"), "notifications.index", order=95, place="header", badge=queries.unread_count)]
 
 
-def _panel(user) -> dict | None:
-    notes = queries.latest_unread(user)
-    return {"notes": notes, "unread": queries.unread_count(user)} if notes else None
+def _panel_rows(user) -> PanelRows:
+    def context(parts: dict[str, list]) -> dict | None:
+        notes = [SimpleNamespace(title=r.s1) for r in parts["notifications"]]
+        return {"notes": notes, "unread": queries.unread_count(user)} if notes else None
+
+    return PanelRows([queries.home_rows()], context=context)
 
 
-HOME_PANELS = [HomePanel("notifications/_home.html", _panel, order=5)]
+HOME_PANELS = [HomePanel("notifications/_home.html", order=5, rows=_panel_rows)]
 
 
 @bp.get("/notifikasi")

@@ -1,0 +1,122 @@
+"""The home page: the panels a person may see, their rows read in one statement.
+
+Each domain offers its home panels (`app.web.HomePanel`, in its views' HOME_PANELS). A panel's
+content is the person's own state (their courses' progress, unread notifications, what is due),
+so nothing of it is cached; what made the page slow was that each panel, and each of the
+calendar's sources, asked the database on its own: seventeen round trips for a learner whose
+panels were mostly empty. A panel may therefore give `rows(user)` instead: a `PanelRows` of one
+or more SELECTs of the common shape below (`home_row`), built once per process with bound
+parameters, the parameters' values for this request (`home_user`, the person's id, is always
+given) and how its context is made from its rows. The home page sends every panel's SELECTs as
+one UNION ALL and hands each panel the rows grouped by part. A panel whose `rows` returns None
+(a head of unit's, whose filters depend on the units they head) is asked for its
+`context(user)`, as are the staff panels that have no `rows`.
+
+The calendar (app.agenda) reads its sources through the same statement machinery.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.sql import ColumnElement, Select
+
+from app.extensions import db
+
+#: The common row of the home statement: which panel part it belongs to, its place in that part,
+#: then a few typed value columns a part fills as it needs (the rest stay NULL). One shape for
+#: every branch is what lets PostgreSQL and SQLite send them as one UNION ALL.
+COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("i1", Integer()), ("i2", Integer()), ("i3", Integer()),
+    ("s1", String()), ("s2", String()), ("s3", String()), ("s4", String()), ("s5", String()),
+    ("t1", DateTime()), ("d1", Date()), ("d2", Date()), ("n1", Numeric(12, 2)),
+)
+_NAMES = frozenset(name for name, _type in COLUMNS)
+
+
+def home_row(part: str, order_by: Sequence[Any] = (), **values: Any) -> list[ColumnElement]:
+    """The columns of one branch: `part` names it (unique across panels, e.g. "agenda.quiz"),
+    `order_by` gives each row its place `k` in the part (the union itself keeps no order), and
+    `values` fill the columns of COLUMNS by name."""
+    unknown = set(values) - _NAMES
+    if unknown:
+        raise ValueError(f"not a home column: {sorted(unknown)}")
+    place = func.row_number().over(order_by=list(order_by)) if order_by else cast(null(), Integer)
+    cols: list[ColumnElement] = [literal_column(f"'{part}'", String()).label("part"), place.label("k")]
+    for name, type_ in COLUMNS:
+        value = values.get(name)
+        # NULL is cast so that PostgreSQL knows each column's type; a value is only declared (a SQL
+        # CAST to DATETIME would turn SQLite's text into a number).
+        cols.append((cast(null(), type_) if value is None else type_coerce(value, type_)).label(name))
+    return cols
+
+
+@dataclass
+class PanelRows:
+    """What a panel reads through the home statement for one request: its branches (SELECTs of
+    `home_row` columns, the same objects on every request), the values of their parameters, and
+    how its context is made from the rows grouped by part (None hides the panel)."""
+
+    branches: Sequence[Select]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    context: Callable[[dict[str, list]], dict | None] = lambda parts: None
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(branches: tuple[Select, ...]):
+    # One statement per combination of branches (a learner's, a head of unit's, …): built once.
+    # Every branch is wrapped: SQLite allows no ORDER BY or LIMIT on a member of a compound select.
+    return union_all(*[select(*b.subquery().c) for b in branches])
+
+
+def read_parts(user_id: int, panel_rows: Sequence[PanelRows]) -> dict[str, list]:
+    """Run the branches of all panels as one statement; rows grouped by part, in their order.
+    Every branch may use the parameter `home_user` (the person's id)."""
+    branches: list[Select] = []
+    params: dict[str, Any] = {"home_user": user_id}
+    for r in panel_rows:
+        branches.extend(r.branches)
+        params.update(r.params)
+    parts: dict[str, list] = defaultdict(list)
+    if not branches:
+        return parts
+    for row in db.session.execute(_statement(tuple(branches)), params):
+        parts[row.part].append(row)
+    for rows in parts.values():
+        if len(rows) > 1 and rows[0].k is not None:
+            rows.sort(key=lambda r: r.k)
+    return parts
+
+
+def panels(user: Any, registered: Sequence[Any]) -> list[tuple[str, dict]]:
+    """(template, context) of every panel `user` sees, in the registered order."""
+    visible = [p for p in registered if not p.roles or user.has_role(*p.roles)]
+    wanted: list[tuple[Any, PanelRows | None]] = [(p, p.rows(user) if p.rows else None) for p in visible]
+    parts = read_parts(user.id, [r for _p, r in wanted if r is not None])
+    out = []
+    for panel, rows in wanted:
+        if rows is not None:
+            ctx = rows.context(parts)
+        else:
+            ctx = panel.context(user) if panel.context else None
+        if ctx is not None:
+            out.append((panel.template, ctx))
+    return out
