@@ -34,31 +34,10 @@ def target_for(user: User) -> int:
     return int(root.jp_target) if root is not None and root.jp_target else default
 
 
-def entries(user_id: int, year: int) -> list[LedgerEntry]:
-    return list(db.session.scalars(select(LedgerEntry).where(
-        LedgerEntry.user_id == user_id, LedgerEntry.year == year).order_by(LedgerEntry.occurred_on, LedgerEntry.id)))
-
-
 def reversed_ids(entry_ids: list[int]) -> set[int]:
     if not entry_ids:
         return set()
     return set(db.session.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(entry_ids))))
-
-
-def years(user_id: int) -> list[tuple[int, Decimal]]:
-    """Every year with entries, newest first, with its total."""
-    rows = db.session.execute(select(LedgerEntry.year, func.sum(LedgerEntry.jp)).where(
-        LedgerEntry.user_id == user_id).group_by(LedgerEntry.year).order_by(LedgerEntry.year.desc())).all()
-    return [(y, q(t or 0)) for y, t in rows]
-
-
-def mix(user_id: int, year: int) -> dict[str, Decimal]:
-    rows = db.session.execute(select(LedgerEntry.category, func.sum(LedgerEntry.jp)).where(
-        LedgerEntry.user_id == user_id, LedgerEntry.year == year).group_by(LedgerEntry.category)).all()
-    out = {c: Decimal("0.00") for c in CATEGORIES}
-    for c, t in rows:
-        out[c] = q(t or 0)
-    return out
 
 
 # --- one year of a person's ledger: "JP saya", a person's page, the transcript, the API ---------------
