@@ -82,8 +82,9 @@ def _ledger_context(person: User, year: int, target: int) -> dict:
 @bp.get("/jp")
 @login_required
 def my_jp():
+    year = _year_arg()
     target, claims = queries.target_and_recent_claims(current_user)
-    ctx = _ledger_context(current_user, _year_arg(), target)
+    ctx = _ledger_context(current_user, year, target)
     return render_template("ledger/my_jp.html", claims=claims, **ctx)
 
 
