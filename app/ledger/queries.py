@@ -87,7 +87,9 @@ def _year_ledger_stmt(columns: tuple[str, ...]):
                    *(entry.c[name] for name in columns), reversal.c.id.label("reversed_by"))
             .select_from(totals)
             .outerjoin(entry, and_(totals.c.year == bindparam("year"), entry.c.user_id == bindparam("user_id"),
-                                   entry.c.year == totals.c.year))
+                                   # said twice so that the entries are read by (user_id, year), not all
+                                   # the person's years filtered by the join (PostgreSQL's plan)
+                                   entry.c.year == bindparam("year"), entry.c.year == totals.c.year))
             .outerjoin(reversal, reversal.c.reverses_id == entry.c.id)
             .order_by(totals.c.year.desc(), entry.c.occurred_on, entry.c.id))
 
