@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import Response
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from app.accounts.models import Unit
 from app.accounts.queries import reach
@@ -99,7 +99,13 @@ class ExportQuery(BaseModel):
     year: int | None = Field(default=None, ge=1900, le=2200)
 
 
-def entry_dict(e: LedgerEntry, reversed_by: int | None = None) -> dict:
+#: The entry columns entry_dict() reads.
+ENTRY_COLUMNS = ("id", "nip", "year", "kind", "category", "title", "organiser", "start_date", "end_date", "jp",
+                 "minutes", "international", "rule_code", "occurred_on", "recorded_at", "source_type", "source_id",
+                 "reverses_id", "reason", "jenis_diklat_id", "certificate_number", "hash")
+
+
+def entry_dict(e: LedgerEntry | Row, reversed_by: int | None = None) -> dict:
     from datetime import UTC
 
     return {"id": e.id, "nip": e.nip, "year": e.year, "kind": e.kind, "category": e.category, "title": e.title,
@@ -116,12 +122,9 @@ def entry_dict(e: LedgerEntry, reversed_by: int | None = None) -> dict:
 def ledger_of(nip: str, params: LedgerQuery):
     person = person_in_reach(nip)
     year = params.year or ops.current_year()
-    rows = queries.entries(person.id, year)
-    rev = dict(db.session.execute(select(LedgerEntry.reverses_id, LedgerEntry.id).where(
-        LedgerEntry.reverses_id.in_([e.id for e in rows]))).all()) if rows else {}
+    ledger = queries.year_ledger(person.id, year, ENTRY_COLUMNS)  # the read "JP saya" makes, every column
     return {"nip": person.nip, "year": year, "target_jp": queries.target_for(person),
-            "total_jp": jp_number(queries.year_total(person.id, year)),
-            "entries": [entry_dict(e, rev.get(e.id)) for e in rows]}
+            "total_jp": jp_number(ledger.total), "entries": [entry_dict(e, e.reversed_by) for e in ledger.entries]}
 
 
 @route("/ledger/entries", "POST", summary="Record JP by hand (jp or minutes)", tag="ledger", body=EntryIn,

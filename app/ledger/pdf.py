@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import Row
 
 from app.accounts.models import User
 from app.ledger.models import SIASN_TYPES, LedgerEntry
@@ -44,7 +46,7 @@ def text(value: object) -> str:
     return escape("" if value is None else str(value))
 
 
-def transcript_pdf(person: User, year: int, entries: list[LedgerEntry], total: Decimal, target: int,
+def transcript_pdf(person: User, year: int, entries: Sequence[LedgerEntry | Row], total: Decimal, target: int,
                    reversed_ids: set[int]) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Row, Select, and_, bindparam, func, select, true
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import Unit, User
@@ -58,31 +58,111 @@ def home_target(user: User, jp_target: int | None) -> int:
     return int(jp_target) if home_root_unit(user) is not None and jp_target else default
 
 
-def entries(user_id: int, year: int) -> list[LedgerEntry]:
-    return list(db.session.scalars(select(LedgerEntry).where(
-        LedgerEntry.user_id == user_id, LedgerEntry.year == year).order_by(LedgerEntry.occurred_on, LedgerEntry.id)))
-
-
 def reversed_ids(entry_ids: list[int]) -> set[int]:
     if not entry_ids:
         return set()
     return set(db.session.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(entry_ids))))
 
 
-def years(user_id: int) -> list[tuple[int, Decimal]]:
-    """Every year with entries, newest first, with its total."""
-    rows = db.session.execute(select(LedgerEntry.year, func.sum(LedgerEntry.jp)).where(
-        LedgerEntry.user_id == user_id).group_by(LedgerEntry.year).order_by(LedgerEntry.year.desc())).all()
-    return [(y, q(t or 0)) for y, t in rows]
+# --- one year of a person's ledger: "JP saya", a person's page, the transcript, the API ---------------
+
+#: The entry columns the pages show (and the total and the 10:20:70 mix are summed from).
+PAGE_COLUMNS = ("id", "occurred_on", "title", "organiser", "reason", "kind", "category", "jenis_diklat_id",
+                "source_type", "rule_code", "jp", "reverses_id")
+#: How many of a person's latest claims "JP saya" lists.
+RECENT_CLAIMS = 5
 
 
-def mix(user_id: int, year: int) -> dict[str, Decimal]:
-    rows = db.session.execute(select(LedgerEntry.category, func.sum(LedgerEntry.jp)).where(
-        LedgerEntry.user_id == user_id, LedgerEntry.year == year).group_by(LedgerEntry.category)).all()
-    out = {c: Decimal("0.00") for c in CATEGORIES}
-    for c, t in rows:
-        out[c] = q(t or 0)
-    return out
+@dataclass
+class YearLedger:
+    """A person's entries of one year (oldest first; rows with the columns asked for and
+    `reversed_by`, the id of the entry reversing it or None), that year's total, and every year
+    with entries (newest first) with its total."""
+
+    year: int
+    entries: list[Row]
+    total: Decimal
+    years: list[tuple[int, Decimal]]
+
+    @property
+    def reversed(self) -> set[int]:
+        return {e.id for e in self.entries if e.reversed_by is not None}
+
+    def mix(self) -> dict[str, Decimal]:
+        """The 10:20:70 mix: the year's JP by category, summed from its entries (exact Decimals)."""
+        sums = dict.fromkeys(CATEGORIES, Decimal(0))
+        for e in self.entries:
+            sums[e.category] = sums.get(e.category, Decimal(0)) + e.jp
+        return {c: q(t) for c, t in sums.items()}
+
+
+@functools.cache
+def _year_ledger_stmt(columns: tuple[str, ...]):
+    # One statement for the page's three reads: every year's total, and, joined to the shown year's
+    # total row only, that year's entries with the entry reversing each. A year not shown is one
+    # row with NULL entry columns. Built once per process with bound parameters (building it costs
+    # as much as running it).
+    entries = LedgerEntry.__table__
+    totals = (select(entries.c.year, func.sum(entries.c.jp).label("total"))
+              .where(entries.c.user_id == bindparam("user_id")).group_by(entries.c.year).subquery("totals"))
+    entry = entries.alias("entry")
+    reversal = entries.alias("reversal")
+    return (select(totals.c.year.label("ledger_year"), totals.c.total.label("ledger_total"),
+                   *(entry.c[name] for name in columns), reversal.c.id.label("reversed_by"))
+            .select_from(totals)
+            .outerjoin(entry, and_(totals.c.year == bindparam("year"), entry.c.user_id == bindparam("user_id"),
+                                   # said twice so that the entries are read by (user_id, year), not all
+                                   # the person's years filtered by the join (PostgreSQL's plan)
+                                   entry.c.year == bindparam("year"), entry.c.year == totals.c.year))
+            .outerjoin(reversal, reversal.c.reverses_id == entry.c.id)
+            .order_by(totals.c.year.desc(), entry.c.occurred_on, entry.c.id))
+
+
+def year_ledger(user_id: int, year: int, columns: tuple[str, ...] = PAGE_COLUMNS) -> YearLedger:
+    """A person's ledger for `year` in one statement; `columns` (including "id" and, for `mix()`,
+    "category" and "jp") are the entry columns the caller reads. Totals are the plain sums
+    (reversals are negative), as `year_total` gives them."""
+    rows = db.session.execute(_year_ledger_stmt(columns), {"user_id": user_id, "year": year}).all()
+    years: list[tuple[int, Decimal]] = []
+    entries: list[Row] = []
+    total = q(0)
+    for row in rows:
+        if not years or years[-1][0] != row.ledger_year:
+            years.append((row.ledger_year, q(row.ledger_total or 0)))
+            if row.ledger_year == year:
+                total = years[-1][1]
+        if row.id is not None:
+            entries.append(row)
+    return YearLedger(year=year, entries=entries, total=total, years=years)
+
+
+@functools.cache
+def _target_and_claims_stmt():
+    # The person's row drives it, so the target comes back even without claims; the claims are a
+    # LIMITed derived table of this person's (the id is bound, so no lateral join is needed).
+    users, units, claims = User.__table__, Unit.__table__, Claim.__table__
+    recent = (select(claims.c.id, claims.c.title, claims.c.state, claims.c.submitted_at)
+              .where(claims.c.user_id == bindparam("user_id"))
+              .order_by(claims.c.submitted_at.desc(), claims.c.id.desc()).limit(RECENT_CLAIMS).subquery("recent"))
+    return (select(units.c.jp_target, recent.c.title, recent.c.state)
+            .select_from(users)
+            .outerjoin(units, units.c.id == bindparam("root_id"))
+            .outerjoin(recent, true())
+            .where(users.c.id == bindparam("user_id"))
+            .order_by(recent.c.submitted_at.desc(), recent.c.id.desc()))
+
+
+def target_and_recent_claims(user: User) -> tuple[int, list[Row]]:
+    """`target_for(user)` and the person's RECENT_CLAIMS latest claims (title, state), newest
+    first, in one statement."""
+    default = int(current_app.config.get("JP_TARGET_DEFAULT", 20))
+    root_id = None
+    if user.unit is not None:
+        ids = user.unit.ancestor_ids()
+        root_id = ids[0] if ids else user.unit.id
+    rows = db.session.execute(_target_and_claims_stmt(), {"user_id": user.id, "root_id": root_id}).all()
+    jp_target = rows[0].jp_target if rows else None
+    return (int(jp_target) if jp_target else default), [r for r in rows if r.title is not None]
 
 
 @dataclass

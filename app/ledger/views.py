@@ -77,12 +77,11 @@ def _year_arg() -> int:
     return year
 
 
-def _ledger_context(person: User, year: int) -> dict:
-    rows = queries.entries(person.id, year)
-    total = queries.year_total(person.id, year)
-    return {"person": person, "year": year, "entries": rows, "reversed": queries.reversed_ids([e.id for e in rows]),
-            "ring": queries.ring(total, queries.target_for(person)), "years": queries.years(person.id),
-            "mix": queries.mix(person.id, year), "current_year": ops.current_year(), "siasn": SIASN_TYPES}
+def _ledger_context(person: User, year: int, target: int) -> dict:
+    ledger = queries.year_ledger(person.id, year)
+    return {"person": person, "year": year, "entries": ledger.entries, "reversed": ledger.reversed,
+            "ring": queries.ring(ledger.total, target), "years": ledger.years, "mix": ledger.mix(),
+            "siasn": SIASN_TYPES}
 
 
 # --- the learner ---------------------------------------------------------------------------------
@@ -90,9 +89,10 @@ def _ledger_context(person: User, year: int) -> dict:
 @bp.get("/jp")
 @login_required
 def my_jp():
-    ctx = _ledger_context(current_user, _year_arg())
-    ctx["claims"] = queries.my_claims(current_user)[:5]
-    return render_template("ledger/my_jp.html", **ctx)
+    year = _year_arg()
+    target, claims = queries.target_and_recent_claims(current_user)
+    ctx = _ledger_context(current_user, year, target)
+    return render_template("ledger/my_jp.html", claims=claims, **ctx)
 
 
 @bp.get("/jp/transkrip/<int:year>.pdf")
@@ -104,9 +104,8 @@ def my_transcript(year: int):
 def _transcript(person: User, year: int) -> Response:
     from app.ledger.pdf import transcript_pdf
 
-    rows = queries.entries(person.id, year)
-    pdf = transcript_pdf(person, year, rows, queries.year_total(person.id, year), queries.target_for(person),
-                         queries.reversed_ids([e.id for e in rows]))
+    ledger = queries.year_ledger(person.id, year)
+    pdf = transcript_pdf(person, year, ledger.entries, ledger.total, queries.target_for(person), ledger.reversed)
     name = f"transkrip-jp-{person.nip or person.username}-{year}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
@@ -252,7 +251,7 @@ def integrity():
 @login_required
 def person(nip: str):
     p = person_in_reach(current_user, nip)
-    ctx = _ledger_context(p, _year_arg())
+    ctx = _ledger_context(p, _year_arg(), queries.target_for(p))
     ctx["can_reverse"] = current_user.has_role(*STAFF) and reach(current_user).covers_unit(p.unit)
     ctx["reverse_form"] = ReverseForm()
     return render_template("ledger/person.html", **ctx)
