@@ -12,6 +12,7 @@ Attempts are the part that must be trustworthy:
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from typing import Any, NamedTuple
 
 import nh3
 from flask_babel import gettext as _
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 
@@ -547,10 +548,7 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     CONFLICT DO UPDATE of the answer that leaves an answer already checked (interactive
     behaviour) as it is. A replay of the same request stores the same value again."""
     now = now or utcnow()
-    q = Question.__table__
-    row = _lock_open_attempt(attempt_id, user, now,
-                             select(q.c.type).where(q.c.id == question_id).scalar_subquery().label("qtype"),
-                             select(q.c.data).where(q.c.id == question_id).scalar_subquery().label("qdata"))
+    row = _lock_open_attempt(attempt_id, user, now, question_id)
     entry = next((e for e in row.layout if e["q"] == question_id), None)
     if entry is None or row.qtype is None:
         raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
@@ -564,14 +562,9 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
         raise BadInput(_("Jawaban tidak valid: %(m)s.", m=str(exc)), code="invalid_response",
                        details=[{"field": "response", "message": str(exc)}]) from None
     db.session.flush()  # an answer this session still holds unwritten goes first
-    a = AttemptAnswer.__table__
-    state = func.coalesce(a.c.interaction["state"].as_string(), "")
-    stmt = _insert(a).values(attempt_id=row.id, question_id=question_id, response=value, saved_at=now,
-                             max_mark=entry["mark"])
-    stmt = stmt.on_conflict_do_update(index_elements=[a.c.attempt_id, a.c.question_id],
-                                      set_={"response": stmt.excluded.response, "saved_at": stmt.excluded.saved_at},
-                                      where=state.not_in(["wrong", "done"])).returning(a.c.id)
-    answer_id = db.session.execute(stmt).scalar()
+    answer_id = db.session.execute(_upsert_answer_stmt(db.session.get_bind().dialect.name), {
+        "attempt_id": row.id, "question_id": question_id, "response": value, "saved_at": now,
+        "max_mark": entry["mark"]}).scalar()
     if answer_id is None:
         # interactive: a checked answer stays as checked until "Coba lagi" (or for good once done)
         checked = db.session.scalar(select(AttemptAnswer.interaction).where(
@@ -585,13 +578,20 @@ def save_answer(attempt_id: int, question_id: int, response, user: User, *, now:
     return SavedAnswer(answer_id, question_id, value, now)
 
 
-def _insert(table):
-    """INSERT with the dialect's ON CONFLICT (PostgreSQL and SQLite both have it)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+@functools.cache
+def _upsert_answer_stmt(dialect: str):
+    """INSERT … ON CONFLICT DO UPDATE of an answer (PostgreSQL and SQLite both have it), built once;
+    an answer already checked (interactive behaviour) matches no row and is left as it is."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    a = AttemptAnswer.__table__
+    state = func.coalesce(a.c.interaction["state"].as_string(), "")
+    stmt = insert(a)  # the values come as parameters: attempt_id, question_id, response, saved_at, max_mark
+    return stmt.on_conflict_do_update(index_elements=[a.c.attempt_id, a.c.question_id],
+                                      set_={"response": stmt.excluded.response, "saved_at": stmt.excluded.saved_at},
+                                      where=state.not_in(["wrong", "done"])).returning(a.c.id)
 
 
 def submit_attempt(attempt_id: int, user: User, *, now: datetime | None = None) -> Attempt:
@@ -636,17 +636,31 @@ def _clean_filename(filename: str) -> str:
     return base or "berkas"
 
 
-def _lock_open_attempt(attempt_id: int, user: User, now: datetime, *also) -> Row:
+@functools.cache
+def _lock_stmt(with_question: bool):
+    """UPDATE … RETURNING that takes an open attempt's write lock (built once per process)."""
+    t, q = Attempt.__table__, Question.__table__
+    also = []
+    if with_question:  # read under the lock, in the same round trip
+        also = [select(q.c.type).where(q.c.id == bindparam("b_question")).scalar_subquery().label("qtype"),
+                select(q.c.data).where(q.c.id == bindparam("b_question")).scalar_subquery().label("qdata")]
+    return (update(t).where(t.c.id == bindparam("b_attempt"), t.c.user_id == bindparam("b_user"),
+                            t.c.state == "open")
+            .values(state="open").returning(t.c.id, t.c.deadline, t.c.layout, *also))
+
+
+def _lock_open_attempt(attempt_id: int, user: User, now: datetime, question_id: int | None = None) -> Row:
     """Take the write lock of the learner's own attempt, still open and in time, in one statement
-    that also returns its deadline and layout (and `also`, e.g. a question's columns read under the
-    lock). Every change to an attempt's answers and files goes through here.
+    that also returns its deadline and layout (and, given `question_id`, that question's type and
+    data, read under the lock). Every change to an attempt's answers and files goes through here.
 
     The lock is an UPDATE of the row that matches only while the attempt is open: PostgreSQL locks
     the row, SQLite the database. A submit running at the same time either finished before (no
     row matches → 409) or waits until this change is committed and grades it."""
-    t = Attempt.__table__
-    row = db.session.execute(update(t).where(t.c.id == attempt_id, t.c.user_id == user.id, t.c.state == "open")
-                             .values(state="open").returning(t.c.id, t.c.deadline, t.c.layout, *also)).first()
+    params = {"b_attempt": attempt_id, "b_user": user.id}
+    if question_id is not None:
+        params["b_question"] = question_id
+    row = db.session.execute(_lock_stmt(question_id is not None), params).first()
     if row is None:
         # Not changed, and why (no hurry here): someone else's attempt is not revealed, else closed.
         get_own_attempt(attempt_id, user)
