@@ -139,3 +139,33 @@ def test_a_checked_answer_is_not_overwritten_by_an_autosave(client, org, auth):
     sa = questions["sa"]
     assert client.put(f"/api/v1/attempts/{attempt.id}/answers/{sa.id}", headers=headers,
                       json={"response": "Jakarta"}).status_code == 200
+
+
+def _markup(html: str) -> str:
+    """A page's markup with the whitespace between and inside tags that a browser ignores evened out."""
+    html = re.sub(r'name="csrf[-_]token"[^>]*>|data-now="[^"]*"', "", html)
+    return re.sub(r"\s+>", ">", re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)))
+
+
+def test_questions_written_in_python_are_the_templates_markup(client, org, login, monkeypatch):
+    """app/quizzes/render.py writes the commonest types' questions; the page is the same as the
+    templates would draw it, answers (escaped) included."""
+    from app.quizzes import render
+
+    gift = MIXED_GIFT + "\n::units::Panjang?{#2:0.1}\n"
+    quiz, questions = make_quiz(org.instructor, org.learner_a1, gift=gift)
+    attempt = ops.start_attempt(quiz, org.learner_a1)
+    db.session.commit()
+    responses = right_responses(questions, attempt)
+    responses[questions["sa"].id] = 'a<b>&"\' Jakarta'
+    for qid, response in responses.items():
+        ops.save_answer(attempt.id, qid, response, org.learner_a1)
+    db.session.commit()
+    url = f"/percobaan/{attempt.id}"
+    login(org.learner_a1)
+    fast = client.get(url).get_data(as_text=True)
+    assert fast.count("<fieldset") == len(questions) and "a&lt;b&gt;&amp;&#34;&#39; Jakarta" in fast
+    monkeypatch.setattr(render, "attach_html", lambda items: None)
+    drawn = client.get(url).get_data(as_text=True)
+    assert _markup(fast) == _markup(drawn)
+    assert " checked>" in _markup(fast) and " selected>" in _markup(fast)

@@ -19,7 +19,7 @@ from app.errors import Conflict, LenteraError, RuleViolation
 from app.extensions import db
 from app.inputs import is_digits
 from app.quizzes import operations as ops
-from app.quizzes import qtypes, queries
+from app.quizzes import qtypes, queries, render
 from app.quizzes.forms import (
     TYPE_LABELS,
     CategoryForm,
@@ -433,6 +433,7 @@ def attempt_page(attempt_id: int):
     items = queries.attempt_questions(attempt)
     pages = _pages(attempt.quiz, items)
     page = max(1, min(request.args.get("hal", 1, type=int), len(pages)))
+    render.attach_html(pages[page - 1])  # the commonest types written in Python: this page is hot
     return render_template("quizzes/attempt.html", attempt=attempt, quiz=attempt.quiz, items=pages[page - 1],
                            all_items=items, page=page, pages=len(pages),
                            deadline_iso=attempt.deadline.replace(tzinfo=UTC).isoformat() if attempt.deadline else "",
