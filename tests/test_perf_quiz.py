@@ -169,3 +169,28 @@ def test_questions_written_in_python_are_the_templates_markup(client, org, login
     drawn = client.get(url).get_data(as_text=True)
     assert _markup(fast) == _markup(drawn)
     assert " checked>" in _markup(fast) and " selected>" in _markup(fast)
+
+
+def test_quiz_activity_page_statements_do_not_grow_with_attempts(client, org, login):
+    from app.accounts.models import User
+    from app.quizzes.models import Question, Quiz
+
+    quiz, questions = make_quiz(org.instructor, org.learner_a1)
+    quiz_id, activity_id, learner_id = quiz.id, quiz.activity_id, org.learner_a1.id
+    question_ids = [q.id for q in questions.values()]
+    login(org.learner_a1)
+    counts = []
+    for _round in range(3):
+        learner, quiz = db.session.get(User, learner_id), db.session.get(Quiz, quiz_id)
+        qs = {q.name: q for q in db.session.scalars(select(Question).where(Question.id.in_(question_ids)))}
+        attempt = ops.start_attempt(quiz, learner)
+        for qid, response in right_responses(qs, attempt).items():
+            ops.save_answer(attempt.id, qid, response, learner)
+        ops.submit_attempt(attempt.id, learner)
+        db.session.commit()
+        _counted(client, "GET", f"/aktivitas/{activity_id}")  # warm up (the worker's copy of the course)
+        resp, n = _counted(client, "GET", f"/aktivitas/{activity_id}")
+        assert resp.status_code == 200
+        counts.append(n)
+    assert len(set(counts)) == 1, counts
+    assert resp.get_data(as_text=True).count("/tinjau") == 3  # each finished attempt's review link

@@ -7,7 +7,8 @@ import math
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy.orm import defer
 
 from app.accounts.models import User, utcnow
 from app.courses.models import Activity, Course, CourseInstructor
@@ -53,12 +54,22 @@ def quiz_for_activity(activity: Activity) -> Quiz | None:
     return db.session.scalar(select(Quiz).where(Quiz.activity_id == activity.id))
 
 
+@functools.cache
+def _summary_stmt():
+    # the quiz and the learner's attempts in one round trip (the quiz repeated on each attempt's
+    # row); an attempt's layout is not shown here and can be long: not read
+    return (select(Quiz, Attempt).outerjoin(Attempt, and_(Attempt.quiz_id == Quiz.id,
+                                                          Attempt.user_id == bindparam("user_id")))
+            .options(defer(Attempt.layout)).where(Quiz.activity_id == bindparam("activity_id"))
+            .order_by(Attempt.number))
+
+
 def learner_summary(activity: Activity, user: User) -> dict[str, Any]:
-    quiz = quiz_for_activity(activity)
-    if quiz is None:
+    rows = db.session.execute(_summary_stmt(), {"activity_id": activity.id, "user_id": user.id}).all()
+    if not rows:
         return {"quiz": None, "attempts": [], "open_attempt": None, "can_start": False}
-    attempts = list(db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
-                                       .order_by(Attempt.number)))
+    quiz = rows[0][0]
+    attempts = [a for _q, a in rows if a is not None]
     now = utcnow()
     open_attempt = next((a for a in attempts if a.state == "open" and (a.deadline is None or a.deadline > now)), None)
     left = None if not quiz.max_attempts else max(0, quiz.max_attempts - len(attempts))

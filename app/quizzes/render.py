@@ -21,18 +21,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-
-class Texts:
-    """The page's words, translated once per page (not once per question)."""
-
-    def __init__(self) -> None:
-        self.question, self.point = _("Soal"), _("poin")
-        self.true, self.false = _("Benar"), _("Salah")
-        self.answer, self.number, self.pick = _("Jawaban"), _("Jawaban angka"), _("— pilih —")
-        self.units = _("Satuan")
-        self.num = current_app.jinja_env.filters["num"]
-
-
 # markupsafe's escapes, in one C call per value (`escape` is several Python calls, and here runs
 # about ten times per question); a value here is never Markup already
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
@@ -40,6 +28,17 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", 
 
 def _e(value: Any) -> str:
     return str(value).translate(_ESCAPES)
+
+
+class Texts:
+    """The page's words, translated and escaped once per page (not once per question)."""
+
+    def __init__(self) -> None:
+        self.question, self.point = _e(_("Soal")), _e(_("poin"))
+        self.true, self.false = _e(_("Benar")), _e(_("Salah"))
+        self.answer, self.number, self.pick = _e(_("Jawaban")), _e(_("Jawaban angka")), _e(_("— pilih —"))
+        self.units = _e(_("Satuan"))
+        self.num = current_app.jinja_env.filters["num"]
 
 
 def _multichoice(item: dict, r: Any, t: Texts, out: list[str]) -> None:
@@ -53,20 +52,20 @@ def _multichoice(item: dict, r: Any, t: Texts, out: list[str]) -> None:
         out.append(f'  <label class="choice"><input type="{kind}" name="{name}" value="{_e(cid)}"'
                    f'{" checked" if checked else ""}> ')
         if labels:
-            out.append(f'<span class="numbering">{_e(labels[i])}.</span> ')
+            out.append(f'<span class="numbering">{labels[i]}.</span> ')  # a, B, iv, 12: no markup
         out.append(f'<span>{c["text"]}</span></label>\n')
 
 
 def _truefalse(item: dict, r: Any, t: Texts, out: list[str]) -> None:
     name = f"q-{item['id']}"
     out.append(f'<label class="choice"><input type="radio" name="{name}" value="true" '
-               f'{"checked" if r is True else ""}> {_e(t.true)}</label>\n'
+               f'{"checked" if r is True else ""}> {t.true}</label>\n'
                f'<label class="choice"><input type="radio" name="{name}" value="false" '
-               f'{"checked" if r is False else ""}> {_e(t.false)}</label>\n')
+               f'{"checked" if r is False else ""}> {t.false}</label>\n')
 
 
 def _shortanswer(item: dict, r: Any, t: Texts, out: list[str]) -> None:
-    out.append(f'<input type="text" name="q-{item["id"]}" value="{_e(r or "")}" aria-label="{_e(t.answer)}" '
+    out.append(f'<input type="text" name="q-{item["id"]}" value="{_e(r or "")}" aria-label="{t.answer}" '
                'autocomplete="off">\n')
 
 
@@ -74,15 +73,15 @@ def _numerical(item: dict, r: Any, t: Texts, out: list[str]) -> None:
     units = item.get("units")
     value = "" if r is None else (r if isinstance(r, str) else f"{r:g}")
     out.append(f'<input type="text" inputmode="{"text" if units else "decimal"}" name="q-{item["id"]}" '
-               f'value="{_e(value)}" aria-label="{_e(t.number)}" autocomplete="off">\n')
+               f'value="{_e(value)}" aria-label="{t.number}" autocomplete="off">\n')
     if units:
-        out.append(f'<small class="help">{_e(t.units)}: {", ".join(_e(u) for u in units)}</small>\n')
+        out.append(f'<small class="help">{t.units}: {", ".join(_e(u) for u in units)}</small>\n')
 
 
 def _matching(item: dict, r: Any, t: Texts, out: list[str]) -> None:
     qid = item["id"]
     options = [(_e(c["id"]), c["id"], _e(c["text"])) for c in item["choices"]]
-    pick = _e(t.pick)
+    pick = t.pick
     for s in item["stems"]:
         sid = _e(s["id"])
         given = r.get(s["id"]) if r else None
@@ -107,12 +106,13 @@ def question_html(item: dict, t: Texts) -> Markup | None:
     if body is None or item.get("parts") or item.get("check"):
         return None
     qid = item["id"]
-    out = [f'<fieldset class="question card" id="soal-{qid}" data-qid="{qid}" data-type="{_e(item["type"])}" '
-           f'data-shape="{_e(item["shape"])}" data-multiple="{"1" if item.get("multiple") else "0"}">\n']
+    # the type and shape are names of this code (the BODIES keys, a type's response_shape)
+    out = [f'<fieldset class="question card" id="soal-{qid}" data-qid="{qid}" data-type="{item["type"]}" '
+           f'data-shape="{item["shape"]}" data-multiple="{"1" if item.get("multiple") else "0"}">\n']
     if item["graded"]:
         out.append(f'    <input type="hidden" name="present-{qid}" value="1">\n'
-                   f'    <legend>{_e(t.question)} {item["number"]} <small class="muted">({_e(t.num(item["mark"], 4))} '
-                   f'{_e(t.point)})</small></legend>\n')
+                   f'    <legend>{t.question} {item["number"]} <small class="muted">({_e(t.num(item["mark"], 4))} '
+                   f'{t.point})</small></legend>\n')
     out.append(f'    <div class="prose">{item["text"]}</div>\n')
     body(item, item.get("response"), t, out)
     out.append("  </fieldset>")
