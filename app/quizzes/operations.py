@@ -12,15 +12,18 @@ Attempts are the part that must be trustworthy:
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import nh3
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.util import identity_key
 
 from app.accounts.models import User, utcnow
 from app.courses.models import Activity, Course
@@ -510,50 +513,85 @@ def start_attempt(quiz: Quiz, user: User, *, now: datetime | None = None) -> Att
     return attempt
 
 
-def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False) -> Attempt:
-    """The user's own attempt; someone else's is NotFound (its existence is not revealed)."""
+def get_own_attempt(attempt_id: int, user: User, *, lock: bool = False, fresh: bool = False) -> Attempt:
+    """The user's own attempt; someone else's is NotFound (its existence is not revealed).
+    `fresh`: read again even if this session holds it (after the attempt's row was locked)."""
     from sqlalchemy.orm import joinedload
 
     # the quiz and its activity come along: every caller needs them (one query, not three)
     stmt = select(Attempt).where(Attempt.id == attempt_id).options(joinedload(Attempt.quiz).joinedload(Quiz.activity))
     if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update()
+    if lock or fresh:
+        stmt = stmt.execution_options(populate_existing=True)
     attempt = db.session.scalar(stmt)
     if attempt is None or attempt.user_id != user.id:
         raise NotFound(_("Percobaan kuis tidak ditemukan."))
     return attempt
 
 
-def save_answer(attempt_id: int, question_id: int, response, user: User, *, now: datetime | None = None) -> AttemptAnswer:
+class SavedAnswer(NamedTuple):
+    """What an autosave stored: the answer's row id, the response as stored and when."""
+
+    id: int
+    question_id: int
+    response: Any
+    saved_at: datetime
+
+
+def save_answer(attempt_id: int, question_id: int, response, user: User, *, now: datetime | None = None
+                ) -> SavedAnswer:
+    """Store the learner's answer to one question of their open attempt, as acknowledged.
+
+    The hottest write of a quiz (every change of every learner's answer), so two statements: the
+    attempt's lock returning its layout and the question's type and data, then one INSERT … ON
+    CONFLICT DO UPDATE of the answer that leaves an answer already checked (interactive
+    behaviour) as it is. A replay of the same request stores the same value again."""
     now = now or utcnow()
-    attempt = _open_attempt_for_change(attempt_id, user, now)
-    entry = next((e for e in attempt.layout if e["q"] == question_id), None)
-    question = db.session.get(Question, question_id) if entry else None
-    if question is None:
+    row = _lock_open_attempt(attempt_id, user, now, question_id)
+    entry = next((e for e in row.layout if e["q"] == question_id), None)
+    if entry is None or row.qtype is None:
         raise NotFound(_("Soal ini tidak ada di percobaan Anda."))
-    kind = qtypes.get(question.type)
+    kind = qtypes.get(row.qtype)
     try:
         if entry.get("ids") and response is not None:
             # the learner answers with the ids this attempt showed; stored in the question's own
             response = reveal(kind, response, entry["ids"])
-        value = grading.check_response(question.type, kind.attempt_data(question.data, entry), response)
+        value = kind.check_response(kind.attempt_data(row.qdata or {}, entry), response)
     except grading.BadResponse as exc:
         raise BadInput(_("Jawaban tidak valid: %(m)s.", m=str(exc)), code="invalid_response",
                        details=[{"field": "response", "message": str(exc)}]) from None
-    answer = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
-                                                           AttemptAnswer.question_id == question_id))
-    if answer is None:
-        answer = AttemptAnswer(attempt_id=attempt.id, question_id=question_id, max_mark=entry["mark"])
-        db.session.add(answer)
-    if (answer.interaction or {}).get("state") in ("wrong", "done"):
+    db.session.flush()  # an answer this session still holds unwritten goes first
+    answer_id = db.session.execute(_upsert_answer_stmt(db.session.get_bind().dialect.name), {
+        "attempt_id": row.id, "question_id": question_id, "response": value, "saved_at": now,
+        "max_mark": entry["mark"]}).scalar()
+    if answer_id is None:
         # interactive: a checked answer stays as checked until "Coba lagi" (or for good once done)
+        checked = db.session.scalar(select(AttemptAnswer.interaction).where(
+            AttemptAnswer.attempt_id == row.id, AttemptAnswer.question_id == question_id)) or {}
         raise RuleViolation(_("Jawaban ini sudah diperiksa; tekan \u201cCoba lagi\u201d untuk mengubahnya.")
-                            if answer.interaction["state"] == "wrong" else
+                            if checked.get("state") == "wrong" else
                             _("Soal ini sudah selesai diperiksa; jawabannya tidak bisa diubah."), code="answer_checked")
-    answer.response = value
-    answer.saved_at = now
-    db.session.flush()
-    return answer
+    held = db.session.identity_map.get(identity_key(AttemptAnswer, answer_id))
+    if held is not None:
+        db.session.expire(held)  # this session's copy is behind the row now: read it again when used
+    return SavedAnswer(answer_id, question_id, value, now)
+
+
+@functools.cache
+def _upsert_answer_stmt(dialect: str):
+    """INSERT … ON CONFLICT DO UPDATE of an answer (PostgreSQL and SQLite both have it), built once;
+    an answer already checked (interactive behaviour) matches no row and is left as it is."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    a = AttemptAnswer.__table__
+    state = func.coalesce(a.c.interaction["state"].as_string(), "")
+    stmt = insert(a)  # the values come as parameters: attempt_id, question_id, response, saved_at, max_mark
+    return stmt.on_conflict_do_update(index_elements=[a.c.attempt_id, a.c.question_id],
+                                      set_={"response": stmt.excluded.response, "saved_at": stmt.excluded.saved_at},
+                                      where=state.not_in(["wrong", "done"])).returning(a.c.id)
 
 
 def submit_attempt(attempt_id: int, user: User, *, now: datetime | None = None) -> Attempt:
@@ -598,21 +636,45 @@ def _clean_filename(filename: str) -> str:
     return base or "berkas"
 
 
-def _open_attempt_for_change(attempt_id: int, user: User, now: datetime) -> Attempt:
-    """The learner's own attempt, write-locked and still open and in time (every change to an
-    attempt's answers and files goes through here)."""
-    attempt = get_own_attempt(attempt_id, user)
-    # Take the attempt's write lock before anything else, and only while it is open: PostgreSQL
-    # locks the row, SQLite the database. A submit running at the same time either finished
-    # before (this matches no row → 409) or waits until this change is committed and grades it.
-    touched = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "open")
-                                 .values(state="open").execution_options(synchronize_session=False))
-    db.session.refresh(attempt)
-    if touched.rowcount == 0 or attempt.state != "open":
+@functools.cache
+def _lock_stmt(with_question: bool):
+    """UPDATE … RETURNING that takes an open attempt's write lock (built once per process)."""
+    t, q = Attempt.__table__, Question.__table__
+    also = []
+    if with_question:  # read under the lock, in the same round trip
+        also = [select(q.c.type).where(q.c.id == bindparam("b_question")).scalar_subquery().label("qtype"),
+                select(q.c.data).where(q.c.id == bindparam("b_question")).scalar_subquery().label("qdata")]
+    return (update(t).where(t.c.id == bindparam("b_attempt"), t.c.user_id == bindparam("b_user"),
+                            t.c.state == "open")
+            .values(state="open").returning(t.c.id, t.c.deadline, t.c.layout, *also))
+
+
+def _lock_open_attempt(attempt_id: int, user: User, now: datetime, question_id: int | None = None) -> Row:
+    """Take the write lock of the learner's own attempt, still open and in time, in one statement
+    that also returns its deadline and layout (and, given `question_id`, that question's type and
+    data, read under the lock). Every change to an attempt's answers and files goes through here.
+
+    The lock is an UPDATE of the row that matches only while the attempt is open: PostgreSQL locks
+    the row, SQLite the database. A submit running at the same time either finished before (no
+    row matches → 409) or waits until this change is committed and grades it."""
+    params = {"b_attempt": attempt_id, "b_user": user.id}
+    if question_id is not None:
+        params["b_question"] = question_id
+    row = db.session.execute(_lock_stmt(question_id is not None), params).first()
+    if row is None:
+        # Not changed, and why (no hurry here): someone else's attempt is not revealed, else closed.
+        get_own_attempt(attempt_id, user)
         raise Conflict(_("Percobaan ini sudah dikumpulkan; jawaban tidak bisa diubah."), code="attempt_closed")
-    if attempt.deadline is not None and now > attempt.deadline:
+    if row.deadline is not None and now > row.deadline:
         raise Conflict(_("Waktu mengerjakan sudah habis; jawaban tidak disimpan."), code="deadline_passed")
-    return attempt
+    return row
+
+
+def _open_attempt_for_change(attempt_id: int, user: User, now: datetime) -> Attempt:
+    """The learner's own attempt, write-locked and still open and in time, as an object (for the
+    changes that need its quiz: files, checks); the answer's autosave uses the lock alone."""
+    _lock_open_attempt(attempt_id, user, now)
+    return get_own_attempt(attempt_id, user, fresh=True)
 
 
 def attach_file(attempt_id: int, question_id: int, filename: str, stream, user: User, *,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy.orm import defer
 
 from app.accounts.models import User, utcnow
 from app.courses.models import Activity, Course, CourseInstructor
+from app.errors import NotFound
 from app.extensions import db
 from app.quizzes import grading, qtypes
 from app.quizzes.models import Attempt, AttemptAnswer, AttemptFile, Question, QuestionCategory, Quiz
@@ -50,12 +54,22 @@ def quiz_for_activity(activity: Activity) -> Quiz | None:
     return db.session.scalar(select(Quiz).where(Quiz.activity_id == activity.id))
 
 
+@functools.cache
+def _summary_stmt():
+    # the quiz and the learner's attempts in one round trip (the quiz repeated on each attempt's
+    # row); an attempt's layout is not shown here and can be long: not read
+    return (select(Quiz, Attempt).outerjoin(Attempt, and_(Attempt.quiz_id == Quiz.id,
+                                                          Attempt.user_id == bindparam("user_id")))
+            .options(defer(Attempt.layout)).where(Quiz.activity_id == bindparam("activity_id"))
+            .order_by(Attempt.number))
+
+
 def learner_summary(activity: Activity, user: User) -> dict[str, Any]:
-    quiz = quiz_for_activity(activity)
-    if quiz is None:
+    rows = db.session.execute(_summary_stmt(), {"activity_id": activity.id, "user_id": user.id}).all()
+    if not rows:
         return {"quiz": None, "attempts": [], "open_attempt": None, "can_start": False}
-    attempts = list(db.session.scalars(select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
-                                       .order_by(Attempt.number)))
+    quiz = rows[0][0]
+    attempts = [a for _q, a in rows if a is not None]
     now = utcnow()
     open_attempt = next((a for a in attempts if a.state == "open" and (a.deadline is None or a.deadline > now)), None)
     left = None if not quiz.max_attempts else max(0, quiz.max_attempts - len(attempts))
@@ -68,18 +82,40 @@ def learner_summary(activity: Activity, user: User) -> dict[str, Any]:
             "best_percent": best, "passed": any(a.passed for a in finished), "can_start": can_start}
 
 
-def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[dict[str, Any]]:
+@functools.cache
+def _own_attempt_stmt():
+    t, z, act = Attempt.__table__, Quiz.__table__, Activity.__table__
+    return (select(t.c.id, t.c.user_id, t.c.number, t.c.state, t.c.deadline, t.c.layout, t.c.quiz_id,
+                   z.c.behaviour, z.c.questions_per_page, z.c.course_id, z.c.activity_id, act.c.title)
+            .join(z, z.c.id == t.c.quiz_id).join(act, act.c.id == z.c.activity_id)
+            .where(t.c.id == bindparam("attempt_id")))
+
+
+def own_attempt_row(attempt_id: int, user: User) -> Row:
+    """The learner's own attempt with what its page shows of the quiz (behaviour, questions per
+    page, course, activity and its title) as one plain row: the attempt page's read, where the ORM
+    objects of attempt, quiz and activity cost a tenth of the page. Someone else's is NotFound."""
+    row = db.session.execute(_own_attempt_stmt(), {"attempt_id": attempt_id}).first()
+    if row is None or row.user_id != user.id:
+        raise NotFound(_("Percobaan kuis tidak ditemukan."))
+    return row
+
+
+def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
+                      behaviour: str | None = None) -> list[dict[str, Any]]:
     """The attempt's questions in its order, with choices in its order (the API's shape), plus the
-    saved response; with_answers adds marks, feedback and the right answer (for the review)."""
-    # questions and this attempt's answers in one round trip: this runs on every attempt page view
-    rows = db.session.execute(select(Question, AttemptAnswer).outerjoin(
-        AttemptAnswer, (AttemptAnswer.question_id == Question.id) & (AttemptAnswer.attempt_id == attempt.id))
-        .where(Question.id.in_([e["q"] for e in attempt.layout]))).all()
-    qs = {q.id: q for q, _a in rows}
-    answers = {a.question_id: a for _q, a in rows if a is not None}
+    saved response; with_answers adds marks, feedback and the right answer (for the review).
+    `attempt` needs its id and layout; `behaviour` is its quiz's (read from the quiz if not given)."""
+    # questions and this attempt's answers in one round trip, as plain rows (this runs on every
+    # attempt page view: ORM objects would cost as much as the rest of the page)
+    db.session.flush()  # an answer this session changed is read as changed
+    rows = db.session.execute(_attempt_questions_stmt(), {"attempt_id": attempt.id,
+                                                          "ids": [e["q"] for e in attempt.layout]}).all()
+    qs = {r.id: r for r in rows}
+    answers = {r.id: r for r in rows if r.answer_id is not None}
     out = []
     number = 0
-    interactive = attempt.quiz.behaviour == "interactive"
+    interactive = (behaviour or attempt.quiz.behaviour) == "interactive"
     for entry in attempt.layout:
         q = qs.get(entry["q"])
         if q is None:
@@ -138,6 +174,15 @@ def attempt_questions(attempt: Attempt, *, with_answers: bool = False) -> list[d
                 item["files"] = [{"id": f.id, "name": f.name, "size": f.size, "size_text": human_size(f.size)}
                                  for f in files.get((attempt.id, item["id"]), [])]
     return out
+
+
+@functools.cache
+def _attempt_questions_stmt():
+    q, a = Question.__table__, AttemptAnswer.__table__
+    return (select(q.c.id, q.c.type, q.c.text, q.c.general_feedback, q.c.data, a.c.id.label("answer_id"),
+                   a.c.response, a.c.interaction, a.c.fraction, a.c.mark, a.c.feedback)
+            .select_from(q.outerjoin(a, (a.c.question_id == q.c.id) & (a.c.attempt_id == bindparam("attempt_id"))))
+            .where(q.c.id.in_(bindparam("ids", expanding=True))))
 
 
 def check_state(question: Question, interaction: dict | None) -> dict[str, Any]:

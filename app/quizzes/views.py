@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import Row
 
 from app.accounts.models import utcnow
 from app.courses.models import Activity, Course
@@ -19,7 +20,7 @@ from app.errors import Conflict, LenteraError, RuleViolation
 from app.extensions import db
 from app.inputs import is_digits
 from app.quizzes import operations as ops
-from app.quizzes import qtypes, queries
+from app.quizzes import qtypes, queries, render
 from app.quizzes.forms import (
     TYPE_LABELS,
     CategoryForm,
@@ -416,7 +417,7 @@ def start(quiz_id: int):
     return redirect(url_for("quizzes.attempt_page", attempt_id=attempt.id))
 
 
-def _pages(quiz: Quiz, items: list[dict]) -> list[list[dict]]:
+def _pages(quiz: Quiz | Row, items: list[dict]) -> list[list[dict]]:
     per = quiz.questions_per_page or len(items) or 1
     return [items[i:i + per] for i in range(0, len(items), per)] or [[]]
 
@@ -424,19 +425,22 @@ def _pages(quiz: Quiz, items: list[dict]) -> list[list[dict]]:
 @bp.get("/percobaan/<int:attempt_id>")
 @login_required
 def attempt_page(attempt_id: int):
-    attempt = ops.get_own_attempt(attempt_id, current_user)
+    attempt = queries.own_attempt_row(attempt_id, current_user)  # a plain row: this page is hot
     if attempt.state != "open":
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    if ops.close_overdue_attempt(attempt, utcnow()):
+    now = utcnow()
+    if attempt.deadline is not None and attempt.deadline <= now and ops.close_overdue_attempt(
+            ops.get_own_attempt(attempt_id, current_user), now):
         flash(_("Waktu habis: percobaan dikumpulkan dengan jawaban yang sudah tersimpan."), "info")
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    items = queries.attempt_questions(attempt)
-    pages = _pages(attempt.quiz, items)
+    items = queries.attempt_questions(attempt, behaviour=attempt.behaviour)
+    pages = _pages(attempt, items)
     page = max(1, min(request.args.get("hal", 1, type=int), len(pages)))
-    return render_template("quizzes/attempt.html", attempt=attempt, quiz=attempt.quiz, items=pages[page - 1],
-                           all_items=items, page=page, pages=len(pages),
+    render.attach_html(pages[page - 1])  # the commonest types written in Python: this page is hot
+    return render_template("quizzes/attempt.html", attempt=attempt, items=pages[page - 1],
+                           with_files=any(item.get("attachments") for item in items), page=page, pages=len(pages),
                            deadline_iso=attempt.deadline.replace(tzinfo=UTC).isoformat() if attempt.deadline else "",
-                           now_iso=utcnow().replace(tzinfo=UTC).isoformat())
+                           now_iso=now.replace(tzinfo=UTC).isoformat())
 
 
 @bp.post("/percobaan/<int:attempt_id>")
