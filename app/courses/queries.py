@@ -15,8 +15,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, false, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import String, and_, bindparam, case, cast, false, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.sql.functions import aggregate_strings
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, administers_owner, reach
@@ -127,28 +128,46 @@ def get_activity(activity_id: int) -> Activity:
 
 @functools.cache
 def _activity_for_viewer_stmt():
-    done = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == Activity.id,
-                                                ActivityCompletion.user_id == bindparam("user_id"))
-            .exists().label("done"))
-    return (select(Activity, Enrolment, done)
+    # The viewer's state in the course rides along as single-row columns: the enrolment (an
+    # entity, the page touches it), the course's completion time and the ids of the activities
+    # of this course the viewer has completed, aggregated into one string (string_agg /
+    # group_concat) so that the row count stays one whatever the size of the course.
+    others = aliased(Activity)
+    done_ids = (select(aggregate_strings(cast(ActivityCompletion.activity_id, String), ","))
+                .join(others, others.id == ActivityCompletion.activity_id)
+                .where(others.course_id == Activity.course_id, ActivityCompletion.user_id == bindparam("user_id"))
+                .correlate(Activity).scalar_subquery().label("done_ids"))
+    return (select(Activity, Enrolment, CourseCompletion.completed_at, done_ids)
             .outerjoin(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == bindparam("user_id")))
-            .options(joinedload(Activity.section), joinedload(Activity.course).joinedload(Course.competencies))
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Activity.course_id,
+                                              CourseCompletion.user_id == bindparam("user_id")))
+            .options(joinedload(Activity.section, innerjoin=True), joinedload(Activity.course, innerjoin=True))
             .where(Activity.id == bindparam("activity_id")))
 
 
-def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, Enrolment | None, bool]:
-    """The activity with its section and course, the viewer's enrolment in that course and whether
-    the viewer has completed the activity: one statement, built once per process (the activity
-    page runs it on every view)."""
+@dataclass
+class ViewerState:
+    """The viewer's enrolment and progress in the course of the activity they opened."""
+
+    enrolment: Enrolment | None
+    course_completed_at: datetime | None
+    completed_ids: frozenset[int]
+
+
+def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, ViewerState]:
+    """The activity with its section and course, and the viewer's enrolment and progress in that
+    course: one statement, built once per process (the activity page runs it on every view), so
+    that the page's outline needs no statement of its own (course_outline(person=...))."""
     if not user.is_authenticated:
-        return get_activity(activity_id), None, False
-    row = db.session.execute(_activity_for_viewer_stmt(), {"activity_id": activity_id, "user_id": user.id}
-                             ).unique().first()
+        return get_activity(activity_id), ViewerState(None, None, frozenset())
+    row = db.session.execute(_activity_for_viewer_stmt(), {"activity_id": activity_id, "user_id": user.id}).first()
     if row is None:
         from flask_babel import gettext as _
 
         raise NotFound(_("Aktivitas tidak ditemukan."))
-    return row[0], row[1], bool(row[2])
+    activity, enrolment, course_done, done_ids = row
+    ids = frozenset(int(x) for x in done_ids.split(",")) if done_ids and enrolment is not None else frozenset()
+    return activity, ViewerState(enrolment, course_done if enrolment is not None else None, ids)
 
 
 def get_section(section_id: int) -> Section:
@@ -312,7 +331,9 @@ class Outline:
 
     course: Course
     sections: list[tuple[Section, list[Activity]]]
-    completed: dict[int, datetime]
+    #: activity id -> when the viewer completed it (None: completed, the time was not read; the
+    #: activity page reads only which ones)
+    completed: dict[int, datetime | None]
     enrolment: Enrolment | None
     course_completed_at: datetime | None
     staff_view: bool
@@ -380,21 +401,29 @@ def course_structure(course: Course) -> tuple[tuple, tuple]:
     return versioned("course_structure", course.id, course.content_version, load)
 
 
-def course_outline(course: Course, user: User, *, include_hidden: bool = False) -> Outline:
+def course_outline(course: Course, user: User, *, include_hidden: bool = False,
+                   person: ViewerState | None = None) -> Outline:
     """Sections and activities in order (as read-only rows: id, title, type, visible, required,
     settings), with the user's completions. The structure comes from the worker's copy when the
     course has not changed (course_structure); the person's enrolment and progress are read every
-    time, in one statement, whatever the size of the course."""
+    time, in one statement, whatever the size of the course — or taken from `person` when the
+    caller read them already (the activity page, activity_for_viewer)."""
     sections, activities = course_structure(course)
     by_section: dict[int, list] = {}
     for a in activities:
         if a.visible or include_hidden:
             by_section.setdefault(a.section_id, []).append(a)
     shown = [(s, by_section.get(s.id, [])) for s in sections if s.visible or include_hidden]
-    completed: dict[int, datetime] = {}
+    completed: dict[int, datetime | None] = {}
     enrolment = None
     course_done = None
-    if user.is_authenticated:
+    if person is not None:
+        if person.enrolment is not None:
+            enrolment = SimpleNamespace(id=person.enrolment.id, last_activity_id=person.enrolment.last_activity_id,
+                                        completed_at=person.course_completed_at)
+            course_done = person.course_completed_at
+            completed = dict.fromkeys(person.completed_ids)
+    elif user.is_authenticated:
         for row in db.session.execute(_OUTLINE_PERSON, {"course_id": course.id, "user_id": user.id}):
             if enrolment is None:
                 enrolment = SimpleNamespace(id=row.id, last_activity_id=row.last_activity_id,

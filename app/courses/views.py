@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app import spreadsheets
 from app.accounts.models import Position, Unit
-from app.accounts.queries import units_in_reach, user_by_nip, user_by_username
+from app.accounts.queries import session_writes, units_in_reach, user_by_nip, user_by_username
 from app.courses import operations as ops
 from app.courses import queries as q
 from app.courses.activity_types import LABELS, REGISTRY
@@ -133,34 +133,40 @@ def resume(course_id: int):
 
 
 def _activity_for_viewer(activity_id: int):
-    """The activity, its course, the viewer's enrolment, whether this is a staff preview and whether
-    the viewer has completed the activity already."""
-    a, enrolment, done = q.activity_for_viewer(current_user, activity_id)
+    """The activity, its course, the viewer's enrolment, whether this is a staff preview and the
+    viewer's progress in the course (q.ViewerState)."""
+    a, person = q.activity_for_viewer(current_user, activity_id)
     c = a.course
     if not q.can_view(current_user, c):
         raise NotFound(_("Kursus tidak ditemukan."))  # an unpublished course does not exist for learners
     editor = q.can_edit(current_user, c)
     if not editor and (not a.visible or not a.section.visible):
         raise NotFound(_("Aktivitas tidak ditemukan."))
-    if enrolment is None and not editor:
+    if person.enrolment is None and not editor:
         raise Forbidden(_("Daftar ke kursus ini dulu untuk membuka aktivitasnya."))
-    return a, c, enrolment, editor, done
+    return a, c, person.enrolment, editor, person
 
 
 @bp.get("/aktivitas/<int:activity_id>")
 @login_required
 def activity(activity_id: int):
-    a, c, enrolment, editor, done = _activity_for_viewer(activity_id)
+    a, c, enrolment, editor, person = _activity_for_viewer(activity_id)
     t = REGISTRY.get(a.type)
     # A device storing the page for offline learning (app/sync) is not the learner reading it:
     # the device records the visit when the page is opened.
     if enrolment is not None and request.headers.get("X-Lentera-Offline-Copy") != "1":
         ops.touch_enrolment(enrolment, a)
-        if a.type == "lesson" and a.visible and a.section.visible and not done:  # done: nothing to lock
+        if a.type == "lesson" and a.visible and a.section.visible and a.id not in person.completed_ids:
+            # The first view completes the lesson (and maybe the course): the outline reads the
+            # progress again, after it. A lesson already done has nothing to lock or read.
             ops.complete_activity(current_user, a, source="view")
+            person = None
         db.session.flush()
+    writes = session_writes(db.session())
     ctx = t.view_context(a, current_user) if t is not None and t.view_context is not None else {}
-    outline = q.course_outline(c, current_user)
+    if session_writes(db.session()) != writes or db.session.new or db.session.dirty or db.session.deleted:
+        person = None  # the activity's own part wrote (an overdue attempt submitted...): read again
+    outline = q.course_outline(c, current_user, person=person)
     acts = outline.activities()
     idx = next((i for i, x in enumerate(acts) if x.id == a.id), None)
     prev_a = acts[idx - 1] if idx else None
@@ -176,7 +182,7 @@ def activity(activity_id: int):
 @bp.get("/aktivitas/<int:activity_id>/berkas")
 @login_required
 def activity_file(activity_id: int):
-    a, _c, enrolment, _editor, _done = _activity_for_viewer(activity_id)
+    a, _c, enrolment, _editor, _person = _activity_for_viewer(activity_id)
     if a.type != "file" or not a.file_key:
         abort(404)
     if enrolment is not None:
@@ -223,7 +229,7 @@ def course_image(course_id: int, name: str):
 @bp.get("/aktivitas/<int:activity_id>/buka")
 @login_required
 def activity_link(activity_id: int):
-    a, _c, enrolment, _editor, _done = _activity_for_viewer(activity_id)
+    a, _c, enrolment, _editor, _person = _activity_for_viewer(activity_id)
     if a.type != "link":
         abort(404)
     if enrolment is not None:

@@ -3,12 +3,14 @@ a learner's watch progress."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from app.accounts.models import User
-from app.courses.models import Activity, Course, CourseInstructor
+from app.courses.models import Activity, ActivityCompletion, Course, CourseInstructor
 from app.courses.operations import get_enrolment
 from app.courses.queries import administers
 from app.extensions import db
@@ -18,12 +20,15 @@ from app.media.models import UploadSession, VideoAsset, WatchProgress
 DEFAULT_COMPLETE_AT = 90
 
 
-def is_course_staff(user: User, course: Course) -> bool:
-    """Admins, the course's owner and its instructors may manage its videos."""
+def is_course_staff(user: User, course: Course, *, instructor: bool | None = None) -> bool:
+    """Admins, the course's owner and its instructors may manage its videos. `instructor`: whether
+    the user is one of the course's instructors, when the caller read it already."""
     if not user or not user.is_authenticated:
         return False
     if course.owner_id == user.id or administers(user, course):
         return True
+    if instructor is not None:
+        return instructor
     return db.session.scalar(select(CourseInstructor.id).where(
         CourseInstructor.course_id == course.id, CourseInstructor.user_id == user.id)) is not None
 
@@ -45,6 +50,48 @@ def asset_for(activity: Activity) -> VideoAsset | None:
 
 def job_for(asset: VideoAsset | None) -> Job | None:
     return db.session.get(Job, asset.job_id) if asset and asset.job_id else None
+
+
+@dataclass
+class PlayerState:
+    """What the video activity page shows beside the activity: the asset and its transcode job
+    (the same for everyone), and the viewer's own watch progress, whether the viewer completed the
+    activity and teaches the course."""
+
+    asset: VideoAsset | None
+    job: Job | None
+    progress: WatchProgress | None
+    completed: bool
+    instructor: bool
+
+
+@functools.cache
+def _player_stmt():
+    # One statement for the page instead of five (asset, job, progress, completion, instructor):
+    # each is a round trip to the database server, which under load costs more than the SQL.
+    completed = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == bindparam("activity_id"),
+                                                     ActivityCompletion.user_id == bindparam("user_id"))
+                 .exists().label("completed"))
+    instructor = (select(CourseInstructor.id).where(CourseInstructor.course_id == bindparam("course_id"),
+                                                    CourseInstructor.user_id == bindparam("user_id"))
+                  .exists().label("instructor"))
+    return (select(Activity.id, VideoAsset, Job, WatchProgress, completed, instructor).select_from(Activity)
+            .outerjoin(VideoAsset, VideoAsset.id == bindparam("asset_id"))
+            .outerjoin(Job, Job.id == VideoAsset.job_id)
+            .outerjoin(WatchProgress, and_(WatchProgress.activity_id == Activity.id,
+                                           WatchProgress.user_id == bindparam("user_id")))
+            .where(Activity.id == bindparam("activity_id")))
+
+
+def player_state(user: User | None, activity: Activity) -> PlayerState:
+    """The video page's asset, job and the viewer's state, in one statement (see PlayerState)."""
+    user_id = user.id if user is not None and user.is_authenticated else None
+    asset_id = (activity.settings or {}).get("asset_id")
+    row = db.session.execute(_player_stmt(), {"activity_id": activity.id, "course_id": activity.course_id,
+                                              "user_id": user_id, "asset_id": asset_id}).first()
+    if row is None:
+        return PlayerState(None, None, None, False, False)
+    return PlayerState(row[1], row[2], row[3] if user_id is not None else None, bool(row[4]), bool(row[5]))
 
 
 def complete_at_percent(activity: Activity) -> int:
