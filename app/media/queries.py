@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
-from app.courses.models import Activity, ActivityCompletion, Course, CourseInstructor
+from app.courses.models import Activity, ActivityCompletion, Course, CourseInstructor, Enrolment
 from app.courses.operations import get_enrolment
 from app.courses.queries import administers
 from app.extensions import db
@@ -92,6 +93,45 @@ def player_state(user: User | None, activity: Activity) -> PlayerState:
     if row is None:
         return PlayerState(None, None, None, False, False)
     return PlayerState(row[1], row[2], row[3] if user_id is not None else None, bool(row[4]), bool(row[5]))
+
+
+@dataclass
+class Heartbeat:
+    """What a learner's heartbeat needs, read in one statement with the progress row locked."""
+
+    activity: Activity
+    asset: VideoAsset | None
+    progress: WatchProgress
+    completed: bool
+
+
+@functools.cache
+def _heartbeat_stmt():
+    # The learner's progress row, locked (FOR UPDATE OF video_watch: heartbeats of one person are
+    # merged one after the other, so no played span is lost or counted twice), with the activity
+    # and its course, the asset and whether the activity is complete; only a visible video
+    # activity of a course the person is enrolled in (can_view_media's learner rule) matches.
+    completed = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == WatchProgress.activity_id,
+                                                     ActivityCompletion.user_id == WatchProgress.user_id)
+                 .exists().label("completed"))
+    return (select(WatchProgress, Activity, VideoAsset, completed)
+            .join(Activity, Activity.id == WatchProgress.activity_id)
+            .join(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == WatchProgress.user_id))
+            .outerjoin(VideoAsset, VideoAsset.id == Activity.settings["asset_id"].as_integer())
+            .options(joinedload(Activity.course, innerjoin=True))
+            .where(WatchProgress.activity_id == bindparam("activity_id"), WatchProgress.user_id == bindparam("user_id"),
+                   Activity.type == "video", Activity.visible.is_(True))
+            .with_for_update(of=WatchProgress))
+
+
+def heartbeat(user: User, activity_id: int) -> Heartbeat | None:
+    """The learner's heartbeat state (see Heartbeat), or None when there is no progress row yet
+    (the first heartbeat) or the person is not an enrolled learner of a visible video activity:
+    the caller then goes the long way, with every check and its own error."""
+    row = db.session.execute(_heartbeat_stmt(), {"activity_id": activity_id, "user_id": user.id}).first()
+    if row is None:
+        return None
+    return Heartbeat(activity=row[1], asset=row[2], progress=row[0], completed=bool(row[3]))
 
 
 def complete_at_percent(activity: Activity) -> int:
