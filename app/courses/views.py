@@ -10,10 +10,11 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask_babel import get_domain, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app import spreadsheets
@@ -69,6 +70,22 @@ def _labels():
     return {"activity_labels": LABELS, "mode_labels": MODE_LABELS}
 
 
+_LABELS_BY_CATALOG: dict[object, dict[str, dict[str, Markup]]] = {}
+
+
+def _labels_here() -> dict[str, dict[str, Markup]]:
+    """The activity-type and mode labels in the reader's language, for the learner pages that show
+    one per course or activity: translated once per language and process (a lazy label looks the
+    request's catalog up again each time it is shown). Markup, as a lazy label is shown unescaped."""
+    catalog = get_domain().get_translations()
+    kept = _LABELS_BY_CATALOG.get(catalog)
+    if kept is None or len(kept["activity_labels"]) != len(LABELS):  # a module registered a type late
+        kept = {"activity_labels": {k: Markup(str(v)) for k, v in LABELS.items()},
+                "mode_labels": {k: Markup(str(v)) for k, v in MODE_LABELS.items()}}
+        _LABELS_BY_CATALOG[catalog] = kept
+    return kept
+
+
 def _decimal_arg(name: str) -> Decimal | None:
     raw = (request.args.get(name) or "").strip().replace(",", ".")
     if not raw:
@@ -93,7 +110,8 @@ def catalogue():
     enrolled = q.enrolled_course_ids(current_user, [c.id for c in cards])
     return render_template("courses/catalogue.html", courses=cards, f=f, enrolled=enrolled,
                            total=total, page=page, per_page=24, codes=codes, modes=COURSE_MODES,
-                           jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""))
+                           jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""),
+                           **_labels_here())
 
 
 @bp.get("/kursus-saya")
@@ -109,8 +127,10 @@ def course(course_id: int):
     editor = q.can_edit(current_user, c)
     preview = editor and request.args.get("pratinjau") == "1"
     outline = q.course_outline(c, current_user, include_hidden=editor and not preview)
+    # An editor always has a reach; a learner (most readers) has none without asking (staff_reach).
+    staff = editor or (current_user.has_role("bpsdm", "admin") and q.staff_reach(current_user, c) is not None)
     return render_template("courses/course.html", course=c, outline=outline, editor=editor, preview=preview,
-                           staff=q.staff_reach(current_user, c) is not None)
+                           staff=staff, **_labels_here())
 
 
 @bp.post("/kursus/<int:course_id>/daftar")
@@ -172,7 +192,8 @@ def activity(activity_id: int):
     prev_a = acts[idx - 1] if idx else None
     next_a = acts[idx + 1] if idx is not None and idx + 1 < len(acts) else None
     page = render_template("courses/activity.html", activity=a, course=c, t=t, ctx=ctx, outline=outline,
-                           enrolled=enrolment is not None, editor=editor, prev_a=prev_a, next_a=next_a)
+                           enrolled=enrolment is not None, editor=editor, prev_a=prev_a, next_a=next_a,
+                           **_labels_here())
     # The visit is committed by the request once this view returns, after rendering: a commit
     # expires every loaded object, and the page would load the person, the course and the activity
     # a second time to show them (app/web.py, one transaction per request).
