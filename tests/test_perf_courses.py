@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import g
 from sqlalchemy import event, select
 
 from app.courses import operations as ops
-from app.courses.models import Activity
+from app.courses.models import Activity, Course
 from app.extensions import db
 from app.media.models import VideoAsset, WatchProgress
 from tests.factories import enrol_all, make_course
@@ -135,3 +136,42 @@ def test_video_page_and_heartbeat_statements_do_not_grow(client, org, login, aut
     db.session.refresh(row)
     assert row.intervals[0] == [0, 90] and len(row.intervals) == 50  # merged exactly, once
     assert row.watched_tenths == 2540
+
+
+@pytest.fixture
+def second_app(app, tmp_path):
+    """Another application instance on the same database: a second gunicorn worker."""
+    from app import create_app
+    from tests.conftest import base_config
+
+    other = create_app(base_config(tmp_path, db.engine.url.render_as_string(hide_password=False)))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_kept_offline_card_follows_the_authors_change_and_the_readers_language(app, org, second_app):
+    course = make_course(org.instructor, title="Judul Lama")
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    course_id, learner_id = course.id, org.learner_a1.id
+    learner = second_app.test_client()
+    assert learner.post("/masuk", data={"username": "learner_a1", "password": "rahasia123"}).status_code == 302
+    for _ in range(2):  # rendered, then from the second worker's copy
+        page = learner.get(f"/kursus/{course_id}").get_data(as_text=True)
+        assert 'data-title="Judul Lama"' in page and "Belajar offline" in page
+    assert second_app.extensions["lentera_cache"].hits > 0
+
+    course = db.session.get(Course, course_id)
+    course.title = "Judul <Baru>"  # the author's change, made through the first instance's session
+    db.session.commit()
+    page = learner.get(f"/kursus/{course_id}").get_data(as_text=True)
+    assert 'data-title="Judul &lt;Baru&gt;"' in page and "Judul Lama" not in page  # escaped, and new
+
+    from app.accounts.models import User
+
+    db.session.get(User, learner_id).locale = "en"
+    db.session.commit()
+    page = learner.get(f"/kursus/{course_id}").get_data(as_text=True)
+    assert "Offline learning" in page and "Belajar offline" not in page

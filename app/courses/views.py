@@ -9,17 +9,19 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_domain, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from jinja2 import TemplateNotFound
 from markupsafe import Markup
 from sqlalchemy import select
 
 from app import spreadsheets
 from app.accounts.models import Position, Unit
 from app.accounts.queries import session_writes, units_in_reach, user_by_nip, user_by_username
+from app.cache import versioned
 from app.courses import operations as ops
 from app.courses import queries as q
 from app.courses.activity_types import LABELS, REGISTRY
@@ -130,7 +132,25 @@ def course(course_id: int):
     # An editor always has a reach; a learner (most readers) has none without asking (staff_reach).
     staff = editor or (current_user.has_role("bpsdm", "admin") and q.staff_reach(current_user, c) is not None)
     return render_template("courses/course.html", course=c, outline=outline, editor=editor, preview=preview,
-                           staff=staff, **_labels_here())
+                           staff=staff, offline_card=_offline_card(c, outline, editor), **_labels_here())
+
+
+def _offline_card(c, outline, editor: bool) -> Markup:
+    """The offline-learning card of the sync module on the course page (sync/_download.html, if
+    installed). An enrolled learner's is the same for every learner of the course in one language
+    (its addresses, the course's title, fifteen translated labels: a tenth of the page's work), so
+    it is rendered once per course version, language and script root and kept per worker
+    (app/cache.py: an author's change to the course renders it again); the rest every time."""
+    def render() -> Markup:
+        try:
+            return Markup(render_template("sync/_download.html", course=c, outline=outline, editor=editor))
+        except TemplateNotFound:
+            return Markup("")
+
+    if outline.enrolment is None or current_app.debug or current_app.config.get("TEMPLATES_AUTO_RELOAD"):
+        return render()
+    key = (get_domain().get_translations(), request.script_root, c.id)
+    return versioned("offline_card", key, c.content_version, render)
 
 
 @bp.post("/kursus/<int:course_id>/daftar")
