@@ -175,3 +175,14 @@ def test_the_kept_offline_card_follows_the_authors_change_and_the_readers_langua
     db.session.commit()
     page = learner.get(f"/kursus/{course_id}").get_data(as_text=True)
     assert "Offline learning" in page and "Belajar offline" not in page
+
+
+def test_my_courses_rows_keep_their_escaping_and_progress(client, org, login):
+    course = make_course(org.instructor, title='Etika <b>"ASN"</b> & {t}', activities=_lessons(4, "E"))
+    enrol_all(course, org.learner_a1)
+    ops.complete_activity(org.learner_a1, course.sections[0].activities[0])
+    db.session.commit()
+    login(org.learner_a1)
+    page = client.get("/kursus-saya").get_data(as_text=True)
+    assert ('aria-valuenow="25" aria-label="Kemajuan Etika &lt;b&gt;&#34;ASN&#34;&lt;/b&gt; &amp; {t}"' in page)
+    assert "<b>" not in page and 'style="width: 25%"' in page and "1/4 aktivitas wajib" in page
