@@ -2,8 +2,10 @@
 20 concurrent connections, each beside the bare-Flask ceiling measured right before it in the
 same run. Goal: every learner page at >= 10 % of the ceiling with p95 < 150 ms.
 
-Also the worker class: the same course page under gunicorn `sync` and `gthread` workers, so the
-choice in README's scale-out section rests on a measurement.
+Each figure is the median of BENCH_ROUNDS (default 3) alternating rounds of the ceiling and the
+figure, as the issue's side-by-side measurement was taken. Also the worker class: the course page
+and the autosave under gunicorn's `sync`, `gthread` and `gevent` workers, so the choice in
+README's scale-out section rests on a measurement.
 
 Run: `.venv/bin/python -m bench.bench_learner_pages` (BENCH_DB=sqlite for the embedded database;
 BENCH_SECONDS per figure, default 10).
@@ -14,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from urllib.parse import urlsplit
 
 from bench.harness import (
     Database,
     Figure,
     Server,
+    alternating,
     api_token,
     default_seconds,
     fetch,
@@ -106,6 +110,15 @@ def _targets(server_url: str, cookie: dict, token: dict) -> list[tuple[str, str,
     ]
 
 
+#: The worker classes compared on the course page and the autosave (README's scale-out section):
+#: gunicorn's default sync workers, threads, and gevent's cooperative workers (psycopg waits
+#: cooperatively once gevent has patched the process).
+WORKER_CLASSES = [
+    ("gthread workers (2 × 4 threads)", "--worker-class gthread --threads 4"),
+    ("gevent workers (2 × 50 connections)", "--worker-class gevent --worker-connections 50"),
+]
+
+
 def run() -> list[Figure]:
     kind = os.environ.get("BENCH_DB", "postgresql")
     seconds = default_seconds()
@@ -116,25 +129,36 @@ def run() -> list[Figure]:
                 Server("bench.bare_app:app", workers=WORKERS) as bare:
             cookie = login_cookie(server.url, "peserta", "lentera123")
             token = api_token(server.url, "peserta", "lentera123")
-            for name, method, url, body in _targets(server.url, cookie, token):
-                ceiling = load(bare.url + "/", connections=CONNECTIONS, seconds=seconds)
-                headers = dict(cookie) if method == "GET" else {**token, "Content-Type": "application/json"}
-                result = load(url, connections=CONNECTIONS, seconds=seconds, headers=headers, method=method, body=body)
-                figures.append(Figure(name, result, ceiling, workers=WORKERS, database=kind))
+            targets = _targets(server.url, cookie, token)
+            for name, method, url, body in targets:
+                figures.append(_figure(name, bare.url, url, method, body, cookie, token, seconds, kind))
                 print(figures[-1].line(), flush=True)  # as it goes: a long run shows its figures early
-        # The worker class, measured: the course page under gthread (4 threads per worker).
-        with Server("wsgi:app", workers=WORKERS, database=database, ready_path="/masuk",
-                    extra_env={"GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4"}) as server, \
-                Server("bench.bare_app:app", workers=WORKERS,
-                       extra_env={"GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4"}) as bare:
-            cookie = login_cookie(server.url, "peserta", "lentera123")
-            _s, mine = fetch(server.url + "/kursus-saya", headers=cookie)
-            course_id = re.search(rb'href="/kursus/(\d+)"', mine).group(1).decode()
-            ceiling = load(bare.url + "/", connections=CONNECTIONS, seconds=seconds)
-            result = load(f"{server.url}/kursus/{course_id}", connections=CONNECTIONS, seconds=seconds, headers=cookie)
-            figures.append(Figure("course page under gthread workers (2 × 4 threads)", result, ceiling,
-                                  workers=WORKERS, database=kind))
+        # The worker class, measured: the course page and the autosave under each other class,
+        # each against the bare app under the same class.
+        compared = [t for t in targets if t[0].startswith(("course page", "quiz autosave"))]
+        for label, args in WORKER_CLASSES:
+            env = {"GUNICORN_CMD_ARGS": args}
+            with Server("wsgi:app", workers=WORKERS, database=database, ready_path="/masuk", extra_env=env) as server, \
+                    Server("bench.bare_app:app", workers=WORKERS, extra_env=env) as bare:
+                cookie = login_cookie(server.url, "peserta", "lentera123")
+                token = api_token(server.url, "peserta", "lentera123")
+                for name, method, url, body in compared:
+                    url = server.url + urlsplit(url).path  # the same page on this server
+                    figures.append(_figure(f"{name.split(' (')[0]} under {label}", bare.url, url, method, body,
+                                           cookie, token, seconds, kind))
+                    print(figures[-1].line(), flush=True)
     return figures
+
+
+def _figure(name: str, bare_url: str, url: str, method: str, body: bytes | None, cookie: dict, token: dict,
+            seconds: int, kind: str) -> Figure:
+    """One page or write against the bare ceiling, in alternating rounds (harness.alternating)."""
+    headers = dict(cookie) if method == "GET" else {**token, "Content-Type": "application/json"}
+    return alternating(
+        name,
+        lambda: load(url, connections=CONNECTIONS, seconds=seconds, headers=headers, method=method, body=body),
+        lambda: load(bare_url + "/", connections=CONNECTIONS, seconds=seconds),
+        workers=WORKERS, database=kind)
 
 
 if __name__ == "__main__":

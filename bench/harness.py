@@ -24,12 +24,14 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,11 @@ from tests.serving import (  # noqa: E402, F401 - re-exported for the benchmarks
 )
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+
+
+def default_rounds() -> int:
+    """Alternating rounds of a figure and its ceiling: BENCH_ROUNDS in the environment, else 3."""
+    return int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 def default_seconds() -> int:
@@ -161,15 +168,52 @@ class Figure:
     ceiling: Result
     workers: int = 2
     database: str = ""
+    #: (figure req/s, ceiling req/s) of each alternating round, when the figure is their median
+    rounds: list[list[float]] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
+        if self.rounds:  # each round's figure against the ceiling measured right before it
+            return statistics.median(f / c if c else 0.0 for f, c in self.rounds)
         return self.result.rps / self.ceiling.rps if self.ceiling.rps else 0.0
 
+    def spread(self) -> str:
+        """The rounds' lowest and highest figure and ratio, when there were several rounds."""
+        if len(self.rounds) < 2:
+            return ""
+        rps = [f for f, _c in self.rounds]
+        ratios = [f / c for f, c in self.rounds if c]
+        return (f"{len(self.rounds)} rounds: {min(rps):,.1f}–{max(rps):,.1f}/s, "
+                f"ratio {min(ratios):.1%}–{max(ratios):.1%}")
+
     def line(self) -> str:
+        spread = f"\n  {self.spread()}" if self.rounds else ""
         return (f"{self.name}: {self.result.line()}\n"
                 f"  bare Flask ceiling: {self.ceiling.line()}\n"
-                f"  ratio to ceiling: {self.ratio:.1%}")
+                f"  ratio to ceiling: {self.ratio:.1%}{spread}")
+
+
+def _median_result(results: list[Result]) -> Result:
+    """Several runs of one figure as one: median rate and percentiles, summed counts."""
+    med = statistics.median
+    return Result(url=results[0].url, connections=results[0].connections, seconds=sum(r.seconds for r in results),
+                  requests=sum(r.requests for r in results), rps=med(r.rps for r in results),
+                  p50_ms=med(r.p50_ms for r in results), p95_ms=med(r.p95_ms for r in results),
+                  p99_ms=med(r.p99_ms for r in results), errors=sum(r.errors for r in results),
+                  error_detail={k: sum(r.error_detail.get(k, 0) for r in results)
+                                for k in {k for r in results for k in r.error_detail}})
+
+
+def alternating(name: str, measure: Callable[[], Result], bare: Callable[[], Result], rounds: int | None = None,
+                workers: int = 2, database: str = "") -> Figure:
+    """A figure as the median of `rounds` alternating pairs (ceiling, then figure): on a shared,
+    noisy machine each ratio compares two runs seconds apart, and the median drops an outlier
+    round on either side. BENCH_ROUNDS in the environment, else 3."""
+    rounds = rounds or default_rounds()
+    pairs = [(bare(), measure()) for _ in range(rounds)]
+    ceilings, results = [c for c, _r in pairs], [r for _c, r in pairs]
+    return Figure(name, _median_result(results), _median_result(ceilings), workers=workers, database=database,
+                  rounds=[[r.rps, c.rps] for c, r in pairs])
 
 
 

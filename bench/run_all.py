@@ -68,8 +68,9 @@ def _summary_rows(name: str, entry: dict) -> list[str]:
         latency = f", p50 {r.p50_ms:.1f} / p95 {r.p95_ms:.1f} / p99 {r.p99_ms:.1f} ms" if r.p95_ms else ""
         errors = f", {r.errors} errors" if r.requests else ""
         shape = f"{item.database}, {item.workers} workers" if item.workers > 1 else item.database
+        spread = f"; {item.spread()}" if item.spread() else ""
         rows.append(f"| {name} | {item.name} ({shape}) | {r.rps:,.1f}/s{latency}"
-                    f"{errors} | {c.rps:,.1f}/s ({_ceiling_name(c)}) | {item.ratio:.1%} | {when} |")
+                    f"{errors}{spread} | {c.rps:,.1f}/s ({_ceiling_name(c)}) | {item.ratio:.1%} | {when} |")
     return rows
 
 

@@ -10,7 +10,6 @@ from typing import Any, Literal
 from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from app.accounts.queries import user_by_nip
 from app.api.accounts import MULTIPART_FILE, uploaded_file
@@ -394,15 +393,5 @@ def course_patch(course_id: int, body: CoursePatch):
             raise BadInput(_("%(k)s tidak boleh null.", k=key), code="invalid_body")
     ops.update_course(course, **fields)
     if body.completion is not None:
-        ids = set(body.completion.required_activities)
-        activities = list(db.session.scalars(select(Activity).where(Activity.course_id == course.id)))
-        unknown = ids - {a.id for a in activities}
-        if unknown:
-            raise BadInput(_("Aktivitas berikut bukan milik kursus ini: %(ids)s",
-                             ids=", ".join(str(i) for i in sorted(unknown))), code="activity_not_in_course")
-        for a in activities:
-            if a.required != (a.id in ids):
-                a.required = a.id in ids
-        db.session.flush()
-        ops.recompute_completions(course)
+        ops.set_required_activities(course, body.completion.required_activities)
     return course_dict(course, user)

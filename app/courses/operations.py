@@ -37,7 +37,7 @@ from app.courses.models import (
     Enrolment,
     Section,
 )
-from app.errors import Conflict, NotFound, RuleViolation
+from app.errors import BadInput, Conflict, NotFound, RuleViolation
 from app.extensions import db
 from app.signals import activity_completed, course_completed, user_enrolled
 
@@ -521,6 +521,23 @@ def update_activity(activity: Activity, *, title: str | None = None, body: str |
     db.session.flush()
     recompute_completions(activity.course)
     return activity
+
+
+def set_required_activities(course: Course, activity_ids: list[int]) -> None:
+    """The course's completion rule as one set: exactly these activities are required, every
+    other one optional; learners who now meet the rule complete. An id that is not one of the
+    course's activities refuses the whole change, naming every such id."""
+    ids = set(activity_ids)
+    activities = list(db.session.scalars(select(Activity).where(Activity.course_id == course.id)))
+    unknown = ids - {a.id for a in activities}
+    if unknown:
+        raise BadInput(_("Aktivitas berikut bukan milik kursus ini: %(ids)s",
+                         ids=", ".join(str(i) for i in sorted(unknown))), code="activity_not_in_course")
+    for a in activities:
+        if a.required != (a.id in ids):
+            a.required = a.id in ids
+    db.session.flush()
+    recompute_completions(course)
 
 
 #: The first bytes of programs: Windows (MZ: .exe, .dll, .scr), Linux (ELF), macOS (Mach-O, fat
