@@ -15,8 +15,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, String, and_, bindparam, case, cast, false, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.sql.functions import aggregate_strings
 
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, administers_owner, reach
@@ -128,28 +129,46 @@ def get_activity(activity_id: int) -> Activity:
 
 @functools.cache
 def _activity_for_viewer_stmt():
-    done = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == Activity.id,
-                                                ActivityCompletion.user_id == bindparam("user_id"))
-            .exists().label("done"))
-    return (select(Activity, Enrolment, done)
+    # The viewer's state in the course rides along as single-row columns: the enrolment (an
+    # entity, the page touches it), the course's completion time and the ids of the activities
+    # of this course the viewer has completed, aggregated into one string (string_agg /
+    # group_concat) so that the row count stays one whatever the size of the course.
+    others = aliased(Activity)
+    done_ids = (select(aggregate_strings(cast(ActivityCompletion.activity_id, String), ","))
+                .join(others, others.id == ActivityCompletion.activity_id)
+                .where(others.course_id == Activity.course_id, ActivityCompletion.user_id == bindparam("user_id"))
+                .correlate(Activity).scalar_subquery().label("done_ids"))
+    return (select(Activity, Enrolment, CourseCompletion.completed_at, done_ids)
             .outerjoin(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == bindparam("user_id")))
-            .options(joinedload(Activity.section), joinedload(Activity.course).joinedload(Course.competencies))
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Activity.course_id,
+                                              CourseCompletion.user_id == bindparam("user_id")))
+            .options(joinedload(Activity.section, innerjoin=True), joinedload(Activity.course, innerjoin=True))
             .where(Activity.id == bindparam("activity_id")))
 
 
-def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, Enrolment | None, bool]:
-    """The activity with its section and course, the viewer's enrolment in that course and whether
-    the viewer has completed the activity: one statement, built once per process (the activity
-    page runs it on every view)."""
+@dataclass
+class ViewerState:
+    """The viewer's enrolment and progress in the course of the activity they opened."""
+
+    enrolment: Enrolment | None
+    course_completed_at: datetime | None
+    completed_ids: frozenset[int]
+
+
+def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, ViewerState]:
+    """The activity with its section and course, and the viewer's enrolment and progress in that
+    course: one statement, built once per process (the activity page runs it on every view), so
+    that the page's outline needs no statement of its own (course_outline(person=...))."""
     if not user.is_authenticated:
-        return get_activity(activity_id), None, False
-    row = db.session.execute(_activity_for_viewer_stmt(), {"activity_id": activity_id, "user_id": user.id}
-                             ).unique().first()
+        return get_activity(activity_id), ViewerState(None, None, frozenset())
+    row = db.session.execute(_activity_for_viewer_stmt(), {"activity_id": activity_id, "user_id": user.id}).first()
     if row is None:
         from flask_babel import gettext as _
 
         raise NotFound(_("Aktivitas tidak ditemukan."))
-    return row[0], row[1], bool(row[2])
+    activity, enrolment, course_done, done_ids = row
+    ids = frozenset(int(x) for x in done_ids.split(",")) if done_ids and enrolment is not None else frozenset()
+    return activity, ViewerState(enrolment, course_done if enrolment is not None else None, ids)
 
 
 def get_section(section_id: int) -> Section:
@@ -247,11 +266,15 @@ def competency_codes_in_use() -> list[str]:
     return list(db.session.scalars(select(CourseCompetency.code).distinct().order_by(CourseCompetency.code)))
 
 
+# Built once (the catalogue asks on every page): an expanding IN takes the page's course ids.
+_ENROLLED_IN = select(Enrolment.course_id).where(Enrolment.user_id == bindparam("user_id"),
+                                                 Enrolment.course_id.in_(bindparam("course_ids", expanding=True)))
+
+
 def enrolled_course_ids(user: User, course_ids: list[int]) -> set[int]:
     if not user.is_authenticated or not course_ids:
         return set()
-    return set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user.id,
-                                                                    Enrolment.course_id.in_(course_ids))))
+    return set(db.session.scalars(_ENROLLED_IN, {"user_id": user.id, "course_ids": list(course_ids)}))
 
 
 # --- progress -------------------------------------------------------------------------------------------
@@ -277,34 +300,41 @@ class CourseProgress:
         return 100.0 * self.done / self.total if self.total else 0.0
 
 
-def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
-    """The learner's enrolments with progress, unfinished and most recently used first — one query
-    of plain columns, whatever the number of courses."""
+@functools.cache
+def _my_courses_stmt(limited: bool):
+    # Built once per process with bound parameters: building this statement (three subqueries)
+    # cost more Python than running it and reading thirty rows.
+    user_id = bindparam("user_id")
     counted = _counted_activities().subquery()
-    mine = select(Enrolment.course_id).where(Enrolment.user_id == user.id)
+    mine = select(Enrolment.course_id).where(Enrolment.user_id == user_id)
     totals = (select(counted.c.course_id, func.count().label("n")).where(counted.c.course_id.in_(mine))
               .group_by(counted.c.course_id).subquery())
     done = (select(counted.c.course_id, func.count().label("n"))
             .join(ActivityCompletion, and_(ActivityCompletion.activity_id == counted.c.id,
-                                           ActivityCompletion.user_id == user.id))
+                                           ActivityCompletion.user_id == user_id))
             .group_by(counted.c.course_id).subquery())
     stmt = (select(Course.id, Course.code, Course.title, Course.jp, Course.mode, Enrolment.id.label("enrolment_id"),
                    Enrolment.last_activity_id, Enrolment.enrolled_at, Enrolment.last_access_at,
                    func.coalesce(totals.c.n, 0).label("total"), func.coalesce(done.c.n, 0).label("done"),
                    CourseCompletion.completed_at)
-            .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
+            .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user_id))
             .outerjoin(totals, totals.c.course_id == Course.id)
             .outerjoin(done, done.c.course_id == Course.id)
-            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user.id))
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user_id))
             .order_by(case((CourseCompletion.id.is_(None), 0), else_=1),
                       func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id))
-    if limit:
-        stmt = stmt.limit(limit)
+    return stmt.limit(bindparam("limit")) if limited else stmt
+
+
+def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
+    """The learner's enrolments with progress, unfinished and most recently used first — one query
+    of plain columns, whatever the number of courses."""
+    params = {"user_id": user.id, "limit": limit} if limit else {"user_id": user.id}
     return [CourseProgress(course=SimpleNamespace(id=r.id, code=r.code, title=r.title, jp=r.jp, mode=r.mode),
                            enrolment=SimpleNamespace(id=r.enrolment_id, last_activity_id=r.last_activity_id,
                                                      enrolled_at=r.enrolled_at, last_access_at=r.last_access_at),
                            total=r.total, done=r.done, completed_at=r.completed_at)
-            for r in db.session.execute(stmt)]
+            for r in db.session.execute(_my_courses_stmt(bool(limit)), params)]
 
 
 @functools.cache
@@ -343,7 +373,9 @@ class Outline:
 
     course: Course
     sections: list[tuple[Section, list[Activity]]]
-    completed: dict[int, datetime]
+    #: activity id -> when the viewer completed it (None: completed, the time was not read; the
+    #: activity page reads only which ones)
+    completed: dict[int, datetime | None]
     enrolment: Enrolment | None
     course_completed_at: datetime | None
     staff_view: bool
@@ -411,21 +443,29 @@ def course_structure(course: Course) -> tuple[tuple, tuple]:
     return versioned("course_structure", course.id, course.content_version, load)
 
 
-def course_outline(course: Course, user: User, *, include_hidden: bool = False) -> Outline:
+def course_outline(course: Course, user: User, *, include_hidden: bool = False,
+                   person: ViewerState | None = None) -> Outline:
     """Sections and activities in order (as read-only rows: id, title, type, visible, required,
     settings), with the user's completions. The structure comes from the worker's copy when the
     course has not changed (course_structure); the person's enrolment and progress are read every
-    time, in one statement, whatever the size of the course."""
+    time, in one statement, whatever the size of the course — or taken from `person` when the
+    caller read them already (the activity page, activity_for_viewer)."""
     sections, activities = course_structure(course)
     by_section: dict[int, list] = {}
     for a in activities:
         if a.visible or include_hidden:
             by_section.setdefault(a.section_id, []).append(a)
     shown = [(s, by_section.get(s.id, [])) for s in sections if s.visible or include_hidden]
-    completed: dict[int, datetime] = {}
+    completed: dict[int, datetime | None] = {}
     enrolment = None
     course_done = None
-    if user.is_authenticated:
+    if person is not None:
+        if person.enrolment is not None:
+            enrolment = SimpleNamespace(id=person.enrolment.id, last_activity_id=person.enrolment.last_activity_id,
+                                        completed_at=person.course_completed_at)
+            course_done = person.course_completed_at
+            completed = dict.fromkeys(person.completed_ids)
+    elif user.is_authenticated:
         for row in db.session.execute(_OUTLINE_PERSON, {"course_id": course.id, "user_id": user.id}):
             if enrolment is None:
                 enrolment = SimpleNamespace(id=row.id, last_activity_id=row.last_activity_id,

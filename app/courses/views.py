@@ -9,16 +9,19 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_domain, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from jinja2 import TemplateNotFound
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app import spreadsheets
 from app.accounts.models import Position, Unit
-from app.accounts.queries import units_in_reach, user_by_nip, user_by_username
+from app.accounts.queries import session_writes, units_in_reach, user_by_nip, user_by_username
+from app.cache import versioned
 from app.courses import operations as ops
 from app.courses import queries as q
 from app.courses.activity_types import LABELS, REGISTRY
@@ -70,6 +73,22 @@ def _labels():
     return {"activity_labels": LABELS, "mode_labels": MODE_LABELS}
 
 
+_LABELS_BY_CATALOG: dict[object, dict[str, dict[str, Markup]]] = {}
+
+
+def _labels_here() -> dict[str, dict[str, Markup]]:
+    """The activity-type and mode labels in the reader's language, for the learner pages that show
+    one per course or activity: translated once per language and process (a lazy label looks the
+    request's catalog up again each time it is shown). Markup, as a lazy label is shown unescaped."""
+    catalog = get_domain().get_translations()
+    kept = _LABELS_BY_CATALOG.get(catalog)
+    if kept is None or len(kept["activity_labels"]) != len(LABELS):  # a module registered a type late
+        kept = {"activity_labels": {k: Markup(str(v)) for k, v in LABELS.items()},
+                "mode_labels": {k: Markup(str(v)) for k, v in MODE_LABELS.items()}}
+        _LABELS_BY_CATALOG[catalog] = kept
+    return kept
+
+
 def _decimal_arg(name: str) -> Decimal | None:
     raw = (request.args.get(name) or "").strip().replace(",", ".")
     if not raw:
@@ -94,7 +113,8 @@ def catalogue():
     enrolled = q.enrolled_course_ids(current_user, [c.id for c in cards])
     return render_template("courses/catalogue.html", courses=cards, f=f, enrolled=enrolled,
                            total=total, page=page, per_page=24, codes=codes, modes=COURSE_MODES,
-                           jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""))
+                           jp_min=request.args.get("jp_min", ""), jp_max=request.args.get("jp_max", ""),
+                           **_labels_here())
 
 
 @bp.get("/kursus-saya")
@@ -110,8 +130,28 @@ def course(course_id: int):
     editor = q.can_edit(current_user, c)
     preview = editor and request.args.get("pratinjau") == "1"
     outline = q.course_outline(c, current_user, include_hidden=editor and not preview)
+    # An editor always has a reach; a learner (most readers) has none without asking (staff_reach).
+    staff = editor or (current_user.has_role("bpsdm", "admin") and q.staff_reach(current_user, c) is not None)
     return render_template("courses/course.html", course=c, outline=outline, editor=editor, preview=preview,
-                           staff=q.staff_reach(current_user, c) is not None)
+                           staff=staff, offline_card=_offline_card(c, outline, editor), **_labels_here())
+
+
+def _offline_card(c, outline, editor: bool) -> Markup:
+    """The offline-learning card of the sync module on the course page (sync/_download.html, if
+    installed). An enrolled learner's is the same for every learner of the course in one language
+    (its addresses, the course's title, fifteen translated labels: a tenth of the page's work), so
+    it is rendered once per course version, language and script root and kept per worker
+    (app/cache.py: an author's change to the course renders it again); the rest every time."""
+    def render() -> Markup:
+        try:
+            return Markup(render_template("sync/_download.html", course=c, outline=outline, editor=editor))
+        except TemplateNotFound:
+            return Markup("")
+
+    if outline.enrolment is None or current_app.debug or current_app.config.get("TEMPLATES_AUTO_RELOAD"):
+        return render()
+    key = (get_domain().get_translations(), request.script_root, c.id)
+    return versioned("offline_card", key, c.content_version, render)
 
 
 @bp.post("/kursus/<int:course_id>/daftar")
@@ -134,40 +174,47 @@ def resume(course_id: int):
 
 
 def _activity_for_viewer(activity_id: int):
-    """The activity, its course, the viewer's enrolment, whether this is a staff preview and whether
-    the viewer has completed the activity already."""
-    a, enrolment, done = q.activity_for_viewer(current_user, activity_id)
+    """The activity, its course, the viewer's enrolment, whether this is a staff preview and the
+    viewer's progress in the course (q.ViewerState)."""
+    a, person = q.activity_for_viewer(current_user, activity_id)
     c = a.course
     if not q.can_view(current_user, c):
         raise NotFound(_("Kursus tidak ditemukan."))  # an unpublished course does not exist for learners
     editor = q.can_edit(current_user, c)
     if not editor and (not a.visible or not a.section.visible):
         raise NotFound(_("Aktivitas tidak ditemukan."))
-    if enrolment is None and not editor:
+    if person.enrolment is None and not editor:
         raise Forbidden(_("Daftar ke kursus ini dulu untuk membuka aktivitasnya."))
-    return a, c, enrolment, editor, done
+    return a, c, person.enrolment, editor, person
 
 
 @bp.get("/aktivitas/<int:activity_id>")
 @login_required
 def activity(activity_id: int):
-    a, c, enrolment, editor, done = _activity_for_viewer(activity_id)
+    a, c, enrolment, editor, person = _activity_for_viewer(activity_id)
     t = REGISTRY.get(a.type)
     # A device storing the page for offline learning (app/sync) is not the learner reading it:
     # the device records the visit when the page is opened.
     if enrolment is not None and request.headers.get("X-Lentera-Offline-Copy") != "1":
         ops.touch_enrolment(enrolment, a)
-        if a.type == "lesson" and a.visible and a.section.visible and not done:  # done: nothing to lock
+        if a.type == "lesson" and a.visible and a.section.visible and a.id not in person.completed_ids:
+            # The first view completes the lesson (and maybe the course): the outline reads the
+            # progress again, after it. A lesson already done has nothing to lock or read.
             ops.complete_activity(current_user, a, source="view")
+            person = None
         db.session.flush()
+    writes = session_writes(db.session())
     ctx = t.view_context(a, current_user) if t is not None and t.view_context is not None else {}
-    outline = q.course_outline(c, current_user)
+    if session_writes(db.session()) != writes or db.session.new or db.session.dirty or db.session.deleted:
+        person = None  # the activity's own part wrote (an overdue attempt submitted...): read again
+    outline = q.course_outline(c, current_user, person=person)
     acts = outline.activities()
     idx = next((i for i, x in enumerate(acts) if x.id == a.id), None)
     prev_a = acts[idx - 1] if idx else None
     next_a = acts[idx + 1] if idx is not None and idx + 1 < len(acts) else None
     page = render_template("courses/activity.html", activity=a, course=c, t=t, ctx=ctx, outline=outline,
-                           enrolled=enrolment is not None, editor=editor, prev_a=prev_a, next_a=next_a)
+                           enrolled=enrolment is not None, editor=editor, prev_a=prev_a, next_a=next_a,
+                           **_labels_here())
     # The visit is committed by the request once this view returns, after rendering: a commit
     # expires every loaded object, and the page would load the person, the course and the activity
     # a second time to show them (app/web.py, one transaction per request).
@@ -177,7 +224,7 @@ def activity(activity_id: int):
 @bp.get("/aktivitas/<int:activity_id>/berkas")
 @login_required
 def activity_file(activity_id: int):
-    a, _c, enrolment, _editor, _done = _activity_for_viewer(activity_id)
+    a, _c, enrolment, _editor, _person = _activity_for_viewer(activity_id)
     if a.type != "file" or not a.file_key:
         abort(404)
     if enrolment is not None:
@@ -224,7 +271,7 @@ def course_image(course_id: int, name: str):
 @bp.get("/aktivitas/<int:activity_id>/buka")
 @login_required
 def activity_link(activity_id: int):
-    a, _c, enrolment, _editor, _done = _activity_for_viewer(activity_id)
+    a, _c, enrolment, _editor, _person = _activity_for_viewer(activity_id)
     if a.type != "link":
         abort(404)
     if enrolment is not None:

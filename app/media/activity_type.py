@@ -30,18 +30,18 @@ def _urls(activity, asset) -> dict:
 
 
 def view_context(activity, user) -> dict:
-    asset = queries.asset_for(activity)
-    job = queries.job_for(asset)
-    row = queries.watch_progress(user, activity) if user is not None and user.is_authenticated else None
+    state = queries.player_state(user, activity)
+    asset, job, row = state.asset, state.job, state.progress
     duration = asset.duration_tenths if asset else 0
     watched = row.watched_tenths if row else 0
+    signed_in = bool(user and user.is_authenticated)
     return {
         "asset": asset, "job": job, "status": queries.video_status(asset, job), **_urls(activity, asset),
         "duration": Decimal(duration) / 10, "position": Decimal(row.position_tenths if row else 0) / 10,
         "watched_seconds": Decimal(watched) / 10, "percent": queries.percent_of(watched, duration),
-        "completed": bool(user and user.is_authenticated and ops._is_complete(user, activity)),
+        "completed": signed_in and state.completed,
         "complete_at": queries.complete_at_percent(activity),
-        "can_manage": bool(user and queries.is_course_staff(user, activity.course)),
+        "can_manage": signed_in and queries.is_course_staff(user, activity.course, instructor=state.instructor),
         "state_url": url_for("api.media_video_state", activity_id=activity.id),
         "watch_url": url_for("api.media_watch", activity_id=activity.id),
     }

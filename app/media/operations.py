@@ -184,9 +184,11 @@ def duplicate_video(source: Activity, target: Activity) -> None:
 
 # --- watching ----------------------------------------------------------------------------------
 
-def _ready_asset(activity: Activity) -> VideoAsset:
+def _ready_asset(activity: Activity, asset: VideoAsset | None = None) -> VideoAsset:
+    """The activity's asset (`asset`, when the caller read it already), ready to be watched."""
     _require_video(activity)
-    asset = queries.asset_for(activity)
+    if asset is None:
+        asset = queries.asset_for(activity)
     if asset is None or asset.state != "ready" or asset.duration_tenths <= 0:
         raise RuleViolation(_("Video belum siap ditonton."), code="video_not_ready")
     return asset
@@ -231,21 +233,24 @@ def _elapsed_tenths(since: datetime | None, now: datetime) -> int | None:
 
 def record_watch(user: User, activity: Activity, start: Decimal, end: Decimal,
                  position: Decimal | None = None, *, now: datetime | None = None,
-                 device_elapsed_tenths: int | None = None) -> dict:
+                 device_elapsed_tenths: int | None = None, beat: queries.Heartbeat | None = None) -> dict:
     """Merge a heartbeat's played span into the learner's intervals; complete the activity when
     enough is covered. Spans are clipped to what the wall clock allows at up to 2x speed.
 
     `device_elapsed_tenths`: a span played offline, timed by the device's own clock (app.sync
     checked that the device's spans are sequential): clip to that time instead of the server's
     clock, which it leaves alone; `now` is then the device's time of the span, and a completion
-    is dated by it."""
-    if get_enrolment(activity.course, user) is None:
+    is dated by it.
+
+    `beat`: the learner's locked progress row with the activity's asset and completion, read by
+    queries.heartbeat in one statement (an enrolled learner's, so the enrolment needs no check)."""
+    if beat is None and get_enrolment(activity.course, user) is None:
         raise Forbidden(_("Anda belum terdaftar di kursus ini."), code="not_enrolled")
-    asset = _ready_asset(activity)
+    asset = _ready_asset(activity, beat.asset if beat is not None else None)
     if end < start:
         raise BadInput(_("'to' tidak boleh lebih kecil dari 'from'."), code="invalid_interval")
     now = now or utcnow()
-    row = _progress_row(user, activity, lock=True)
+    row = beat.progress if beat is not None else _progress_row(user, activity, lock=True)
     claimed = to_tenths(end) > to_tenths(start)
     offline = device_elapsed_tenths is not None
     s, e = clip_span(to_tenths(start), to_tenths(end), duration=asset.duration_tenths,
@@ -261,12 +266,13 @@ def record_watch(user: User, activity: Activity, start: Decimal, end: Decimal,
     row.updated_at = utcnow() if offline else now
     db.session.flush()
     percent = queries.percent_of(row.watched_tenths, asset.duration_tenths)
-    completed = False
+    done = beat.completed if beat is not None else None
     if percent >= queries.complete_at_percent(activity):
-        complete_activity(user, activity, source="watch", at=now)
+        if not done:  # complete_activity is the one door (and would find it done: nothing to do)
+            complete_activity(user, activity, source="watch", at=now)
         completed = True
     else:
-        completed = _is_complete(user, activity)
+        completed = done if done is not None else _is_complete(user, activity)
     return {"watched_seconds": Decimal(row.watched_tenths) / 10, "percent": percent, "completed": completed,
             "position": Decimal(row.position_tenths) / 10, "counted": [Decimal(s) / 10, Decimal(e) / 10]}
 

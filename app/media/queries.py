@@ -3,12 +3,15 @@ a learner's watch progress."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
-from app.courses.models import Activity, Course, CourseInstructor
+from app.courses.models import Activity, ActivityCompletion, Course, CourseInstructor, Enrolment
 from app.courses.operations import get_enrolment
 from app.courses.queries import administers
 from app.extensions import db
@@ -18,12 +21,15 @@ from app.media.models import UploadSession, VideoAsset, WatchProgress
 DEFAULT_COMPLETE_AT = 90
 
 
-def is_course_staff(user: User, course: Course) -> bool:
-    """Admins, the course's owner and its instructors may manage its videos."""
+def is_course_staff(user: User, course: Course, *, instructor: bool | None = None) -> bool:
+    """Admins, the course's owner and its instructors may manage its videos. `instructor`: whether
+    the user is one of the course's instructors, when the caller read it already."""
     if not user or not user.is_authenticated:
         return False
     if course.owner_id == user.id or administers(user, course):
         return True
+    if instructor is not None:
+        return instructor
     return db.session.scalar(select(CourseInstructor.id).where(
         CourseInstructor.course_id == course.id, CourseInstructor.user_id == user.id)) is not None
 
@@ -45,6 +51,87 @@ def asset_for(activity: Activity) -> VideoAsset | None:
 
 def job_for(asset: VideoAsset | None) -> Job | None:
     return db.session.get(Job, asset.job_id) if asset and asset.job_id else None
+
+
+@dataclass
+class PlayerState:
+    """What the video activity page shows beside the activity: the asset and its transcode job
+    (the same for everyone), and the viewer's own watch progress, whether the viewer completed the
+    activity and teaches the course."""
+
+    asset: VideoAsset | None
+    job: Job | None
+    progress: WatchProgress | None
+    completed: bool
+    instructor: bool
+
+
+@functools.cache
+def _player_stmt():
+    # One statement for the page instead of five (asset, job, progress, completion, instructor):
+    # each is a round trip to the database server, which under load costs more than the SQL.
+    completed = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == bindparam("activity_id"),
+                                                     ActivityCompletion.user_id == bindparam("user_id"))
+                 .exists().label("completed"))
+    instructor = (select(CourseInstructor.id).where(CourseInstructor.course_id == bindparam("course_id"),
+                                                    CourseInstructor.user_id == bindparam("user_id"))
+                  .exists().label("instructor"))
+    return (select(Activity.id, VideoAsset, Job, WatchProgress, completed, instructor).select_from(Activity)
+            .outerjoin(VideoAsset, VideoAsset.id == bindparam("asset_id"))
+            .outerjoin(Job, Job.id == VideoAsset.job_id)
+            .outerjoin(WatchProgress, and_(WatchProgress.activity_id == Activity.id,
+                                           WatchProgress.user_id == bindparam("user_id")))
+            .where(Activity.id == bindparam("activity_id")))
+
+
+def player_state(user: User | None, activity: Activity) -> PlayerState:
+    """The video page's asset, job and the viewer's state, in one statement (see PlayerState)."""
+    user_id = user.id if user is not None and user.is_authenticated else None
+    asset_id = (activity.settings or {}).get("asset_id")
+    row = db.session.execute(_player_stmt(), {"activity_id": activity.id, "course_id": activity.course_id,
+                                              "user_id": user_id, "asset_id": asset_id}).first()
+    if row is None:
+        return PlayerState(None, None, None, False, False)
+    return PlayerState(row[1], row[2], row[3] if user_id is not None else None, bool(row[4]), bool(row[5]))
+
+
+@dataclass
+class Heartbeat:
+    """What a learner's heartbeat needs, read in one statement with the progress row locked."""
+
+    activity: Activity
+    asset: VideoAsset | None
+    progress: WatchProgress
+    completed: bool
+
+
+@functools.cache
+def _heartbeat_stmt():
+    # The learner's progress row, locked (FOR UPDATE OF video_watch: heartbeats of one person are
+    # merged one after the other, so no played span is lost or counted twice), with the activity
+    # and its course, the asset and whether the activity is complete; only a visible video
+    # activity of a course the person is enrolled in (can_view_media's learner rule) matches.
+    completed = (select(ActivityCompletion.id).where(ActivityCompletion.activity_id == WatchProgress.activity_id,
+                                                     ActivityCompletion.user_id == WatchProgress.user_id)
+                 .exists().label("completed"))
+    return (select(WatchProgress, Activity, VideoAsset, completed)
+            .join(Activity, Activity.id == WatchProgress.activity_id)
+            .join(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == WatchProgress.user_id))
+            .outerjoin(VideoAsset, VideoAsset.id == Activity.settings["asset_id"].as_integer())
+            .options(joinedload(Activity.course, innerjoin=True))
+            .where(WatchProgress.activity_id == bindparam("activity_id"), WatchProgress.user_id == bindparam("user_id"),
+                   Activity.type == "video", Activity.visible.is_(True))
+            .with_for_update(of=WatchProgress))
+
+
+def heartbeat(user: User, activity_id: int) -> Heartbeat | None:
+    """The learner's heartbeat state (see Heartbeat), or None when there is no progress row yet
+    (the first heartbeat) or the person is not an enrolled learner of a visible video activity:
+    the caller then goes the long way, with every check and its own error."""
+    row = db.session.execute(_heartbeat_stmt(), {"activity_id": activity_id, "user_id": user.id}).first()
+    if row is None:
+        return None
+    return Heartbeat(activity=row[1], asset=row[2], progress=row[0], completed=bool(row[3]))
 
 
 def complete_at_percent(activity: Activity) -> int:
