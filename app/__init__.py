@@ -169,7 +169,7 @@ def create_app(config: dict | None = None) -> Flask:
     cfg = load_config(config)
     app = Lentera(__name__, instance_path=cfg["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(cfg)
-    from app.web import BoundedIntConverter
+    from app.web import BoundedIntConverter, end_read_only_transaction
 
     app.url_map.converters["int"] = BoundedIntConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -195,6 +195,7 @@ def create_app(config: dict | None = None) -> Flask:
         # Raised from here it would turn a page already made into a 500 from gunicorn. The
         # connection is dead anyway: it is invalidated and the pool replaces it (pre-ping).
         try:
+            end_read_only_transaction(_exc)
             db.session.remove()
         except (DBAPIError, DisconnectionError) as err:
             log.warning("database connection lost while ending the request: %s",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 APP = Path(__file__).resolve().parent.parent / "app"
 
 
@@ -82,8 +84,9 @@ def test_no_view_and_no_api_route_commits_itself():
     files = sorted(APP.glob("*/views.py")) + sorted((APP / "api").glob("*.py"))
     found = [hit for p in files for hit in commits_in(p) if hit.split(":")[0] not in MID_REQUEST_COMMITS]
     assert len(files) > 30 and not found, found
-    # app/web.py commits in one place only: the wrapper around every view
-    assert len(commits_in(APP / "web.py")) == 1
+    # app/web.py commits in two places only: the wrapper around every view, and the end of a
+    # request that only read (COMMIT instead of ROLLBACK: end_read_only_transaction)
+    assert len(commits_in(APP / "web.py")) == 2
 
 
 def test_the_commit_scan_sees_a_commit(tmp_path):
@@ -137,6 +140,36 @@ def test_a_page_writes_are_committed_when_the_view_returns(org, login, client):
     resp = client.post(f"/kursus/{course.id}/daftar")
     assert resp.status_code == 302
     assert committed_count(Enrolment, course_id=course.id, user_id=org.learner_a1.id) == 1
+
+
+def test_pages_that_only_read_keep_the_prepared_statements(app, org, login, client, backend):
+    """psycopg forgets its prepared statements at every ROLLBACK; a request that only read ends
+    with COMMIT, so PostgreSQL plans the page's statements once per connection, not per request."""
+    if backend != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    login(org.learner_a1)
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def remember(conn, *_args):
+        seen.append(conn.connection.dbapi_connection)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        for _ in range(8):  # psycopg prepares a statement at its fifth run on a connection
+            assert client.get("/katalog").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    raw = seen[-1]
+    assert all(c is raw for c in seen[-3:])  # one pooled connection served the pages
+    prepared = raw.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0]
+    raw.commit()
+    assert prepared >= 2  # the signed-in person's statement and the catalogue's
 
 
 def test_a_page_whose_operation_fails_leaves_nothing(app, org, login, client, monkeypatch):
