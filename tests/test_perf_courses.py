@@ -186,3 +186,25 @@ def test_my_courses_rows_keep_their_escaping_and_progress(client, org, login):
     page = client.get("/kursus-saya").get_data(as_text=True)
     assert ('aria-valuenow="25" aria-label="Kemajuan Etika &lt;b&gt;&#34;ASN&#34;&lt;/b&gt; &amp; {t}"' in page)
     assert "<b>" not in page and 'style="width: 25%"' in page and "1/4 aktivitas wajib" in page
+
+
+def test_the_kept_catalogue_form_follows_codes_choices_and_searches(client, org, login):
+    make_course(org.instructor, title="Awal", competencies=[("TEK-01", 2)])
+    db.session.commit()
+    instructor_id = org.instructor.id
+    login(org.learner_a1)
+    for _ in range(2):
+        page = client.get("/katalog").get_data(as_text=True)
+        assert '<option value="TEK-01" >TEK-01</option>' in page
+    from app.accounts.models import User
+
+    make_course(db.session.get(User, instructor_id), title="Baru", competencies=[("MNJ-02", 3)])
+    db.session.commit()
+    page = client.get("/katalog").get_data(as_text=True)
+    assert 'value="MNJ-02"' in page  # a new code in the filter on the next page
+    page = client.get("/katalog?competency=mnj-02&mode=online").get_data(as_text=True)
+    assert '<option value="MNJ-02" selected>' in page and '<option value="online" selected>' in page
+    page = client.get("/katalog").get_data(as_text=True)
+    assert " selected>" not in page  # the unfiltered form is its own
+    page = client.get('/katalog?q="><b>x').get_data(as_text=True)
+    assert 'value="&#34;&gt;&lt;b&gt;x"' in page and "<b>x" not in page
