@@ -156,11 +156,7 @@ def target_and_recent_claims(user: User) -> tuple[int, list[Row]]:
     """`target_for(user)` and the person's RECENT_CLAIMS latest claims (title, state), newest
     first, in one statement."""
     default = int(current_app.config.get("JP_TARGET_DEFAULT", 20))
-    root_id = None
-    if user.unit is not None:
-        ids = user.unit.ancestor_ids()
-        root_id = ids[0] if ids else user.unit.id
-    rows = db.session.execute(_target_and_claims_stmt(), {"user_id": user.id, "root_id": root_id}).all()
+    rows = db.session.execute(_target_and_claims_stmt(), {"user_id": user.id, "root_id": home_root_unit(user)}).all()
     jp_target = rows[0].jp_target if rows else None
     return (int(jp_target) if jp_target else default), [r for r in rows if r.title is not None]
 
