@@ -106,23 +106,32 @@ def _begin_as_ping(dbapi_conn, _record, _proxy) -> None:
 
 
 def _select_locale() -> str:
-    langs = ["id", "en"]
+    # Asked once per request (Flask-Babel keeps the answer): the signed-in person is taken from its
+    # proxy once, and a request without a query string skips parsing one into request.args.
     if not has_request_context():
         return "id"
-    if "lang" in request.args and request.args["lang"] in langs:
-        return request.args["lang"]
-    if current_user and current_user.is_authenticated and current_user.locale in langs:
-        return current_user.locale
-    if session.get("lang") in langs:
-        return session["lang"]
+    if request.query_string:
+        lang = request.args.get("lang")
+        if lang in _LANGS:
+            return lang
+    user = current_user._get_current_object()
+    if user is not None and user.is_authenticated and user.locale in _LANGS:
+        return user.locale
+    lang = session.get("lang")
+    if lang in _LANGS:
+        return lang
     return "id"  # Bahasa Indonesia first, whatever the browser says
+
+
+_LANGS = ("id", "en")
 
 
 def _select_timezone() -> str:
     if not has_request_context():
         return "Asia/Jakarta"
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
+    user = current_user._get_current_object()
+    if user is not None and user.is_authenticated and user.timezone:
+        return user.timezone
     return "Asia/Jakarta"
 
 

@@ -707,7 +707,38 @@ def _csrf_token_once_per_request() -> str:
     kept = request.__dict__
     token = kept.get("_lentera_csrf_token")
     if token is None:
-        token = kept["_lentera_csrf_token"] = generate_csrf()
+        token = kept["_lentera_csrf_token"] = _signed_csrf_token()
+    return token
+
+
+#: Signed CSRF tokens by (the session's raw token, the signing key): see _signed_csrf_token.
+_SIGNED_CSRF: dict[tuple[str, Any], str] = {}
+
+
+def _signed_csrf_token() -> str:
+    """Flask-WTF's signed token for the session's raw token, signed once per worker.
+
+    Signing (itsdangerous: key derivation, HMAC, base64, the timestamp) was some 170 calls on every
+    page. The signature only changes with its timestamp, which nothing reads while tokens do not
+    expire (WTF_CSRF_TIME_LIMIT None): validate_csrf accepts a token signed earlier exactly as one
+    signed now. With a time limit, or no raw token yet, Flask-WTF signs as usual."""
+    from flask_wtf.csrf import generate_csrf
+
+    config = current_app.config
+    raw = session.get("csrf_token")
+    secret = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+    if (type(raw) is not str or secret is None or config.get("WTF_CSRF_TIME_LIMIT") is not None
+            or config.get("WTF_CSRF_FIELD_NAME", "csrf_token") != "csrf_token" or "csrf_token" in g):
+        return generate_csrf()
+    key = (raw, secret)
+    token = _SIGNED_CSRF.get(key)
+    if token is None:
+        token = generate_csrf()
+        if len(_SIGNED_CSRF) >= 20_000:
+            _SIGNED_CSRF.clear()
+        _SIGNED_CSRF[key] = token
+    else:
+        g.csrf_token = token  # where generate_csrf leaves it: Flask-WTF's forms ask it again
     return token
 
 

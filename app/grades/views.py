@@ -28,10 +28,15 @@ PER_PAGE = 100
 NAV = [NavItem(_l("Nilai saya"), "grades.mine", order=33, group="development")]
 
 
+#: The course engine's staff page lists these without knowing this module (see course_edit.html).
+#: Made once, its label translated when shown: the context processor runs for every template of
+#: every page, and a `_()` there translated it (and so chose the request's locale) on each.
+_STAFF_LINKS = {"course_staff_links": [(_l("Buku nilai"), "grades.book")]}
+
+
 @bp.app_context_processor
 def _course_staff_links() -> dict:
-    # The course engine's staff page lists these without knowing this module (see course_edit.html).
-    return {"course_staff_links": [(_("Buku nilai"), "grades.book")]}
+    return _STAFF_LINKS
 
 
 def _staff(course_id: int):
