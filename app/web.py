@@ -859,6 +859,15 @@ class KeptCookieSessions(SecureCookieSessionInterface):
             self._verified[key] = (int(signed_at.timestamp()), data)
         return self.session_class(data)
 
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        # Most requests leave the session as the cookie brought it: Flask would still read the
+        # cookie's seven settings (name, domain, path, secure, …) before finding nothing to set.
+        if session and not session.modified and not self.should_set_cookie(app, session):
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
 
 class FormTranslations:
     """WTForms' own messages ("This field is required.") in the page's language. WTForms ships no
