@@ -53,6 +53,7 @@ def test_loading_the_person_does_not_grow_with_roles_sessions_or_tokens(client, 
 
 def test_the_locale_comes_from_the_query_the_person_then_the_session(client, org, login):
     login(org.learner_a1)
+    assert 'lang="id"' in client.get("/kursus-saya").get_data(as_text=True)  # adds the CSRF token to the session
     resp = client.get("/kursus-saya")
     assert 'lang="id"' in resp.get_data(as_text=True)
     assert "Cookie" in resp.headers["Vary"] and not resp.headers.getlist("Set-Cookie")  # session untouched
