@@ -53,7 +53,8 @@ def require_own_password():
     # the temporary password first, so it does not stay in use.
     if request.path.startswith("/api/") or request.endpoint in _PASSWORD_CHANGE_OPEN:
         return None
-    if current_user.is_authenticated and current_user.must_change_password:
+    user = current_user._get_current_object()  # once through Flask-Login's proxy, not twice
+    if user.is_authenticated and user.must_change_password:
         flash(_("Kata sandi Anda dibuat oleh administrator. Gantilah dengan kata sandi Anda sendiri "
                 "sebelum melanjutkan."), "warning")
         return redirect(url_for("accounts.profile"))
