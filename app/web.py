@@ -26,14 +26,16 @@ from flask import (
     session,
     url_for,
 )
+from flask.globals import _cv_request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Domain
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature
-from jinja2 import Template
+from jinja2 import Template, pass_context
 from jinja2.runtime import Context, new_context
+from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy import event
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
@@ -643,15 +645,24 @@ def _memoize_template_url_for(app: Flask) -> None:
     """
     build = app.jinja_env.globals["url_for"]
     memo: dict[tuple, str] = {}
+    config = app.config
+    request_ctx = _cv_request.get
 
     def url_for(endpoint: str, **values: Any) -> str:
-        if app.debug or app.config.get("TEMPLATES_AUTO_RELOAD") or not has_request_context():
+        # The request context straight from its context variable, the settings straight from the
+        # dict: each proxy or property lookup is a few Python calls, paid for every link of a page.
+        ctx = request_ctx(None)
+        if ctx is None or config["DEBUG"] or config.get("TEMPLATES_AUTO_RELOAD"):
             return build(endpoint, **values)
-        for name, value in values.items():
-            if name[:1] == "_" or type(value) not in _URL_VALUE_TYPES:
-                return build(endpoint, **values)
-        key = (request.blueprint if endpoint[:1] == "." else None, request.script_root, endpoint,
-               *sorted(values.items()))
+        req = ctx.request
+        if values:
+            for name, value in values.items():
+                if name[:1] == "_" or type(value) not in _URL_VALUE_TYPES:
+                    return build(endpoint, **values)
+            key: tuple = (req.blueprint if endpoint[:1] == "." else None, req.root_path, endpoint,
+                          *sorted(values.items()))
+        else:
+            key = (req.blueprint if endpoint[:1] == "." else None, req.root_path, endpoint)
         url = memo.get(key)
         if url is None:
             url = build(endpoint, **values)
@@ -753,6 +764,20 @@ def _translations_once_per_locale(app: Flask) -> None:
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # Jinja's newstyle `_()` is an alias that resolves `gettext` in the context and calls it through
+    # the context, which calls our lambda through the context again: three Context.call layers for
+    # every string of a page (some thirty a page). The same steps, once: the catalog's message,
+    # made Markup when autoescaping, always %-formatted with the keyword arguments.
+    translations = domain.get_translations
+
+    @pass_context
+    def gettext(__context: Context, __string: str, **variables: Any) -> str:
+        rv = translations().ugettext(__string)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = gettext
 
 
 class TrustedProxies:
