@@ -7,7 +7,8 @@ import time
 from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, date
+from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -541,15 +542,11 @@ def init_app(app: Flask) -> None:
     @app.template_filter("jp")
     def format_jp(value) -> str:
         """JP with up to two decimals, Indonesian style (2,5)."""
-        from decimal import Decimal
-
         if value is None:
             return "0"
-        d = Decimal(value).quantize(Decimal("0.01"))
+        d = Decimal(value).quantize(_CENT)
         text = f"{d:.2f}".rstrip("0").rstrip(".")
-        from flask_babel import get_locale
-
-        return text.replace(".", ",") if str(get_locale()) == "id" else text
+        return text.replace(".", ",") if str(_page_locale()) == "id" else text
 
     @app.template_filter("initials")
     def initials(name: str) -> str:
@@ -562,18 +559,16 @@ def init_app(app: Flask) -> None:
         """A number in the page's locale (1.234,5 in Indonesian, 1,234.5 in English), at most
         `digits` decimals (exactly `digits` when `fixed`, as for an average of 4,00): one way to
         write numbers on every page."""
-        from flask_babel import format_decimal
-
         if value is None:
             return "—"
         if fixed:
-            return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+            return _number_pattern("#,##0." + "0" * digits if digits else "#,##0").apply(value, _page_locale())
         try:
             if value == int(value) and -1000 < value < 1000:
                 return str(int(value))  # the common case (a mark of 1, a score of 7): no locale needed
         except (TypeError, ValueError, OverflowError):
             pass
-        return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0")
+        return _number_pattern("#,##0." + "#" * digits if digits else "#,##0").apply(value, _page_locale())
 
     @app.template_filter("pct")
     def format_pct(value, digits: int = 1) -> str:
@@ -605,11 +600,49 @@ def init_app(app: Flask) -> None:
             value = value.replace(tzinfo=UTC)
         return format_time(value, fmt)
 
+    from babel.dates import format_date as babel_format_date
+    from flask_babel import format_date, get_babel
+
+    date_formats = get_babel(app).instance.date_formats
+
     @app.template_filter("localdate")
     def localdate(value, fmt: str = "medium") -> str:
-        from flask_babel import format_date
+        if not value:
+            return ""
+        if type(value) is not date or date_formats.get(f"date.{fmt}") is not None:
+            return format_date(value, fmt)  # a datetime is first moved to the person's time zone
+        # A plain date, as in every row of a JP list: what flask_babel.format_date does with it
+        # (no time zone; the locale's own pattern), without its half-dozen lookups of the app's
+        # Babel settings and the locale.
+        return babel_format_date(value, fmt, locale=_page_locale())
 
-        return format_date(value, fmt) if value else ""
+
+_CENT = Decimal("0.01")
+
+
+def _page_locale() -> Any:
+    """The request's locale, as flask_babel.get_locale() gives it, read straight from where
+    Flask-Babel keeps it once chosen (g._flask_babel): get_locale() is a dozen calls, and the
+    number filters ask for it for every figure of a page."""
+    try:
+        kept = g._get_current_object().__dict__.get("_flask_babel")
+    except RuntimeError:  # no application context
+        kept = None
+    locale = getattr(kept, "babel_locale", None) if kept is not None else None
+    if locale is None:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+    return locale
+
+
+@functools.lru_cache(maxsize=64)
+def _number_pattern(pattern: str) -> Any:
+    """A parsed Babel number pattern: what babel.numbers.format_decimal parses afresh every time
+    (patterns are immutable; the filters use a handful)."""
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
 
 
 #: Sent with every response unless the view set its own value.
