@@ -707,6 +707,13 @@ def _memoize_template_url_for(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = url_for
 
 
+def remembered_url_for(endpoint: str, **values: Any) -> str:
+    """url_for() for Python code that builds the same addresses on every request (an activity's
+    file and API links): answered from the templates' memo (see _memoize_template_url_for), with
+    the same rules about what may be remembered."""
+    return current_app.jinja_env.globals["url_for"](endpoint, **values)
+
+
 class FlatGlobalsTemplate(Template):
     """A template whose context is made with C-level dict merges.
 
