@@ -526,7 +526,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def layout_context():
         from flask import has_request_context
-        from flask_babel import get_locale
 
         layout = getattr(request, "_lentera_menu", None) if has_request_context() else ([], [], ())
         if layout is None:  # once per request, however many templates it renders
@@ -536,7 +535,7 @@ def init_app(app: Flask) -> None:
         menu, header_links, key = layout
         # menu_key: the key of the layout's menu block (base.html, `samefor`)
         # csrf_token: Flask-WTF's context processor (registered before this one) gives its own
-        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(get_locale()),
+        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(_page_locale()),
                 "site_name": app.config["SITE_NAME"], "csrf_token": _csrf_token_once_per_request}
 
     @app.template_filter("jp")
