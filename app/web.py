@@ -7,7 +7,8 @@ import time
 from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, date
+from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -26,14 +27,16 @@ from flask import (
     session,
     url_for,
 )
+from flask.globals import _cv_request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Domain
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature
-from jinja2 import Template
+from jinja2 import Template, pass_context
 from jinja2.runtime import Context, new_context
+from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy import event
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
@@ -523,7 +526,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def layout_context():
         from flask import has_request_context
-        from flask_babel import get_locale
 
         layout = getattr(request, "_lentera_menu", None) if has_request_context() else ([], [], ())
         if layout is None:  # once per request, however many templates it renders
@@ -533,21 +535,17 @@ def init_app(app: Flask) -> None:
         menu, header_links, key = layout
         # menu_key: the key of the layout's menu block (base.html, `samefor`)
         # csrf_token: Flask-WTF's context processor (registered before this one) gives its own
-        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(get_locale()),
+        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(_page_locale()),
                 "site_name": app.config["SITE_NAME"], "csrf_token": _csrf_token_once_per_request}
 
     @app.template_filter("jp")
     def format_jp(value) -> str:
         """JP with up to two decimals, Indonesian style (2,5)."""
-        from decimal import Decimal
-
         if value is None:
             return "0"
-        d = Decimal(value).quantize(Decimal("0.01"))
+        d = Decimal(value).quantize(_CENT)
         text = f"{d:.2f}".rstrip("0").rstrip(".")
-        from flask_babel import get_locale
-
-        return text.replace(".", ",") if str(get_locale()) == "id" else text
+        return text.replace(".", ",") if str(_page_locale()) == "id" else text
 
     @app.template_filter("initials")
     def initials(name: str) -> str:
@@ -560,18 +558,16 @@ def init_app(app: Flask) -> None:
         """A number in the page's locale (1.234,5 in Indonesian, 1,234.5 in English), at most
         `digits` decimals (exactly `digits` when `fixed`, as for an average of 4,00): one way to
         write numbers on every page."""
-        from flask_babel import format_decimal
-
         if value is None:
             return "—"
         if fixed:
-            return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+            return _number_pattern("#,##0." + "0" * digits if digits else "#,##0").apply(value, _page_locale())
         try:
             if value == int(value) and -1000 < value < 1000:
                 return str(int(value))  # the common case (a mark of 1, a score of 7): no locale needed
         except (TypeError, ValueError, OverflowError):
             pass
-        return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0")
+        return _number_pattern("#,##0." + "#" * digits if digits else "#,##0").apply(value, _page_locale())
 
     @app.template_filter("pct")
     def format_pct(value, digits: int = 1) -> str:
@@ -603,11 +599,49 @@ def init_app(app: Flask) -> None:
             value = value.replace(tzinfo=UTC)
         return format_time(value, fmt)
 
+    from babel.dates import format_date as babel_format_date
+    from flask_babel import format_date, get_babel
+
+    date_formats = get_babel(app).instance.date_formats
+
     @app.template_filter("localdate")
     def localdate(value, fmt: str = "medium") -> str:
-        from flask_babel import format_date
+        if not value:
+            return ""
+        if type(value) is not date or date_formats.get(f"date.{fmt}") is not None:
+            return format_date(value, fmt)  # a datetime is first moved to the person's time zone
+        # A plain date, as in every row of a JP list: what flask_babel.format_date does with it
+        # (no time zone; the locale's own pattern), without its half-dozen lookups of the app's
+        # Babel settings and the locale.
+        return babel_format_date(value, fmt, locale=_page_locale())
 
-        return format_date(value, fmt) if value else ""
+
+_CENT = Decimal("0.01")
+
+
+def _page_locale() -> Any:
+    """The request's locale, as flask_babel.get_locale() gives it, read straight from where
+    Flask-Babel keeps it once chosen (g._flask_babel): get_locale() is a dozen calls, and the
+    number filters ask for it for every figure of a page."""
+    try:
+        kept = g._get_current_object().__dict__.get("_flask_babel")
+    except RuntimeError:  # no application context
+        kept = None
+    locale = getattr(kept, "babel_locale", None) if kept is not None else None
+    if locale is None:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+    return locale
+
+
+@functools.lru_cache(maxsize=64)
+def _number_pattern(pattern: str) -> Any:
+    """A parsed Babel number pattern: what babel.numbers.format_decimal parses afresh every time
+    (patterns are immutable; the filters use a handful)."""
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
 
 
 #: Sent with every response unless the view set its own value.
@@ -643,15 +677,24 @@ def _memoize_template_url_for(app: Flask) -> None:
     """
     build = app.jinja_env.globals["url_for"]
     memo: dict[tuple, str] = {}
+    config = app.config
+    request_ctx = _cv_request.get
 
     def url_for(endpoint: str, **values: Any) -> str:
-        if app.debug or app.config.get("TEMPLATES_AUTO_RELOAD") or not has_request_context():
+        # The request context straight from its context variable, the settings straight from the
+        # dict: each proxy or property lookup is a few Python calls, paid for every link of a page.
+        ctx = request_ctx(None)
+        if ctx is None or config["DEBUG"] or config.get("TEMPLATES_AUTO_RELOAD"):
             return build(endpoint, **values)
-        for name, value in values.items():
-            if name[:1] == "_" or type(value) not in _URL_VALUE_TYPES:
-                return build(endpoint, **values)
-        key = (request.blueprint if endpoint[:1] == "." else None, request.script_root, endpoint,
-               *sorted(values.items()))
+        req = ctx.request
+        if values:
+            for name, value in values.items():
+                if name[:1] == "_" or type(value) not in _URL_VALUE_TYPES:
+                    return build(endpoint, **values)
+            key: tuple = (req.blueprint if endpoint[:1] == "." else None, req.root_path, endpoint,
+                          *sorted(values.items()))
+        else:
+            key = (req.blueprint if endpoint[:1] == "." else None, req.root_path, endpoint)
         url = memo.get(key)
         if url is None:
             url = build(endpoint, **values)
@@ -661,6 +704,13 @@ def _memoize_template_url_for(app: Flask) -> None:
         return url
 
     app.jinja_env.globals["url_for"] = url_for
+
+
+def remembered_url_for(endpoint: str, **values: Any) -> str:
+    """url_for() for Python code that builds the same addresses on every request (an activity's
+    file and API links): answered from the templates' memo (see _memoize_template_url_for), with
+    the same rules about what may be remembered."""
+    return current_app.jinja_env.globals["url_for"](endpoint, **values)
 
 
 class FlatGlobalsTemplate(Template):
@@ -784,6 +834,20 @@ def _translations_once_per_locale(app: Flask) -> None:
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # Jinja's newstyle `_()` is an alias that resolves `gettext` in the context and calls it through
+    # the context, which calls our lambda through the context again: three Context.call layers for
+    # every string of a page (some thirty a page). The same steps, once: the catalog's message,
+    # made Markup when autoescaping, always %-formatted with the keyword arguments.
+    translations = domain.get_translations
+
+    @pass_context
+    def gettext(__context: Context, __string: str, **variables: Any) -> str:
+        rv = translations().ugettext(__string)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = gettext
 
 
 class TrustedProxies:

@@ -16,13 +16,14 @@ from app.errors import BadInput
 from app.media import operations as ops
 from app.media import queries
 from app.media.transcode import probe, video_available
+from app.web import remembered_url_for  # the player's addresses are the same on every visit
 
 
 def _urls(activity, asset) -> dict:
     if asset is None or asset.state != "ready":
         return {}
     def file(name: str) -> str:
-        return url_for("media.video_file", activity_id=activity.id, name=name)
+        return remembered_url_for("media.video_file", activity_id=activity.id, name=name)
 
     return {"master_url": file("hls/master.m3u8"),
             "audio_url": file("hls/audio/index.m3u8") if asset.audio_key else None,
@@ -42,8 +43,8 @@ def view_context(activity, user) -> dict:
         "completed": signed_in and state.completed,
         "complete_at": queries.complete_at_percent(activity),
         "can_manage": signed_in and queries.is_course_staff(user, activity.course, instructor=state.instructor),
-        "state_url": url_for("api.media_video_state", activity_id=activity.id),
-        "watch_url": url_for("api.media_watch", activity_id=activity.id),
+        "state_url": remembered_url_for("api.media_video_state", activity_id=activity.id),
+        "watch_url": remembered_url_for("api.media_watch", activity_id=activity.id),
     }
 
 
