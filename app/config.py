@@ -55,7 +55,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
         "S3_REGION": env.get("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1")),
         "MAIL_SERVER": env.get("MAIL_SERVER"),
-        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_PORT": _int_setting(env, "MAIL_PORT", 25, minimum=1, maximum=65_535),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
@@ -72,42 +72,43 @@ def load_config(overrides: dict | None = None) -> dict:
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
         # Behind HTTPS this turns on HSTS and Secure cookies, and gives the login throttle the
         # person's own address instead of the proxy's.
-        "TRUSTED_PROXIES": int(env.get("LENTERA_TRUSTED_PROXIES", "0")),
-        "HSTS_SECONDS": int(env.get("LENTERA_HSTS_SECONDS", str(365 * 24 * 3600))),
+        "TRUSTED_PROXIES": _int_setting(env, "LENTERA_TRUSTED_PROXIES", 0, minimum=0, maximum=10),
+        "HSTS_SECONDS": _int_setting(env, "LENTERA_HSTS_SECONDS", 365 * 24 * 3600, minimum=0, maximum=63_072_000),
         "REMEMBER_COOKIE_HTTPONLY": True,
         # "Ingat saya" keeps a browser signed in this many days at most (the cookie and, whatever the
         # browser keeps, the server-side session); without it a session ends after SESSION_HOURS.
-        "REMEMBER_DAYS": int(env.get("LENTERA_REMEMBER_DAYS", "30")),
-        "SESSION_HOURS": int(env.get("LENTERA_SESSION_HOURS", "12")),
+        "REMEMBER_DAYS": _int_setting(env, "LENTERA_REMEMBER_DAYS", 30, minimum=1, maximum=400),
+        "SESSION_HOURS": _int_setting(env, "LENTERA_SESSION_HOURS", 12, minimum=1, maximum=744),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": int(env.get("LENTERA_MAX_UPLOAD_MB", "512")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": _int_setting(env, "LENTERA_MAX_UPLOAD_MB", 512, minimum=1, maximum=102_400) * 1024 * 1024,
         # a file attached to an essay in a quiz attempt; a question's own maxbytes may only lower it
-        "LENTERA_QUIZ_ATTACHMENT_MAX_BYTES": int(env.get("LENTERA_QUIZ_ATTACHMENT_MB", "20")) * 1024 * 1024,
+        "LENTERA_QUIZ_ATTACHMENT_MAX_BYTES": (
+            _int_setting(env, "LENTERA_QUIZ_ATTACHMENT_MB", 20, minimum=1, maximum=1024) * 1024 * 1024),
         # One text field of a form (a lesson's HTML): Werkzeug's default of 500 KB is too small for a
         # long lesson; larger still means pictures pasted in, which belong in storage.
-        "MAX_FORM_MEMORY_SIZE": int(env.get("LENTERA_MAX_FIELD_KB", "2048")) * 1024,
+        "MAX_FORM_MEMORY_SIZE": _int_setting(env, "LENTERA_MAX_FIELD_KB", 2048, minimum=1, maximum=1_048_576) * 1024,
         # Whole bodies other than uploads (see app/inputs.py): JSON and other raw bodies, and plain forms.
-        "MAX_JSON_BODY": int(env.get("LENTERA_MAX_JSON_KB", "1024")) * 1024,
-        "MAX_FORM_BODY": int(env.get("LENTERA_MAX_FORM_KB", "8192")) * 1024,
-        "JSON_MAX_DEPTH": int(env.get("LENTERA_JSON_MAX_DEPTH", "64")),
-        "API_TOKEN_HOURS": int(env.get("LENTERA_API_TOKEN_HOURS", "24")),
+        "MAX_JSON_BODY": _int_setting(env, "LENTERA_MAX_JSON_KB", 1024, minimum=1, maximum=1_048_576) * 1024,
+        "MAX_FORM_BODY": _int_setting(env, "LENTERA_MAX_FORM_KB", 8192, minimum=1, maximum=1_048_576) * 1024,
+        "JSON_MAX_DEPTH": _int_setting(env, "LENTERA_JSON_MAX_DEPTH", 64, minimum=1, maximum=1000),
+        "API_TOKEN_HOURS": _int_setting(env, "LENTERA_API_TOKEN_HOURS", 24, minimum=1, maximum=8784),
         # Throttling of wrong passwords: failures in a sliding window, per account and per address.
-        "LOGIN_WINDOW_SECONDS": int(env.get("LENTERA_LOGIN_WINDOW_SECONDS", "900")),
-        "LOGIN_MAX_FAILURES_ACCOUNT": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ACCOUNT", "5")),
-        "LOGIN_MAX_FAILURES_ADDRESS": int(env.get("LENTERA_LOGIN_MAX_FAILURES_ADDRESS", "20")),
+        "LOGIN_WINDOW_SECONDS": _int_setting(env, "LENTERA_LOGIN_WINDOW_SECONDS", 900, minimum=1, maximum=604_800),
+        "LOGIN_MAX_FAILURES_ACCOUNT": _int_setting(env, "LENTERA_LOGIN_MAX_FAILURES_ACCOUNT", 5, minimum=1, maximum=100_000),
+        "LOGIN_MAX_FAILURES_ADDRESS": _int_setting(env, "LENTERA_LOGIN_MAX_FAILURES_ADDRESS", 20, minimum=1, maximum=100_000),
         # Wrong passwords for one account from one address: this many are free, then each try waits
         # LOGIN_DELAY_SECONDS, doubled with every further failure (at most the window). Failures
         # from all addresses past LOGIN_MAX_FAILURES_ACCOUNT slow down addresses the account has
         # not signed in from in LOGIN_KNOWN_DAYS, never the owner's own: nobody can lock them out.
-        "LOGIN_FREE_FAILURES": int(env.get("LENTERA_LOGIN_FREE_FAILURES", "3")),
-        "LOGIN_DELAY_SECONDS": int(env.get("LENTERA_LOGIN_DELAY_SECONDS", "2")),
-        "LOGIN_KNOWN_DAYS": int(env.get("LENTERA_LOGIN_KNOWN_DAYS", "90")),
+        "LOGIN_FREE_FAILURES": _int_setting(env, "LENTERA_LOGIN_FREE_FAILURES", 3, minimum=0, maximum=1000),
+        "LOGIN_DELAY_SECONDS": _int_setting(env, "LENTERA_LOGIN_DELAY_SECONDS", 2, minimum=0, maximum=3600),
+        "LOGIN_KNOWN_DAYS": _int_setting(env, "LENTERA_LOGIN_KNOWN_DAYS", 90, minimum=1, maximum=3650),
         # DOMAIN.md settings with their defaults.
-        "JP_MINUTES": int(env.get("LENTERA_JP_MINUTES", "45")),
-        "JP_TARGET_DEFAULT": int(env.get("LENTERA_JP_TARGET", "20")),
+        "JP_MINUTES": _int_setting(env, "LENTERA_JP_MINUTES", 45, minimum=1, maximum=240),
+        "JP_TARGET_DEFAULT": _int_setting(env, "LENTERA_JP_TARGET", 20, minimum=1, maximum=1000),
         # Claims are taken for learning that ended this year or up to this many years before.
-        "CLAIM_OLDEST_YEARS": int(env.get("LENTERA_CLAIM_OLDEST_YEARS", "1")),
+        "CLAIM_OLDEST_YEARS": _int_setting(env, "LENTERA_CLAIM_OLDEST_YEARS", 1, minimum=0, maximum=50),
         "SITE_NAME": env.get("LENTERA_SITE_NAME", "Lentera"),
         # The JP ledger's HMAC key, held outside the database (unset: instance/ledger-hmac.key, made on
         # first use). Several hosts must share one; back it up apart from the database (app/ledger/seal.py).
@@ -120,7 +121,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "CERT_SIGNING_PASSPHRASE": env.get("CERT_SIGNING_PASSPHRASE"),
         "CERT_PUBLIC_BASE_URL": env.get("CERT_PUBLIC_BASE_URL"),
         # Public certificate checks (verify page, form, API) per address and minute, per worker.
-        "VERIFY_RATE_LIMIT": int(env.get("LENTERA_VERIFY_RATE_PER_MINUTE", "30")),
+        "VERIFY_RATE_LIMIT": _int_setting(env, "LENTERA_VERIFY_RATE_PER_MINUTE", 30, minimum=1, maximum=1_000_000),
         # The site's public address (https://lentera.example.go.id) for links in mail.
         "PUBLIC_BASE_URL": env.get("LENTERA_PUBLIC_BASE_URL"),
         # Host names the site answers to (comma-separated); a request for any other host gets 400
@@ -128,7 +129,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_HOSTS": [h.strip() for h in env["LENTERA_TRUSTED_HOSTS"].split(",") if h.strip()]
         if env.get("LENTERA_TRUSTED_HOSTS") else None,
         # Social learning (issue 18): how long an author may edit a forum post; a BigBlueButton server.
-        "FORUM_EDIT_MINUTES": int(env.get("LENTERA_FORUM_EDIT_MINUTES", "30")),
+        "FORUM_EDIT_MINUTES": _int_setting(env, "LENTERA_FORUM_EDIT_MINUTES", 30, minimum=0, maximum=10_080),
         "LIVE_BBB_URL": env.get("LENTERA_BBB_URL"),
         "LIVE_BBB_SECRET": env.get("LENTERA_BBB_SECRET"),
         # Offline learning (issue 20). An event synced this many days after it happened (or after
