@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from flask import g
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.courses import operations as ops
 from app.courses import queries as q
@@ -22,6 +21,7 @@ from app.courses.models import Activity, ActivityCompletion, Course, CourseCompl
 from app.errors import Conflict, RuleViolation
 from app.extensions import db
 from tests.conftest import count
+from tests.counting import statements
 from tests.courses_fixtures import SignalRecorder
 from tests.factories import enrol_all, make_course
 
@@ -475,23 +475,6 @@ def test_enrol_twice_is_a_conflict(org):
 
 # --- performance shape ----------------------------------------------------------------------------------
 
-def _statements(client, url) -> int:
-    n = {"count": 0}
-    # The test client shares this app context (and its g): start from an empty identity map.
-    db.session.remove()
-    g.pop("_login_user", None)
-
-    def counter(*_args, **_kw):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return n["count"]
-
-
 def test_course_page_query_count_does_not_grow_with_activities(client, org, login):
     small = make_course(org.instructor, activities=[{"type": "lesson", "title": f"A{i}"} for i in range(5)])
     big = make_course(org.instructor, activities=[{"type": t, "title": f"B{i}", "settings":
@@ -506,17 +489,17 @@ def test_course_page_query_count_does_not_grow_with_activities(client, org, logi
     db.session.commit()
     small_id, big_id, learner_id, instructor_id = small.id, big.id, org.learner_a1.id, org.instructor.id
     login(org.learner_a1)
-    _statements(client, f"/kursus/{small_id}")  # warm up (and each course's structure kept by the worker)
-    _statements(client, f"/kursus/{big_id}")
-    n_small = _statements(client, f"/kursus/{small_id}")
-    n_big = _statements(client, f"/kursus/{big_id}")
+    statements(client, f"/kursus/{small_id}")  # warm up (and each course's structure kept by the worker)
+    statements(client, f"/kursus/{big_id}")
+    n_small = statements(client, f"/kursus/{small_id}")
+    n_big = statements(client, f"/kursus/{big_id}")
     assert n_small == n_big, (n_small, n_big)
     assert n_small <= 8
     # "Kursus saya" neither grows with the number of courses
-    n_my_2 = _statements(client, "/kursus-saya")
+    n_my_2 = statements(client, "/kursus-saya")
     from app.accounts.models import User
     learner, instructor = db.session.get(User, learner_id), db.session.get(User, instructor_id)
     for i in range(6):
         enrol_all(make_course(instructor, title=f"Tambahan {i}"), learner)
     db.session.commit()
-    assert _statements(client, "/kursus-saya") == n_my_2
+    assert statements(client, "/kursus-saya") == n_my_2

@@ -7,32 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import g
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.courses import operations as ops
 from app.courses.models import Activity, Course
 from app.extensions import db
 from app.media.models import VideoAsset, WatchProgress
+from tests.counting import statements
 from tests.factories import enrol_all, make_course
-
-
-def _statements(client, url: str, **kw) -> int:
-    """The statements one request sends (a GET, or a POST with `json=`), from an empty identity map."""
-    n = {"count": 0}
-    db.session.remove()
-    g.pop("_login_user", None)
-
-    def counter(*_args, **_kw):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.post(url, **kw) if "json" in kw else client.get(url, **kw)
-        assert resp.status_code == 200, resp.data[:300]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return n["count"]
 
 
 def _lessons(n: int, prefix: str) -> list[dict]:
@@ -45,8 +27,8 @@ def test_catalogue_statements_do_not_grow_with_courses(client, org, login):
     db.session.commit()
     learner_id, instructor_id = org.learner_a1.id, org.instructor.id
     login(org.learner_a1)
-    _statements(client, "/katalog")  # warm: the worker keeps the cards under the catalogue's version
-    few = _statements(client, "/katalog")
+    statements(client, "/katalog")  # warm: the worker keeps the cards under the catalogue's version
+    few = statements(client, "/katalog")
     from app.accounts.models import User
 
     learner = db.session.get(User, learner_id)
@@ -58,7 +40,7 @@ def test_catalogue_statements_do_not_grow_with_courses(client, org, login):
     db.session.commit()
     page = client.get("/katalog")
     assert b"Tambahan 00" in page.data  # the author's change is on the next page
-    many = _statements(client, "/katalog")
+    many = statements(client, "/katalog")
     assert many == few, (few, many)
     assert few <= 3
 
@@ -78,8 +60,8 @@ def test_lesson_page_statements_do_not_grow_with_activities_or_progress(client, 
     first = client.get(f"/aktivitas/{big_lesson}")  # the first view completes the lesson...
     assert b'id="activity-done"' in first.data  # ...and the page already says so
     client.get(f"/aktivitas/{small_lesson}")
-    n_small = _statements(client, f"/aktivitas/{small_lesson}")
-    n_big = _statements(client, f"/aktivitas/{big_lesson}")
+    n_small = statements(client, f"/aktivitas/{small_lesson}")
+    n_big = statements(client, f"/aktivitas/{big_lesson}")
     assert n_small == n_big, (n_small, n_big)
     assert n_big <= 3
     page = client.get(f"/aktivitas/{big_lesson}")
@@ -120,15 +102,15 @@ def test_video_page_and_heartbeat_statements_do_not_grow(client, org, login, aut
     row.clock_at = row.clock_at - timedelta(seconds=30)
     db.session.commit()
 
-    n_small = _statements(client, f"/aktivitas/{v_small_id}")
-    n_big = _statements(client, f"/aktivitas/{v_big_id}")
+    n_small = statements(client, f"/aktivitas/{v_small_id}")
+    n_big = statements(client, f"/aktivitas/{v_big_id}")
     assert n_small == n_big, (n_small, n_big)
     assert n_big <= 3
     assert b"41.6</strong>%" in client.get(f"/aktivitas/{v_big_id}").data  # 2500 of 6000 tenths
 
-    beat_small = _statements(client, f"/api/v1/activities/{v_small_id}/watch", json={"from": 0, "to": 0},
+    beat_small = statements(client, f"/api/v1/activities/{v_small_id}/watch", "POST", json={"from": 0, "to": 0},
                              headers=headers)
-    beat_big = _statements(client, f"/api/v1/activities/{v_big_id}/watch", json={"from": 5, "to": 9},
+    beat_big = statements(client, f"/api/v1/activities/{v_big_id}/watch", "POST", json={"from": 5, "to": 9},
                            headers=headers)
     assert beat_small == beat_big, (beat_small, beat_big)
     assert beat_big <= 4

@@ -8,34 +8,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from flask import g
-from sqlalchemy import event
-
 from app.corpu.models import ProgramCompletion
 from app.corpu.operations import save_program
 from app.extensions import db
 from app.ledger.operations import append_entry
 from app.notifications.operations import notify
 from app.quizzes.operations import get_or_create_quiz, update_quiz
+from tests.counting import page_statements
 from tests.factories import enrol_all, make_course
-
-
-def _statements(client, url: str) -> tuple[int, str]:
-    n = {"count": 0}
-    # The test client shares this app context (and its g): start from an empty identity map.
-    db.session.remove()
-    g.pop("_login_user", None)
-
-    def counter(*_args, **_kw):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.get(url)
-        assert resp.status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return n["count"], resp.get_data(as_text=True)
 
 
 def _add_learning(instructor, learner, i: int) -> None:
@@ -68,10 +48,10 @@ def test_home_and_calendar_statements_do_not_grow_with_the_persons_data(client, 
     db.session.commit()
     learner_id, instructor_id = learner.id, org.instructor.id
     login(learner)
-    _statements(client, "/")  # warm up: the statements are built once per process
-    _statements(client, "/kalender")
-    few, page = _statements(client, "/")
-    few_calendar, _page = _statements(client, "/kalender")
+    page_statements(client, "/")  # warm up: the statements are built once per process
+    page_statements(client, "/kalender")
+    few, page = page_statements(client, "/")
+    few_calendar, _page = page_statements(client, "/kalender")
     assert "Kelas 0" in page and "Pemberitahuan 0" in page and "Sertifikat 0" in page
 
     from app.accounts.models import User
@@ -80,8 +60,8 @@ def test_home_and_calendar_statements_do_not_grow_with_the_persons_data(client, 
     for i in range(1, 9):
         _add_learning(instructor, learner, i)
     db.session.commit()
-    many, page = _statements(client, "/")
-    many_calendar, calendar = _statements(client, "/kalender")
+    many, page = page_statements(client, "/")
+    many_calendar, calendar = page_statements(client, "/kalender")
     # the panels show more (five notifications, five calendar items, three certificates) …
     def card(marker: str) -> str:
         part = page[page.index(marker):]
@@ -105,8 +85,8 @@ def test_instructor_home_statements_do_not_grow_with_courses_taught(client, org,
     db.session.commit()
     learner_id, instructor_id = org.learner_a1.id, org.instructor.id
     login(org.instructor)
-    _statements(client, "/")
-    few, page = _statements(client, "/")
+    page_statements(client, "/")
+    few, page = page_statements(client, "/")
     assert "Ajar 1" in page
 
     from app.accounts.models import User
@@ -115,5 +95,5 @@ def test_instructor_home_statements_do_not_grow_with_courses_taught(client, org,
     for i in range(2, 9):
         enrol_all(make_course(instructor, title=f"Ajar {i}"), learner)
     db.session.commit()
-    many, _page = _statements(client, "/")
+    many, _page = page_statements(client, "/")
     assert many == few, (few, many)

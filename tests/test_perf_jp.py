@@ -10,8 +10,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from flask import g
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.accounts import operations as account_ops
 from app.accounts.models import utcnow
@@ -21,31 +20,15 @@ from app.ledger import queries
 from app.ledger.models import CATEGORIES, LedgerEntry
 from app.ledger.rules import rule_by_code
 from tests.conftest import nip_for
+from tests.counting import statements
 from tests.ledger_fixtures import tiny_pdf
 
 KINDS = ("classroom", "seminar", "coaching", "on_the_job", "e_learning")
 
 
-def _statements(client, url: str, headers: dict | None = None) -> int:
-    n = {"count": 0}
-    db.session.remove()  # the test client shares this app context: start from an empty identity map
-    g.pop("_login_user", None)
-
-    def counter(*_a, **_k):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.get(url, headers=headers or {})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    assert resp.status_code == 200, (url, resp.status_code)
-    return n["count"]
-
-
 def _steady(client, url: str, headers: dict | None = None) -> int:
-    _statements(client, url, headers)
-    return _statements(client, url, headers)
+    statements(client, url, headers=headers or {})
+    return statements(client, url, headers=headers or {})
 
 
 def _day(year: int, i: int = 0) -> date:
@@ -77,7 +60,7 @@ def _big_ledger(org, person, year: int, years: int = 5, per_year: int = 12) -> N
 
 
 def _login_as(client, login, username: str) -> None:
-    # by name: _statements() empties the session, so the fixture's User objects are detached
+    # by name: statements() empties the session, so the fixture's User objects are detached
     client.post("/keluar")
     login(SimpleNamespace(username=username))
 

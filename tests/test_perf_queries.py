@@ -8,38 +8,20 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from flask import g
-from sqlalchemy import event
 
 from app.courses import operations as course_ops
 from app.courses.models import CourseCompetency
 from app.extensions import db
+from tests.counting import statements
 from tests.factories import enrol_all, make_course
 
 MIXED = "::q{n}::Pertanyaan {n}?{{=Benar ~Salah}}\n\n"
 
 
-def _statements(client, url: str) -> int:
-    n = {"count": 0}
-    db.session.remove()  # the test client shares this app context: start from an empty identity map
-    g.pop("_login_user", None)
-
-    def counter(*_a, **_k):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    assert resp.status_code == 200, (url, resp.status_code)
-    return n["count"]
-
-
 def _steady(client, url: str) -> int:
     """The statements of a page once every worker-kept value is there (the second visit)."""
-    _statements(client, url)
-    return _statements(client, url)
+    statements(client, url)
+    return statements(client, url)
 
 
 def _lessons(n: int, prefix: str) -> list[dict]:

@@ -8,30 +8,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import g
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.quizzes import operations as ops
 from app.quizzes.models import AttemptAnswer
+from tests.counting import counted
 from tests.quizzes_fixtures import MIXED_GIFT, make_quiz, right_responses
-
-
-def _counted(client, method: str, url: str, **kw):
-    """(response, SQL statements it took), starting from an empty identity map as a worker does."""
-    n = {"count": 0}
-    db.session.remove()
-    g.pop("_login_user", None)
-
-    def counter(*_a, **_k):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.open(url, method=method, **kw)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return resp, n["count"]
 
 
 def _gift(copies: int) -> str:
@@ -57,9 +40,9 @@ def test_attempt_page_statements_do_not_grow_with_questions_or_answers(client, o
     small_id, big_id, n_questions = small.id, big.id, len(big.layout)
     login(org.learner_a1)
     for url in (f"/percobaan/{small_id}", f"/percobaan/{big_id}"):  # warm up
-        _counted(client, "GET", url)
-    resp_small, n_small = _counted(client, "GET", f"/percobaan/{small_id}")
-    resp_big, n_big = _counted(client, "GET", f"/percobaan/{big_id}")
+        counted(client, url)
+    resp_small, n_small = counted(client, f"/percobaan/{small_id}")
+    resp_big, n_big = counted(client, f"/percobaan/{big_id}")
     assert resp_small.status_code == resp_big.status_code == 200
     assert n_small == n_big, (n_small, n_big)
     assert n_big <= 3
@@ -75,8 +58,8 @@ def test_autosave_is_two_statements_after_the_token_and_stores_what_it_acknowled
     counts = []
     for qid, response in rights.items():
         for _replay in range(2):  # the first save creates the answer, the replay replaces it with itself
-            resp, n = _counted(client, "PUT", f"/api/v1/attempts/{attempt_id}/answers/{qid}", headers=headers,
-                               json={"response": response})
+            resp, n = counted(client, f"/api/v1/attempts/{attempt_id}/answers/{qid}", "PUT", headers=headers,
+                              json={"response": response})
             assert resp.status_code == 200, resp.json
             assert resp.json["question_id"] == qid and resp.json["saved_at"]
             counts.append(n)
@@ -188,8 +171,8 @@ def test_quiz_activity_page_statements_do_not_grow_with_attempts(client, org, lo
             ops.save_answer(attempt.id, qid, response, learner)
         ops.submit_attempt(attempt.id, learner)
         db.session.commit()
-        _counted(client, "GET", f"/aktivitas/{activity_id}")  # warm up (the worker's copy of the course)
-        resp, n = _counted(client, "GET", f"/aktivitas/{activity_id}")
+        counted(client, f"/aktivitas/{activity_id}")  # warm up (the worker's copy of the course)
+        resp, n = counted(client, f"/aktivitas/{activity_id}")
         assert resp.status_code == 200
         counts.append(n)
     assert len(set(counts)) == 1, counts

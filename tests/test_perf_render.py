@@ -11,13 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from flask import g, render_template_string, url_for
+from flask import render_template_string, url_for
 from flask_babel import force_locale, format_date, format_decimal
-from sqlalchemy import event
 
 from app.extensions import db
 from app.ledger import operations as ledger_ops
 from app.web import remembered_url_for
+from tests.counting import page_statements
 from tests.factories import enrol_all, make_course
 
 NUMBERS = [0, 7, 2.5, Decimal("2.25"), Decimal("1234.5"), 1234.567, -98765.4321, Decimal("1000000"), 0.005]
@@ -93,23 +93,6 @@ def test_remembered_url_for_gives_url_for_answers(app):
         assert template_url_for("courses.catalogue").startswith("/lentera/")
 
 
-def _statements(client, url: str) -> tuple[int, str]:
-    n = {"count": 0}
-    db.session.remove()  # the test client shares this app context: start from an empty identity map
-    g.pop("_login_user", None)
-
-    def counter(*_args, **_kw):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.get(url)
-        assert resp.status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return n["count"], resp.get_data(as_text=True)
-
-
 def _jp(org, person, title: str, on: date, jp: str) -> None:
     ledger_ops.record_manual(org.admin, person, kind="classroom", title=title, occurred_on=on, jp=Decimal(jp))
 
@@ -131,8 +114,8 @@ def test_home_page_statements_do_not_grow_with_courses_or_jp(app, org):
         _jp(org, org.learner_b, f"Rapat {i}", date(year, 3, 1 + i), "1.5")
     db.session.commit()
     few_user, many_user = org.learner_a1.username, org.learner_b.username
-    few, _html = _statements(_as(app, few_user), "/")
-    many, html = _statements(_as(app, many_user), "/")
+    few, _html = page_statements(_as(app, few_user), "/")
+    many, html = page_statements(_as(app, many_user), "/")
     assert many == few
     assert "Kursus Tambahan 6" in html and 'id="jp-ring"' in html
 
@@ -144,7 +127,7 @@ def test_jp_page_statements_do_not_grow_with_ledger_entries(app, org):
         _jp(org, org.learner_b, f"Bimtek {i}", date(year, 1 + i % 10, 3), "1.25")
     db.session.commit()
     few_user, many_user = org.learner_a1.username, org.learner_b.username
-    few, _html = _statements(_as(app, few_user), "/jp")
-    many, html = _statements(_as(app, many_user), "/jp")
+    few, _html = page_statements(_as(app, few_user), "/jp")
+    many, html = page_statements(_as(app, many_user), "/jp")
     assert many == few
     assert "Bimtek 11" in html

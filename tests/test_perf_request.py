@@ -7,29 +7,9 @@ from __future__ import annotations
 
 import re
 
-from flask import g
-from sqlalchemy import event
-
 from app.accounts import operations as ops
 from app.extensions import db
-
-
-def _statements(client, url: str) -> tuple[int, str]:
-    n = {"count": 0}
-    # The test client shares this app context (and its g): start from an empty identity map.
-    db.session.remove()
-    g.pop("_login_user", None)
-
-    def counter(*_args, **_kw):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.get(url)
-        assert resp.status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return n["count"], resp.get_data(as_text=True)
+from tests.counting import page_statements
 
 
 def test_loading_the_person_does_not_grow_with_roles_sessions_or_tokens(client, org, login):
@@ -37,7 +17,7 @@ def test_loading_the_person_does_not_grow_with_roles_sessions_or_tokens(client, 
 
     user_id, unit_id = org.learner_a1.id, org.a.id
     login(org.learner_a1)
-    before, _ = _statements(client, "/kursus-saya")
+    before, _ = page_statements(client, "/kursus-saya")
     learner = db.session.get(User, user_id)
     ops.set_roles(learner, ["instructor", "bpsdm"], {"bpsdm": db.session.get(Unit, unit_id)})
     for _ in range(5):
@@ -47,7 +27,7 @@ def test_loading_the_person_does_not_grow_with_roles_sessions_or_tokens(client, 
         other = client.application.test_client()
         assert other.post("/masuk", data={"username": "learner_a1", "password": "rahasia123"}).status_code == 302
     assert client.post("/masuk", data={"username": "learner_a1", "password": "rahasia123"}).status_code == 302
-    after, _ = _statements(client, "/kursus-saya")
+    after, _ = page_statements(client, "/kursus-saya")
     assert after == before
 
 

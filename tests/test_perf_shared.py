@@ -15,24 +15,7 @@ from app.accounts import operations as ops
 from app.accounts.models import Unit, User
 from app.extensions import db
 from app.notifications.operations import notify
-
-
-def _statements(client, url: str) -> tuple[int, str]:
-    n = {"count": 0}
-    # The test client shares this app context (and its g): start from an empty identity map.
-    db.session.remove()
-    g.pop("_login_user", None)
-
-    def counter(*_args, **_kw):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        resp = client.get(url)
-        assert resp.status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return n["count"], resp.get_data(as_text=True)
+from tests.counting import page_statements
 
 
 def _fresh(model, id_: int):
@@ -50,8 +33,8 @@ def _next_request() -> None:
 def test_a_page_costs_the_same_statements_however_much_the_person_holds(app, client, org, login):
     uid, a_id, b_id = org.learner_a1.id, org.a.id, org.b.id
     login(org.learner_a1)
-    _statements(client, "/katalog")  # warm: the catalogue's cards are kept per worker
-    plain, _ = _statements(client, "/katalog")
+    page_statements(client, "/katalog")  # warm: the catalogue's cards are kept per worker
+    plain, _ = page_statements(client, "/katalog")
     # More unread notifications, more signed-in browsers, units to head (more roles change what the
     # catalogue itself shows staff, so they are the menu test's business below).
     person = _fresh(User, uid)
@@ -62,8 +45,8 @@ def test_a_page_costs_the_same_statements_however_much_the_person_holds(app, cli
     ops.update_unit(_fresh(Unit, b_id), head=person)
     ops.update_unit(_fresh(Unit, a_id), head=person)
     db.session.commit()
-    _statements(client, "/katalog")
-    held, html = _statements(client, "/katalog")
+    page_statements(client, "/katalog")
+    held, html = page_statements(client, "/katalog")
     assert held == plain
     assert 'class="count"' in html and ">30<" in html  # the badge is this person's, read this request
 

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.quizzes import operations as ops
 from app.quizzes.models import Attempt, AttemptFile
 from app.storage import get_storage
+from tests.counting import statements
 from tests.quizzes_fixtures import make_quiz
 
 ESSAY_GIFT = "::e::Lampirkan laporan Anda.{}\n\n::t::Laporan wajib dibuat?{T}"
@@ -243,25 +244,6 @@ def test_on_s3_files_are_stored_served_as_signed_downloads_and_deleted(s3_app, c
     assert not store.exists(key)
 
 
-def _statements(client, url) -> int:
-    from flask import g
-    from sqlalchemy import event
-
-    n = {"count": 0}
-    db.session.remove()
-    g.pop("_login_user", None)
-
-    def counter(*_args, **_kw):
-        n["count"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return n["count"]
-
-
 def test_attempt_page_statements_stay_flat_with_more_essays_and_files(client, org, login):
     """One query brings every attached file of the attempt, however many essays take files."""
     attempts = []
@@ -279,8 +261,8 @@ def test_attempt_page_statements_stay_flat_with_more_essays_and_files(client, or
         db.session.commit()
         attempts.append(attempt.id)
     login(org.learner_a1)
-    _statements(client, f"/percobaan/{attempts[0]}")  # warm up
-    one, four = (_statements(client, f"/percobaan/{aid}") for aid in attempts)
+    statements(client, f"/percobaan/{attempts[0]}")  # warm up
+    one, four = (statements(client, f"/percobaan/{aid}") for aid in attempts)
     assert one == four, (one, four)
 
 
