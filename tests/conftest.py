@@ -331,6 +331,17 @@ def auth(app):
 
 
 @pytest.fixture
+def second_app(app, tmp_path):
+    """Another application instance on the same database: a second gunicorn worker (what one
+    worker keeps must follow a change made through the other)."""
+    other = create_app(base_config(tmp_path, db.engine.url.render_as_string(hide_password=False)))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def login(client):
     """login(user, password) logs the test client in through the real login page."""
 

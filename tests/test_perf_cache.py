@@ -5,7 +5,6 @@ read every time."""
 
 from __future__ import annotations
 
-import pytest
 from flask import g
 from sqlalchemy import event, select
 
@@ -19,17 +18,6 @@ def _version(course_id: int) -> int:
     return db.session.scalar(select(Course.content_version).where(Course.id == course_id))
 
 
-@pytest.fixture
-def second_app(app, tmp_path):
-    """Another application instance on the same database: a second gunicorn worker."""
-    from app import create_app
-    from tests.conftest import base_config
-
-    other = create_app(base_config(tmp_path, db.engine.url.render_as_string(hide_password=False)))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _get(client, url: str) -> tuple[str, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.courses import operations as ops
@@ -120,17 +119,6 @@ def test_video_page_and_heartbeat_statements_do_not_grow(client, org, login, aut
     assert row.watched_tenths == 2540
 
 
-@pytest.fixture
-def second_app(app, tmp_path):
-    """Another application instance on the same database: a second gunicorn worker."""
-    from app import create_app
-    from tests.conftest import base_config
-
-    other = create_app(base_config(tmp_path, db.engine.url.render_as_string(hide_password=False)))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_the_kept_offline_card_follows_the_authors_change_and_the_readers_language(app, org, second_app):

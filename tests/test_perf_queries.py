@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
 from app.courses import operations as course_ops
 from app.courses.models import CourseCompetency
 from app.extensions import db
@@ -105,16 +103,6 @@ def test_jp_page_does_not_grow_with_entries(client, org, login):
     assert _steady(client, "/jp") == few
 
 
-@pytest.fixture
-def second_app(app, tmp_path):
-    from app import create_app
-    from tests.conftest import base_config
-
-    other = create_app(base_config(tmp_path, db.engine.url.render_as_string(hide_password=False)))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_card_changed_in_one_worker_shows_in_the_others_catalogue(app, client, org, second_app):

@@ -9,6 +9,7 @@ grouped query, never per course or per activity.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -304,26 +305,37 @@ class CourseProgress:
 def _my_courses_stmt(limited: bool):
     # Built once per process with bound parameters: building this statement (three subqueries)
     # cost more Python than running it and reading thirty rows.
-    user_id = bindparam("user_id")
+    total, done, order, joined = _enrolment_progress(bindparam("user_id"))
+    stmt = joined(select(Course.id, Course.code, Course.title, Course.jp, Course.mode,
+                         Enrolment.id.label("enrolment_id"), Enrolment.last_activity_id, Enrolment.enrolled_at,
+                         Enrolment.last_access_at, total.label("total"), done.label("done"),
+                         CourseCompletion.completed_at)).order_by(*order)
+    return stmt.limit(bindparam("limit")) if limited else stmt
+
+
+def _enrolment_progress(person: Any) -> tuple[Any, Any, tuple, Callable[[Select], Select]]:
+    """The pieces of a person's courses with progress ("Kursus saya", the home panel): the counted
+    and done activities per course, the order (unfinished, then most recently used), and a
+    function joining a SELECT of those columns to the person's enrolments, counts and completion."""
     counted = _counted_activities().subquery()
-    mine = select(Enrolment.course_id).where(Enrolment.user_id == user_id)
+    mine = select(Enrolment.course_id).where(Enrolment.user_id == person)
     totals = (select(counted.c.course_id, func.count().label("n")).where(counted.c.course_id.in_(mine))
               .group_by(counted.c.course_id).subquery())
     done = (select(counted.c.course_id, func.count().label("n"))
             .join(ActivityCompletion, and_(ActivityCompletion.activity_id == counted.c.id,
-                                           ActivityCompletion.user_id == user_id))
+                                           ActivityCompletion.user_id == person))
             .group_by(counted.c.course_id).subquery())
-    stmt = (select(Course.id, Course.code, Course.title, Course.jp, Course.mode, Enrolment.id.label("enrolment_id"),
-                   Enrolment.last_activity_id, Enrolment.enrolled_at, Enrolment.last_access_at,
-                   func.coalesce(totals.c.n, 0).label("total"), func.coalesce(done.c.n, 0).label("done"),
-                   CourseCompletion.completed_at)
-            .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user_id))
-            .outerjoin(totals, totals.c.course_id == Course.id)
-            .outerjoin(done, done.c.course_id == Course.id)
-            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == user_id))
-            .order_by(case((CourseCompletion.id.is_(None), 0), else_=1),
-                      func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id))
-    return stmt.limit(bindparam("limit")) if limited else stmt
+    order = (case((CourseCompletion.id.is_(None), 0), else_=1),
+             func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id)
+
+    def joined(stmt: Select) -> Select:
+        return (stmt.join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == person))
+                .outerjoin(totals, totals.c.course_id == Course.id)
+                .outerjoin(done, done.c.course_id == Course.id)
+                .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id,
+                                                  CourseCompletion.user_id == person)))
+
+    return func.coalesce(totals.c.n, 0), func.coalesce(done.c.n, 0), order, joined
 
 
 def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
@@ -341,24 +353,9 @@ def my_courses(user: User, *, limit: int | None = None) -> list[CourseProgress]:
 def home_my_courses_rows() -> Select:
     """`my_courses(user, limit=5)` as a branch of the home statement (app.home): course id and
     title, counted and done activities, completion time."""
-    person = bindparam("home_user")
-    counted = _counted_activities().subquery()
-    mine = select(Enrolment.course_id).where(Enrolment.user_id == person)
-    totals = (select(counted.c.course_id, func.count().label("n")).where(counted.c.course_id.in_(mine))
-              .group_by(counted.c.course_id).subquery())
-    done = (select(counted.c.course_id, func.count().label("n"))
-            .join(ActivityCompletion, and_(ActivityCompletion.activity_id == counted.c.id,
-                                           ActivityCompletion.user_id == person))
-            .group_by(counted.c.course_id).subquery())
-    order = (case((CourseCompletion.id.is_(None), 0), else_=1),
-             func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id)
-    return (select(*home_row("courses.mine", order, i1=Course.id, s1=Course.title, i2=func.coalesce(totals.c.n, 0),
-                             i3=func.coalesce(done.c.n, 0), t1=CourseCompletion.completed_at))
-            .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == person))
-            .outerjoin(totals, totals.c.course_id == Course.id)
-            .outerjoin(done, done.c.course_id == Course.id)
-            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id, CourseCompletion.user_id == person))
-            .order_by(*order).limit(5))
+    total, done, order, joined = _enrolment_progress(bindparam("home_user"))
+    return joined(select(*home_row("courses.mine", order, i1=Course.id, s1=Course.title, i2=total, i3=done,
+                                   t1=CourseCompletion.completed_at))).order_by(*order).limit(5)
 
 
 def home_my_courses(rows: list) -> list[CourseProgress]:
