@@ -13,8 +13,9 @@ from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidatePoolError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
+from app import pg_reads
 from app.config import load_config
 from app.extensions import babel, csrf, db, login_manager, migrate
 
@@ -80,29 +81,6 @@ def _sqlite_begin_before_savepoint(conn, name) -> None:
     dbapi_conn = conn.connection.driver_connection
     if type(dbapi_conn).__module__.startswith("sqlite3") and not dbapi_conn.in_transaction:
         dbapi_conn.execute("BEGIN")
-
-
-def _begin_as_ping(dbapi_conn, _record, _proxy) -> None:
-    """Open the transaction of a connection taken from the pool, and so find out whether it still
-    works (the database restarted, the network cut): a broken one is replaced before any statement.
-
-    psycopg begins a transaction with a BEGIN of its own (a round trip) before the first statement,
-    and SQLAlchemy's pre-ping would add a SELECT 1 (another one) on every checkout; a read-only page
-    of three statements paid six round trips for them. Sent here, the BEGIN is both: psycopg sees
-    the transaction open and sends none. Connections set to autocommit, or to an isolation level or
-    read-only mode of their own (whose BEGIN says so), are left to psycopg."""
-    from psycopg import pq
-
-    if (dbapi_conn.autocommit or dbapi_conn.isolation_level is not None or dbapi_conn.read_only is not None
-            or dbapi_conn.pgconn.transaction_status != pq.TransactionStatus.IDLE):
-        return
-    try:
-        result = dbapi_conn.pgconn.exec_(b"BEGIN")
-    except Exception as exc:  # noqa: BLE001 - whatever broke, this connection cannot be used
-        raise InvalidatePoolError(f"BEGIN on checkout failed: {exc}") from exc
-    if result.status != pq.ExecStatus.COMMAND_OK:
-        # As a failed pre-ping: the server went away, so every pooled connection is suspect.
-        raise InvalidatePoolError(f"BEGIN on checkout failed: {dbapi_conn.pgconn.get_error_message()!r}")
 
 
 def _select_locale() -> str:
@@ -185,16 +163,16 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
     else:
-        # No pool_pre_ping: _begin_as_ping (below) proves a pooled connection alive with the BEGIN
-        # psycopg would send anyway, instead of a SELECT 1 of its own (one round trip a request).
+        # No pool_pre_ping: app.pg_reads proves a pooled connection alive without a round trip of
+        # its own (a SELECT 1 on every request), and lets reads skip psycopg's BEGIN and COMMIT.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": False, "pool_size": 5,
                                                              "max_overflow": 10})
 
     db.init_app(app)
     with app.app_context():
         engine = db.engine
-    if engine.dialect.driver == "psycopg" and not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
-        event.listen(engine, "checkout", _begin_as_ping)
+    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        pg_reads.init_engine(engine)  # reads outside a transaction; a pooled connection proven alive
 
     @app.teardown_appcontext
     def _close_session_on_a_lost_connection(_exc: BaseException | None) -> None:

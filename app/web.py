@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from app import pg_reads
 from app.errors import BadInput, LenteraError, error_response, is_api_request
 from app.extensions import db, login_manager
 
@@ -1023,9 +1024,10 @@ def end_read_only_transaction(exc: BaseException | None) -> None:
     DDL they depend on). Ending reads with a rollback therefore made PostgreSQL parse and plan
     every statement of every page afresh — for the home page's one statement, 7 ms of planning
     for under 1 ms of work. A request that failed, or left writes behind, is still rolled back by
-    the session's close."""
+    the session's close. On PostgreSQL a request that only read never opened a transaction
+    (app.pg_reads): there is nothing to end, and SQLAlchemy's commit is skipped too."""
     session = db.session()
-    if exc is None and session.in_transaction() and not _has_writes():
+    if exc is None and session.in_transaction() and not _has_writes() and not pg_reads.idle_on_server(session):
         session.commit()
 
 
