@@ -37,6 +37,7 @@ from app.courses.forms import (
 )
 from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
+from app.courses.render import outline_html
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
 from app.home import PanelRows
@@ -132,8 +133,10 @@ def course(course_id: int):
     outline = q.course_outline(c, current_user, include_hidden=editor and not preview)
     # An editor always has a reach; a learner (most readers) has none without asking (staff_reach).
     staff = editor or (current_user.has_role("bpsdm", "admin") and q.staff_reach(current_user, c) is not None)
+    labels = _labels_here()
     return render_template("courses/course.html", course=c, outline=outline, editor=editor, preview=preview,
-                           staff=staff, offline_card=_offline_card(c, outline, editor), **_labels_here())
+                           staff=staff, offline_card=_offline_card(c, outline, editor),
+                           outline_html=outline_html(outline, editor, labels["activity_labels"]), **labels)
 
 
 def _offline_card(c, outline, editor: bool) -> Markup:
