@@ -226,3 +226,41 @@ def test_jp_saya_keeps_its_headings_per_language_and_year(client, org, login):
     page = _page(client, "/jp?lang=en")
     assert "Recorded by BPSDM" in page and "Classroom / formal" in page and "History by year" in page
     assert f"Download {this_year} transcript (PDF)" in page and "Dicatat" not in page and "Riwayat" not in page
+
+
+def test_the_kept_course_card_follows_an_author_in_another_worker(app, org, second_app):
+    from app.courses.models import Course, CourseCompetency
+
+    course = make_course(org.instructor, title="Judul Lama", competencies=[("KOMP-A", 2)],
+                         activities=[{"type": "lesson", "title": "Satu"}])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    course_id, lesson_id = course.id, course.sections[0].activities[0].id
+    learner = second_app.test_client()
+    assert learner.post("/masuk", data={"username": "learner_a1", "password": "rahasia123"}).status_code == 302
+    for _ in range(2):  # the second from the second worker's copy
+        page = _page(learner, f"/kursus/{course_id}")
+        assert "<h1>Judul Lama</h1>" in page and "KOMP-A · level 2" in page and 'id="resume"' in page
+
+    course = db.session.get(Course, course_id)
+    ops.update_course(course, title="Judul <Baru>", summary="Ringkasan & baru", jp="2.5")
+    course.competencies = [CourseCompetency(code="KOMP-B", level=3)]  # as make_course: no dictionary here
+    db.session.commit()
+    page = _page(learner, f"/kursus/{course_id}")
+    assert "<h1>Judul &lt;Baru&gt;</h1>" in page and "Ringkasan &amp; baru" in page and " · 2,5 JP · " in page
+    assert "KOMP-B · level 3" in page and "KOMP-A" not in page
+
+    # the learner finishes: the course's completion is theirs, read every time
+    with second_app.app_context():
+        from app.accounts.models import User
+
+        person = db.session.scalar(select(User).where(User.username == "learner_a1"))
+        ops.complete_activity(person, db.session.get(Activity, lesson_id))
+        db.session.commit()
+    page = _page(learner, f"/kursus/{course_id}")
+    assert "Anda menyelesaikan kursus ini pada" in page and 'aria-valuenow="100"' in page and 'id="resume"' not in page
+
+    ops.update_course(db.session.get(Course, course_id), published=False)
+    db.session.commit()
+    assert learner.get(f"/kursus/{course_id}").status_code == 404  # unpublished: gone for learners
+    assert learner.get("/kursus/999999").status_code == 404
