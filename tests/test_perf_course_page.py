@@ -264,3 +264,40 @@ def test_the_kept_course_card_follows_an_author_in_another_worker(app, org, seco
     db.session.commit()
     assert learner.get(f"/kursus/{course_id}").status_code == 404  # unpublished: gone for learners
     assert learner.get("/kursus/999999").status_code == 404
+
+
+def test_jp_saya_reads_ledger_target_and_claims_in_one_statement(client, org, login, app):
+    from app.accounts import operations as account_ops
+    from app.ledger import operations as ledger_ops
+    from app.ledger import queries
+    from tests.test_perf_jp import _big_ledger, _claims, _day, _entry
+
+    year = ledger_ops.current_year()
+    org.instansi.jp_target = 32
+    _big_ledger(org, org.learner_a1, year, years=3, per_year=5)
+    _claims(org.learner_b, 2, year)
+    _entry(org, org.learner_b, "2", _day(year))
+    nobody = account_ops.create_user("tanpa_unit", password="rahasia123", name="Tanpa Unit")
+    db.session.commit()
+    for person in (org.learner_a1, org.learner_b, org.instructor, nobody):
+        for y in (year, year - 1, year - 4):
+            ledger, target, claims = queries.my_jp(person, y)
+            alone = queries.year_ledger(person.id, y)
+            shown = (*queries.PAGE_COLUMNS, "reversed_by")
+            assert [[getattr(e, c) for c in shown] for e in ledger.entries] == \
+                [[getattr(e, c) for c in shown] for e in alone.entries]
+            assert (ledger.total, ledger.years, ledger.reversed, ledger.mix()) == \
+                (alone.total, alone.years, alone.reversed, alone.mix())
+            expected_target, expected_claims = queries.target_and_recent_claims(person)
+            assert target == expected_target
+            assert [(c.title, c.state) for c in claims] == [(c.title, c.state) for c in expected_claims]
+    assert queries.my_jp(org.learner_a1, year)[1] == 32 and len(queries.my_jp(org.learner_a1, year)[2]) == 5
+
+    small_name, big_name = org.learner_b.username, org.learner_a1.username
+    small = client.application.test_client()
+    assert small.post("/masuk", data={"username": small_name, "password": "rahasia123"}).status_code == 302
+    big = client.application.test_client()
+    assert big.post("/masuk", data={"username": big_name, "password": "rahasia123"}).status_code == 302
+    for c in (small, big):
+        statements(c, "/jp")
+    assert statements(small, "/jp") == statements(big, "/jp") == statements(big, f"/jp?year={year - 1}") <= 2

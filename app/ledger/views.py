@@ -103,8 +103,8 @@ def _year_arg() -> int:
     return year
 
 
-def _ledger_context(person: User, year: int, target: int) -> dict:
-    ledger = queries.year_ledger(person.id, year)
+def _ledger_context(person: User, year: int, target: int, ledger: queries.YearLedger | None = None) -> dict:
+    ledger = ledger or queries.year_ledger(person.id, year)
     return {"person": person, "year": year, "entries": ledger.entries, "reversed": ledger.reversed,
             "ring": queries.ring(ledger.total, target), "years": ledger.years, "mix": ledger.mix(),
             "siasn": SIASN_TYPES}
@@ -116,8 +116,8 @@ def _ledger_context(person: User, year: int, target: int) -> dict:
 @login_required
 def my_jp():
     year = _year_arg()
-    target, claims = queries.target_and_recent_claims(current_user)
-    ctx = _ledger_context(current_user, year, target)
+    ledger, target, claims = queries.my_jp(current_user, year)
+    ctx = _ledger_context(current_user, year, target, ledger)
     return render_template("ledger/my_jp.html", claims=claims, **ctx)
 
 
