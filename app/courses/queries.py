@@ -474,6 +474,58 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False,
                    course_completed_at=course_done, staff_view=include_hidden)
 
 
+# The course page of a reader who may neither edit the course nor manage anyone in it (a learner:
+# most readers): the course's version and whether it is published, with the reader's enrolment and
+# progress, in one statement; the rest of the course (its card and outline) the worker keeps.
+_LEARNER_PAGE = (select(Course.content_version, Course.published, Enrolment.id.label("enrolment_id"),
+                        Enrolment.last_activity_id, CourseCompletion.completed_at, ActivityCompletion.activity_id,
+                        ActivityCompletion.completed_at.label("activity_done_at"))
+                 .select_from(Course)
+                 .outerjoin(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id")))
+                 .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
+                                                   CourseCompletion.user_id == Enrolment.user_id))
+                 .outerjoin(ActivityCompletion, and_(
+                     ActivityCompletion.user_id == Enrolment.user_id,
+                     ActivityCompletion.activity_id.in_(select(Activity.id).where(
+                         Activity.course_id == bindparam("course_id")).scalar_subquery())))
+                 .where(Course.id == bindparam("course_id")))
+
+
+def _course_card(course_id: int, version: int) -> SimpleNamespace:
+    """What the course page shows of the course itself, as a read-only copy for the worker to keep
+    (every column of a course is part of its content version, app.courses.versioning)."""
+    c = get_course(course_id)
+    return SimpleNamespace(id=c.id, content_version=version, title=c.title, code=c.code, summary=c.summary, jp=c.jp,
+                           mode=c.mode, organiser=c.organiser, published=c.published, self_enrol=c.self_enrol,
+                           competencies=tuple(SimpleNamespace(code=x.code, level=x.level) for x in c.competencies))
+
+
+def learner_course_page(user: User, course_id: int) -> Outline:
+    """The course page's outline (its `course` the kept card) for a reader with none of the roles
+    that may edit a course or manage its people (instructor, admin, bpsdm): what `visible_course`
+    and `course_outline` give such a reader, in one statement while the course is unchanged."""
+    rows = db.session.execute(_LEARNER_PAGE, {"course_id": course_id, "user_id": user.id}).all()
+    if not rows or not rows[0].published:
+        raise NotFound(_not_found())  # an unpublished course does not exist for learners
+    version = rows[0].content_version
+    course = versioned("course_card", course_id, version, lambda: _course_card(course_id, version))
+    sections, activities = course_structure(course)
+    by_section: dict[int, list] = {}
+    for a in activities:
+        if a.visible:
+            by_section.setdefault(a.section_id, []).append(a)
+    shown = [(s, by_section.get(s.id, [])) for s in sections if s.visible]
+    completed: dict[int, datetime | None] = {}
+    enrolment = None
+    first = rows[0]
+    if first.enrolment_id is not None:
+        enrolment = SimpleNamespace(id=first.enrolment_id, last_activity_id=first.last_activity_id,
+                                    completed_at=first.completed_at)
+        completed = {r.activity_id: r.activity_done_at for r in rows if r.activity_id is not None}
+    return Outline(course=course, sections=shown, completed=completed, enrolment=enrolment,
+                   course_completed_at=first.completed_at if enrolment is not None else None, staff_view=False)
+
+
 def user_progress(course: Course, user: User) -> tuple[bool, list[tuple[Activity, datetime | None]]]:
     """(course completed?, every visible activity with the user's completion time)."""
     outline = course_outline(course, user)

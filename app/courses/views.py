@@ -37,6 +37,7 @@ from app.courses.forms import (
 )
 from app.courses.models import COURSE_MODES
 from app.courses.package import export_package, import_package
+from app.courses.render import outline_html
 from app.errors import Forbidden, LenteraError, NotFound, error_response
 from app.extensions import db
 from app.home import PanelRows
@@ -123,17 +124,30 @@ def my_courses():
     return render_template("courses/my_courses.html", rows=q.my_courses(current_user))
 
 
+#: The roles that may edit a course or manage its people (queries.can_edit, queries.staff_reach):
+#: without one of them a reader's course page needs no rights checked beyond the course being published.
+COURSE_STAFF_ROLES = ("instructor", "admin", "bpsdm")
+
+
 @bp.get("/kursus/<int:course_id>")
 @login_required
 def course(course_id: int):
-    c = q.visible_course(current_user, course_id)
-    editor = q.can_edit(current_user, c)
-    preview = editor and request.args.get("pratinjau") == "1"
-    outline = q.course_outline(c, current_user, include_hidden=editor and not preview)
-    # An editor always has a reach; a learner (most readers) has none without asking (staff_reach).
-    staff = editor or (current_user.has_role("bpsdm", "admin") and q.staff_reach(current_user, c) is not None)
+    if not current_user.has_role(*COURSE_STAFF_ROLES):
+        # Most readers: nothing to edit, nobody to manage; the course's card and outline are the
+        # worker's kept copies, the reader's progress read with the course's version.
+        outline = q.learner_course_page(current_user, course_id)
+        c, editor, preview, staff = outline.course, False, False, False
+    else:
+        c = q.visible_course(current_user, course_id)
+        editor = q.can_edit(current_user, c)
+        preview = editor and request.args.get("pratinjau") == "1"
+        outline = q.course_outline(c, current_user, include_hidden=editor and not preview)
+        # An editor always has a reach; bpsdm staff and scoped admins may have one (staff_reach).
+        staff = editor or (current_user.has_role("bpsdm", "admin") and q.staff_reach(current_user, c) is not None)
+    labels = _labels_here()
     return render_template("courses/course.html", course=c, outline=outline, editor=editor, preview=preview,
-                           staff=staff, offline_card=_offline_card(c, outline, editor), **_labels_here())
+                           staff=staff, offline_card=_offline_card(c, outline, editor),
+                           outline_html=outline_html(outline, editor, labels["activity_labels"]), **labels)
 
 
 def _offline_card(c, outline, editor: bool) -> Markup:

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, Select, and_, bindparam, func, select, true
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Numeric,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from app.accounts.models import Unit, User
@@ -123,6 +142,10 @@ def year_ledger(user_id: int, year: int, columns: tuple[str, ...] = PAGE_COLUMNS
     "category" and "jp") are the entry columns the caller reads. Totals are the plain sums
     (reversals are negative), as `year_total` gives them."""
     rows = db.session.execute(_year_ledger_stmt(columns), {"user_id": user_id, "year": year}).all()
+    return _ledger_from_rows(rows, year)
+
+
+def _ledger_from_rows(rows: list[Row], year: int) -> YearLedger:
     years: list[tuple[int, Decimal]] = []
     entries: list[Row] = []
     total = q(0)
@@ -136,20 +159,25 @@ def year_ledger(user_id: int, year: int, columns: tuple[str, ...] = PAGE_COLUMNS
     return YearLedger(year=year, entries=entries, total=total, years=years)
 
 
-@functools.cache
-def _target_and_claims_stmt():
+def _target_and_claims(columns: Callable[[Any, Any], list]) -> tuple[Select, Any]:
     # The person's row drives it, so the target comes back even without claims; the claims are a
     # LIMITed derived table of this person's (the id is bound, so no lateral join is needed).
+    # `columns(units, recent)` gives what to select; the derived table comes back for ordering.
     users, units, claims = User.__table__, Unit.__table__, Claim.__table__
     recent = (select(claims.c.id, claims.c.title, claims.c.state, claims.c.submitted_at)
               .where(claims.c.user_id == bindparam("user_id"))
               .order_by(claims.c.submitted_at.desc(), claims.c.id.desc()).limit(RECENT_CLAIMS).subquery("recent"))
-    return (select(units.c.jp_target, recent.c.title, recent.c.state)
+    return (select(*columns(units, recent))
             .select_from(users)
             .outerjoin(units, units.c.id == bindparam("root_id"))
             .outerjoin(recent, true())
-            .where(users.c.id == bindparam("user_id"))
-            .order_by(recent.c.submitted_at.desc(), recent.c.id.desc()))
+            .where(users.c.id == bindparam("user_id"))), recent
+
+
+@functools.cache
+def _target_and_claims_stmt():
+    stmt, recent = _target_and_claims(lambda units, recent: [units.c.jp_target, recent.c.title, recent.c.state])
+    return stmt.order_by(recent.c.submitted_at.desc(), recent.c.id.desc())
 
 
 def target_and_recent_claims(user: User) -> tuple[int, list[Row]]:
@@ -159,6 +187,45 @@ def target_and_recent_claims(user: User) -> tuple[int, list[Row]]:
     rows = db.session.execute(_target_and_claims_stmt(), {"user_id": user.id, "root_id": home_root_unit(user)}).all()
     jp_target = rows[0].jp_target if rows else None
     return (int(jp_target) if jp_target else default), [r for r in rows if r.title is not None]
+
+
+#: The columns of the target-and-claims branch of "JP saya"'s statement, NULL in the ledger's.
+_CLAIM_COLUMNS = (("jp_target", Integer()), ("claim_title", String()), ("claim_state", String()),
+                  ("claim_submitted_at", DateTime()), ("claim_id", Integer()))
+
+
+@functools.cache
+def _my_jp_stmt():
+    # "JP saya"'s two reads in one statement (one round trip, not two): the year's ledger (part 0,
+    # `_year_ledger_stmt`) and the target with the latest claims (part 1, `_target_and_claims`) as
+    # the branches of a UNION ALL, each with the other's columns as NULLs cast to their types (so
+    # that PostgreSQL can match them), ordered as each statement orders its own rows.
+    entries = LedgerEntry.__table__
+    ledger = _year_ledger_stmt(PAGE_COLUMNS).order_by(None)
+    ledger = ledger.with_only_columns(literal_column("0", Integer()).label("part"), *ledger.selected_columns,
+                                      *(cast(null(), type_).label(name) for name, type_ in _CLAIM_COLUMNS))
+    claims, _recent = _target_and_claims(lambda units, recent: [
+        literal_column("1", Integer()).label("part"), cast(null(), Integer()).label("ledger_year"),
+        cast(null(), Numeric(12, 2)).label("ledger_total"),
+        *(cast(null(), entries.c[name].type).label(name) for name in PAGE_COLUMNS),
+        cast(null(), Integer()).label("reversed_by"), units.c.jp_target.label("jp_target"),
+        recent.c.title.label("claim_title"), recent.c.state.label("claim_state"),
+        recent.c.submitted_at.label("claim_submitted_at"), recent.c.id.label("claim_id")])
+    page = union_all(ledger, claims).subquery("page")
+    return select(page).order_by(page.c.part, page.c.ledger_year.desc(), page.c.occurred_on, page.c.id,
+                                 page.c.claim_submitted_at.desc(), page.c.claim_id.desc())
+
+
+def my_jp(user: User, year: int) -> tuple[YearLedger, int, list[SimpleNamespace]]:
+    """`year_ledger(user.id, year)` and `target_and_recent_claims(user)` in one statement."""
+    rows = db.session.execute(_my_jp_stmt(), {"user_id": user.id, "year": year,
+                                              "root_id": home_root_unit(user)}).all()
+    ledger_rows = [r for r in rows if r.part == 0]
+    claim_rows = [r for r in rows if r.part == 1]
+    jp_target = claim_rows[0].jp_target if claim_rows else None
+    default = int(current_app.config.get("JP_TARGET_DEFAULT", 20))
+    claims = [SimpleNamespace(title=r.claim_title, state=r.claim_state) for r in claim_rows if r.claim_title is not None]
+    return _ledger_from_rows(ledger_rows, year), (int(jp_target) if jp_target else default), claims
 
 
 @dataclass

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_domain
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app.accounts.models import Unit, User
@@ -61,6 +65,28 @@ HOME_PANELS = [
 ]
 
 
+#: Where an entry came from, as the entries table names it.
+SOURCE_LABELS = {"course": _l("Kursus Lentera"), "claim": _l("Klaim"), "attendance": _l("Daftar hadir"),
+                 "manual": _l("Dicatat BPSDM"), "reversal": _l("Pembatalan")}
+#: The 10:20:70 mix's categories, in the order shown.
+MIX_LABELS = (("classical", _l("Klasikal / formal")), ("social", _l("Sosial")), ("experiential", _l("Pengalaman kerja")))
+_LABELS_BY_CATALOG: dict[object, dict[str, Any]] = {}
+
+
+@bp.app_template_global("jp_labels")
+def jp_labels() -> dict[str, Any]:
+    """The labels of a year's entries table and mix in the reader's language ("sources": by source
+    type, "mix": (category, label) in order), translated once per language and process instead of
+    eight translations every time a ledger is shown; Markup, as the templates' `_()` gave them."""
+    catalog = get_domain().get_translations()
+    kept = _LABELS_BY_CATALOG.get(catalog)
+    if kept is None:
+        kept = _LABELS_BY_CATALOG[catalog] = {
+            "sources": {k: Markup(str(v)) for k, v in SOURCE_LABELS.items()},
+            "mix": tuple((k, Markup(str(v))) for k, v in MIX_LABELS)}
+    return kept
+
+
 @bp.app_template_filter("jp_kind")
 def jp_kind(kind: str) -> str:
     """The Indonesian name of a ledger kind (course, seminar, coaching, …)."""
@@ -77,8 +103,8 @@ def _year_arg() -> int:
     return year
 
 
-def _ledger_context(person: User, year: int, target: int) -> dict:
-    ledger = queries.year_ledger(person.id, year)
+def _ledger_context(person: User, year: int, target: int, ledger: queries.YearLedger | None = None) -> dict:
+    ledger = ledger or queries.year_ledger(person.id, year)
     return {"person": person, "year": year, "entries": ledger.entries, "reversed": ledger.reversed,
             "ring": queries.ring(ledger.total, target), "years": ledger.years, "mix": ledger.mix(),
             "siasn": SIASN_TYPES}
@@ -90,8 +116,8 @@ def _ledger_context(person: User, year: int, target: int) -> dict:
 @login_required
 def my_jp():
     year = _year_arg()
-    target, claims = queries.target_and_recent_claims(current_user)
-    ctx = _ledger_context(current_user, year, target)
+    ledger, target, claims = queries.my_jp(current_user, year)
+    ctx = _ledger_context(current_user, year, target, ledger)
     return render_template("ledger/my_jp.html", claims=claims, **ctx)
 
 
