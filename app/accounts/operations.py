@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, bindparam, cast, delete, func, literal_column, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -438,18 +438,8 @@ class _PersonRead:
             role_id, role, unit_id = entry.split(":")
             roles.append(_clean_instance(session, UserRole, {"id": int(role_id), "user_id": fields["id"], "role": role,
                                                              "unit_id": int(unit_id) if unit_id else None}))
-        user = User()
-        instance_dict(user).update(fields)
-        set_committed_value(user, "unit", unit)
+        user = _as_loaded(session, User, {**fields, "unit": unit})
         set_committed_value(user, "roles", roles)
-        make_transient_to_detached(user)
-        for obj in (user, unit, *roles):
-            state = instance_state(obj) if obj is not None else None
-            if state is not None and state.session_id is None:
-                # What Session.add does with an object that has an identity, without walking every
-                # relationship reachable from it (the save-update cascade was a third of the work
-                # here): the unit and the roles are attached one by one instead.
-                session._update_impl(state)
         return user
 
 
@@ -459,15 +449,22 @@ def _held(session: Session, model: type, pk: int) -> Any:
 
 
 def _clean_instance(session: Session, model: type, fields: dict[str, Any]) -> Any:
-    """The `model` instance with these column values as a query would leave it: the one the session
-    already holds, else a new one without history (to be attached). The values go straight into the
-    instance's dict, as the ORM's own loading puts them."""
+    """The `model` instance with these column values: the one the session already holds (as a
+    query would return it), else a new one as a query would have loaded it."""
     held = _held(session, model, fields["id"])
-    if held is not None:
-        return held
+    return held if held is not None else _as_loaded(session, model, fields)
+
+
+def _as_loaded(session: Session, model: type, fields: dict[str, Any]) -> Any:
+    """A new `model` instance in `session` as the ORM's own loading leaves one: its values straight
+    in its dict (no history, nothing to flush), its identity set, in the identity map. The public
+    way (make_transient_to_detached, then Session.add) did the same with ~60 more calls, most of
+    them Session.add walking every relationship reachable from the object (save-update cascade)."""
     obj = model()
-    instance_dict(obj).update(fields)
-    make_transient_to_detached(obj)
+    state = instance_state(obj)
+    state.dict.update(fields)
+    state.key = _mapper(model).identity_key_from_primary_key((fields["id"],))
+    session._update_impl(state)
     return obj
 
 
