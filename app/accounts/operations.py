@@ -411,9 +411,9 @@ class _PersonRead:
         return cls(stmt, user_keys, unit_keys, converters)
 
     def read(self, session: Session, params: dict[str, Any]) -> tuple[dict[str, Any], list[Any], list[Any]] | None:
-        """(the person's column values, the unit's and the roles', the tail's) of the one row, or None. On the session's
-        connection, in its transaction, as plain SQL: `Session.execute` would still set up the ORM's
-        row handling for the ORM columns in the extras."""
+        """(the person's column values, the unit's and the roles', the tail's) of the one row, or
+        None. On the session's connection, in its transaction, as plain SQL: `Session.execute`
+        would still set up the ORM's row handling for the ORM columns in the extras."""
         if session.autoflush:  # as Session.execute would (nothing is pending at a request's start)
             session.flush()
         text = session.connection().execute(self.stmt, params).scalar()
