@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, bindparam, cast, delete, func, literal_column, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import (
@@ -318,10 +326,161 @@ def is_current_session(user: User, row: LoginSession) -> bool:
     return bool(key) and row.key_hash == _session_hash(key)
 
 
+# --- the signed-in person, read on every request ---------------------------------------------
+#
+# Every request loads its person (session cookie or API token). Through the ORM, with the unit and
+# the roles joined eagerly, that cost ~950 Python calls a request, little of it the database: the
+# ORM builds its row processors for three entities on every execution and folds the joined role
+# rows back with unique(), and the driver describes every one of ~32 columns (~8 calls each). So the
+# person, their unit, their roles and the extras come as ONE column, a JSON array built by the
+# database, and the instances are put into the session as a query would have left them: persistent,
+# clean, `unit` and `roles` loaded. They are ordinary session-attached objects: operations write
+# through them as through any person loaded by a query.
+
+
+class _json_row(FunctionElement):
+    """Its arguments as one JSON array, in text: one column for the driver to describe."""
+
+    type = Text()
+    inherit_cache = True
+    name = "json_row"
+
+
+@compiles(_json_row)
+def _json_row_default(element, compiler, **kw) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_json_row, "postgresql")
+def _json_row_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(json_build_array({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+def _from_json(sql_type: Any) -> Callable[[Any], Any] | None:
+    """What turns a value of this SQL type, read out of the JSON array, into what the column's own
+    reading gives (None: it is already that). Another type is refused when the statement is built,
+    so a new column of a kind not handled here fails every test instead of loading wrongly."""
+    if isinstance(sql_type, Boolean):  # SQLite stores 0/1
+        return bool
+    if isinstance(sql_type, DateTime):  # ISO text: "2026-01-02T03:04:05.678" or with a space (SQLite)
+        return datetime.fromisoformat
+    if isinstance(sql_type, (Integer, String)):
+        return None
+    raise TypeError(f"a person column of type {sql_type!r} cannot be read through JSON")
+
+
+def _roles_column():
+    # "id:role:unit_id,…" (string_agg / group_concat): joined role rows would repeat the person's
+    # row once per role. The separators are SQL literals: a parameter in the select list would be
+    # rendered into the SQL on every execution.
+    ur = UserRole.__table__.c
+    colon = literal_column("':'", String)
+    entry = cast(ur.id, String) + colon + ur.role + colon + func.coalesce(cast(ur.unit_id, String), literal_column("''"))
+    return (select(func.aggregate_strings(entry, literal_column("','")))
+            .where(ur.user_id == User.__table__.c.id).scalar_subquery())
+
+
+@functools.cache
+def _mapper(model: type) -> Any:
+    return sa_inspect(model)
+
+
+@dataclass(frozen=True)
+class _PersonRead:
+    """A statement whose one column is [person's columns…, unit's columns…, roles, *tail], and how
+    to read it back. Built once per process, with bound parameters."""
+
+    stmt: Any
+    user_keys: tuple[str, ...]
+    unit_keys: tuple[str, ...]
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def build(cls, source, tail: tuple[Any, ...], *where: Any) -> _PersonRead:
+        users = User.__table__
+        # An alias: the extras' subqueries on units (headed units) must not correlate to this join.
+        units = Unit.__table__.alias("person_unit")
+        user_attrs, unit_attrs = _mapper(User).column_attrs, _mapper(Unit).column_attrs
+        user_keys, unit_keys = tuple(a.key for a in user_attrs), tuple(a.key for a in unit_attrs)
+        columns = ([user_attrs[k].columns[0] for k in user_keys]
+                   + [units.c[unit_attrs[k].columns[0].key] for k in unit_keys]
+                   + [_roles_column(), *tail])
+        converters = tuple((i, conv) for i, col in enumerate(columns) if (conv := _from_json(col.type)) is not None)
+        stmt = (select(_json_row(*columns)).select_from(source.outerjoin(units, units.c.id == users.c.unit_id))
+                .where(*where))
+        return cls(stmt, user_keys, unit_keys, converters)
+
+    def read(self, session: Session, params: dict[str, Any]) -> tuple[dict[str, Any], list[Any], list[Any]] | None:
+        """(the person's column values, the unit's and the roles', the tail's) of the one row, or
+        None. On the session's connection, in its transaction, as plain SQL: `Session.execute`
+        would still set up the ORM's row handling for the ORM columns in the extras."""
+        if session.autoflush:  # as Session.execute would (nothing is pending at a request's start)
+            session.flush()
+        text = session.connection().execute(self.stmt, params).scalar()
+        if text is None:
+            return None
+        values = json.loads(text)
+        for i, conv in self.converters:
+            if values[i] is not None:
+                values[i] = conv(values[i])
+        at, end = len(self.user_keys), len(self.user_keys) + len(self.unit_keys) + 1
+        return dict(zip(self.user_keys, values, strict=False)), values[at:end], values[end:]
+
+    def person(self, session: Session, fields: dict[str, Any], unit_and_roles: list[Any]) -> User:
+        """The person of `read`'s values, with unit and roles, attached to `session` (which holds
+        no instance of them: see the callers)."""
+        unit = None
+        if fields["unit_id"] is not None:
+            unit = _clean_instance(session, Unit, dict(zip(self.unit_keys, unit_and_roles, strict=False)))
+        roles = []
+        for entry in sorted(filter(None, (unit_and_roles[-1] or "").split(",")),
+                            key=lambda e: int(e.split(":", 1)[0])):
+            role_id, role, unit_id = entry.split(":")
+            roles.append(_clean_instance(session, UserRole, {"id": int(role_id), "user_id": fields["id"], "role": role,
+                                                             "unit_id": int(unit_id) if unit_id else None}))
+        user = _as_loaded(session, User, {**fields, "unit": unit})
+        set_committed_value(user, "roles", roles)
+        return user
+
+
+def _held(session: Session, model: type, pk: int) -> Any:
+    """The session's instance of `model` with this primary key, if it holds one (no SQL)."""
+    return session.identity_map.get(_mapper(model).identity_key_from_primary_key((pk,)))
+
+
+def _clean_instance(session: Session, model: type, fields: dict[str, Any]) -> Any:
+    """The `model` instance with these column values: the one the session already holds (as a
+    query would return it), else a new one as a query would have loaded it."""
+    held = _held(session, model, fields["id"])
+    return held if held is not None else _as_loaded(session, model, fields)
+
+
+def _as_loaded(session: Session, model: type, fields: dict[str, Any]) -> Any:
+    """A new `model` instance in `session` as the ORM's own loading leaves one: its values straight
+    in its dict (no history, nothing to flush), its identity set, in the identity map. The public
+    way (make_transient_to_detached, then Session.add) did the same with ~60 more calls, most of
+    them Session.add walking every relationship reachable from the object (save-update cascade)."""
+    obj = model()
+    state = instance_state(obj)
+    state.dict.update(fields)
+    state.key = _mapper(model).identity_key_from_primary_key((fields["id"],))
+    session._update_impl(state)
+    return obj
+
+
+@functools.cache
+def _session_read(extras: tuple[str, ...]) -> _PersonRead:
+    users, sessions = User.__table__, LoginSession.__table__
+    return _PersonRead.build(users.join(sessions, sessions.c.user_id == users.c.id),
+                             (sessions.c.remember, *[SESSION_EXTRAS[name]() for name in extras]),
+                             users.c.id == bindparam("user_id"), sessions.c.key_hash == bindparam("key_hash"),
+                             sessions.c.expires_at > bindparam("now"))
+
+
 @functools.cache
 def _session_user_stmt(extras: tuple[str, ...]):
-    # Built once per process with bound parameters: building it (the joins, the eager-load
-    # options, the comparisons) cost as much as running it, on every request.
+    # The ORM's way, for a person the session already holds (a test's or a command's app context):
+    # the ORM keeps that instance as it is, refreshing only what was expired.
     columns = [SESSION_EXTRAS[name]().label(name) for name in extras]
     return (select(User, LoginSession.remember, *columns).join(LoginSession, LoginSession.user_id == User.id)
             .options(joinedload(User.unit), joinedload(User.roles))
@@ -335,16 +494,25 @@ def user_for_session(user_id: int, version: int, key: str) -> User | None:
 
     One query for the session, the person, their unit and their roles: this runs on every request."""
     extras = tuple(SESSION_EXTRAS)
-    row = db.session.execute(_session_user_stmt(extras), {"user_id": user_id, "key_hash": _session_hash(key),
-                                                           "now": utcnow()}).unique().first()
-    if row is None:
-        return None
-    user, remember = row[0], row[1]
-    if not user.active or (user.session_version or 0) != version:
-        return None
+    params = {"user_id": user_id, "key_hash": _session_hash(key), "now": utcnow()}
+    session = db.session()
+    if _held(session, User, user_id) is not None:
+        row = session.execute(_session_user_stmt(extras), params).unique().first()
+        if row is None or not row[0].active or (row[0].session_version or 0) != version:
+            return None
+        user, remember, extra_values = row[0], row[1], list(row[2:])
+    else:
+        read = _session_read(extras)
+        found = read.read(session, params)
+        if found is None:
+            return None
+        fields, unit_and_roles, (remember, *extra_values) = found
+        if not fields["active"] or (fields["session_version"] or 0) != version:
+            return None
+        user = read.person(session, fields, unit_and_roles)
     user.login_session_key = key
     user.login_session_remember = remember
-    user.session_extras = (session_writes(db.session()), dict(zip(extras, row[2:], strict=True)))
+    user.session_extras = (session_writes(session), dict(zip(extras, extra_values, strict=True)))
     return user
 
 
@@ -514,20 +682,36 @@ def issue_token(user: User) -> tuple[str, datetime]:
 
 
 @functools.cache
+def _token_read() -> _PersonRead:
+    users, tokens = User.__table__, ApiToken.__table__
+    return _PersonRead.build(tokens.join(users, users.c.id == tokens.c.user_id), (tokens.c.expires_at,),
+                             tokens.c.token_hash == bindparam("token_hash"))
+
+
+@functools.cache
 def _token_stmt():
-    # Built once per process (see _session_user_stmt); the roles come along, as for a session.
+    # The ORM's way, for a person the session already holds (see _session_user_stmt).
     return (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit),
                                      joinedload(ApiToken.user).joinedload(User.roles))
             .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def user_for_token(token: str) -> User | None:
-    # One query for the token, its user, their unit and roles: this runs on every API request.
-    row = db.session.execute(_token_stmt(), {"token_hash": hashlib.sha256(token.encode()).hexdigest()}
-                             ).unique().scalar()
-    if row is None or row.expires_at < utcnow() or not row.user.active:
+    """The owner of an API bearer token, or None when the token is unknown, has expired or the
+    account was deactivated. One query, as for a session cookie: this runs on every API request."""
+    params = {"token_hash": hashlib.sha256(token.encode()).hexdigest()}
+    session = db.session()
+    read = _token_read()
+    found = read.read(session, params)
+    if found is None:
         return None
-    return row.user
+    fields, unit_and_roles, (expires_at,) = found
+    if expires_at < utcnow() or not fields["active"]:
+        return None
+    if _held(session, User, fields["id"]) is None:
+        return read.person(session, fields, unit_and_roles)
+    row = session.execute(_token_stmt(), params).unique().scalar()
+    return row.user if row is not None and row.expires_at >= utcnow() and row.user.active else None
 
 
 # --- profile picture ---------------------------------------------------------------------------
