@@ -176,8 +176,13 @@ def question_html(item: dict, t: Texts) -> Markup | None:
     return Markup("".join(out))
 
 
-def attach_html(items: list[dict]) -> None:
-    """Give each item of the page its "html": written here, or None where its template draws it."""
+def attach_html(items: list[dict]) -> Markup | None:
+    """Give each item of the page its "html": written here, or None where its template draws it.
+    When every item is written here, the page's questions as attempt.html's loop would join them
+    (one value for the template instead of a loop of two lookups and an escape per question)."""
     t = texts()
     for item in items:
         item["html"] = question_html(item, t)
+    if any(item["html"] is None for item in items):
+        return None
+    return Markup("".join([f"\n  {item['html']}\n  " for item in items]))

@@ -437,9 +437,9 @@ def attempt_page(attempt_id: int):
     pages = _pages(attempt, items)
     page = max(1, min(request.args.get("hal", 1, type=int), len(pages)))
     shown = pages[page - 1]
-    render.attach_html(shown)  # the commonest types written in Python: this page is hot
+    written = render.attach_html(shown)  # the commonest types written in Python: this page is hot
     return render_template("quizzes/attempt.html", attempt=attempt, items=shown,
-                           templated=any(item["html"] is None for item in shown),
+                           templated=written is None, questions_html=written,
                            with_files=any(item.get("attachments") for item in items), page=page, pages=len(pages),
                            deadline_iso=attempt.deadline.replace(tzinfo=UTC).isoformat() if attempt.deadline else "",
                            deadline_text=render.deadline_text(attempt.deadline) if attempt.deadline else "",
