@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from json import JSONDecoder
 from json import loads as _json_loads
 from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, Text, and_, bindparam, cast, select
+from sqlalchemy import Integer, Row, Text, and_, any_, bindparam, cast, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import defer
 
 from app.accounts.models import User, utcnow
@@ -112,10 +115,13 @@ def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
     # questions and this attempt's answers in one round trip, as plain rows (this runs on every
     # attempt page view: ORM objects would cost as much as the rest of the page)
     db.session.flush()  # an answer this session changed is read as changed
-    rows = db.session.connection().execute(_attempt_questions_stmt(), {"attempt_id": attempt.id,
-                                                                       "ids": [e["q"] for e in attempt.layout]}).all()
+    conn = db.session.connection()
+    postgresql = conn.dialect.name == "postgresql"
+    load = _json if postgresql else _as_read  # see _attempt_questions_stmt
+    rows = conn.execute(_attempt_questions_stmt(postgresql, with_answers),
+                        {"attempt_id": attempt.id, "ids": [e["q"] for e in attempt.layout]}).all()
     qs = {r.id: r for r in rows}
-    answers = {r.id: _Answer(r) for r in rows if r.answer_id is not None}
+    answers = {r.id: _Answer(r, load, with_answers) for r in rows if r.answer_id is not None}
     out = []
     number = 0
     interactive = (behaviour or attempt.quiz.behaviour) == "interactive"
@@ -125,7 +131,7 @@ def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
             continue
         kind = qtypes.get(q.type)
         number += kind.graded  # a description is not numbered, as in Moodle
-        stored = _json(q.data)
+        stored = load(q.data)
         data = kind.attempt_data(stored, entry)
         by_id = {c["id"]: c for c in kind.choices(data)}
         item: dict[str, Any] = {
@@ -180,9 +186,25 @@ def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
     return out
 
 
+#: json.loads's own scanner: a value and where it ends, in one C call (json.loads is a handful of
+#: Python calls around it, for each of the two or three JSON values per question of the page)
+_scan_json = JSONDecoder().scan_once
+
+
 def _json(text: str | None) -> Any:
-    """A JSON column read as text (see _attempt_questions_stmt), as its JSON type would load it."""
-    return None if text is None else _json_loads(text)
+    """A JSON column read as text on PostgreSQL (see _attempt_questions_stmt), as its JSON type
+    would load it (json.loads, directly when the text is not a single bare value)."""
+    if text is None:
+        return None
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:  # leading white space, or not JSON: json.loads says which
+        return _json_loads(text)
+    return value if end == len(text) else _json_loads(text)
+
+
+def _as_read(value: Any) -> Any:
+    return value
 
 
 class _Answer:
@@ -190,22 +212,36 @@ class _Answer:
 
     __slots__ = ("id", "response", "interaction", "fraction", "mark", "feedback")
 
-    def __init__(self, row: Row) -> None:
-        self.id, self.fraction, self.mark, self.feedback = row.answer_id, row.fraction, row.mark, row.feedback
-        self.response, self.interaction = _json(row.response), _json(row.interaction)
+    def __init__(self, row: Row, load: Callable[[Any], Any], with_answers: bool) -> None:
+        self.id = row.answer_id
+        self.response, self.interaction = load(row.response), load(row.interaction)
+        self.fraction, self.mark, self.feedback = (row.fraction, row.mark, row.feedback) if with_answers else (
+            None, None, None)
 
 
 @functools.cache
-def _attempt_questions_stmt():
+def _attempt_questions_stmt(postgresql: bool, with_answers: bool):
     q, a = Question.__table__, AttemptAnswer.__table__
-    # The JSON columns as text, decoded here from str: psycopg's JSON loader decodes from bytes,
-    # through json's encoding detection, some thirteen calls a value against six (and a page has
-    # two or three per question). The same json.loads either way.
-    return (select(q.c.id, q.c.type, q.c.text, q.c.general_feedback, cast(q.c.data, Text).label("data"),
-                    a.c.id.label("answer_id"), cast(a.c.response, Text).label("response"),
-                    cast(a.c.interaction, Text).label("interaction"), a.c.fraction, a.c.mark, a.c.feedback)
+    # PostgreSQL: the JSON columns as text (json keeps the text as written), decoded by _json from
+    # str: psycopg's JSON loader decodes from bytes, through json's encoding detection, some
+    # thirteen calls a value against two, and a page has two or three per question. Not SQLite,
+    # whose JSON column has numeric affinity: a number stored there reads back as text with 15
+    # digits (0.1 + 0.2 as 0.3), where the JSON type gives the float stored.
+    def as_text(column: Any) -> Any:
+        return cast(column, Text).label(column.name) if postgresql else column
+
+    # The marks and feedback only for the review: psycopg describes every column of a result in Python.
+    columns = [q.c.id, q.c.type, q.c.text, as_text(q.c.data), a.c.id.label("answer_id"), as_text(a.c.response),
+               as_text(a.c.interaction)]
+    if with_answers:
+        columns += [q.c.general_feedback, a.c.fraction, a.c.mark, a.c.feedback]
+    # PostgreSQL takes the question ids as one array: an expanding IN renders a placeholder per id
+    # (some ten calls each) and is a new statement to prepare for every number of questions
+    ids = (q.c.id == any_(bindparam("ids", type_=ARRAY(Integer))) if postgresql
+           else q.c.id.in_(bindparam("ids", expanding=True)))
+    return (select(*columns)
             .select_from(q.outerjoin(a, (a.c.question_id == q.c.id) & (a.c.attempt_id == bindparam("attempt_id"))))
-            .where(q.c.id.in_(bindparam("ids", expanding=True))))
+            .where(ids))
 
 
 def check_state(question: Question | SimpleNamespace, interaction: dict | None) -> dict[str, Any]:
