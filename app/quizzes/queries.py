@@ -90,7 +90,7 @@ def learner_summary(activity: Activity, user: User) -> dict[str, Any]:
 @functools.cache
 def _own_attempt_stmt():
     t, z, act = Attempt.__table__, Quiz.__table__, Activity.__table__
-    return (select(t.c.id, t.c.user_id, t.c.number, t.c.state, t.c.deadline, t.c.layout, t.c.quiz_id,
+    return (select(t.c.id, t.c.user_id, t.c.number, t.c.state, t.c.deadline, t.c.layout,
                    z.c.behaviour, z.c.questions_per_page, z.c.course_id, z.c.activity_id, act.c.title)
             .join(z, z.c.id == t.c.quiz_id).join(act, act.c.id == z.c.activity_id)
             .where(t.c.id == bindparam("attempt_id")))
