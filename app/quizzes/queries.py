@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from json import JSONDecoder
+from json import loads as _json_loads
+from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy import Integer, Row, Text, and_, any_, bindparam, cast, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import defer
 
 from app.accounts.models import User, utcnow
@@ -85,7 +90,7 @@ def learner_summary(activity: Activity, user: User) -> dict[str, Any]:
 @functools.cache
 def _own_attempt_stmt():
     t, z, act = Attempt.__table__, Quiz.__table__, Activity.__table__
-    return (select(t.c.id, t.c.user_id, t.c.number, t.c.state, t.c.deadline, t.c.layout, t.c.quiz_id,
+    return (select(t.c.id, t.c.user_id, t.c.number, t.c.state, t.c.deadline, t.c.layout,
                    z.c.behaviour, z.c.questions_per_page, z.c.course_id, z.c.activity_id, act.c.title)
             .join(z, z.c.id == t.c.quiz_id).join(act, act.c.id == z.c.activity_id)
             .where(t.c.id == bindparam("attempt_id")))
@@ -95,7 +100,8 @@ def own_attempt_row(attempt_id: int, user: User) -> Row:
     """The learner's own attempt with what its page shows of the quiz (behaviour, questions per
     page, course, activity and its title) as one plain row: the attempt page's read, where the ORM
     objects of attempt, quiz and activity cost a tenth of the page. Someone else's is NotFound."""
-    row = db.session.execute(_own_attempt_stmt(), {"attempt_id": attempt_id}).first()
+    # through the session's connection: a Core statement needs none of the ORM's execution steps
+    row = db.session.connection().execute(_own_attempt_stmt(), {"attempt_id": attempt_id}).first()
     if row is None or row.user_id != user.id:
         raise NotFound(_("Percobaan kuis tidak ditemukan."))
     return row
@@ -109,10 +115,13 @@ def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
     # questions and this attempt's answers in one round trip, as plain rows (this runs on every
     # attempt page view: ORM objects would cost as much as the rest of the page)
     db.session.flush()  # an answer this session changed is read as changed
-    rows = db.session.execute(_attempt_questions_stmt(), {"attempt_id": attempt.id,
-                                                          "ids": [e["q"] for e in attempt.layout]}).all()
+    conn = db.session.connection()
+    postgresql = conn.dialect.name == "postgresql"
+    load = _json if postgresql else _as_read  # see _attempt_questions_stmt
+    rows = conn.execute(_attempt_questions_stmt(postgresql, with_answers),
+                        {"attempt_id": attempt.id, "ids": [e["q"] for e in attempt.layout]}).all()
     qs = {r.id: r for r in rows}
-    answers = {r.id: r for r in rows if r.answer_id is not None}
+    answers = {r.id: _Answer(r, load, with_answers) for r in rows if r.answer_id is not None}
     out = []
     number = 0
     interactive = (behaviour or attempt.quiz.behaviour) == "interactive"
@@ -122,7 +131,8 @@ def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
             continue
         kind = qtypes.get(q.type)
         number += kind.graded  # a description is not numbered, as in Moodle
-        data = kind.attempt_data(q.data, entry)
+        stored = load(q.data)
+        data = kind.attempt_data(stored, entry)
         by_id = {c["id"]: c for c in kind.choices(data)}
         item: dict[str, Any] = {
             "id": q.id, "number": number, "type": q.type, "text": kind.present(q.text, data), "mark": entry["mark"],
@@ -146,7 +156,7 @@ def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
         if entry.get("ids"):
             kind.show_ids(item, entry["ids"])  # this attempt's own ids, never the question's
         if interactive and kind.graded and not kind.manual:
-            item["check"] = check_state(q, ans.interaction if ans else None)
+            item["check"] = check_state(SimpleNamespace(data=stored), ans.interaction if ans else None)
         if with_answers:
             fb = ""
             if ans is not None and ans.response is not None and not kind.manual:
@@ -176,16 +186,65 @@ def attempt_questions(attempt: Attempt | Row, *, with_answers: bool = False,
     return out
 
 
+#: json.loads's own scanner: a value and where it ends, in one C call (json.loads is a handful of
+#: Python calls around it, for each of the two or three JSON values per question of the page)
+_scan_json = JSONDecoder().scan_once
+
+
+def _json(text: str | None) -> Any:
+    """A JSON column read as text on PostgreSQL (see _attempt_questions_stmt), as its JSON type
+    would load it (json.loads, directly when the text is not a single bare value)."""
+    if text is None:
+        return None
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:  # leading white space, or not JSON: json.loads says which
+        return _json_loads(text)
+    return value if end == len(text) else _json_loads(text)
+
+
+def _as_read(value: Any) -> Any:
+    return value
+
+
+class _Answer:
+    """The answer columns of an _attempt_questions_stmt row, its JSON decoded."""
+
+    __slots__ = ("id", "response", "interaction", "fraction", "mark", "feedback")
+
+    def __init__(self, row: Row, load: Callable[[Any], Any], with_answers: bool) -> None:
+        self.id = row.answer_id
+        self.response, self.interaction = load(row.response), load(row.interaction)
+        self.fraction, self.mark, self.feedback = (row.fraction, row.mark, row.feedback) if with_answers else (
+            None, None, None)
+
+
 @functools.cache
-def _attempt_questions_stmt():
+def _attempt_questions_stmt(postgresql: bool, with_answers: bool):
     q, a = Question.__table__, AttemptAnswer.__table__
-    return (select(q.c.id, q.c.type, q.c.text, q.c.general_feedback, q.c.data, a.c.id.label("answer_id"),
-                   a.c.response, a.c.interaction, a.c.fraction, a.c.mark, a.c.feedback)
+    # PostgreSQL: the JSON columns as text (json keeps the text as written), decoded by _json from
+    # str: psycopg's JSON loader decodes from bytes, through json's encoding detection, some
+    # thirteen calls a value against two, and a page has two or three per question. Not SQLite,
+    # whose JSON column has numeric affinity: a number stored there reads back as text with 15
+    # digits (0.1 + 0.2 as 0.3), where the JSON type gives the float stored.
+    def as_text(column: Any) -> Any:
+        return cast(column, Text).label(column.name) if postgresql else column
+
+    # The marks and feedback only for the review: psycopg describes every column of a result in Python.
+    columns = [q.c.id, q.c.type, q.c.text, as_text(q.c.data), a.c.id.label("answer_id"), as_text(a.c.response),
+               as_text(a.c.interaction)]
+    if with_answers:
+        columns += [q.c.general_feedback, a.c.fraction, a.c.mark, a.c.feedback]
+    # PostgreSQL takes the question ids as one array: an expanding IN renders a placeholder per id
+    # (some ten calls each) and is a new statement to prepare for every number of questions
+    ids = (q.c.id == any_(bindparam("ids", type_=ARRAY(Integer))) if postgresql
+           else q.c.id.in_(bindparam("ids", expanding=True)))
+    return (select(*columns)
             .select_from(q.outerjoin(a, (a.c.question_id == q.c.id) & (a.c.attempt_id == bindparam("attempt_id"))))
-            .where(q.c.id.in_(bindparam("ids", expanding=True))))
+            .where(ids))
 
 
-def check_state(question: Question, interaction: dict | None) -> dict[str, Any]:
+def check_state(question: Question | SimpleNamespace, interaction: dict | None) -> dict[str, Any]:
     """What the attempt page shows of a question's tries (interactive behaviour): its state, tries
     left, and after a wrong try its feedback and hint; after the last, its mark. The hint text
     is only read here, once its try has been used."""

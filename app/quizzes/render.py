@@ -15,11 +15,14 @@ templates (attempt.html uses an item's "html" when it has one).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
+
+from app.web import _page_locale
 
 # markupsafe's escapes, in one C call per value (`escape` is several Python calls, and here runs
 # about ten times per question); a value here is never Markup already
@@ -31,7 +34,7 @@ def _e(value: Any) -> str:
 
 
 class Texts:
-    """The page's words, translated and escaped once per page (not once per question)."""
+    """The page's words, translated and escaped once per worker and locale (see `texts`)."""
 
     def __init__(self) -> None:
         self.question, self.point = _e(_("Soal")), _e(_("poin"))
@@ -39,6 +42,60 @@ class Texts:
         self.answer, self.number, self.pick = _e(_("Jawaban")), _e(_("Jawaban angka")), _e(_("— pilih —"))
         self.units = _e(_("Satuan"))
         self.num = current_app.jinja_env.filters["num"]
+
+
+def _locale_key() -> tuple[str, str | None] | None:
+    """The request's locale as a plain key (a babel Locale hashes and compares in Python)."""
+    locale = _page_locale()
+    return None if locale is None else (locale.language, locale.territory)
+
+
+def texts() -> Texts:
+    """The page's Texts, made once per application and locale: eight strings translated are some
+    two hundred calls, a twentieth of the page, and they are the same on every request."""
+    key = _locale_key()
+    kept: dict[Any, Texts] = current_app.extensions.setdefault("lentera_attempt_texts", {})
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = Texts()
+    return found
+
+
+#: (language, territory, msgid) -> its translation: see `word`
+_WORDS: dict[tuple[str, str | None, str], str] = {}
+
+
+def word(msgid: str) -> str:
+    """gettext(msgid) in the request's locale, translated once per worker and locale: for the
+    words a question type writes into every attempt item (true/false's two choices). A msgid
+    here is a literal of this code, so the memo is bounded."""
+    key = _locale_key()
+    if key is None:  # outside a request: as gettext
+        return _(msgid)
+    found = _WORDS.get((*key, msgid))
+    if found is None:
+        found = _WORDS[(*key, msgid)] = _(msgid)
+    return found
+
+
+#: (deadline, language, territory, time zone) -> the deadline as the page writes it
+_DEADLINES: dict[tuple, str] = {}
+_DEADLINES_MAX = 4096
+
+
+def deadline_text(deadline: datetime) -> str:
+    """`deadline|localdt`: the attempt's deadline in the reader's locale and time zone. Babel's
+    formatting is some two hundred calls, for a value that is the same on every view of an
+    attempt (JavaScript counts down from it): kept per worker by what the text depends on."""
+    from flask_babel import get_timezone
+
+    key = (deadline, _locale_key(), str(get_timezone()))
+    found = _DEADLINES.get(key)
+    if found is None:
+        if len(_DEADLINES) >= _DEADLINES_MAX:
+            _DEADLINES.clear()
+        found = _DEADLINES[key] = current_app.jinja_env.filters["localdt"](deadline)
+    return found
 
 
 def _multichoice(item: dict, r: Any, t: Texts, out: list[str]) -> None:
@@ -119,8 +176,13 @@ def question_html(item: dict, t: Texts) -> Markup | None:
     return Markup("".join(out))
 
 
-def attach_html(items: list[dict]) -> None:
-    """Give each item of the page its "html": written here, or None where its template draws it."""
-    t = Texts()
+def attach_html(items: list[dict]) -> Markup | None:
+    """Give each item of the page its "html": written here, or None where its template draws it.
+    When every item is written here, the page's questions as attempt.html's loop would join them
+    (one value for the template instead of a loop of two lookups and an escape per question)."""
+    t = texts()
     for item in items:
         item["html"] = question_html(item, t)
+    if any(item["html"] is None for item in items):
+        return None
+    return Markup("".join([f"\n  {item['html']}\n  " for item in items]))

@@ -436,10 +436,13 @@ def attempt_page(attempt_id: int):
     items = queries.attempt_questions(attempt, behaviour=attempt.behaviour)
     pages = _pages(attempt, items)
     page = max(1, min(request.args.get("hal", 1, type=int), len(pages)))
-    render.attach_html(pages[page - 1])  # the commonest types written in Python: this page is hot
-    return render_template("quizzes/attempt.html", attempt=attempt, items=pages[page - 1],
+    shown = pages[page - 1]
+    written = render.attach_html(shown)  # the commonest types written in Python: this page is hot
+    return render_template("quizzes/attempt.html", attempt=attempt, items=shown,
+                           templated=written is None, questions_html=written,
                            with_files=any(item.get("attachments") for item in items), page=page, pages=len(pages),
                            deadline_iso=attempt.deadline.replace(tzinfo=UTC).isoformat() if attempt.deadline else "",
+                           deadline_text=render.deadline_text(attempt.deadline) if attempt.deadline else "",
                            now_iso=now.replace(tzinfo=UTC).isoformat())
 
 

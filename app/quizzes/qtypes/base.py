@@ -275,8 +275,8 @@ class QuestionType:
             return ids.get(x, x)
 
         for key in ("choices", "all_choices"):
-            if key in item:
-                item[key] = [{**c, "id": shown(c["id"])} for c in item[key]]
+            if key in item:  # inline, not shown(): once per choice of every question of a page
+                item[key] = [{**c, "id": ids.get(c["id"], c["id"])} for c in item[key]]
         for part in item.get("parts") or []:
             if "options" in part:
                 part["options"] = [{**c, "id": shown(c["id"])} for c in part["options"]]

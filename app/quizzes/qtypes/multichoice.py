@@ -7,6 +7,7 @@ data: {"single": bool, "shuffle": bool, "numbering": "abc"|"ABCD"|"123"|"none",
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -43,8 +44,15 @@ _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xi
 
 def numbering_labels(style: str, n: int) -> list[str]:
     """The labels Moodle puts before the choices (a. b. c. / A. B. / 1. 2. / i. ii.); none: []."""
+    return list(_labels(style, n))
+
+
+@functools.lru_cache(maxsize=256)
+def _labels(style: str, n: int) -> tuple[str, ...]:
+    # a few calls per choice of every multiple-choice question of an attempt page, for what a
+    # handful of (style, count) pairs give: made once per worker
     if style == "none":
-        return []
+        return ()
     out = []
     for i in range(n):
         if style == "123" or (style in ("iii", "IIII") and i >= len(_ROMAN)) or (style in ("abc", "ABCD") and i >= 26):
@@ -53,7 +61,7 @@ def numbering_labels(style: str, n: int) -> list[str]:
             out.append(_ROMAN[i] if style == "iii" else _ROMAN[i].upper())
         else:
             out.append(chr(ord("a" if style == "abc" else "A") + i))
-    return out
+    return tuple(out)
 
 
 class MultiChoice(QuestionType):

@@ -35,7 +35,10 @@ class TrueFalse(QuestionType):
                 "feedback_false": sanitize(data.get("feedback_false"))}
 
     def choices(self, data: dict) -> list[dict]:
-        return [{"id": "true", "text": str(_l("Benar"))}, {"id": "false", "text": str(_l("Salah"))}]
+        # every attempt item of the type has them: translated once per worker and locale
+        from app.quizzes.render import word
+
+        return [{"id": "true", "text": word("Benar")}, {"id": "false", "text": word("Salah")}]
 
     default_penalty = 1.0  # Moodle: a second try at true/false earns nothing
 
