@@ -36,6 +36,7 @@ def view_context(activity, user) -> dict:
     duration = asset.duration_tenths if asset else 0
     watched = row.watched_tenths if row else 0
     signed_in = bool(user and user.is_authenticated)
+    ready = asset is not None and asset.state == "ready"
     return {
         "asset": asset, "job": job, "status": queries.video_status(asset, job), **_urls(activity, asset),
         "duration": Decimal(duration) / 10, "position": Decimal(row.position_tenths if row else 0) / 10,
@@ -45,6 +46,10 @@ def view_context(activity, user) -> dict:
         "can_manage": signed_in and queries.is_course_staff(user, activity.course, instructor=state.instructor),
         "state_url": remembered_url_for("api.media_video_state", activity_id=activity.id),
         "watch_url": remembered_url_for("api.media_watch", activity_id=activity.id),
+        # Everything of the player that is the same for every viewer (media/_video.html's `samefor`
+        # key): the activity, and the asset's readiness, duration, audio track and renditions.
+        "same": (activity.id, activity.title, ready, ready and asset.audio_key is not None, duration,
+                 repr(asset.renditions) if ready else None),
     }
 
 
