@@ -113,5 +113,5 @@ register(ActivityType(
     template="media/_video.html", view_context=view_context,
     edit_template="media/_video_edit.html", edit_context=edit_context,
     validate=validate, apply=apply, export=export,
-    duplicate=ops.duplicate_video, meets_rule=ops.meets_watch_rule,
+    duplicate=ops.duplicate_video, meets_rule=ops.meets_watch_rule, viewer_columns=queries.viewer_columns,
 ))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from app.accounts.models import User
 from app.courses.models import Activity, ActivityCompletion, Course, CourseInstructor, Enrolment
 from app.courses.operations import get_enrolment
-from app.courses.queries import administers
+from app.courses.queries import administers, viewer_values
 from app.extensions import db
 from app.jobs.models import Job
 from app.media.models import UploadSession, VideoAsset, WatchProgress
@@ -58,13 +58,11 @@ class AssetView:
     """What the player shows of a video asset, read as plain values (no database object to load
     or track): the page reads it on every view."""
 
-    id: int
     state: str
     duration_tenths: int
     renditions: list
     audio_key: str | None
     error: str | None
-    job_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,46 +95,58 @@ class PlayerState:
     instructor: bool
 
 
-@functools.cache
-def _player_stmt():
-    # One statement for the page instead of five (asset, job, progress, completion, instructor):
-    # each is a round trip to the database server, which under load costs more than the SQL. Plain
-    # columns of the tables, not mapped objects: loading three objects into the session was a
-    # tenth of the page's Python work, for values the page only shows.
+def _with_player(stmt, activities):
+    """`stmt` (FROM `activities`: the mapped class or its table) with the player's columns and the
+    outer joins they need: the asset and its job (the same for everyone), the viewer's (bindparam
+    "user_id") progress, completion and whether they teach the course. Plain columns of the tables,
+    not mapped objects: loading three objects into the session was a tenth of the page's work, for
+    values the page only shows."""
     asset, job, watch = VideoAsset.__table__.c, Job.__table__.c, WatchProgress.__table__.c
     done, teaches = ActivityCompletion.__table__.c, CourseInstructor.__table__.c
-    completed = (select(done.id).where(done.activity_id == bindparam("activity_id"), done.user_id == bindparam("user_id"))
-                 .exists().label("completed"))
-    instructor = (select(teaches.id).where(teaches.course_id == bindparam("course_id"),
+    completed = (select(done.id).where(done.activity_id == activities.id, done.user_id == bindparam("user_id"))
+                 .exists())
+    instructor = (select(teaches.id).where(teaches.course_id == activities.course_id,
                                            teaches.user_id == bindparam("user_id"))
-                  .exists().label("instructor"))
-    activities = Activity.__table__
-    return (select(asset.id, asset.state, asset.duration_tenths, asset.renditions, asset.audio_key, asset.error,
-                   asset.job_id, job.state, job.progress, job.message, watch.watched_tenths, watch.position_tenths,
-                   completed, instructor)
-            .select_from(activities)
-            .outerjoin(VideoAsset.__table__, asset.id == bindparam("asset_id"))
+                  .exists())
+    return (stmt.add_columns(asset.state, asset.duration_tenths, asset.renditions, asset.audio_key, asset.error,
+                             job.state, job.progress, job.message, watch.watched_tenths, watch.position_tenths,
+                             completed, instructor)
+            .outerjoin(VideoAsset.__table__, asset.id == activities.settings["asset_id"].as_integer())
             .outerjoin(Job.__table__, job.id == asset.job_id)
-            .outerjoin(WatchProgress.__table__, and_(watch.activity_id == activities.c.id,
-                                                     watch.user_id == bindparam("user_id")))
-            .where(activities.c.id == bindparam("activity_id")))
+            .outerjoin(WatchProgress.__table__, and_(watch.activity_id == activities.id,
+                                                     watch.user_id == bindparam("user_id"))))
+
+
+def viewer_columns(stmt):
+    """The activity page's statement with the player's columns (ActivityType.viewer_columns)."""
+    return _with_player(stmt, Activity)
+
+
+@functools.cache
+def _player_stmt():
+    # One statement for the pages that did not read the player with the activity (the video
+    # page under /media, the API's video state) instead of five (asset, job, progress,
+    # completion, instructor): each is a round trip to the database server.
+    activities = Activity.__table__.c
+    return _with_player(select().select_from(Activity.__table__), activities).where(
+        activities.id == bindparam("activity_id"))
 
 
 def player_state(user: User | None, activity: Activity) -> PlayerState:
-    """The video page's asset, job and the viewer's state, in one statement (see PlayerState)."""
+    """The video page's asset, job and the viewer's state (see PlayerState): as the activity page
+    read them with the activity (courses.queries.viewer_values), or in one statement."""
     user_id = user.id if user is not None and user.is_authenticated else None
-    asset_id = (activity.settings or {}).get("asset_id")
-    session = db.session()
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # a plain statement does not flush first as a query of mapped objects does
-    row = session.execute(_player_stmt(), {"activity_id": activity.id, "course_id": activity.course_id,
-                                           "user_id": user_id, "asset_id": asset_id}).first()
+    row = viewer_values(activity, user_id) if user_id is not None else None
     if row is None:
-        return PlayerState(None, None, None, False, False)
-    (a_id, a_state, duration, renditions, audio_key, error, job_id, j_state, j_progress, j_message,
-     watched, position, completed, instructor) = row
-    asset = (AssetView(a_id, a_state, duration, renditions, audio_key, error, job_id)
-             if a_id is not None else None)
+        session = db.session()
+        if session.new or session.dirty or session.deleted:
+            session.flush()  # a plain statement does not flush first as a query of mapped objects does
+        row = session.execute(_player_stmt(), {"activity_id": activity.id, "user_id": user_id}).first()
+        if row is None:
+            return PlayerState(None, None, None, False, False)
+    (a_state, duration, renditions, audio_key, error, j_state, j_progress, j_message, watched, position,
+     completed, instructor) = row
+    asset = AssetView(a_state, duration, renditions, audio_key, error) if a_state is not None else None
     job = JobView(j_state, j_progress, j_message) if j_state is not None else None
     progress = ProgressView(watched, position) if watched is not None and user_id is not None else None
     return PlayerState(asset, job, progress, bool(completed), bool(instructor))
