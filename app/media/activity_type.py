@@ -32,8 +32,9 @@ def _urls(activity_id: int, ready: bool, audio: bool) -> dict:
     return urls
 
 
-def view_context(activity, user) -> dict:
-    """The player's context for the activity page, the video page and the API's video state."""
+def player_context(activity, user) -> dict:
+    """What media/_video.html shows: the player's state for this viewer. The template builds the
+    player's addresses itself, inside the blocks it keeps (ctx.same), so a view builds none."""
     unwrap = getattr(user, "_get_current_object", None)
     if unwrap is not None:  # current_user: every attribute read through the proxy is a few calls
         user = unwrap()
@@ -44,8 +45,8 @@ def view_context(activity, user) -> dict:
     signed_in = bool(user and user.is_authenticated)
     ready = asset is not None and asset.state == "ready"
     audio = ready and asset.audio_key is not None
-    return {
-        "asset": asset, "job": job, "status": queries.video_status(asset, job), **_urls(activity.id, ready, audio),
+    ctx = {
+        "asset": asset, "job": job, "status": queries.video_status(asset, job), "ready": ready, "audio": audio,
         "duration": Decimal(duration) / 10, "position": Decimal(row.position_tenths if row else 0) / 10,
         "watched_seconds": Decimal(watched) / 10, "percent": queries.percent_of(watched, duration),
         "completed": signed_in and state.completed,
@@ -55,6 +56,16 @@ def view_context(activity, user) -> dict:
         # key): the activity, and the asset's readiness, duration, audio track and renditions.
         "same": (activity.id, activity.title, ready, audio, duration, repr(asset.renditions) if ready else None),
     }
+    if not ready:  # the conversion's status box (media/_status.html, shared with the edit page)
+        ctx["state_url"] = current_app.jinja_env.globals["url_for"]("api.media_video_state", activity_id=activity.id)
+    return ctx
+
+
+def view_context(activity, user) -> dict:
+    """The player's state with its addresses (the API's video state)."""
+    ctx = player_context(activity, user)
+    ctx.update(_urls(activity.id, ctx["ready"], ctx["audio"]))
+    return ctx
 
 
 def edit_context(activity) -> dict:
@@ -110,7 +121,7 @@ def export(activity, writer) -> dict:
 
 register(ActivityType(
     name="video", label=_l("Video"), completion="watch",
-    template="media/_video.html", view_context=view_context,
+    template="media/_video.html", view_context=player_context,
     edit_template="media/_video_edit.html", edit_context=edit_context,
     validate=validate, apply=apply, export=export,
     duplicate=ops.duplicate_video, meets_rule=ops.meets_watch_rule, viewer_columns=queries.viewer_columns,

@@ -97,22 +97,20 @@ class PlayerState:
 
 def _with_player(stmt, activities):
     """`stmt` (FROM `activities`: the mapped class or its table) with the player's columns and the
-    outer joins they need: the asset and its job (the same for everyone), the viewer's (bindparam
-    "user_id") progress, completion and whether they teach the course. Plain columns of the tables,
-    not mapped objects: loading three objects into the session was a tenth of the page's work, for
-    values the page only shows."""
-    asset, job, watch = VideoAsset.__table__.c, Job.__table__.c, WatchProgress.__table__.c
+    outer joins they need: the asset (the same for everyone), the viewer's (bindparam "user_id")
+    progress, completion and whether they teach the course. Plain columns of the tables, not
+    mapped objects: loading three objects into the session was a tenth of the page's work, for
+    values the page only shows. A video still being converted needs its job too: _job_stmt."""
+    asset, watch = VideoAsset.__table__.c, WatchProgress.__table__.c
     done, teaches = ActivityCompletion.__table__.c, CourseInstructor.__table__.c
     completed = (select(done.id).where(done.activity_id == activities.id, done.user_id == bindparam("user_id"))
                  .exists())
     instructor = (select(teaches.id).where(teaches.course_id == activities.course_id,
                                            teaches.user_id == bindparam("user_id"))
                   .exists())
-    return (stmt.add_columns(asset.state, asset.duration_tenths, asset.renditions, asset.audio_key, asset.error,
-                             job.state, job.progress, job.message, watch.watched_tenths, watch.position_tenths,
-                             completed, instructor)
+    return (stmt.add_columns(asset.state, asset.duration_tenths, asset.renditions, asset.audio_key,
+                             watch.watched_tenths, watch.position_tenths, completed, instructor)
             .outerjoin(VideoAsset.__table__, asset.id == activities.settings["asset_id"].as_integer())
-            .outerjoin(Job.__table__, job.id == asset.job_id)
             .outerjoin(WatchProgress.__table__, and_(watch.activity_id == activities.id,
                                                      watch.user_id == bindparam("user_id"))))
 
@@ -125,29 +123,43 @@ def viewer_columns(stmt):
 @functools.cache
 def _player_stmt():
     # One statement for the pages that did not read the player with the activity (the video
-    # page under /media, the API's video state) instead of five (asset, job, progress,
-    # completion, instructor): each is a round trip to the database server.
+    # page under /media, the API's video state) instead of four (asset, progress, completion,
+    # instructor): each is a round trip to the database server.
     activities = Activity.__table__.c
     return _with_player(select().select_from(Activity.__table__), activities).where(
         activities.id == bindparam("activity_id"))
 
 
+@functools.cache
+def _job_stmt():
+    asset, job = VideoAsset.__table__.c, Job.__table__.c
+    return (select(asset.error, job.state, job.progress, job.message)
+            .select_from(VideoAsset.__table__.outerjoin(Job.__table__, job.id == asset.job_id))
+            .where(asset.id == bindparam("asset_id")))
+
+
 def player_state(user: User | None, activity: Activity) -> PlayerState:
     """The video page's asset, job and the viewer's state (see PlayerState): as the activity page
-    read them with the activity (courses.queries.viewer_values), or in one statement."""
+    read them with the activity (courses.queries.viewer_values), or in one statement; the job of a
+    video not ready yet (rare, and only while it is converted) in one more."""
     user_id = user.id if user is not None and user.is_authenticated else None
     row = viewer_values(activity, user_id) if user_id is not None else None
+    session = db.session()
     if row is None:
-        session = db.session()
         if session.new or session.dirty or session.deleted:
             session.flush()  # a plain statement does not flush first as a query of mapped objects does
         row = session.execute(_player_stmt(), {"activity_id": activity.id, "user_id": user_id}).first()
         if row is None:
             return PlayerState(None, None, None, False, False)
-    (a_state, duration, renditions, audio_key, error, j_state, j_progress, j_message, watched, position,
-     completed, instructor) = row
-    asset = AssetView(a_state, duration, renditions, audio_key, error) if a_state is not None else None
-    job = JobView(j_state, j_progress, j_message) if j_state is not None else None
+    a_state, duration, renditions, audio_key, watched, position, completed, instructor = row
+    asset = job = None
+    if a_state == "ready":
+        asset = AssetView(a_state, duration, renditions, audio_key, None)
+    elif a_state is not None:
+        error, j_state, j_progress, j_message = session.execute(
+            _job_stmt(), {"asset_id": (activity.settings or {}).get("asset_id")}).one()
+        asset = AssetView(a_state, duration, renditions, audio_key, error)
+        job = JobView(j_state, j_progress, j_message) if j_state is not None else None
     progress = ProgressView(watched, position) if watched is not None and user_id is not None else None
     return PlayerState(asset, job, progress, bool(completed), bool(instructor))
 
