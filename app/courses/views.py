@@ -205,9 +205,10 @@ def activity(activity_id: int):
             ops.complete_activity(user, a, source="view")
             person = None
         db.session.flush()
-    writes = session_writes(db.session())
+    session = db.session()  # the request's session itself: each read through the scoped proxy is a few calls
+    writes = session_writes(session)
     ctx = t.view_context(a, user) if t is not None and t.view_context is not None else {}
-    if session_writes(db.session()) != writes or db.session.new or db.session.dirty or db.session.deleted:
+    if session_writes(session) != writes or session.new or session.dirty or session.deleted:
         person = None  # the activity's own part wrote (an overdue attempt submitted...): read again
     outline = q.course_outline(c, user, person=person)
     acts = outline.activities()
