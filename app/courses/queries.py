@@ -26,6 +26,7 @@ from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, administers_owner, reach
 from app.cache import versioned
 from app.courses.activity_types import REGISTRY
+from app.courses.marks import EnrolmentMark
 from app.courses.models import (
     Activity,
     ActivityCompletion,
@@ -133,17 +134,19 @@ def get_activity(activity_id: int) -> Activity:
 
 @functools.cache
 def _activity_for_viewer_stmt(type_name: str | None = None):
-    # The viewer's state in the course rides along as single-row columns: the enrolment (an
-    # entity, the page touches it), the course's completion time and the ids of the activities
-    # of this course the viewer has completed, aggregated into one string (string_agg /
-    # group_concat) so that the row count stays one whatever the size of the course. With a
-    # type_name whose type has viewer_columns, that type's own per-viewer columns follow.
+    # The viewer's state in the course rides along as single-row columns: the enrolment (its id
+    # and last visit, all the page reads and touches: marks.EnrolmentMark), the course's
+    # completion time and the ids of the activities of this course the viewer has completed,
+    # aggregated into one string (string_agg / group_concat) so that the row count stays one
+    # whatever the size of the course. With a type_name whose type has viewer_columns, that
+    # type's own per-viewer columns follow.
     others = aliased(Activity)
     done_ids = (select(aggregate_strings(cast(ActivityCompletion.activity_id, String), ","))
                 .join(others, others.id == ActivityCompletion.activity_id)
                 .where(others.course_id == Activity.course_id, ActivityCompletion.user_id == bindparam("user_id"))
                 .correlate(Activity).scalar_subquery().label("done_ids"))
-    stmt = (select(Activity, Enrolment, CourseCompletion.completed_at, done_ids)
+    stmt = (select(Activity, Enrolment.id, Enrolment.last_activity_id, Enrolment.last_access_at,
+                   CourseCompletion.completed_at, done_ids)
             .outerjoin(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == bindparam("user_id")))
             .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Activity.course_id,
                                               CourseCompletion.user_id == bindparam("user_id")))
@@ -164,7 +167,7 @@ _TYPE_OF_MAX = 100_000
 class ViewerState:
     """The viewer's enrolment and progress in the course of the activity they opened."""
 
-    enrolment: Enrolment | None
+    enrolment: EnrolmentMark | None
     course_completed_at: datetime | None
     completed_ids: frozenset[int]
 
@@ -182,13 +185,14 @@ def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, ViewerS
         from flask_babel import gettext as _
 
         raise NotFound(_("Aktivitas tidak ditemukan."))
-    activity, enrolment, course_done, done_ids = row[:4]
+    activity, enrolment_id, last_activity_id, last_access_at, course_done, done_ids = row[:6]
+    enrolment = EnrolmentMark(enrolment_id, last_activity_id, last_access_at) if enrolment_id is not None else None
     if guess != activity.type:
         if len(_TYPE_OF) >= _TYPE_OF_MAX:
             _TYPE_OF.clear()
         _TYPE_OF[activity_id] = activity.type
-    elif len(row) > 4:
-        g.lentera_viewer_values = (_cv_request.get(None), activity_id, user.id, tuple(row[4:]))
+    elif len(row) > 6:
+        g.lentera_viewer_values = (_cv_request.get(None), activity_id, user.id, tuple(row[6:]))
     ids = frozenset(int(x) for x in done_ids.split(",")) if done_ids and enrolment is not None else frozenset()
     return activity, ViewerState(enrolment, course_done if enrolment is not None else None, ids)
 
