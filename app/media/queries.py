@@ -144,8 +144,8 @@ def player_state(user: User | None, activity: Activity) -> PlayerState:
     video not ready yet (rare, and only while it is converted) in one more."""
     user_id = user.id if user is not None and user.is_authenticated else None
     row = viewer_values(activity, user_id) if user_id is not None else None
-    session = db.session()
     if row is None:
+        session = db.session()
         if session.new or session.dirty or session.deleted:
             session.flush()  # a plain statement does not flush first as a query of mapped objects does
         row = session.execute(_player_stmt(), {"activity_id": activity.id, "user_id": user_id}).first()
@@ -156,7 +156,7 @@ def player_state(user: User | None, activity: Activity) -> PlayerState:
     if a_state == "ready":
         asset = AssetView(a_state, duration, renditions, audio_key, None)
     elif a_state is not None:
-        error, j_state, j_progress, j_message = session.execute(
+        error, j_state, j_progress, j_message = db.session.execute(
             _job_stmt(), {"asset_id": (activity.settings or {}).get("asset_id")}).one()
         asset = AssetView(a_state, duration, renditions, audio_key, error)
         job = JobView(j_state, j_progress, j_message) if j_state is not None else None
