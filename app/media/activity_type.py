@@ -42,16 +42,15 @@ def player_context(activity, user) -> dict:
     asset, job, row = state.asset, state.job, state.progress
     duration = asset.duration_tenths if asset else 0
     watched = row.watched_tenths if row else 0
-    signed_in = bool(user and user.is_authenticated)
     ready = asset is not None and asset.state == "ready"
     audio = ready and asset.audio_key is not None
     ctx = {
         "asset": asset, "job": job, "status": queries.video_status(asset, job), "ready": ready, "audio": audio,
         "duration": Decimal(duration) / 10, "position": Decimal(row.position_tenths if row else 0) / 10,
         "watched_seconds": Decimal(watched) / 10, "percent": queries.percent_of(watched, duration),
-        "completed": signed_in and state.completed,
+        "completed": state.completed and bool(user and user.is_authenticated),
         "complete_at": queries.complete_at_percent(activity),
-        "can_manage": signed_in and queries.is_course_staff(user, activity.course, instructor=state.instructor),
+        "instructor": state.instructor,  # for the video page's can_manage (media.views)
         # Everything of the player that is the same for every viewer (media/_video.html's `samefor`
         # key): the activity, and the asset's readiness, duration, audio track and renditions.
         "same": (activity.id, activity.title, ready, audio, duration, repr(asset.renditions) if ready else None),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from app.accounts.models import User
 from app.courses.models import Activity, ActivityCompletion, Course, CourseInstructor, Enrolment
@@ -92,32 +92,35 @@ class PlayerState:
     job: JobView | None
     progress: ProgressView | None
     completed: bool
-    instructor: bool
+    instructor: bool | None  # None: not read (the activity page does not ask)
 
 
-def _with_player(stmt, activities):
+def _with_player(stmt, activities, *, instructor: bool):
     """`stmt` (FROM `activities`: the mapped class or its table) with the player's columns and the
     outer joins they need: the asset (the same for everyone), the viewer's (bindparam "user_id")
-    progress, completion and whether they teach the course. Plain columns of the tables, not
-    mapped objects: loading three objects into the session was a tenth of the page's work, for
-    values the page only shows. A video still being converted needs its job too: _job_stmt."""
+    progress and completion, and with `instructor` whether they teach the course (for the video
+    page's "Kelola video" link). Plain columns of the tables, not mapped objects: loading three
+    objects into the session was a tenth of the page's work, for values the page only shows. A
+    video still being converted needs its job too: _job_stmt."""
     asset, watch = VideoAsset.__table__.c, WatchProgress.__table__.c
     done, teaches = ActivityCompletion.__table__.c, CourseInstructor.__table__.c
-    completed = (select(done.id).where(done.activity_id == activities.id, done.user_id == bindparam("user_id"))
-                 .exists())
-    instructor = (select(teaches.id).where(teaches.course_id == activities.course_id,
-                                           teaches.user_id == bindparam("user_id"))
-                  .exists())
-    return (stmt.add_columns(asset.state, asset.duration_tenths, asset.renditions, asset.audio_key,
-                             watch.watched_tenths, watch.position_tenths, completed, instructor)
+    columns = [asset.state, asset.duration_tenths, asset.renditions, asset.audio_key, watch.watched_tenths,
+               watch.position_tenths,
+               select(done.id).where(done.activity_id == activities.id, done.user_id == bindparam("user_id")).exists()]
+    if instructor:
+        columns.append(select(teaches.id).where(teaches.course_id == activities.course_id,
+                                                teaches.user_id == bindparam("user_id")).exists())
+    return (stmt.add_columns(*columns)
             .outerjoin(VideoAsset.__table__, asset.id == activities.settings["asset_id"].as_integer())
             .outerjoin(WatchProgress.__table__, and_(watch.activity_id == activities.id,
                                                      watch.user_id == bindparam("user_id"))))
 
 
 def viewer_columns(stmt):
-    """The activity page's statement with the player's columns (ActivityType.viewer_columns)."""
-    return _with_player(stmt, Activity)
+    """The activity page's statement with the player's columns (ActivityType.viewer_columns). The
+    page shows neither the activity's text nor its source file: those are not read."""
+    return _with_player(stmt, Activity, instructor=False).options(
+        defer(Activity.body), defer(Activity.file_key), defer(Activity.file_name), defer(Activity.created_at))
 
 
 @functools.cache
@@ -126,7 +129,7 @@ def _player_stmt():
     # page under /media, the API's video state) instead of four (asset, progress, completion,
     # instructor): each is a round trip to the database server.
     activities = Activity.__table__.c
-    return _with_player(select().select_from(Activity.__table__), activities).where(
+    return _with_player(select().select_from(Activity.__table__), activities, instructor=True).where(
         activities.id == bindparam("activity_id"))
 
 
@@ -150,8 +153,9 @@ def player_state(user: User | None, activity: Activity) -> PlayerState:
             session.flush()  # a plain statement does not flush first as a query of mapped objects does
         row = session.execute(_player_stmt(), {"activity_id": activity.id, "user_id": user_id}).first()
         if row is None:
-            return PlayerState(None, None, None, False, False)
-    a_state, duration, renditions, audio_key, watched, position, completed, instructor = row
+            return PlayerState(None, None, None, False, None)
+    a_state, duration, renditions, audio_key, watched, position, completed = row[:7]
+    instructor = bool(row[7]) if len(row) > 7 else None
     asset = job = None
     if a_state == "ready":
         asset = AssetView(a_state, duration, renditions, audio_key, None)
@@ -161,7 +165,7 @@ def player_state(user: User | None, activity: Activity) -> PlayerState:
         asset = AssetView(a_state, duration, renditions, audio_key, error)
         job = JobView(j_state, j_progress, j_message) if j_state is not None else None
     progress = ProgressView(watched, position) if watched is not None and user_id is not None else None
-    return PlayerState(asset, job, progress, bool(completed), bool(instructor))
+    return PlayerState(asset, job, progress, bool(completed), instructor)
 
 
 @dataclass

@@ -69,7 +69,9 @@ def activity_page(activity_id: int):
     asset = queries.asset_for(activity)
     if asset is not None and asset.state == "ready":
         ops.open_player(current_user, activity)
-    return render_template("media/activity.html", activity=activity, ctx=player_context(activity, current_user))
+    ctx = player_context(activity, current_user)
+    ctx["can_manage"] = queries.is_course_staff(current_user, activity.course, instructor=ctx["instructor"])
+    return render_template("media/activity.html", activity=activity, ctx=ctx)
 
 
 @bp.get("/aktivitas/<int:activity_id>/unggah")
