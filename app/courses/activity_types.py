@@ -61,6 +61,11 @@ class ActivityType:
     #: extra keys of the activity in the API's course document and in the authoring route's answer,
     #: e.g. {"quiz_id": 7}: the id the type's own routes take. (activity) -> dict
     api_fields: Callable[[Any], dict] | None = None
+    #: the type's per-viewer state read by the activity page's own statement instead of one of its
+    #: own (a round trip fewer on the hottest page): (select) -> the select with the type's columns
+    #: (and the outer joins they need) appended; the values reach the type's view_context through
+    #: courses.queries.viewer_values(). The select's FROM is Activity; bindparam "user_id" is the viewer.
+    viewer_columns: Callable[[Any], Any] | None = None
 
 
 

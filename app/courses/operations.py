@@ -19,13 +19,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Unit, User, utcnow
 from app.accounts.queries import Reach
 from app.courses.activity_types import COMPETENCY_CHECKERS, COMPLETION_GATES, REGISTRY
 from app.courses.html import sanitize_html
+from app.courses.marks import EnrolmentMark
 from app.courses.models import (
     COURSE_MODES,
     Activity,
@@ -116,15 +117,20 @@ def get_enrolment(course: Course, user: User, *, lock: bool = False) -> Enrolmen
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def touch_enrolment(enrolment: Enrolment, activity: Activity) -> None:
+def touch_enrolment(enrolment: Enrolment | EnrolmentMark, activity: Activity) -> None:
     """Remember where the learner was, for "lanjutkan" (and when, to a minute: a reload of the same
-    page within the minute writes nothing, so that the hottest page is not a write every time)."""
+    page within the minute writes nothing, so that the hottest page is not a write every time).
+    `enrolment`: the row, or its mark as the activity page read it (then written by its id)."""
     now = utcnow()
     if enrolment.last_activity_id == activity.id and enrolment.last_access_at is not None \
             and timedelta(0) <= now - enrolment.last_access_at < TOUCH_EVERY:
         return
-    enrolment.last_activity_id = activity.id
-    enrolment.last_access_at = now
+    if isinstance(enrolment, Enrolment):
+        enrolment.last_activity_id = activity.id
+        enrolment.last_access_at = now
+        return
+    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id)
+                       .values(last_activity_id=activity.id, last_access_at=now))
 
 
 # --- completion ---------------------------------------------------------------------------------

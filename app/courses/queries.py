@@ -16,6 +16,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from flask import g
+from flask.globals import _cv_request
 from sqlalchemy import Select, String, and_, bindparam, case, cast, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.sql.functions import aggregate_strings
@@ -23,6 +25,8 @@ from sqlalchemy.sql.functions import aggregate_strings
 from app.accounts.models import Unit, User
 from app.accounts.queries import Reach, administers_owner, reach
 from app.cache import versioned
+from app.courses.activity_types import REGISTRY
+from app.courses.marks import EnrolmentMark
 from app.courses.models import (
     Activity,
     ActivityCompletion,
@@ -129,29 +133,41 @@ def get_activity(activity_id: int) -> Activity:
 
 
 @functools.cache
-def _activity_for_viewer_stmt():
-    # The viewer's state in the course rides along as single-row columns: the enrolment (an
-    # entity, the page touches it), the course's completion time and the ids of the activities
-    # of this course the viewer has completed, aggregated into one string (string_agg /
-    # group_concat) so that the row count stays one whatever the size of the course.
+def _activity_for_viewer_stmt(type_name: str | None = None):
+    # The viewer's state in the course rides along as single-row columns: the enrolment (its id
+    # and last visit, all the page reads and touches: marks.EnrolmentMark), the course's
+    # completion time and the ids of the activities of this course the viewer has completed,
+    # aggregated into one string (string_agg / group_concat) so that the row count stays one
+    # whatever the size of the course. With a type_name whose type has viewer_columns, that
+    # type's own per-viewer columns follow.
     others = aliased(Activity)
     done_ids = (select(aggregate_strings(cast(ActivityCompletion.activity_id, String), ","))
                 .join(others, others.id == ActivityCompletion.activity_id)
                 .where(others.course_id == Activity.course_id, ActivityCompletion.user_id == bindparam("user_id"))
                 .correlate(Activity).scalar_subquery().label("done_ids"))
-    return (select(Activity, Enrolment, CourseCompletion.completed_at, done_ids)
+    stmt = (select(Activity, Enrolment.id, Enrolment.last_activity_id, Enrolment.last_access_at,
+                   CourseCompletion.completed_at, done_ids)
             .outerjoin(Enrolment, and_(Enrolment.course_id == Activity.course_id, Enrolment.user_id == bindparam("user_id")))
             .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Activity.course_id,
                                               CourseCompletion.user_id == bindparam("user_id")))
             .options(joinedload(Activity.section, innerjoin=True), joinedload(Activity.course, innerjoin=True))
             .where(Activity.id == bindparam("activity_id")))
+    t = REGISTRY.get(type_name) if type_name else None
+    return t.viewer_columns(stmt) if t is not None and t.viewer_columns is not None else stmt
+
+
+#: activity id -> its type, as this worker last read it: lets the activity page choose, before
+#: reading the row, the statement with that type's viewer columns. Only a hint: the row read says
+#: the type, and a wrong guess (an id reused after a delete) costs a statement, never a wrong value.
+_TYPE_OF: dict[int, str] = {}
+_TYPE_OF_MAX = 100_000
 
 
 @dataclass
 class ViewerState:
     """The viewer's enrolment and progress in the course of the activity they opened."""
 
-    enrolment: Enrolment | None
+    enrolment: EnrolmentMark | None
     course_completed_at: datetime | None
     completed_ids: frozenset[int]
 
@@ -159,17 +175,37 @@ class ViewerState:
 def activity_for_viewer(user: User, activity_id: int) -> tuple[Activity, ViewerState]:
     """The activity with its section and course, and the viewer's enrolment and progress in that
     course: one statement, built once per process (the activity page runs it on every view), so
-    that the page's outline needs no statement of its own (course_outline(person=...))."""
+    that the page's outline needs no statement of its own (course_outline(person=...)). For a
+    type with viewer_columns, that type's per-viewer values too (viewer_values)."""
     if not user.is_authenticated:
         return get_activity(activity_id), ViewerState(None, None, frozenset())
-    row = db.session.execute(_activity_for_viewer_stmt(), {"activity_id": activity_id, "user_id": user.id}).first()
+    guess = _TYPE_OF.get(activity_id)
+    row = db.session.execute(_activity_for_viewer_stmt(guess), {"activity_id": activity_id, "user_id": user.id}).first()
     if row is None:
         from flask_babel import gettext as _
 
         raise NotFound(_("Aktivitas tidak ditemukan."))
-    activity, enrolment, course_done, done_ids = row
+    activity, enrolment_id, last_activity_id, last_access_at, course_done, done_ids = row[:6]
+    enrolment = EnrolmentMark(enrolment_id, last_activity_id, last_access_at) if enrolment_id is not None else None
+    if guess != activity.type:
+        if len(_TYPE_OF) >= _TYPE_OF_MAX:
+            _TYPE_OF.clear()
+        _TYPE_OF[activity_id] = activity.type
+    elif len(row) > 6:
+        g.lentera_viewer_values = (_cv_request.get(None), activity_id, user.id, tuple(row[6:]))
     ids = frozenset(int(x) for x in done_ids.split(",")) if done_ids and enrolment is not None else frozenset()
     return activity, ViewerState(enrolment, course_done if enrolment is not None else None, ids)
+
+
+def viewer_values(activity: Activity, user_id: int | None) -> tuple | None:
+    """The values of the activity type's viewer_columns that activity_for_viewer read for this
+    activity and viewer in this request, once (None: read them yourself). Taken at the first ask:
+    whoever asks again after the request wrote reads afresh."""
+    kept = g.pop("lentera_viewer_values", None)
+    # Of this request only (the tests' requests share one application context, and so `g`).
+    if kept is None or kept[0] is not _cv_request.get(None) or kept[1] != activity.id or kept[2] != user_id:
+        return None
+    return kept[3]
 
 
 def get_section(section_id: int) -> Section:

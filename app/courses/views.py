@@ -190,11 +190,12 @@ def resume(course_id: int):
 def _activity_for_viewer(activity_id: int):
     """The activity, its course, the viewer's enrolment, whether this is a staff preview and the
     viewer's progress in the course (q.ViewerState)."""
-    a, person = q.activity_for_viewer(current_user, activity_id)
+    user = current_user._get_current_object()  # each read through the proxy is a few calls
+    a, person = q.activity_for_viewer(user, activity_id)
     c = a.course
-    if not q.can_view(current_user, c):
+    if not q.can_view(user, c):
         raise NotFound(_("Kursus tidak ditemukan."))  # an unpublished course does not exist for learners
-    editor = q.can_edit(current_user, c)
+    editor = q.can_edit(user, c)
     if not editor and (not a.visible or not a.section.visible):
         raise NotFound(_("Aktivitas tidak ditemukan."))
     if person.enrolment is None and not editor:
@@ -206,6 +207,7 @@ def _activity_for_viewer(activity_id: int):
 @login_required
 def activity(activity_id: int):
     a, c, enrolment, editor, person = _activity_for_viewer(activity_id)
+    user = current_user._get_current_object()
     t = REGISTRY.get(a.type)
     # A device storing the page for offline learning (app/sync) is not the learner reading it:
     # the device records the visit when the page is opened.
@@ -214,14 +216,15 @@ def activity(activity_id: int):
         if a.type == "lesson" and a.visible and a.section.visible and a.id not in person.completed_ids:
             # The first view completes the lesson (and maybe the course): the outline reads the
             # progress again, after it. A lesson already done has nothing to lock or read.
-            ops.complete_activity(current_user, a, source="view")
+            ops.complete_activity(user, a, source="view")
             person = None
         db.session.flush()
-    writes = session_writes(db.session())
-    ctx = t.view_context(a, current_user) if t is not None and t.view_context is not None else {}
-    if session_writes(db.session()) != writes or db.session.new or db.session.dirty or db.session.deleted:
+    session = db.session()  # the request's session itself: each read through the scoped proxy is a few calls
+    writes = session_writes(session)
+    ctx = t.view_context(a, user) if t is not None and t.view_context is not None else {}
+    if session_writes(session) != writes or session.new or session.dirty or session.deleted:
         person = None  # the activity's own part wrote (an overdue attempt submitted...): read again
-    outline = q.course_outline(c, current_user, person=person)
+    outline = q.course_outline(c, user, person=person)
     acts = outline.activities()
     idx = next((i for i, x in enumerate(acts) if x.id == a.id), None)
     prev_a = acts[idx - 1] if idx else None

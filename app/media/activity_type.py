@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import PurePosixPath
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -16,43 +16,60 @@ from app.errors import BadInput
 from app.media import operations as ops
 from app.media import queries
 from app.media.transcode import probe, video_available
-from app.web import remembered_url_for  # the player's addresses are the same on every visit
 
 
-def _urls(activity, asset) -> dict:
-    if asset is None or asset.state != "ready":
-        return {}
-    def file(name: str) -> str:
-        return remembered_url_for("media.video_file", activity_id=activity.id, name=name)
+def _urls(activity_id: int, ready: bool, audio: bool) -> dict:
+    # The templates' remembered url_for (app/web.py), looked up once for the six addresses.
+    url_for = current_app.jinja_env.globals["url_for"]
+    urls = {"state_url": url_for("api.media_video_state", activity_id=activity_id),
+            "watch_url": url_for("api.media_watch", activity_id=activity_id)}
+    if ready:
+        def file(name: str) -> str:
+            return url_for("media.video_file", activity_id=activity_id, name=name)
 
-    return {"master_url": file("hls/master.m3u8"),
-            "audio_url": file("hls/audio/index.m3u8") if asset.audio_key else None,
-            "poster_url": file("poster.jpg"), "mp4_url": file("fallback.mp4")}
+        urls.update(master_url=file("hls/master.m3u8"), audio_url=file("hls/audio/index.m3u8") if audio else None,
+                    poster_url=file("poster.jpg"), mp4_url=file("fallback.mp4"))
+    return urls
 
 
-def view_context(activity, user) -> dict:
+def player_context(activity, user) -> dict:
+    """What media/_video.html shows: the player's state for this viewer. The template builds the
+    player's addresses itself, inside the blocks it keeps (ctx.same), so a view builds none."""
+    unwrap = getattr(user, "_get_current_object", None)
+    if unwrap is not None:  # current_user: every attribute read through the proxy is a few calls
+        user = unwrap()
     state = queries.player_state(user, activity)
     asset, job, row = state.asset, state.job, state.progress
     duration = asset.duration_tenths if asset else 0
     watched = row.watched_tenths if row else 0
-    signed_in = bool(user and user.is_authenticated)
-    return {
-        "asset": asset, "job": job, "status": queries.video_status(asset, job), **_urls(activity, asset),
+    ready = asset is not None and asset.state == "ready"
+    audio = ready and asset.audio_key is not None
+    ctx = {
+        "asset": asset, "job": job, "status": queries.video_status(asset, job), "ready": ready, "audio": audio,
         "duration": Decimal(duration) / 10, "position": Decimal(row.position_tenths if row else 0) / 10,
         "watched_seconds": Decimal(watched) / 10, "percent": queries.percent_of(watched, duration),
-        "completed": signed_in and state.completed,
+        "completed": state.completed and bool(user and user.is_authenticated),
         "complete_at": queries.complete_at_percent(activity),
-        "can_manage": signed_in and queries.is_course_staff(user, activity.course, instructor=state.instructor),
-        "state_url": remembered_url_for("api.media_video_state", activity_id=activity.id),
-        "watch_url": remembered_url_for("api.media_watch", activity_id=activity.id),
+        "instructor": state.instructor,  # for the video page's can_manage (media.views)
+        # Everything of the player that is the same for every viewer (media/_video.html's `samefor`
+        # key): the activity, and the asset's readiness, duration, audio track and renditions.
+        "same": (activity.id, activity.title, ready, audio, duration, repr(asset.renditions) if ready else None),
     }
+    if not ready:  # the conversion's status box (media/_status.html, shared with the edit page)
+        ctx["state_url"] = current_app.jinja_env.globals["url_for"]("api.media_video_state", activity_id=activity.id)
+    return ctx
+
+
+def view_context(activity, user) -> dict:
+    """The player's state with its addresses (the API's video state)."""
+    ctx = player_context(activity, user)
+    ctx.update(_urls(activity.id, ctx["ready"], ctx["audio"]))
+    return ctx
 
 
 def edit_context(activity) -> dict:
     asset = queries.asset_for(activity)
     job = queries.job_for(asset)
-    from flask import current_app
-
     return {"asset": asset, "job": job, "status": queries.video_status(asset, job),
             "video_available": video_available(),
             "create_url": url_for("api.media_create_upload", activity_id=activity.id),
@@ -103,8 +120,8 @@ def export(activity, writer) -> dict:
 
 register(ActivityType(
     name="video", label=_l("Video"), completion="watch",
-    template="media/_video.html", view_context=view_context,
+    template="media/_video.html", view_context=player_context,
     edit_template="media/_video_edit.html", edit_context=edit_context,
     validate=validate, apply=apply, export=export,
-    duplicate=ops.duplicate_video, meets_rule=ops.meets_watch_rule,
+    duplicate=ops.duplicate_video, meets_rule=ops.meets_watch_rule, viewer_columns=queries.viewer_columns,
 ))

@@ -15,7 +15,7 @@ from app.errors import LenteraError
 from app.extensions import db
 from app.media import operations as ops
 from app.media import queries
-from app.media.activity_type import view_context
+from app.media.activity_type import player_context
 from app.media.serving import send_video_file
 from app.media.transcode import missing_binaries
 from app.web import flash_error
@@ -69,7 +69,9 @@ def activity_page(activity_id: int):
     asset = queries.asset_for(activity)
     if asset is not None and asset.state == "ready":
         ops.open_player(current_user, activity)
-    return render_template("media/activity.html", activity=activity, ctx=view_context(activity, current_user))
+    ctx = player_context(activity, current_user)
+    ctx["can_manage"] = queries.is_course_staff(current_user, activity.course, instructor=ctx["instructor"])
+    return render_template("media/activity.html", activity=activity, ctx=ctx)
 
 
 @bp.get("/aktivitas/<int:activity_id>/unggah")
