@@ -80,6 +80,32 @@ class PanelRows:
     context: Callable[[dict[str, list]], dict | None] = lambda parts: None
 
 
+#: The longest statement psycopg keeps converted (see `_driver_keeps_long_statements`).
+DRIVER_STATEMENT_CACHE_LENGTH = 65_536
+
+
+def _driver_keeps_long_statements() -> None:
+    """Let psycopg keep the home statement's conversion like any other statement's.
+
+    psycopg turns a statement's `%(name)s` placeholders into PostgreSQL's `$n` at every execution,
+    remembering the result (an LRU of 128 statements) only for statements of at most 4,096
+    characters: its guard against ORMs that send an endless variety of long one-off statements
+    (INSERT … VALUES with any number of rows). The home statement is some 17,000 characters, the
+    same text on every request (built once per combination of panels, bound parameters only), so
+    it was re-parsed every time: some 900 Python calls of a learner's home page, an eighth of it.
+    Lentera's statements are built with bound parameters, so the cache keeps a few hundred kB at
+    most. A psycopg without the setting is left alone."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # SQLite only
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None) is not None:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, DRIVER_STATEMENT_CACHE_LENGTH)
+
+
+_driver_keeps_long_statements()
+
+
 @functools.lru_cache(maxsize=64)
 def _statement(branches: tuple[Select, ...]):
     # One statement per combination of branches (a learner's, a head of unit's, …): built once.
