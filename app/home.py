@@ -134,7 +134,11 @@ def read_parts(user_id: int, panel_rows: Sequence[PanelRows]) -> dict[str, list]
 
 def panels(user: Any, registered: Sequence[Any]) -> list[tuple[str, dict]]:
     """(template, context) of every panel `user` sees, in the registered order."""
-    visible = [p for p in registered if not p.roles or user.has_role(*p.roles)]
+    # `current_user` is a proxy that finds the person again at every attribute; the panels ask a few
+    # dozen times. The person's roles are the same for every panel (`User.has_role`, once).
+    user = getattr(user, "_get_current_object", lambda: user)()
+    roles = set(user.role_names)
+    visible = [p for p in registered if not p.roles or not roles.isdisjoint(p.roles)]
     wanted: list[tuple[Any, PanelRows | None]] = [(p, p.rows(user) if p.rows else None) for p in visible]
     parts = read_parts(user.id, [r for _p, r in wanted if r is not None])
     out = []
