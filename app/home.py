@@ -18,6 +18,7 @@ The calendar (app.agenda) reads its sources through the same statement machinery
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.extensions import db
 
@@ -110,7 +113,28 @@ _driver_keeps_long_statements()
 def _statement(branches: tuple[Select, ...]):
     # One statement per combination of branches (a learner's, a head of unit's, …): built once.
     # Every branch is wrapped: SQLite allows no ORDER BY or LIMIT on a member of a compound select.
-    return union_all(*[select(*b.subquery().c) for b in branches])
+    return replacement_traverse(union_all(*[select(*b.subquery().c) for b in branches]), {}, _written_out)
+
+
+#: a constant string the statement may carry as it is (no quote, no backslash, nothing to escape)
+_PLAIN = re.compile(r"[A-Za-z0-9_. -]*")
+
+
+def _written_out(element: Any) -> ColumnElement | None:
+    """A constant of a branch (a limit, a JSON key, a kind, a status, a 0 of coalesce) written into
+    the statement instead of sent as a parameter: each parameter costs the driver its conversion at
+    every request, the branches carry some twenty constants, and PostgreSQL plans a LIMIT it can
+    see. Only whole numbers and plain words of plain INTEGER and VARCHAR parameters (a JSON key's
+    parameter, say, is turned into a path by the dialect: it stays bound), and nothing given per
+    request (`home_user`, …)."""
+    if not isinstance(element, BindParameter) or element.required or element.callable is not None:
+        return None
+    value, kind = element.value, type(element.type)
+    if kind is Integer and type(value) is int:
+        return literal_column(str(value), element.type)
+    if kind is String and type(value) is str and _PLAIN.fullmatch(value):
+        return literal_column(f"'{value}'", element.type)
+    return None
 
 
 def read_parts(user_id: int, panel_rows: Sequence[PanelRows]) -> dict[str, list]:
@@ -124,7 +148,13 @@ def read_parts(user_id: int, panel_rows: Sequence[PanelRows]) -> dict[str, list]
     parts: dict[str, list] = defaultdict(list)
     if not branches:
         return parts
-    for row in db.session.execute(_statement(tuple(branches)), params):
+    # The Core connection, not the ORM session: the branches name mapped columns, which would send
+    # the statement through the ORM's execution and row loading for nothing but plain values. What
+    # the session holds unsent is sent first, as the session's own execute would (autoflush).
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    for row in session.connection().execute(_statement(tuple(branches)), params):
         parts[row.part].append(row)
     for rows in parts.values():
         if len(rows) > 1 and rows[0].k is not None:
