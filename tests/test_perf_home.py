@@ -179,3 +179,30 @@ def test_the_driver_keeps_the_home_statement(client, org, login):
     home = max(sent, key=len)
     assert "UNION ALL" in home
     assert len(home) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+
+
+def test_kept_course_rows_follow_progress_and_stay_escaped(client, org, login):
+    """A course's row on the home page is kept per worker for its course, title and progress: the
+    next activity done shows at once, a renamed course too, and a title is escaped as before."""
+    from app.accounts.models import User
+    from app.courses.models import Activity, Course
+    from app.courses.operations import complete_activity
+
+    course = make_course(org.instructor, title="<i>Kursus</i> & \"kutip\"", activities=[
+        {"type": "lesson", "title": "L1"}, {"type": "lesson", "title": "L2"}])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    learner_id, course_id = org.learner_a1.id, course.id
+    first_id = course.sections[0].activities[0].id
+    login(org.learner_a1)
+    for _ in range(2):
+        _n, page = page_statements(client, "/")
+        assert 'aria-valuenow="0"' in page and "&lt;i&gt;Kursus&lt;/i&gt; &amp; &#34;kutip&#34;" in page
+    complete_activity(db.session.get(User, learner_id), db.session.get(Activity, first_id))
+    db.session.commit()
+    _n, page = page_statements(client, "/")
+    assert 'aria-valuenow="50"' in page and 'aria-valuenow="0"' not in page
+    db.session.get(Course, course_id).title = "Kursus baru"
+    db.session.commit()
+    _n, page = page_statements(client, "/")
+    assert "Kursus baru" in page and "kutip" not in page and 'aria-valuenow="50"' in page
