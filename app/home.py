@@ -1,16 +1,17 @@
 """The home page: the panels a person may see, their rows read in one statement.
 
 Each domain offers its home panels (`app.web.HomePanel`, in its views' HOME_PANELS). A panel's
-content is the person's own state (their courses' progress, unread notifications, what is due),
-so nothing of it is cached; what made the page slow was that each panel, and each of the
-calendar's sources, asked the database on its own: seventeen round trips for a learner whose
-panels were mostly empty. A panel may therefore give `rows(user)` instead: a `PanelRows` of one
-or more SELECTs of the common shape below (`home_row`), built once per process with bound
-parameters, the parameters' values for this request (`home_user`, the person's id, is always
-given) and how its context is made from its rows. The home page sends every panel's SELECTs as
-one UNION ALL and hands each panel the rows grouped by part. A panel whose `rows` returns None
-(a head of unit's, whose filters depend on the units they head) is asked for its
-`context(user)`, as are the staff panels that have no `rows`.
+content is the person's own state (their courses' progress, unread notifications, what is due), so
+its rows are read on every request (a panel's template may keep the HTML of a part by the values
+it shows, with `samefor`: a course at a given progress, a JP total); what made the page slow was
+that each panel, and each of the calendar's sources, asked the database on its own: seventeen
+round trips for a learner whose panels were mostly empty. A panel may therefore give `rows(user)`
+instead: a `PanelRows` of one or more SELECTs of the common shape below (`home_row`), built once
+per process with bound parameters, the parameters' values for this request (`home_user`, the
+person's id, is always given) and how its context is made from its rows. The home page sends every
+panel's SELECTs as one UNION ALL and hands each panel the rows grouped by part. A panel whose
+`rows` returns None (a head of unit's, whose filters depend on the units they head) is asked for
+its `context(user)`, as are the staff panels that have no `rows`.
 
 The calendar (app.agenda) reads its sources through the same statement machinery.
 """
