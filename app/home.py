@@ -1,16 +1,17 @@
 """The home page: the panels a person may see, their rows read in one statement.
 
 Each domain offers its home panels (`app.web.HomePanel`, in its views' HOME_PANELS). A panel's
-content is the person's own state (their courses' progress, unread notifications, what is due),
-so nothing of it is cached; what made the page slow was that each panel, and each of the
-calendar's sources, asked the database on its own: seventeen round trips for a learner whose
-panels were mostly empty. A panel may therefore give `rows(user)` instead: a `PanelRows` of one
-or more SELECTs of the common shape below (`home_row`), built once per process with bound
-parameters, the parameters' values for this request (`home_user`, the person's id, is always
-given) and how its context is made from its rows. The home page sends every panel's SELECTs as
-one UNION ALL and hands each panel the rows grouped by part. A panel whose `rows` returns None
-(a head of unit's, whose filters depend on the units they head) is asked for its
-`context(user)`, as are the staff panels that have no `rows`.
+content is the person's own state (their courses' progress, unread notifications, what is due), so
+its rows are read on every request (a panel's template may keep the HTML of a part by the values
+it shows, with `samefor`: a course at a given progress, a JP total); what made the page slow was
+that each panel, and each of the calendar's sources, asked the database on its own: seventeen
+round trips for a learner whose panels were mostly empty. A panel may therefore give `rows(user)`
+instead: a `PanelRows` of one or more SELECTs of the common shape below (`home_row`), built once
+per process with bound parameters, the parameters' values for this request (`home_user`, the
+person's id, is always given) and how its context is made from its rows. The home page sends every
+panel's SELECTs as one UNION ALL and hands each panel the rows grouped by part. A panel whose
+`rows` returns None (a head of unit's, whose filters depend on the units they head) is asked for
+its `context(user)`, as are the staff panels that have no `rows`.
 
 The calendar (app.agenda) reads its sources through the same statement machinery.
 """
@@ -18,6 +19,7 @@ The calendar (app.agenda) reads its sources through the same statement machinery
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.extensions import db
 
@@ -80,11 +84,58 @@ class PanelRows:
     context: Callable[[dict[str, list]], dict | None] = lambda parts: None
 
 
+#: The longest statement psycopg keeps converted (see `_driver_keeps_long_statements`).
+DRIVER_STATEMENT_CACHE_LENGTH = 65_536
+
+
+def _driver_keeps_long_statements() -> None:
+    """Let psycopg keep the home statement's conversion like any other statement's.
+
+    psycopg turns a statement's `%(name)s` placeholders into PostgreSQL's `$n` at every execution,
+    remembering the result (an LRU of 128 statements) only for statements of at most 4,096
+    characters: its guard against ORMs that send an endless variety of long one-off statements
+    (INSERT … VALUES with any number of rows). The home statement is some 17,000 characters, the
+    same text on every request (built once per combination of panels, bound parameters only), so
+    it was re-parsed every time: some 900 Python calls of a learner's home page, an eighth of it.
+    Lentera's statements are built with bound parameters, so the cache keeps a few hundred kB at
+    most. A psycopg without the setting is left alone."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # SQLite only
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None) is not None:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, DRIVER_STATEMENT_CACHE_LENGTH)
+
+
+_driver_keeps_long_statements()
+
+
 @functools.lru_cache(maxsize=64)
 def _statement(branches: tuple[Select, ...]):
     # One statement per combination of branches (a learner's, a head of unit's, …): built once.
     # Every branch is wrapped: SQLite allows no ORDER BY or LIMIT on a member of a compound select.
-    return union_all(*[select(*b.subquery().c) for b in branches])
+    return replacement_traverse(union_all(*[select(*b.subquery().c) for b in branches]), {}, _written_out)
+
+
+#: a constant string the statement may carry as it is (no quote, no backslash, nothing to escape)
+_PLAIN = re.compile(r"[A-Za-z0-9_. -]*")
+
+
+def _written_out(element: Any) -> ColumnElement | None:
+    """A constant of a branch (a limit, a JSON key, a kind, a status, a 0 of coalesce) written into
+    the statement instead of sent as a parameter: each parameter costs the driver its conversion at
+    every request, the branches carry some twenty constants, and PostgreSQL plans a LIMIT it can
+    see. Only whole numbers and plain words of plain INTEGER and VARCHAR parameters (a JSON key's
+    parameter, say, is turned into a path by the dialect: it stays bound), and nothing given per
+    request (`home_user`, …)."""
+    if not isinstance(element, BindParameter) or element.required or element.callable is not None:
+        return None
+    value, kind = element.value, type(element.type)
+    if kind is Integer and type(value) is int:
+        return literal_column(str(value), element.type)
+    if kind is String and type(value) is str and _PLAIN.fullmatch(value):
+        return literal_column(f"'{value}'", element.type)
+    return None
 
 
 def read_parts(user_id: int, panel_rows: Sequence[PanelRows]) -> dict[str, list]:
@@ -98,7 +149,13 @@ def read_parts(user_id: int, panel_rows: Sequence[PanelRows]) -> dict[str, list]
     parts: dict[str, list] = defaultdict(list)
     if not branches:
         return parts
-    for row in db.session.execute(_statement(tuple(branches)), params):
+    # The Core connection, not the ORM session: the branches name mapped columns, which would send
+    # the statement through the ORM's execution and row loading for nothing but plain values. What
+    # the session holds unsent is sent first, as the session's own execute would (autoflush).
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    for row in session.connection().execute(_statement(tuple(branches)), params):
         parts[row.part].append(row)
     for rows in parts.values():
         if len(rows) > 1 and rows[0].k is not None:
@@ -108,7 +165,11 @@ def read_parts(user_id: int, panel_rows: Sequence[PanelRows]) -> dict[str, list]
 
 def panels(user: Any, registered: Sequence[Any]) -> list[tuple[str, dict]]:
     """(template, context) of every panel `user` sees, in the registered order."""
-    visible = [p for p in registered if not p.roles or user.has_role(*p.roles)]
+    # `current_user` is a proxy that finds the person again at every attribute; the panels ask a few
+    # dozen times. The person's roles are the same for every panel (`User.has_role`, once).
+    user = getattr(user, "_get_current_object", lambda: user)()
+    roles = set(user.role_names)
+    visible = [p for p in registered if not p.roles or not roles.isdisjoint(p.roles)]
     wanted: list[tuple[Any, PanelRows | None]] = [(p, p.rows(user) if p.rows else None) for p in visible]
     parts = read_parts(user.id, [r for _p, r in wanted if r is not None])
     out = []

@@ -97,3 +97,112 @@ def test_instructor_home_statements_do_not_grow_with_courses_taught(client, org,
     db.session.commit()
     many, _page = page_statements(client, "/")
     assert many == few, (few, many)
+
+
+def test_kept_panels_show_the_persons_current_values(client, org, login):
+    """The JP panel and the gaps' list are kept per worker for the values they show (app/layout.py's
+    `samefor`): a new ledger entry or a new assessment is on the very next page, never the kept HTML
+    of the values before; two people with the same values share the kept part."""
+    from app.accounts.models import Position, User
+    from app.corpu import operations as corpu
+
+    position = db.session.scalar(db.select(Position).where(Position.name == "Analis Kebijakan"))
+    corpu.set_standard(position, corpu.get_competency("MJ-KOM"), 3)
+    learner = org.learner_a1
+    append_entry(learner, kind="course", title="Pelatihan", occurred_on=date.today(), jp=Decimal("2.5"),
+                 category="classical", source_type="manual")
+    db.session.commit()
+    learner_id, position_id = learner.id, position.id
+    login(learner)
+    for _ in range(2):  # the second answer comes from the kept parts
+        few, page = page_statements(client, "/")
+        assert 'data-total="2.50"' in page and "kurang 3" in page
+
+    learner = db.session.get(User, learner_id)
+    append_entry(learner, kind="course", title="Pelatihan 2", occurred_on=date.today(), jp=Decimal(1),
+                 category="classical", source_type="manual")
+    corpu.record_assessment(learner, corpu.get_competency("MJ-KOM"), 2, date.today(), "supervisor")
+    position = db.session.get(Position, position_id)
+    for code in ("MJ-MP", "TEK-LITDIG"):  # more gaps: still the same statements
+        corpu.set_standard(position, corpu.get_competency(code), 4)
+    db.session.commit()
+    many, page = page_statements(client, "/")
+    assert many == few, (few, many)
+    assert 'data-total="3.50"' in page and 'data-total="2.50"' not in page
+    assert "kurang 1" in page and "kurang 3" not in page
+    assert "level 2 dari 3 yang dipersyaratkan" in page
+    from flask_babel import refresh
+
+    client.get("/lang/en")
+    refresh()  # the tests share one app context: forget the locale found for the last request
+    _n, page = page_statements(client, "/")  # the other language's own kept parts
+    assert "My JP" in page and 'data-total="3.50"' in page and "1 short" in page
+
+
+def test_notifications_panel_without_unread_sends_no_branch_and_shows_a_new_one(client, org, login):
+    """None unread (counted with the person's own statement): the panel's branch is not sent; the
+    next notification shows on the next page."""
+    from app.accounts.models import User
+
+    learner_id = org.learner_a1.id
+    login(org.learner_a1)
+    page_statements(client, "/")
+    _n, page = page_statements(client, "/")
+    assert "Notifikasi baru" not in page
+    notify(db.session.get(User, learner_id), "<b>Rapat</b> besok")
+    db.session.commit()
+    _n, page = page_statements(client, "/")
+    assert "Notifikasi baru (1)" in page and "&lt;b&gt;Rapat&lt;/b&gt; besok" in page
+
+
+def test_the_driver_keeps_the_home_statement(client, org, login):
+    """On PostgreSQL the home statement (every panel's branches) is far longer than the 4,096
+    characters up to which psycopg keeps a statement's placeholder conversion; app/home.py raises
+    that bound so it is not re-parsed on every request."""
+    from sqlalchemy import event
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    from psycopg import _queries
+
+    sent: list[str] = []
+
+    def catch(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    login(org.learner_a1)
+    event.listen(db.engine, "before_cursor_execute", catch)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", catch)
+    home = max(sent, key=len)
+    assert "UNION ALL" in home
+    assert len(home) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+
+
+def test_kept_course_rows_follow_progress_and_stay_escaped(client, org, login):
+    """A course's row on the home page is kept per worker for its course, title and progress: the
+    next activity done shows at once, a renamed course too, and a title is escaped as before."""
+    from app.accounts.models import User
+    from app.courses.models import Activity, Course
+    from app.courses.operations import complete_activity
+
+    course = make_course(org.instructor, title="<i>Kursus</i> & \"kutip\"", activities=[
+        {"type": "lesson", "title": "L1"}, {"type": "lesson", "title": "L2"}])
+    enrol_all(course, org.learner_a1)
+    db.session.commit()
+    learner_id, course_id = org.learner_a1.id, course.id
+    first_id = course.sections[0].activities[0].id
+    login(org.learner_a1)
+    for _ in range(2):
+        _n, page = page_statements(client, "/")
+        assert 'aria-valuenow="0"' in page and "&lt;i&gt;Kursus&lt;/i&gt; &amp; &#34;kutip&#34;" in page
+    complete_activity(db.session.get(User, learner_id), db.session.get(Activity, first_id))
+    db.session.commit()
+    _n, page = page_statements(client, "/")
+    assert 'aria-valuenow="50"' in page and 'aria-valuenow="0"' not in page
+    db.session.get(Course, course_id).title = "Kursus baru"
+    db.session.commit()
+    _n, page = page_statements(client, "/")
+    assert "Kursus baru" in page and "kutip" not in page and 'aria-valuenow="50"' in page

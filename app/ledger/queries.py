@@ -71,10 +71,11 @@ def home_root_unit(user: User) -> int | None:
     return ids[0] if ids else user.unit.id
 
 
-def home_target(user: User, jp_target: int | None) -> int:
-    """`target_for` from the root unit's target read with `home_total_rows`."""
-    default = int(current_app.config.get("JP_TARGET_DEFAULT", 20))
-    return int(jp_target) if home_root_unit(user) is not None and jp_target else default
+def home_target(root_unit: int | None, jp_target: int | None) -> int:
+    """`target_for` from the root unit (`home_root_unit`) and its target read with `home_total_rows`."""
+    if root_unit is not None and jp_target:
+        return int(jp_target)
+    return int(current_app.config.get("JP_TARGET_DEFAULT", 20))
 
 
 def reversed_ids(entry_ids: list[int]) -> set[int]:

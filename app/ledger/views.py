@@ -49,14 +49,14 @@ def _staff_panel(user: User) -> dict:
 
 def _home_panel_rows(user: User) -> PanelRows:
     year = ops.current_year()
+    root_unit = queries.home_root_unit(user)
 
     def context(parts: dict[str, list]) -> dict:
         (row,) = parts["ledger.total"]  # an aggregate: always one row
         total = rules.q(row.n1 or 0)
-        return {"ring": queries.ring(total, queries.home_target(user, row.i1)), "year": year}
+        return {"ring": queries.ring(total, queries.home_target(root_unit, row.i1)), "year": year}
 
-    return PanelRows([queries.home_total_rows()], {"ledger_year": year, "ledger_root_unit": queries.home_root_unit(user)},
-                     context)
+    return PanelRows([queries.home_total_rows()], {"ledger_year": year, "ledger_root_unit": root_unit}, context)
 
 
 HOME_PANELS = [

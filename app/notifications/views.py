@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.accounts.queries import session_extra
 from app.errors import LenteraError
 from app.extensions import db
 from app.home import PanelRows
@@ -22,7 +23,10 @@ bp = Blueprint("notifications", __name__)
 NAV = [NavItem(_l("Notifikasi"), "notifications.index", order=95, place="header", badge=queries.unread_count)]
 
 
-def _panel_rows(user) -> PanelRows:
+def _panel_rows(user) -> PanelRows | None:
+    if session_extra(user, "unread_notifications") == 0:  # read with the person: nothing to show
+        return None
+
     def context(parts: dict[str, list]) -> dict | None:
         notes = [SimpleNamespace(title=r.s1) for r in parts["notifications"]]
         return {"notes": notes, "unread": queries.unread_count(user)} if notes else None
