@@ -2,8 +2,8 @@
 
 Each domain offers its home panels (`app.web.HomePanel`, in its views' HOME_PANELS). A panel's
 content is the person's own state (their courses' progress, unread notifications, what is due), so
-its rows are read on every request (a panel's template may keep the HTML of a part by the values
-it shows, with `samefor`: a course at a given progress, a JP total); what made the page slow was
+its rows are read on every request (only the JP ring's drawing is kept, with `samefor`, for the
+year, total and target it shows: few keys, one pure function of them); what made the page slow was
 that each panel, and each of the calendar's sources, asked the database on its own: seventeen
 round trips for a learner whose panels were mostly empty. A panel may therefore give `rows(user)`
 instead: a `PanelRows` of one or more SELECTs of the common shape below (`home_row`), built once

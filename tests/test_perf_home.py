@@ -100,9 +100,9 @@ def test_instructor_home_statements_do_not_grow_with_courses_taught(client, org,
 
 
 def test_kept_panels_show_the_persons_current_values(client, org, login):
-    """The JP panel and the gaps' list are kept per worker for the values they show (app/layout.py's
-    `samefor`): a new ledger entry or a new assessment is on the very next page, never the kept HTML
-    of the values before; two people with the same values share the kept part."""
+    """The JP panel's drawing is kept per worker for the values it shows (app/layout.py's `samefor`;
+    the gaps' list is drawn every time): a new ledger entry or a new assessment is on the very next
+    page, never the kept HTML of the values before."""
     from app.accounts.models import Position, User
     from app.corpu import operations as corpu
 
@@ -114,7 +114,7 @@ def test_kept_panels_show_the_persons_current_values(client, org, login):
     db.session.commit()
     learner_id, position_id = learner.id, position.id
     login(learner)
-    for _ in range(2):  # the second answer comes from the kept parts
+    for _ in range(2):  # the second answer comes from the kept part
         few, page = page_statements(client, "/")
         assert 'data-total="2.50"' in page and "kurang 3" in page
 
@@ -181,9 +181,9 @@ def test_the_driver_keeps_the_home_statement(client, org, login):
     assert len(home) <= _queries.MAX_CACHED_STATEMENT_LENGTH
 
 
-def test_kept_course_rows_follow_progress_and_stay_escaped(client, org, login):
-    """A course's row on the home page is kept per worker for its course, title and progress: the
-    next activity done shows at once, a renamed course too, and a title is escaped as before."""
+def test_course_rows_follow_progress_and_stay_escaped(client, org, login):
+    """A course's row on the home page (drawn every time: progress is the person's own) shows the
+    next activity done at once, a renamed course too, and a title is escaped as before."""
     from app.accounts.models import User
     from app.courses.models import Activity, Course
     from app.courses.operations import complete_activity

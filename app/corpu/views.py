@@ -62,7 +62,7 @@ def _top_gaps_rows(user) -> PanelRows:
         branches.append(home_gap_rows())
 
     def context(parts: dict[str, list]) -> dict | None:
-        gaps = tuple(home_gaps(parts["corpu.gaps"])[:3])  # a tuple: the key of the panel's kept part
+        gaps = home_gaps(parts["corpu.gaps"])[:3]
         notices = [SimpleNamespace(message=r.s1) for r in parts["corpu.notices"]]
         if not gaps and not notices:
             return None
