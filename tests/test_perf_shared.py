@@ -107,10 +107,17 @@ def test_a_pooled_connection_killed_between_requests_is_replaced_unseen(app, cli
     db.session.remove()
     url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        pids = [pid for (pid,) in admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+        admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+        # pg_terminate_backend only signals: between two requests the backends have gone.
+        deadline = time.monotonic() + 10
+        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone()[0] \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
     g.pop("_login_user", None)
-    assert client.get("/katalog").status_code == 200  # no 503: the BEGIN on checkout found it dead
+    # No 503: the server's goodbye waiting on the idle connection sent it to the BEGIN, which found it dead.
+    assert client.get("/katalog").status_code == 200
 
 
 def test_a_read_only_page_sends_no_ping_of_its_own(app, client, org, login, backend):
