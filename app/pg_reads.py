@@ -105,8 +105,8 @@ def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         return
     # A healthy idle connection: its reads need no BEGIN. (A server that vanished without closing
     # the socket — a cut cable — or one whose goodbye is still on its way fails the first statement
-    # instead: a 503 with Retry-After, and the pool replaces
-    # the connection, as SQLAlchemy does for any connection found dead in use.)
+    # instead: a 503 with Retry-After, and the pool replaces the connection, as SQLAlchemy does for
+    # any connection found dead in use.)
     if not dbapi_conn.autocommit:
         dbapi_conn.autocommit = True
     record.info[_LAZY] = True
