@@ -25,6 +25,61 @@ MIXED_GIFT = """
 """
 
 
+#: One Moodle XML question of every type the attempt page draws, `{i}` numbering each copy:
+#: multiple choice, true/false, short answer, numerical with units, matching, essay, select missing
+#: words, drag and drop, ordering, cloze, calculated simple (bench/bench_quiz_types.py's bank, which
+#: gives its multiple choice a picture).
+EVERY_TYPE_TEMPLATES = [
+    '<question type="multichoice"><name><text>mc{i}</text></name><questiontext format="html"><text><![CDATA['
+    '<p>Soal {i}</p>]]></text></questiontext><single>true</single>'
+    '<answer fraction="100"><text>benar</text></answer><answer fraction="0"><text>salah</text></answer>'
+    '<answer fraction="0"><text>keliru</text></answer></question>',
+    '<question type="truefalse"><name><text>tf{i}</text></name><questiontext><text>Benar {i}?</text>'
+    '</questiontext><answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text>'
+    '</answer></question>',
+    '<question type="shortanswer"><name><text>sa{i}</text></name><questiontext><text>Isian {i}?</text>'
+    '</questiontext><answer fraction="100"><text>jawab{i}</text></answer></question>',
+    '<question type="numerical"><name><text>num{i}</text></name><questiontext><text>Angka {i}?</text>'
+    '</questiontext><answer fraction="100"><text>{i}</text><tolerance>0.5</tolerance></answer>'
+    '<units><unit><multiplier>1</multiplier><unit_name>m</unit_name></unit></units></question>',
+    '<question type="match"><name><text>ma{i}</text></name><questiontext><text>Jodoh {i}</text></questiontext>'
+    '<subquestion><text>a</text><answer><text>1</text></answer></subquestion>'
+    '<subquestion><text>b</text><answer><text>2</text></answer></subquestion></question>',
+    '<question type="essay"><name><text>es{i}</text></name><questiontext><text>Esai {i}</text></questiontext>'
+    '<responseformat>editor</responseformat><responsetemplate><text>Mulai</text></responsetemplate></question>',
+    '<question type="gapselect"><name><text>gs{i}</text></name><questiontext><text>[[1]] dan [[2]] {i}</text>'
+    '</questiontext><selectoption><text>x</text><group>1</group></selectoption><selectoption><text>y</text>'
+    '<group>1</group></selectoption></question>',
+    '<question type="ddwtos"><name><text>dd{i}</text></name><questiontext><text>[[1]] lalu [[2]] {i}</text>'
+    '</questiontext><dragbox><text>x</text><group>1</group></dragbox><dragbox><text>y</text><group>1</group>'
+    '</dragbox></question>',
+    '<question type="ordering"><name><text>or{i}</text></name><questiontext><text>Urut {i}</text></questiontext>'
+    '<answer fraction="1"><text>satu</text></answer><answer fraction="2"><text>dua</text></answer>'
+    '<answer fraction="3"><text>tiga</text></answer></question>',
+    '<question type="cloze"><name><text>cz{i}</text></name><questiontext><text>Ibukota {{1:SHORTANSWER:=Jakarta}}'
+    ' dan {{1:MULTICHOICE:=a~b}} {i}</text></questiontext></question>',
+    # calculated simple: the items (10) are generated on import, one is drawn per attempt
+    '<question type="calculatedsimple"><name><text>calc{i}</text></name><questiontext><text>Berapa {{a}} kali '
+    '{{b}} m? ({i})</text></questiontext><answer fraction="100"><text>{{a}} * {{b}}</text><tolerance>0.01'
+    '</tolerance><tolerancetype>1</tolerancetype><correctanswerformat>1</correctanswerformat>'
+    '<correctanswerlength>2</correctanswerlength></answer><units><unit><multiplier>1</multiplier>'
+    '<unit_name>m</unit_name></unit></units><dataset_definitions>'
+    + "".join('<dataset_definition><status><text>private</text></status><name><text>' + w + '</text></name>'
+              '<distribution><text>uniform</text></distribution><minimum><text>1</text></minimum><maximum>'
+              '<text>10</text></maximum><decimals><text>1</text></decimals><itemcount>0</itemcount>'
+              '</dataset_definition>' for w in "ab")
+    + '</dataset_definitions></question>',
+]
+
+
+def every_type_bank_xml(n: int, templates: list[str] = EVERY_TYPE_TEMPLATES, category: str = "Uji") -> bytes:
+    """A Moodle XML bank of `n` questions cycling through `templates` (formatted with the question's
+    number `i` and `k`, a picture's number that repeats every 50)."""
+    body = "".join(templates[i % len(templates)].format(i=i, k=i % 50) for i in range(n))
+    return ('<?xml version="1.0" encoding="UTF-8"?><quiz><question type="category"><category><text>'
+            f'$course$/top/{category}</text></category></question>' + body + "</quiz>").encode()
+
+
 def make_quiz(owner, *learners, gift: str = MIXED_GIFT, **settings):
     """A course (owned by `owner`) with one required quiz activity holding the GIFT questions."""
     course = make_course(owner, activities=[{"type": "quiz", "title": "Kuis akhir"}])

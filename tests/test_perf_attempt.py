@@ -20,67 +20,16 @@ from app.quizzes import operations as ops
 from app.quizzes.models import Attempt, Question
 from tests.counting import counted
 from tests.factories import enrol_all, make_course
-from tests.quizzes_fixtures import make_quiz
+from tests.quizzes_fixtures import EVERY_TYPE_TEMPLATES, every_type_bank_xml, make_quiz
 from tests.test_perf_quiz import _markup
 
-#: One Moodle XML question of every type the attempt page draws (as bench/bench_quiz_types.py's
-#: bank, whose templates these are, without its picture): multiple choice, true/false, short
-#: answer, numerical with units, matching, essay, select missing words, drag and drop, ordering,
-#: cloze, calculated simple.
-TEMPLATES = [
-    '<question type="multichoice"><name><text>mc{i}</text></name><questiontext format="html"><text><![CDATA['
-    '<p>Soal {i}</p>]]></text></questiontext><single>true</single>'
-    '<answer fraction="100"><text>benar</text></answer><answer fraction="0"><text>salah</text></answer>'
-    '<answer fraction="0"><text>keliru</text></answer></question>',
-    '<question type="truefalse"><name><text>tf{i}</text></name><questiontext><text>Benar {i}?</text>'
-    '</questiontext><answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text>'
-    '</answer></question>',
-    '<question type="shortanswer"><name><text>sa{i}</text></name><questiontext><text>Isian {i}?</text>'
-    '</questiontext><answer fraction="100"><text>jawab{i}</text></answer></question>',
-    '<question type="numerical"><name><text>num{i}</text></name><questiontext><text>Angka {i}?</text>'
-    '</questiontext><answer fraction="100"><text>{i}</text><tolerance>0.5</tolerance></answer>'
-    '<units><unit><multiplier>1</multiplier><unit_name>m</unit_name></unit></units></question>',
-    '<question type="match"><name><text>ma{i}</text></name><questiontext><text>Jodoh {i}</text></questiontext>'
-    '<subquestion><text>a</text><answer><text>1</text></answer></subquestion>'
-    '<subquestion><text>b</text><answer><text>2</text></answer></subquestion></question>',
-    '<question type="essay"><name><text>es{i}</text></name><questiontext><text>Esai {i}</text></questiontext>'
-    '<responseformat>editor</responseformat><responsetemplate><text>Mulai</text></responsetemplate></question>',
-    '<question type="gapselect"><name><text>gs{i}</text></name><questiontext><text>[[1]] dan [[2]] {i}</text>'
-    '</questiontext><selectoption><text>x</text><group>1</group></selectoption><selectoption><text>y</text>'
-    '<group>1</group></selectoption></question>',
-    '<question type="ddwtos"><name><text>dd{i}</text></name><questiontext><text>[[1]] lalu [[2]] {i}</text>'
-    '</questiontext><dragbox><text>x</text><group>1</group></dragbox><dragbox><text>y</text><group>1</group>'
-    '</dragbox></question>',
-    '<question type="ordering"><name><text>or{i}</text></name><questiontext><text>Urut {i}</text></questiontext>'
-    '<answer fraction="1"><text>satu</text></answer><answer fraction="2"><text>dua</text></answer>'
-    '<answer fraction="3"><text>tiga</text></answer></question>',
-    '<question type="cloze"><name><text>cz{i}</text></name><questiontext><text>Ibukota {{1:SHORTANSWER:=Jakarta}}'
-    ' dan {{1:MULTICHOICE:=a~b}} {i}</text></questiontext></question>',
-    # calculated simple: the items (10) are generated on import, one is drawn per attempt
-    '<question type="calculatedsimple"><name><text>calc{i}</text></name><questiontext><text>Berapa {{a}} kali '
-    '{{b}} m? ({i})</text></questiontext><answer fraction="100"><text>{{a}} * {{b}}</text><tolerance>0.01'
-    '</tolerance><tolerancetype>1</tolerancetype><correctanswerformat>1</correctanswerformat>'
-    '<correctanswerlength>2</correctanswerlength></answer><units><unit><multiplier>1</multiplier>'
-    '<unit_name>m</unit_name></unit></units><dataset_definitions>'
-    + "".join('<dataset_definition><status><text>private</text></status><name><text>' + w + '</text></name>'
-              '<distribution><text>uniform</text></distribution><minimum><text>1</text></minimum><maximum>'
-              '<text>10</text></maximum><decimals><text>1</text></decimals><itemcount>0</itemcount>'
-              '</dataset_definition>' for w in "ab")
-    + '</dataset_definitions></question>',
-]
-TYPES = len(TEMPLATES)
-
-
-def bank_xml(n: int) -> bytes:
-    body = "".join(TEMPLATES[i % TYPES].format(i=i) for i in range(n))
-    return ('<?xml version="1.0" encoding="UTF-8"?><quiz><question type="category"><category><text>'
-            '$course$/top/Uji</text></category></question>' + body + "</quiz>").encode()
+TYPES = len(EVERY_TYPE_TEMPLATES)
 
 
 def _every_type_quiz(owner, learner, n: int, **settings):
     course = make_course(owner, activities=[{"type": "quiz", "title": "Kuis <semua> & jenis"}])
     activity = course.sections[0].activities[0]
-    questions = ops.import_bank(course, bank_xml(n), "xml").questions
+    questions = ops.import_bank(course, every_type_bank_xml(n), "xml").questions
     quiz = ops.get_or_create_quiz(activity)
     ops.update_quiz(quiz, **{"pass_percent": 70, "time_limit_minutes": 60, **settings})
     ops.set_slots(quiz, question_ids=[q.id for q in questions])

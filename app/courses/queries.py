@@ -9,7 +9,7 @@ grouped query, never per course or per activity.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -451,17 +451,41 @@ _OUTLINE_SECTIONS = (select(Section.id, Section.title, Section.summary, Section.
 _OUTLINE_ACTIVITIES = (select(Activity.id, Activity.section_id, Activity.type, Activity.title, Activity.visible,
                               Activity.required, Activity.settings, Activity.position)
                        .where(Activity.course_id == bindparam("course_id")).order_by(Activity.position, Activity.id))
-# The viewer's state in one statement: the enrolment (with the course's completion), and one row per
-# completed activity of the course (none: a single row with empty completion columns).
-_OUTLINE_PERSON = (select(Enrolment.id, Enrolment.last_activity_id, CourseCompletion.completed_at,
-                          ActivityCompletion.activity_id, ActivityCompletion.completed_at.label("activity_done_at"))
-                   .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
-                                                     CourseCompletion.user_id == Enrolment.user_id))
-                   .outerjoin(ActivityCompletion, and_(
-                       ActivityCompletion.user_id == Enrolment.user_id,
-                       ActivityCompletion.activity_id.in_(select(Activity.id).where(
-                           Activity.course_id == bindparam("course_id")).scalar_subquery())))
-                   .where(Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id")))
+def _with_progress(stmt: Select) -> Select:
+    """`stmt` (which selects from enrolments) joined with the enrolment's course completion and one row
+    per completed activity of the course (none: a single row with empty completion columns)."""
+    return (stmt.outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
+                                                  CourseCompletion.user_id == Enrolment.user_id))
+            .outerjoin(ActivityCompletion, and_(
+                ActivityCompletion.user_id == Enrolment.user_id,
+                ActivityCompletion.activity_id.in_(select(Activity.id).where(
+                    Activity.course_id == bindparam("course_id")).scalar_subquery()))))
+
+
+_PROGRESS_COLUMNS = (Enrolment.id.label("enrolment_id"), Enrolment.last_activity_id, CourseCompletion.completed_at,
+                     ActivityCompletion.activity_id, ActivityCompletion.completed_at.label("activity_done_at"))
+# The viewer's state in one statement: the enrolment, the course's completion, the completed activities.
+_OUTLINE_PERSON = _with_progress(select(*_PROGRESS_COLUMNS)).where(
+    Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id"))
+
+
+def _progress(rows: Sequence[Any]) -> tuple[SimpleNamespace | None, dict[int, datetime | None], datetime | None]:
+    """(enrolment, completed activities, course completion) from the rows of `_with_progress`."""
+    first = rows[0] if rows else None
+    if first is None or first.enrolment_id is None:
+        return None, {}, None
+    enrolment = SimpleNamespace(id=first.enrolment_id, last_activity_id=first.last_activity_id,
+                                completed_at=first.completed_at)
+    return enrolment, {r.activity_id: r.activity_done_at for r in rows if r.activity_id is not None}, first.completed_at
+
+
+def _shown_sections(sections: tuple, activities: tuple, include_hidden: bool) -> list[tuple[Any, list]]:
+    """(section, its activities) in order, hidden ones only for `include_hidden`."""
+    by_section: dict[int, list] = {}
+    for a in activities:
+        if a.visible or include_hidden:
+            by_section.setdefault(a.section_id, []).append(a)
+    return [(s, by_section.get(s.id, [])) for s in sections if s.visible or include_hidden]
 
 
 def course_structure(course: Course) -> tuple[tuple, tuple]:
@@ -483,12 +507,7 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False,
     course has not changed (course_structure); the person's enrolment and progress are read every
     time, in one statement, whatever the size of the course — or taken from `person` when the
     caller read them already (the activity page, activity_for_viewer)."""
-    sections, activities = course_structure(course)
-    by_section: dict[int, list] = {}
-    for a in activities:
-        if a.visible or include_hidden:
-            by_section.setdefault(a.section_id, []).append(a)
-    shown = [(s, by_section.get(s.id, [])) for s in sections if s.visible or include_hidden]
+    shown = _shown_sections(*course_structure(course), include_hidden)
     completed: dict[int, datetime | None] = {}
     enrolment = None
     course_done = None
@@ -499,13 +518,8 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False,
             course_done = person.course_completed_at
             completed = dict.fromkeys(person.completed_ids)
     elif user.is_authenticated:
-        for row in db.session.execute(_OUTLINE_PERSON, {"course_id": course.id, "user_id": user.id}):
-            if enrolment is None:
-                enrolment = SimpleNamespace(id=row.id, last_activity_id=row.last_activity_id,
-                                            completed_at=row.completed_at)
-                course_done = row.completed_at
-            if row.activity_id is not None:
-                completed[row.activity_id] = row.activity_done_at
+        enrolment, completed, course_done = _progress(
+            db.session.execute(_OUTLINE_PERSON, {"course_id": course.id, "user_id": user.id}).all())
     return Outline(course=course, sections=shown, completed=completed, enrolment=enrolment,
                    course_completed_at=course_done, staff_view=include_hidden)
 
@@ -513,18 +527,10 @@ def course_outline(course: Course, user: User, *, include_hidden: bool = False,
 # The course page of a reader who may neither edit the course nor manage anyone in it (a learner:
 # most readers): the course's version and whether it is published, with the reader's enrolment and
 # progress, in one statement; the rest of the course (its card and outline) the worker keeps.
-_LEARNER_PAGE = (select(Course.content_version, Course.published, Enrolment.id.label("enrolment_id"),
-                        Enrolment.last_activity_id, CourseCompletion.completed_at, ActivityCompletion.activity_id,
-                        ActivityCompletion.completed_at.label("activity_done_at"))
-                 .select_from(Course)
-                 .outerjoin(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id")))
-                 .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Enrolment.course_id,
-                                                   CourseCompletion.user_id == Enrolment.user_id))
-                 .outerjoin(ActivityCompletion, and_(
-                     ActivityCompletion.user_id == Enrolment.user_id,
-                     ActivityCompletion.activity_id.in_(select(Activity.id).where(
-                         Activity.course_id == bindparam("course_id")).scalar_subquery())))
-                 .where(Course.id == bindparam("course_id")))
+_LEARNER_PAGE = _with_progress(
+    select(Course.content_version, Course.published, *_PROGRESS_COLUMNS).select_from(Course)
+    .outerjoin(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id")))
+).where(Course.id == bindparam("course_id"))
 
 
 def _course_card(course_id: int, version: int) -> SimpleNamespace:
@@ -545,21 +551,9 @@ def learner_course_page(user: User, course_id: int) -> Outline:
         raise NotFound(_not_found())  # an unpublished course does not exist for learners
     version = rows[0].content_version
     course = versioned("course_card", course_id, version, lambda: _course_card(course_id, version))
-    sections, activities = course_structure(course)
-    by_section: dict[int, list] = {}
-    for a in activities:
-        if a.visible:
-            by_section.setdefault(a.section_id, []).append(a)
-    shown = [(s, by_section.get(s.id, [])) for s in sections if s.visible]
-    completed: dict[int, datetime | None] = {}
-    enrolment = None
-    first = rows[0]
-    if first.enrolment_id is not None:
-        enrolment = SimpleNamespace(id=first.enrolment_id, last_activity_id=first.last_activity_id,
-                                    completed_at=first.completed_at)
-        completed = {r.activity_id: r.activity_done_at for r in rows if r.activity_id is not None}
-    return Outline(course=course, sections=shown, completed=completed, enrolment=enrolment,
-                   course_completed_at=first.completed_at if enrolment is not None else None, staff_view=False)
+    enrolment, completed, course_done = _progress(rows)
+    return Outline(course=course, sections=_shown_sections(*course_structure(course), False), completed=completed,
+                   enrolment=enrolment, course_completed_at=course_done, staff_view=False)
 
 
 def user_progress(course: Course, user: User) -> tuple[bool, list[tuple[Activity, datetime | None]]]:
