@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
-from app import pg_reads
+from app import pg_reads, statement_cache
 from app.config import load_config
 from app.extensions import babel, csrf, db, login_manager, migrate
 
@@ -171,6 +171,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         engine = db.engine
+    statement_cache.install(engine)  # statements built once per process found without hashing their keys
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
         pg_reads.init_engine(engine)  # reads outside a transaction; a pooled connection proven alive
 
