@@ -819,6 +819,10 @@ class RequestTranslations(Domain):
         return translations
 
 
+#: Messages kept per language by the templates' `_()` (see `_translations_once_per_locale`).
+MAX_KEPT_MESSAGES = 5000
+
+
 def _translations_once_per_locale(app: Flask) -> None:
     from flask_babel import get_babel
 
@@ -839,14 +843,28 @@ def _translations_once_per_locale(app: Flask) -> None:
     # the context, which calls our lambda through the context again: three Context.call layers for
     # every string of a page (some thirty a page). The same steps, once: the catalog's message,
     # made Markup when autoescaping, always %-formatted with the keyword arguments.
+    # A message is the same in a language on every request, and so is the formatted result of one
+    # without arguments (most of them): both are kept with the language's catalog, and a page's
+    # thirty strings cost a dictionary lookup each instead of the catalog, the Markup and the
+    # formatting. Bounded all the same: a template may translate a value (a kind, a status).
     translations = domain.get_translations
 
     @pass_context
     def gettext(__context: Context, __string: str, **variables: Any) -> str:
-        rv = translations().ugettext(__string)
-        if __context.eval_ctx.autoescape:
-            rv = Markup(rv)
-        return rv % variables
+        catalog = translations()
+        kept = catalog.__dict__.get("_lentera_kept")
+        if kept is None or len(kept) > MAX_KEPT_MESSAGES:
+            kept = catalog.__dict__["_lentera_kept"] = {}
+        key = (__string, __context.eval_ctx.autoescape, not variables)
+        message = kept.get(key)
+        if message is None:
+            message = catalog.ugettext(__string)
+            if key[1]:
+                message = Markup(message)
+            if key[2]:
+                message = message % variables
+            kept[key] = message
+        return message % variables if variables else message
 
     app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = gettext
 

@@ -115,3 +115,26 @@ def test_a_second_wave_page_in_english(client, org, login):
     refresh()
     assert "Buka pendampingan baru" in client.get("/pendampingan").get_data(as_text=True)
 
+
+
+def test_kept_template_messages_follow_the_language_and_escape_their_arguments(client, org, login):
+    """The templates' `_()` keeps each language's messages (app/web.py): the home page in
+    Indonesian, in English, then in Indonesian again shows each language's words, and an argument
+    (the person's name) is still escaped in the kept message it fills."""
+    from app.accounts.models import User
+    from app.extensions import db
+
+    learner = db.session.get(User, org.learner_a1.id)
+    learner.name = "<b>Siti</b> & Rahma"
+    db.session.commit()
+    login(learner)
+    for _round in range(2):  # the second time from the kept messages
+        client.get("/lang/id")
+        refresh()
+        page = client.get("/").get_data(as_text=True)
+        assert "<title>Beranda" in page and "Selamat datang, &lt;b&gt;Siti&lt;/b&gt; &amp; Rahma" in page
+        client.get("/lang/en")
+        refresh()
+        page = client.get("/").get_data(as_text=True)
+        assert "<title>Home" in page and "&lt;b&gt;Siti&lt;/b&gt; &amp; Rahma" in page
+        assert "Selamat datang" not in page and "Beranda" not in page
