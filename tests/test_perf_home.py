@@ -238,3 +238,42 @@ def test_the_home_statement_is_one_flat_union_on_postgresql(client, org, login):
     nodes = [plan[0]] + [line.removeprefix("->").strip() for line in plan[1:] if line.startswith("->")]
     assert sum(1 for n in nodes if n.startswith("Append")) == 1, plan
     assert not any(n.startswith("Result") for n in nodes), plan
+
+
+def test_home_course_rows_are_my_courses_first_five(client, org, login):
+    """The home panel picks its five courses before counting (app.courses.queries): the same
+    courses, in the same order, with the same counts as "Kursus saya" limited to five — for a
+    person with completed, half-done, untouched and recently opened courses, hidden and optional
+    activities, and another person's progress in the same courses."""
+    from app.courses.models import Enrolment
+    from app.courses.operations import complete_activity
+    from app.courses.queries import home_my_courses, home_my_courses_rows, my_courses
+    from app.home import PanelRows, read_parts
+
+    learner, other = org.learner_a1, org.learner_b
+    courses = []
+    for i in range(7):
+        course = make_course(org.instructor, title=f"Kursus {i}", activities=[
+            {"type": "lesson", "title": f"L{i}.{j}"} for j in range(1 + i % 4)]
+            + [{"type": "lesson", "title": f"Pilihan {i}", "required": False}])
+        enrol_all(course, learner, other)
+        courses.append(course)
+    courses[2].sections[0].activities[0].visible = False
+    for i, course in enumerate(courses):
+        acts = [a for a in course.sections[0].activities if a.required and a.visible]
+        for a in acts[: i % 3]:
+            complete_activity(learner, a)
+        for a in course.sections[0].activities:
+            complete_activity(other, a)
+    for i, days in ((1, 3), (4, 1), (6, 2)):
+        enrolment = Enrolment.query.filter_by(course_id=courses[i].id, user_id=learner.id).one()
+        enrolment.last_access_at = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=days)
+    db.session.commit()
+
+    def seen(rows):
+        return [(p.course.id, p.course.title, p.total, p.done, p.completed_at, p.percent) for p in rows]
+
+    parts = read_parts(learner.id, [PanelRows(branches=(home_my_courses_rows(),))])
+    expected = seen(my_courses(learner, limit=5))
+    assert len(expected) == 5 and expected[-1][4] is not None and expected[0][0] == courses[1].id
+    assert seen(home_my_courses(parts["courses.mine"])) == expected
