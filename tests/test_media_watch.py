@@ -207,3 +207,15 @@ def test_empty_heartbeat_opens_the_player_without_restarting_the_clock(client, o
     beat(ready_video, 30, 30)  # position only: the ten seconds of clock stay available
     r = beat(ready_video, 12, 30).get_json()
     assert r["watched_seconds"] == 18.0
+
+
+def test_a_ready_video_without_a_length_shows_its_page_and_refuses_heartbeats(client, org, login, beat, ready_video):
+    """An asset marked ready whose length is unknown (0: a file made elsewhere, an old row) cannot
+    be measured: its page opens all the same (no 422 on a page), the heartbeat says why."""
+    asset = db.session.get(VideoAsset, ready_video.settings["asset_id"])
+    asset.duration_tenths = 0
+    db.session.commit()
+    login(org.learner_a1)
+    assert client.get(f"/media/aktivitas/{ready_video.id}").status_code == 200
+    r = beat(ready_video, 0, 10)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "video_not_ready"

@@ -189,7 +189,7 @@ def _ready_asset(activity: Activity, asset: VideoAsset | None = None) -> VideoAs
     _require_video(activity)
     if asset is None:
         asset = queries.asset_for(activity)
-    if asset is None or asset.state != "ready" or asset.duration_tenths <= 0:
+    if not queries.watchable(asset):
         raise RuleViolation(_("Video belum siap ditonton."), code="video_not_ready")
     return asset
 

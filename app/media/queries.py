@@ -49,6 +49,11 @@ def asset_for(activity: Activity) -> VideoAsset | None:
     return db.session.get(VideoAsset, asset_id) if asset_id else None
 
 
+def watchable(asset: VideoAsset | None) -> bool:
+    """The asset can be played and its watching measured: converted, with a length."""
+    return asset is not None and asset.state == "ready" and asset.duration_tenths > 0
+
+
 def job_for(asset: VideoAsset | None) -> Job | None:
     return db.session.get(Job, asset.job_id) if asset and asset.job_id else None
 

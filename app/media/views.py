@@ -66,8 +66,7 @@ def activity_page(activity_id: int):
     activity = _activity(activity_id)
     if not queries.can_view_media(current_user, activity):
         abort(404)
-    asset = queries.asset_for(activity)
-    if asset is not None and asset.state == "ready":
+    if queries.watchable(queries.asset_for(activity)):
         ops.open_player(current_user, activity)
     ctx = player_context(activity, current_user)
     ctx["can_manage"] = queries.is_course_staff(current_user, activity.course, instructor=ctx["instructor"])
