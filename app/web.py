@@ -536,7 +536,7 @@ def init_app(app: Flask) -> None:
         menu, header_links, key = layout
         # menu_key: the key of the layout's menu block (base.html, `samefor`)
         # csrf_token: Flask-WTF's context processor (registered before this one) gives its own
-        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(_page_locale()),
+        return {"menu": menu, "header_links": header_links, "menu_key": key, "current_locale": str(page_locale()),
                 "site_name": app.config["SITE_NAME"], "csrf_token": _csrf_token_once_per_request}
 
     @app.template_filter("jp")
@@ -546,7 +546,7 @@ def init_app(app: Flask) -> None:
             return "0"
         d = Decimal(value).quantize(_CENT)
         text = f"{d:.2f}".rstrip("0").rstrip(".")
-        return text.replace(".", ",") if str(_page_locale()) == "id" else text
+        return text.replace(".", ",") if str(page_locale()) == "id" else text
 
     @app.template_filter("initials")
     def initials(name: str) -> str:
@@ -562,13 +562,13 @@ def init_app(app: Flask) -> None:
         if value is None:
             return "—"
         if fixed:
-            return _number_pattern("#,##0." + "0" * digits if digits else "#,##0").apply(value, _page_locale())
+            return _number_pattern("#,##0." + "0" * digits if digits else "#,##0").apply(value, page_locale())
         try:
             if value == int(value) and -1000 < value < 1000:
                 return str(int(value))  # the common case (a mark of 1, a score of 7): no locale needed
         except (TypeError, ValueError, OverflowError):
             pass
-        return _number_pattern("#,##0." + "#" * digits if digits else "#,##0").apply(value, _page_locale())
+        return _number_pattern("#,##0." + "#" * digits if digits else "#,##0").apply(value, page_locale())
 
     @app.template_filter("pct")
     def format_pct(value, digits: int = 1) -> str:
@@ -614,13 +614,13 @@ def init_app(app: Flask) -> None:
         # A plain date, as in every row of a JP list: what flask_babel.format_date does with it
         # (no time zone; the locale's own pattern), without its half-dozen lookups of the app's
         # Babel settings and the locale.
-        return babel_format_date(value, fmt, locale=_page_locale())
+        return babel_format_date(value, fmt, locale=page_locale())
 
 
 _CENT = Decimal("0.01")
 
 
-def _page_locale() -> Any:
+def page_locale() -> Any:
     """The request's locale, as flask_babel.get_locale() gives it, read straight from where
     Flask-Babel keeps it once chosen (g._flask_babel): get_locale() is a dozen calls, and the
     number filters ask for it for every figure of a page."""

@@ -22,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app.web import _page_locale
+from app.web import page_locale
 
 # markupsafe's escapes, in one C call per value (`escape` is several Python calls, and here runs
 # about ten times per question); a value here is never Markup already
@@ -46,7 +46,7 @@ class Texts:
 
 def _locale_key() -> tuple[str, str | None] | None:
     """The request's locale as a plain key (a babel Locale hashes and compares in Python)."""
-    locale = _page_locale()
+    locale = page_locale()
     return None if locale is None else (locale.language, locale.territory)
 
 
