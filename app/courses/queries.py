@@ -349,10 +349,25 @@ def _my_courses_stmt(limited: bool):
     return stmt.limit(bindparam("limit")) if limited else stmt
 
 
+def _course_order() -> tuple[Any, Any]:
+    """How a person's courses are ordered ("Kursus saya", the home panel): unfinished (0) before
+    completed (1), then the most recently used; over `_person_courses`' joins."""
+    return (case((CourseCompletion.id.is_(None), 0), else_=1),
+            func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at))
+
+
+def _person_courses(stmt: Select, person: Any) -> Select:
+    """`stmt` over courses joined to the person's enrolment in each and, where there is one, their
+    completion of it."""
+    return (stmt.join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == person))
+            .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id,
+                                              CourseCompletion.user_id == person)))
+
+
 def _enrolment_progress(person: Any) -> tuple[Any, Any, tuple, Callable[[Select], Select]]:
-    """The pieces of a person's courses with progress ("Kursus saya", the home panel): the counted
-    and done activities per course, the order (unfinished, then most recently used), and a
-    function joining a SELECT of those columns to the person's enrolments, counts and completion."""
+    """The pieces of a person's courses with progress ("Kursus saya"): the counted and done
+    activities per course, the order, and a function joining a SELECT of those columns to the
+    person's enrolments, completions and counts."""
     counted = _counted_activities().subquery()
     mine = select(Enrolment.course_id).where(Enrolment.user_id == person)
     totals = (select(counted.c.course_id, func.count().label("n")).where(counted.c.course_id.in_(mine))
@@ -361,15 +376,12 @@ def _enrolment_progress(person: Any) -> tuple[Any, Any, tuple, Callable[[Select]
             .join(ActivityCompletion, and_(ActivityCompletion.activity_id == counted.c.id,
                                            ActivityCompletion.user_id == person))
             .group_by(counted.c.course_id).subquery())
-    order = (case((CourseCompletion.id.is_(None), 0), else_=1),
-             func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).desc(), Course.id)
+    unfinished, recent = _course_order()
+    order = (unfinished, recent.desc(), Course.id)
 
     def joined(stmt: Select) -> Select:
-        return (stmt.join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == person))
-                .outerjoin(totals, totals.c.course_id == Course.id)
-                .outerjoin(done, done.c.course_id == Course.id)
-                .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id,
-                                                  CourseCompletion.user_id == person)))
+        return (_person_courses(stmt, person).outerjoin(totals, totals.c.course_id == Course.id)
+                .outerjoin(done, done.c.course_id == Course.id))
 
     return func.coalesce(totals.c.n, 0), func.coalesce(done.c.n, 0), order, joined
 
@@ -393,14 +405,11 @@ def home_my_courses_rows() -> Select:
     The five courses are chosen first, then only theirs are counted (two correlated counts per
     course, by index): "Kursus saya" counts every enrolled course's activities in two grouped
     subqueries, which the home page, showing five, would set up and run at every request. The
-    counts are the same (`_counted_activities`); the order is `_enrolment_progress`'s."""
+    counts are the same (`_counted_activities`), and so are the joins and the order."""
     person = bindparam("home_user")
-    unfinished = case((CourseCompletion.id.is_(None), 0), else_=1).label("unfinished")
-    recent = func.coalesce(Enrolment.last_access_at, Enrolment.enrolled_at).label("recent")
-    top = (select(Course.id, Course.title, CourseCompletion.completed_at, unfinished, recent)
-           .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == person))
-           .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id,
-                                             CourseCompletion.user_id == person))
+    unfinished, recent = _course_order()
+    unfinished, recent = unfinished.label("unfinished"), recent.label("recent")
+    top = (_person_courses(select(Course.id, Course.title, CourseCompletion.completed_at, unfinished, recent), person)
            .order_by(unfinished, recent.desc(), Course.id).limit(5).subquery("top_courses"))
     counted = _counted_activities().where(Activity.course_id == top.c.id)
     total = counted.with_only_columns(func.count()).scalar_subquery()
